@@ -1,0 +1,11 @@
+// The modelgate subcommands. Each Register* function adds one subcommand to
+// the CLI and arranges for it to run when chosen; each lives in its own file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mg::cli {
+
+void RegisterTokenize(CLI::App& app);
+
+}  // namespace mg::cli

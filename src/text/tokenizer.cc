@@ -1,0 +1,179 @@
+#include "text/tokenizer.h"
+
+#include <algorithm>
+
+#include "text/bert_pre_tokenizer.h"
+
+namespace mg::text {
+
+// Per-thread scratch buffers, reused across calls so that steady-state
+// tokenization does not allocate.
+struct Tokenizer::Workspace {
+  NormalizedText norm;
+  std::vector<AddedTokenMatch> raw_matches;
+  std::vector<AddedTokenMatch> norm_matches;
+  std::vector<WordSpan> words;
+  std::vector<Piece> pieces;
+  std::vector<int32_t> ids[2];
+  std::vector<Offset> offsets[2];
+};
+
+size_t Tokenizer::SpecialTokenCount(bool pair) const {
+  size_t count = 0;
+  for (const TemplatePiece& piece : pair ? pair_template_ : single_template_) {
+    if (!piece.is_sequence) count += piece.ids.size();
+  }
+  return count;
+}
+
+void Tokenizer::EncodeWords(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
+                            std::vector<int32_t>* ids, std::vector<Offset>* offsets) const {
+  ws->words.clear();
+  if (has_pre_tokenizer_) {
+    BertPreTokenize(norm.text, begin, end, &ws->words);
+  } else if (end > begin) {
+    ws->words.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
+  }
+  ws->pieces.clear();
+  for (const WordSpan& word : ws->words) model_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
+  for (const Piece& piece : ws->pieces) {
+    ids->push_back(piece.id);
+    offsets->push_back({norm.orig_begin[piece.begin], norm.orig_end[piece.end - 1]});
+  }
+}
+
+void Tokenizer::EncodeNormalized(const NormalizedText& norm, size_t begin, size_t end,
+                                 Workspace* ws, std::vector<int32_t>* ids,
+                                 std::vector<Offset>* offsets) const {
+  if (normalized_added_.empty()) {
+    EncodeWords(norm, begin, end, ws, ids, offsets);
+    return;
+  }
+  ws->norm_matches.clear();
+  normalized_added_.FindAll(norm.text, begin, end, &ws->norm_matches);
+  size_t cursor = begin;
+  for (const AddedTokenMatch& match : ws->norm_matches) {
+    EncodeWords(norm, cursor, match.begin, ws, ids, offsets);
+    ids->push_back(match.id);
+    offsets->push_back({norm.orig_begin[match.begin], norm.orig_end[match.end - 1]});
+    cursor = match.end;
+  }
+  EncodeWords(norm, cursor, end, ws, ids, offsets);
+}
+
+void Tokenizer::EncodeSequence(std::string_view text, Workspace* ws, std::vector<int32_t>* ids,
+                               std::vector<Offset>* offsets) const {
+  ws->raw_matches.clear();
+  raw_added_.FindAll(text, 0, text.size(), &ws->raw_matches);
+  size_t cursor = 0;
+  auto encode_segment = [&](size_t segment_end) {
+    if (segment_end <= cursor) return;
+    ws->norm.Clear();
+    normalizer_->Normalize(text, cursor, segment_end, &ws->norm);
+    EncodeNormalized(ws->norm, 0, ws->norm.size(), ws, ids, offsets);
+  };
+  for (const AddedTokenMatch& match : ws->raw_matches) {
+    encode_segment(match.begin);
+    ids->push_back(match.id);
+    offsets->push_back({match.begin, match.end});
+    cursor = match.end;
+  }
+  encode_segment(text.size());
+}
+
+namespace {
+
+void Truncate(size_t length, std::vector<int32_t>* ids, std::vector<Offset>* offsets) {
+  if (ids->size() > length) {
+    ids->resize(length);
+    offsets->resize(length);
+  }
+}
+
+}  // namespace
+
+Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
+                         const EncodeOptions& options, Encoding* out) const {
+  out->Clear();
+  if (text.size() >= 0xFFFFFFFFu || (pair && pair->size() >= 0xFFFFFFFFu)) {
+    return InvalidArgumentError("text longer than 4 GiB");
+  }
+  thread_local Workspace ws;
+  const int sequences = pair ? 2 : 1;
+  const std::string_view texts[2] = {text, pair ? *pair : std::string_view()};
+  for (int seq = 0; seq < sequences; ++seq) {
+    ws.ids[seq].clear();
+    ws.offsets[seq].clear();
+    EncodeSequence(texts[seq], &ws, &ws.ids[seq], &ws.offsets[seq]);
+  }
+
+  const size_t added = options.add_special_tokens ? SpecialTokenCount(pair != nullptr) : 0;
+  if (options.max_length > 0) {
+    if (added > options.max_length) {
+      return InvalidArgumentError("max length " + std::to_string(options.max_length) +
+                                  " is too small for the " + std::to_string(added) +
+                                  " special tokens");
+    }
+    const size_t budget = options.max_length - added;
+    if (!pair) {
+      Truncate(budget, &ws.ids[0], &ws.offsets[0]);
+    } else if (ws.ids[0].size() + ws.ids[1].size() > budget) {
+      // Longest-first: shorten the longer text first; when both must be cut,
+      // share the budget, the odd token going to the second text.
+      size_t n1 = ws.ids[0].size();
+      size_t n2 = ws.ids[1].size();
+      const bool swapped = n1 > n2;
+      if (swapped) std::swap(n1, n2);
+      n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+      if (n1 + n2 > budget) {
+        n1 = budget / 2;
+        n2 = n1 + budget % 2;
+      }
+      if (swapped) std::swap(n1, n2);
+      Truncate(n1, &ws.ids[0], &ws.offsets[0]);
+      Truncate(n2, &ws.ids[1], &ws.offsets[1]);
+    }
+  }
+
+  auto append_sequence = [&](int seq, int32_t type_id) {
+    out->ids.insert(out->ids.end(), ws.ids[seq].begin(), ws.ids[seq].end());
+    out->offsets.insert(out->offsets.end(), ws.offsets[seq].begin(), ws.offsets[seq].end());
+    const size_t n = ws.ids[seq].size();
+    out->type_ids.insert(out->type_ids.end(), n, type_id);
+    out->special_tokens_mask.insert(out->special_tokens_mask.end(), n, 0);
+    out->attention_mask.insert(out->attention_mask.end(), n, 1);
+    out->sequence_ids.insert(out->sequence_ids.end(), n, static_cast<int8_t>(seq));
+  };
+  if (!options.add_special_tokens) {
+    append_sequence(0, 0);
+    if (pair) append_sequence(1, 1);
+  } else {
+    for (const TemplatePiece& piece : pair ? pair_template_ : single_template_) {
+      if (piece.is_sequence) {
+        append_sequence(piece.sequence, piece.type_id);
+        continue;
+      }
+      for (int32_t id : piece.ids) {
+        out->ids.push_back(id);
+        out->offsets.push_back({0, 0});
+        out->type_ids.push_back(piece.type_id);
+        out->special_tokens_mask.push_back(1);
+        out->attention_mask.push_back(1);
+        out->sequence_ids.push_back(-1);
+      }
+    }
+  }
+
+  if (options.pad_to > out->size()) {
+    const size_t n = options.pad_to - out->size();
+    out->ids.insert(out->ids.end(), n, pad_id_);
+    out->offsets.insert(out->offsets.end(), n, Offset{});
+    out->type_ids.insert(out->type_ids.end(), n, pad_type_id_);
+    out->special_tokens_mask.insert(out->special_tokens_mask.end(), n, 1);
+    out->attention_mask.insert(out->attention_mask.end(), n, 0);
+    out->sequence_ids.insert(out->sequence_ids.end(), n, -1);
+  }
+  return Status::Ok();
+}
+
+}  // namespace mg::text

@@ -1,0 +1,98 @@
+// Tokenizer: a BERT-family WordPiece tokenizer that gives the same ids, type
+// ids and byte offsets as Hugging Face's BertTokenizerFast.
+//
+// Load() reads a model folder (tokenizer.json, or vocab.txt with
+// tokenizer_config.json), a tokenizer.json file or a vocab.txt file. The
+// loaded Tokenizer is immutable; Encode() is thread-safe and, after the first
+// call on a thread, allocates only to grow the caller's Encoding.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "text/added_tokens.h"
+#include "text/bert_normalizer.h"
+#include "text/encoding.h"
+#include "text/vocab.h"
+#include "text/wordpiece.h"
+
+namespace mg::text {
+
+// Settings that override what the tokenizer files say.
+struct TokenizerOverrides {
+  std::optional<bool> lowercase;
+  std::optional<bool> strip_accents;
+  std::optional<bool> handle_chinese_chars;
+};
+
+// One element of a post-processing template: a special token or a sequence.
+struct TemplatePiece {
+  bool is_sequence = false;
+  int sequence = 0;              // 0 = first text (A), 1 = second (B)
+  std::vector<int32_t> ids;      // the special token's ids
+  int32_t type_id = 0;
+};
+
+struct EncodeOptions {
+  bool add_special_tokens = true;
+  size_t max_length = 0;   // 0: no truncation; else longest-first truncation
+  size_t pad_to = 0;       // 0: no padding; else pad on the right up to this length
+};
+
+class Tokenizer {
+ public:
+  static Result<Tokenizer> Load(const std::string& source,
+                                const TokenizerOverrides& overrides = {});
+
+  // Tokenizes `text`, and `pair` when non-null, into `out` (cleared first).
+  // Any bytes are accepted: invalid UTF-8 is dropped like U+FFFD. Fails only
+  // when max_length is too small to hold the special tokens.
+  Status Encode(std::string_view text, const std::string_view* pair,
+                const EncodeOptions& options, Encoding* out) const;
+
+  // The token for `id` (added tokens included); empty when unknown.
+  std::string_view IdToToken(int32_t id) const { return vocab_.IdToToken(id); }
+  int32_t TokenToId(std::string_view token) const { return vocab_.TokenToId(token); }
+
+  const Vocab& vocab() const { return vocab_; }
+  const BertNormalizerOptions& normalizer_options() const { return normalizer_->options(); }
+  // From tokenizer_config.json; 0 when unknown or unlimited.
+  size_t model_max_length() const { return model_max_length_; }
+  int32_t pad_id() const { return pad_id_; }
+  // Number of template tokens added around one text (pair = false) or two.
+  size_t SpecialTokenCount(bool pair) const;
+
+ private:
+  friend class TokenizerLoader;
+  Tokenizer() = default;
+
+  struct Workspace;
+  // Tokenizes one text without template tokens, appending ids and offsets.
+  void EncodeSequence(std::string_view text, Workspace* ws, std::vector<int32_t>* ids,
+                      std::vector<Offset>* offsets) const;
+  void EncodeNormalized(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
+                        std::vector<int32_t>* ids, std::vector<Offset>* offsets) const;
+  // Encodes pieces of normalized words, without added-token handling.
+  void EncodeWords(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
+                   std::vector<int32_t>* ids, std::vector<Offset>* offsets) const;
+
+  Vocab vocab_;
+  std::unique_ptr<BertNormalizer> normalizer_;  // never null once loaded
+  bool has_normalizer_ = true;
+  bool has_pre_tokenizer_ = true;
+  std::unique_ptr<WordPiece> model_;
+  AddedTokenMatcher raw_added_;         // matched in the input
+  AddedTokenMatcher normalized_added_;  // matched in the normalized text
+  std::vector<TemplatePiece> single_template_;
+  std::vector<TemplatePiece> pair_template_;
+  size_t model_max_length_ = 0;
+  int32_t pad_id_ = 0;
+  int32_t pad_type_id_ = 0;
+};
+
+}  // namespace mg::text
