@@ -2,10 +2,63 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace mg::text {
 namespace {
+
+struct CodePointRange {
+  char32_t first;
+  char32_t last;
+};
+
+// Characters assigned after Unicode 8.0 (see tools/gen_unicode_age.py).
+constexpr CodePointRange kAssignedAfterUnicode8[] = {
+#include "text/unicode_age_table.inc"
+};
+
+// The reference tokenizer classifies characters with Unicode 8.0 data: to it,
+// anything assigned later is an unassigned code point (kept, a letter-like
+// character with no decomposition).
+bool AssignedAfterUnicode8(char32_t cp) {
+  const auto* end = std::end(kAssignedAfterUnicode8);
+  const auto* it = std::upper_bound(std::begin(kAssignedAfterUnicode8), end, cp,
+                                    [](char32_t value, const CodePointRange& r) { return value < r.first; });
+  return it != std::begin(kAssignedAfterUnicode8) && cp <= (it - 1)->last;
+}
+
+struct CaseMapping {
+  char32_t from;
+  char32_t to;
+};
+
+constexpr CaseMapping kUnicode16Lowercase[] = {
+#include "text/unicode16_lowercase.inc"
+};
+
+// Simple lower-case mapping, with the reference tokenizer's Unicode 16 data.
+char32_t SimpleLower(char32_t cp) {
+  const auto* end = std::end(kUnicode16Lowercase);
+  const auto* it = std::lower_bound(std::begin(kUnicode16Lowercase), end, cp,
+                                    [](const CaseMapping& m, char32_t value) { return m.from < value; });
+  if (it != end && it->from == cp) return it->to;
+  return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+}
+
+// Characters whose general category changed after Unicode 8.0, with their 8.0
+// category (UnicodeData.txt 8.0.0 vs 15.0.0).
+utf8proc_category_t Unicode8Category(char32_t cp, utf8proc_category_t current) {
+  switch (cp) {
+    case 0x1734: return UTF8PROC_CATEGORY_MN;   // HANUNOO SIGN PAMUDPOD: Mn, now Mc
+    case 0x111C9: return UTF8PROC_CATEGORY_PO;  // SHARADA SANDHI MARK: Po, now Mn
+    case 0x166D: return UTF8PROC_CATEGORY_PO;   // CANADIAN SYLLABICS CHI SIGN: Po, now So
+    case 0x1885:                                // MONGOLIAN LETTER ALI GALI BALUDA: Lo, now Mn
+    case 0x1886: return UTF8PROC_CATEGORY_LO;   // MONGOLIAN LETTER ALI GALI THREE BALUDA
+    case 0xA9BD: return UTF8PROC_CATEGORY_MC;   // JAVANESE CONSONANT SIGN KERET: Mc, now Mn
+    default: return current;
+  }
+}
 
 constexpr char32_t kMaxCodePoint = 0x10FFFF;
 
@@ -36,12 +89,15 @@ bool IsWhiteSpaceProperty(char32_t cp) {
 
 uint8_t ComputeFlags(char32_t cp) {
   const utf8proc_property_t* prop = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
-  const auto category = static_cast<utf8proc_category_t>(prop->category);
+  const bool unknown_to_unicode8 = AssignedAfterUnicode8(cp);
+  const auto category = unknown_to_unicode8
+                            ? UTF8PROC_CATEGORY_CN
+                            : Unicode8Category(cp, static_cast<utf8proc_category_t>(prop->category));
   uint8_t flags = 0;
   if (IsWhiteSpaceProperty(cp)) flags |= kWhitespace;
+  // Control, format, surrogate and private use; unassigned code points are kept.
   const bool is_other = category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF ||
-                        category == UTF8PROC_CATEGORY_CS || category == UTF8PROC_CATEGORY_CO ||
-                        category == UTF8PROC_CATEGORY_CN;
+                        category == UTF8PROC_CATEGORY_CS || category == UTF8PROC_CATEGORY_CO;
   const bool tab_or_newline = cp == '\t' || cp == '\n' || cp == '\r';
   if ((is_other && !tab_or_newline) || cp == 0 || cp == kReplacementChar) flags |= kControl;
   const bool is_p = category == UTF8PROC_CATEGORY_PC || category == UTF8PROC_CATEGORY_PD ||
@@ -51,10 +107,10 @@ uint8_t ComputeFlags(char32_t cp) {
   if (is_p || IsAsciiPunctuation(cp)) flags |= kPunctuation;
   if (IsChineseCodePoint(cp)) flags |= kChinese;
   if (category == UTF8PROC_CATEGORY_MN) flags |= kNonspacingMark;
-  if (cp == 0x130 || static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))) != cp) {
+  if (cp == 0x130 || SimpleLower(cp) != cp) {
     flags |= kHasLowercase;
   }
-  if (prop->decomp_seqindex != UINT16_MAX || (cp >= 0xAC00 && cp <= 0xD7A3)) {
+  if (!unknown_to_unicode8 && (prop->decomp_seqindex != UINT16_MAX || (cp >= 0xAC00 && cp <= 0xD7A3))) {
     // A canonical mapping exists when the decomposition is not a compatibility one.
     if (!prop->decomp_type || (cp >= 0xAC00 && cp <= 0xD7A3)) flags |= kHasDecomposition;
   }
@@ -151,7 +207,7 @@ size_t ToLower(char32_t cp, char32_t* out) {
     out[1] = 0x307;
     return 2;
   }
-  out[0] = static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+  out[0] = SimpleLower(cp);
   return 1;
 }
 
