@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || corpus.empty() || reps < 1) {
-    std::fprintf(stderr, "usage: tokenizer_bench --model SRC [--lowercase true|false] [--reps N] CORPUS.jsonl\n");
+    std::fprintf(
+        stderr,
+        "usage: tokenizer_bench --model SRC [--lowercase true|false] [--reps N] CORPUS.jsonl\n");
     return 2;
   }
   auto tokenizer = mg::text::Tokenizer::Load(model, overrides);
@@ -43,7 +45,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   size_t bytes = 0;
-  for (const auto& record : *records) bytes += record.text.size() + (record.text_pair ? record.text_pair->size() : 0);
+  for (const auto& record : *records)
+    bytes += record.text.size() + (record.text_pair ? record.text_pair->size() : 0);
   mg::text::Encoding encoding;
   double best = 1e30;
   size_t tokens = 0;
@@ -56,7 +59,8 @@ int main(int argc, char** argv) {
       (void)tokenizer->Encode(record.text, record.text_pair ? &pair : nullptr, {}, &encoding);
       tokens += encoding.size();
     }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (rep > 0 && seconds < best) best = seconds;
   }
   std::printf(

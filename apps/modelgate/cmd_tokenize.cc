@@ -82,21 +82,24 @@ void RunTokenize(const TokenizeArgs& args) {
   text::Encoding encoding;
   std::string line;
   if (args.text) {
-    const std::string_view pair_view = args.pair ? std::string_view(*args.pair) : std::string_view();
-    ThrowIfError(tokenizer.Encode(*args.text, args.pair ? &pair_view : nullptr, options, &encoding));
+    const std::string_view pair_view =
+        args.pair ? std::string_view(*args.pair) : std::string_view();
+    ThrowIfError(
+        tokenizer.Encode(*args.text, args.pair ? &pair_view : nullptr, options, &encoding));
     AppendEncoding(tokenizer, encoding, std::nullopt, &line);
     output.Write(line);
     output.Commit();
     return;
   }
   const data::RecordFormat format = ValueOrThrow(data::ParseRecordFormat(args.format));
-  const std::vector<data::Record> records = ValueOrThrow(data::ReadRecords(args.input, format, args.field));
+  const std::vector<data::Record> records =
+      ValueOrThrow(data::ReadRecords(args.input, format, args.field));
   for (const data::Record& record : records) {
     line.clear();
     std::string_view pair_view;
     if (record.text_pair) pair_view = *record.text_pair;
-    Status status = tokenizer.Encode(record.text, record.text_pair ? &pair_view : nullptr, options,
-                                     &encoding);
+    Status status =
+        tokenizer.Encode(record.text, record.text_pair ? &pair_view : nullptr, options, &encoding);
     if (!status.ok()) {
       throw CliError(args.input + " line " + std::to_string(record.line) + ": " + status.message());
     }
@@ -120,16 +123,18 @@ void RegisterTokenize(CLI::App& app) {
       ->required();
   cmd->add_option("--text", args->text, "Text to tokenize");
   cmd->add_option("--pair", args->pair, "Second text of a pair (with --text)");
-  cmd->add_option("--input", args->input,
-                  "File of texts: JSON lines with \"text\" (and \"text_pair\"), CSV with a header,\n"
-                  "or .txt with one text per line");
+  cmd->add_option(
+      "--input", args->input,
+      "File of texts: JSON lines with \"text\" (and \"text_pair\"), CSV with a header,\n"
+      "or .txt with one text per line");
   cmd->add_option("--format", args->format, "Input format: auto, jsonl, csv or text")
       ->capture_default_str();
   cmd->add_option("--field", args->field, "Name of the text field in JSON lines or CSV")
       ->capture_default_str();
   cmd->add_option("--output", args->output, "Write here instead of standard output");
-  cmd->add_option("--max-length", args->max_length,
-                  "Truncate to this many tokens, special tokens included (longest first for pairs)");
+  cmd->add_option(
+      "--max-length", args->max_length,
+      "Truncate to this many tokens, special tokens included (longest first for pairs)");
   cmd->add_option("--pad-to", args->pad_to, "Pad with the padding token up to this length");
   cmd->add_flag("--no-special-tokens", args->no_special_tokens, "Do not add [CLS]/[SEP]");
   cmd->add_option("--lowercase", args->lowercase,

@@ -13,7 +13,7 @@ size_t Utf8SequenceLength(const unsigned char* data, size_t size) {
   if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
   if (b0 >= 0xE0 && b0 <= 0xEF) {
     if (!cont(1) || !cont(2)) return 0;
-    if (b0 == 0xE0 && data[1] < 0xA0) return 0;  // overlong
+    if (b0 == 0xE0 && data[1] < 0xA0) return 0;   // overlong
     if (b0 == 0xED && data[1] >= 0xA0) return 0;  // surrogate
     return 3;
   }
@@ -41,12 +41,28 @@ void AppendJsonString(std::string* out, std::string_view value) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); ++pos; continue;
-      case '\\': out->append("\\\\"); ++pos; continue;
-      case '\n': out->append("\\n"); ++pos; continue;
-      case '\r': out->append("\\r"); ++pos; continue;
-      case '\t': out->append("\\t"); ++pos; continue;
-      default: break;
+      case '"':
+        out->append("\\\"");
+        ++pos;
+        continue;
+      case '\\':
+        out->append("\\\\");
+        ++pos;
+        continue;
+      case '\n':
+        out->append("\\n");
+        ++pos;
+        continue;
+      case '\r':
+        out->append("\\r");
+        ++pos;
+        continue;
+      case '\t':
+        out->append("\\t");
+        ++pos;
+        continue;
+      default:
+        break;
     }
     if (c < 0x20) {
       out->append("\\u00");

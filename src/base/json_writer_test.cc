@@ -21,9 +21,11 @@ TEST(JsonWriterTest, EscapesLikeAJsonParserExpects) {
 }
 
 TEST(JsonWriterTest, InvalidUtf8BecomesReplacementCharacter) {
-  EXPECT_EQ(Quote("a\xff" "b"), "\"a\\ufffdb\"");
+  EXPECT_EQ(Quote("a\xff"
+                  "b"),
+            "\"a\\ufffdb\"");
   EXPECT_EQ(Quote("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // encoded surrogate
-  EXPECT_EQ(Quote("\xc3"), "\"\\ufffd\"");                         // truncated
+  EXPECT_EQ(Quote("\xc3"), "\"\\ufffd\"");                        // truncated
 }
 
 TEST(JsonWriterTest, Numbers) {

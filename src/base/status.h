@@ -58,7 +58,7 @@ Status InternalError(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : data_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(data_).ok()) {
       data_ = Status(StatusCode::kInternal, "Result constructed from an OK status");
@@ -92,9 +92,9 @@ class [[nodiscard]] Result {
 #define MG_STATUS_CONCAT_INNER(a, b) a##b
 #define MG_STATUS_CONCAT(a, b) MG_STATUS_CONCAT_INNER(a, b)
 
-#define MG_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::mg::Status mg_status_ = (expr);       \
+#define MG_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::mg::Status mg_status_ = (expr);        \
     if (!mg_status_.ok()) return mg_status_; \
   } while (0)
 
@@ -107,12 +107,12 @@ class [[nodiscard]] Result {
   MG_ASSIGN_OR_RETURN_IMPL(MG_STATUS_CONCAT(mg_result_, __LINE__), lhs, expr)
 
 // Invariant checks for programmer errors; always on, also in Release.
-#define MG_CHECK(condition)                                            \
-  do {                                                                 \
+#define MG_CHECK(condition)                                                  \
+  do {                                                                       \
     if (!(condition)) ::mg::CheckFailed(__FILE__, __LINE__, #condition, ""); \
   } while (0)
 
-#define MG_CHECK_MSG(condition, message)                                      \
-  do {                                                                        \
+#define MG_CHECK_MSG(condition, message)                                            \
+  do {                                                                              \
     if (!(condition)) ::mg::CheckFailed(__FILE__, __LINE__, #condition, (message)); \
   } while (0)

@@ -10,7 +10,8 @@ namespace {
 using nlohmann::json;
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 int HexValue(char c) {
@@ -55,7 +56,8 @@ Result<std::vector<Record>> ParseJsonLines(std::string_view contents, const std:
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     const std::string where = name + " line " + std::to_string(line_number);
     json object = json::parse(ReplaceLoneSurrogateEscapes(line), nullptr, false);
-    if (object.is_discarded()) return InvalidArgumentError(where + ": not valid JSON (or not UTF-8)");
+    if (object.is_discarded())
+      return InvalidArgumentError(where + ": not valid JSON (or not UTF-8)");
     if (!object.is_object()) return InvalidArgumentError(where + ": expected a JSON object");
     auto text = object.find(text_field);
     if (text == object.end() || !text->is_string()) {
@@ -65,7 +67,8 @@ Result<std::vector<Record>> ParseJsonLines(std::string_view contents, const std:
     record.text = text->get<std::string>();
     auto pair = object.find("text_pair");
     if (pair != object.end() && !pair->is_null()) {
-      if (!pair->is_string()) return InvalidArgumentError(where + ": \"text_pair\" is not a string");
+      if (!pair->is_string())
+        return InvalidArgumentError(where + ": \"text_pair\" is not a string");
       record.text_pair = pair->get<std::string>();
     }
     record.label = StringField(object, "label");
@@ -155,7 +158,8 @@ Result<std::vector<Record>> ParseCsv(std::string_view contents, const std::strin
     if (header[col] == "id") id_col = static_cast<int>(col);
   }
   if (text_col < 0) {
-    return InvalidArgumentError(name + " line 1: the CSV header has no \"" + text_field + "\" column");
+    return InvalidArgumentError(name + " line 1: the CSV header has no \"" + text_field +
+                                "\" column");
   }
   std::vector<Record> records;
   for (size_t r = 1; r < rows.size(); ++r) {
@@ -217,9 +221,12 @@ Result<std::vector<Record>> ParseRecords(std::string_view contents, const std::s
     }
   }
   switch (format) {
-    case RecordFormat::kCsv: return ParseCsv(contents, name, text_field);
-    case RecordFormat::kText: return ParseTextLines(contents);
-    default: return ParseJsonLines(contents, name, text_field);
+    case RecordFormat::kCsv:
+      return ParseCsv(contents, name, text_field);
+    case RecordFormat::kText:
+      return ParseTextLines(contents);
+    default:
+      return ParseJsonLines(contents, name, text_field);
   }
 }
 

@@ -30,8 +30,8 @@ bool IsWordByte(std::string_view text, size_t pos) {
   const auto byte = static_cast<uint8_t>(text[pos]);
   if (byte >= 0x80) {
     size_t length = 0;
-    char32_t cp = DecodeUtf8(reinterpret_cast<const uint8_t*>(text.data()) + pos,
-                             text.size() - pos, &length);
+    char32_t cp =
+        DecodeUtf8(reinterpret_cast<const uint8_t*>(text.data()) + pos, text.size() - pos, &length);
     if (cp == kInvalidCodePoint) return false;
     return !(CharFlags(cp) & (kWhitespace | kPunctuation | kControl));
   }

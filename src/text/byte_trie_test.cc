@@ -17,7 +17,8 @@ TEST(ByteTrieTest, LongestPrefix) {
   ByteTrie trie = builder.Build();
   const std::string text = "abcx";
   size_t length = 0;
-  EXPECT_EQ(trie.LongestPrefix(reinterpret_cast<const uint8_t*>(text.data()), text.size(), &length), 2);
+  EXPECT_EQ(trie.LongestPrefix(reinterpret_cast<const uint8_t*>(text.data()), text.size(), &length),
+            2);
   EXPECT_EQ(length, 2u);
   EXPECT_EQ(trie.Find("abcd"), 4);
   EXPECT_EQ(trie.Find("abc"), -1);
@@ -33,7 +34,8 @@ TEST(ByteTrieTest, MatchesBruteForce) {
   for (int32_t value = 0; value < 3000; ++value) {
     std::string key;
     const size_t length = 1 + rng() % 6;
-    for (size_t i = 0; i < length; ++i) key.push_back(static_cast<char>(i == 0 ? rng() % 256 : 'a' + rng() % 40));
+    for (size_t i = 0; i < length; ++i)
+      key.push_back(static_cast<char>(i == 0 ? rng() % 256 : 'a' + rng() % 40));
     keys[key] = value;
     builder.Add(key, value);
   }
@@ -41,7 +43,8 @@ TEST(ByteTrieTest, MatchesBruteForce) {
   for (int round = 0; round < 20000; ++round) {
     std::string text;
     const size_t length = 1 + rng() % 8;
-    for (size_t i = 0; i < length; ++i) text.push_back(static_cast<char>(i == 0 ? rng() % 256 : 'a' + rng() % 40));
+    for (size_t i = 0; i < length; ++i)
+      text.push_back(static_cast<char>(i == 0 ? rng() % 256 : 'a' + rng() % 40));
     int32_t expected = -1;
     size_t expected_length = 0;
     for (size_t n = text.size(); n >= 1; --n) {
@@ -53,7 +56,8 @@ TEST(ByteTrieTest, MatchesBruteForce) {
       }
     }
     size_t got_length = 0;
-    int32_t got = trie.LongestPrefix(reinterpret_cast<const uint8_t*>(text.data()), text.size(), &got_length);
+    int32_t got =
+        trie.LongestPrefix(reinterpret_cast<const uint8_t*>(text.data()), text.size(), &got_length);
     ASSERT_EQ(got, expected) << text;
     if (expected >= 0) {
       ASSERT_EQ(got_length, expected_length) << text;

@@ -35,7 +35,8 @@ void Tokenizer::EncodeWords(const NormalizedText& norm, size_t begin, size_t end
     ws->words.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
   }
   ws->pieces.clear();
-  for (const WordSpan& word : ws->words) model_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
+  for (const WordSpan& word : ws->words)
+    model_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
   for (const Piece& piece : ws->pieces) {
     ids->push_back(piece.id);
     offsets->push_back({norm.orig_begin[piece.begin], norm.orig_end[piece.end - 1]});

@@ -33,15 +33,15 @@ struct TokenizerOverrides {
 // One element of a post-processing template: a special token or a sequence.
 struct TemplatePiece {
   bool is_sequence = false;
-  int sequence = 0;              // 0 = first text (A), 1 = second (B)
-  std::vector<int32_t> ids;      // the special token's ids
+  int sequence = 0;          // 0 = first text (A), 1 = second (B)
+  std::vector<int32_t> ids;  // the special token's ids
   int32_t type_id = 0;
 };
 
 struct EncodeOptions {
   bool add_special_tokens = true;
-  size_t max_length = 0;   // 0: no truncation; else longest-first truncation
-  size_t pad_to = 0;       // 0: no padding; else pad on the right up to this length
+  size_t max_length = 0;  // 0: no truncation; else longest-first truncation
+  size_t pad_to = 0;      // 0: no padding; else pad on the right up to this length
 };
 
 class Tokenizer {
@@ -52,8 +52,8 @@ class Tokenizer {
   // Tokenizes `text`, and `pair` when non-null, into `out` (cleared first).
   // Any bytes are accepted: invalid UTF-8 is dropped like U+FFFD. Fails only
   // when max_length is too small to hold the special tokens.
-  Status Encode(std::string_view text, const std::string_view* pair,
-                const EncodeOptions& options, Encoding* out) const;
+  Status Encode(std::string_view text, const std::string_view* pair, const EncodeOptions& options,
+                Encoding* out) const;
 
   // The token for `id` (added tokens included); empty when unknown.
   std::string_view IdToToken(int32_t id) const { return vocab_.IdToToken(id); }

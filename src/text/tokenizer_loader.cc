@@ -18,9 +18,9 @@ class TokenizerLoader {
 
  private:
   static Result<Tokenizer> FromTokenizerJson(const std::string& path, const json* config,
-                                            const TokenizerOverrides& overrides);
+                                             const TokenizerOverrides& overrides);
   static Result<Tokenizer> FromVocabTxt(const std::string& path, const json* config,
-                                       const TokenizerOverrides& overrides);
+                                        const TokenizerOverrides& overrides);
   static Status Finish(Tokenizer* tokenizer, const BertNormalizerOptions& normalizer,
                        const WordPieceOptions& model, std::vector<AddedToken> added,
                        const json* config, const TokenizerOverrides& overrides);
@@ -69,7 +69,8 @@ Result<AddedToken> ParseAddedToken(const json& entry, const std::string& where) 
   token.content = content->get<std::string>();
   auto id = entry.find("id");
   if (id != entry.end()) {
-    if (!id->is_number_integer()) return CorruptionError(where + ": added token id is not an integer");
+    if (!id->is_number_integer())
+      return CorruptionError(where + ": added token id is not an integer");
     token.id = id->get<int32_t>();
   }
   token.special = OptionalBool(entry, "special").value_or(false);
@@ -134,7 +135,8 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
     if (!overrides.strip_accents) options.strip_accents = options.lowercase;
   }
   if (overrides.strip_accents) options.strip_accents = *overrides.strip_accents;
-  if (overrides.handle_chinese_chars) options.handle_chinese_chars = *overrides.handle_chinese_chars;
+  if (overrides.handle_chinese_chars)
+    options.handle_chinese_chars = *overrides.handle_chinese_chars;
   tokenizer->normalizer_ = std::make_unique<BertNormalizer>(options);
 
   // Added tokens take the vocabulary's id for their content, or a new id.
@@ -145,7 +147,8 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
   for (AddedToken& token : added) {
     if (token.content.empty()) continue;
     int32_t existing = tokenizer->vocab_.TokenToId(token.content);
-    if (token.id < 0) token.id = existing >= 0 ? existing : static_cast<int32_t>(tokenizer->vocab_.size());
+    if (token.id < 0)
+      token.id = existing >= 0 ? existing : static_cast<int32_t>(tokenizer->vocab_.size());
     if (existing < 0) MG_RETURN_IF_ERROR(tokenizer->vocab_.Add(token.content, token.id));
     if (token.normalized && tokenizer->has_normalizer_) {
       NormalizedText norm;
@@ -159,7 +162,8 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
     }
   }
   tokenizer->raw_added_ = AddedTokenMatcher(std::move(raw_patterns), std::move(raw_tokens));
-  tokenizer->normalized_added_ = AddedTokenMatcher(std::move(norm_patterns), std::move(norm_tokens));
+  tokenizer->normalized_added_ =
+      AddedTokenMatcher(std::move(norm_patterns), std::move(norm_tokens));
 
   MG_ASSIGN_OR_RETURN(WordPiece wordpiece, WordPiece::Create(tokenizer->vocab_, model));
   tokenizer->model_ = std::make_unique<WordPiece>(std::move(wordpiece));
@@ -190,8 +194,10 @@ Result<Tokenizer> TokenizerLoader::FromVocabTxt(const std::string& path, const j
   std::vector<AddedToken> added;
   if (config) {
     normalizer.lowercase = OptionalBool(*config, "do_lower_case").value_or(true);
-    normalizer.handle_chinese_chars = OptionalBool(*config, "tokenize_chinese_chars").value_or(true);
-    normalizer.strip_accents = OptionalBool(*config, "strip_accents").value_or(normalizer.lowercase);
+    normalizer.handle_chinese_chars =
+        OptionalBool(*config, "tokenize_chinese_chars").value_or(true);
+    normalizer.strip_accents =
+        OptionalBool(*config, "strip_accents").value_or(normalizer.lowercase);
     model.unk_token = TokenString(*config, "unk_token").value_or(model.unk_token);
     cls = TokenString(*config, "cls_token").value_or(cls);
     sep = TokenString(*config, "sep_token").value_or(sep);
@@ -200,11 +206,13 @@ Result<Tokenizer> TokenizerLoader::FromVocabTxt(const std::string& path, const j
     auto decoder = config->find("added_tokens_decoder");
     if (decoder != config->end() && decoder->is_object()) {
       for (const auto& [key, entry] : decoder->items()) {
-        MG_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry, path + " added_tokens_decoder"));
+        MG_ASSIGN_OR_RETURN(AddedToken token,
+                            ParseAddedToken(entry, path + " added_tokens_decoder"));
         try {
           token.id = std::stoi(key);
         } catch (const std::exception&) {
-          return CorruptionError("tokenizer_config.json: added token id \"" + key + "\" is not a number");
+          return CorruptionError("tokenizer_config.json: added token id \"" + key +
+                                 "\" is not a number");
         }
         added.push_back(std::move(token));
       }
@@ -236,22 +244,27 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, co
     const json& model = root.at("model");
     const std::string type = model.value("type", "WordPiece");
     if (type != "WordPiece") {
-      return UnimplementedError(path + ": model type \"" + type + "\" is not supported (WordPiece only)");
+      return UnimplementedError(path + ": model type \"" + type +
+                                "\" is not supported (WordPiece only)");
     }
     WordPieceOptions model_options;
     if (model.contains("unk_token") && model["unk_token"].is_string()) {
       model_options.unk_token = model["unk_token"].get<std::string>();
     }
-    if (model.contains("continuing_subword_prefix") && model["continuing_subword_prefix"].is_string()) {
-      model_options.continuing_subword_prefix = model["continuing_subword_prefix"].get<std::string>();
+    if (model.contains("continuing_subword_prefix") &&
+        model["continuing_subword_prefix"].is_string()) {
+      model_options.continuing_subword_prefix =
+          model["continuing_subword_prefix"].get<std::string>();
     }
-    if (model.contains("max_input_chars_per_word") && model["max_input_chars_per_word"].is_number_unsigned()) {
+    if (model.contains("max_input_chars_per_word") &&
+        model["max_input_chars_per_word"].is_number_unsigned()) {
       model_options.max_input_chars_per_word = model["max_input_chars_per_word"].get<size_t>();
     }
     const json& vocab = model.at("vocab");
     if (!vocab.is_object()) return CorruptionError(path + ": model.vocab is not an object");
     for (const auto& [token, id] : vocab.items()) {
-      if (!id.is_number_integer()) return CorruptionError(path + ": vocab id of \"" + token + "\" is not an integer");
+      if (!id.is_number_integer())
+        return CorruptionError(path + ": vocab id of \"" + token + "\" is not an integer");
       MG_RETURN_IF_ERROR(tokenizer.vocab_.Add(token, id.get<int32_t>()).WithContext(path));
     }
     if (tokenizer.vocab_.count() == 0) return CorruptionError(path + ": empty vocabulary");
@@ -264,7 +277,8 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, co
     } else {
       const std::string norm_type = norm.value("type", "");
       if (norm_type != "BertNormalizer") {
-        return UnimplementedError(path + ": normalizer \"" + norm_type + "\" is not supported (BertNormalizer only)");
+        return UnimplementedError(path + ": normalizer \"" + norm_type +
+                                  "\" is not supported (BertNormalizer only)");
       }
       normalizer.clean_text = norm.value("clean_text", true);
       normalizer.handle_chinese_chars = norm.value("handle_chinese_chars", true);
@@ -275,7 +289,8 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, co
     // transformers' BertTokenizerFast lets tokenizer_config.json override these.
     if (config) {
       if (auto v = OptionalBool(*config, "do_lower_case")) normalizer.lowercase = *v;
-      if (auto v = OptionalBool(*config, "tokenize_chinese_chars")) normalizer.handle_chinese_chars = *v;
+      if (auto v = OptionalBool(*config, "tokenize_chinese_chars"))
+        normalizer.handle_chinese_chars = *v;
       auto strip = config->find("strip_accents");
       if (strip != config->end() && strip->is_boolean()) {
         normalizer.strip_accents = strip->get<bool>();
@@ -323,7 +338,8 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, co
       tokenizer.single_template_ = {TemplatePiece{true, 0, {}, 0}};
       tokenizer.pair_template_ = {TemplatePiece{true, 0, {}, 0}, TemplatePiece{true, 1, {}, 1}};
     }
-    MG_RETURN_IF_ERROR(Finish(&tokenizer, normalizer, model_options, std::move(added), config, overrides));
+    MG_RETURN_IF_ERROR(
+        Finish(&tokenizer, normalizer, model_options, std::move(added), config, overrides));
   } catch (const json::exception& e) {
     return CorruptionError(path + ": unexpected structure: " + e.what());
   }

@@ -26,7 +26,8 @@ json LoadJson(const std::string& path) {
 }
 
 const Tokenizer& Uncased() {
-  static const Tokenizer tokenizer = Tokenizer::Load(kData + "vocab/bert-base-uncased/vocab.txt").value();
+  static const Tokenizer tokenizer =
+      Tokenizer::Load(kData + "vocab/bert-base-uncased/vocab.txt").value();
   return tokenizer;
 }
 
@@ -66,7 +67,8 @@ TEST(TokenizerReferenceTest, SquadQuestionsUncased) {
     if (encoding.ids != expected) {
       if (++mismatches <= 5) ADD_FAILURE() << "question " << i << ": " << text;
     }
-    ASSERT_EQ(Tokens(Uncased(), encoding), questions[i]["wordpiece"].get<std::vector<std::string>>());
+    ASSERT_EQ(Tokens(Uncased(), encoding),
+              questions[i]["wordpiece"].get<std::vector<std::string>>());
   }
   EXPECT_EQ(mismatches, 0u);
 }
@@ -74,10 +76,10 @@ TEST(TokenizerReferenceTest, SquadQuestionsUncased) {
 TEST(TokenizerReferenceTest, SwiftTransformersCases) {
   json cases = LoadJson("reftok/swift-transformers/tokenizer_tests.json");
   Tokenizer multilingual = LoadVocab("bert-base-multilingual-cased", false);
-  for (const auto& [model, tokenizer] :
-       std::vector<std::pair<std::string, const Tokenizer*>>{{"bert-base-uncased", &Uncased()},
-                                                             {"google-bert/bert-base-uncased", &Uncased()},
-                                                             {"distilbert/distilbert-base-multilingual-cased", &multilingual}}) {
+  for (const auto& [model, tokenizer] : std::vector<std::pair<std::string, const Tokenizer*>>{
+           {"bert-base-uncased", &Uncased()},
+           {"google-bert/bert-base-uncased", &Uncased()},
+           {"distilbert/distilbert-base-multilingual-cased", &multilingual}}) {
     ASSERT_TRUE(cases.contains(model));
     for (const json& c : cases[model]) {
       Encoding encoding = Encode(*tokenizer, c["input"].get<std::string>());
@@ -95,7 +97,8 @@ TEST(TokenizerReferenceTest, FrenchParagraphUncased) {
 
 TEST(TokenizerReferenceTest, MultilingualConformance) {
   json inputs = LoadJson("reftok/swift-transformers/multilingual_conformance/inputs.json");
-  json baseline = LoadJson("reftok/swift-transformers/multilingual_conformance/bge_small_multilingual.json");
+  json baseline =
+      LoadJson("reftok/swift-transformers/multilingual_conformance/bge_small_multilingual.json");
   std::map<std::string, json> expected;
   for (const json& entry : baseline["entries"]) expected[entry["id"]] = entry;
   ASSERT_EQ(inputs.size(), 83u);
@@ -118,7 +121,8 @@ TEST(TokenizerReferenceTest, TransformersJsCases) {
     // "uncased" models and, despite their names, spanbert-large-cased and
     // bge-base-zh do; the others keep case.
     const bool lowercase = model.find("uncased") != std::string::npos ||
-                           model == "Xenova/spanbert-large-cased" || model == "Xenova/bge-base-zh-v1.5";
+                           model == "Xenova/spanbert-large-cased" ||
+                           model == "Xenova/bge-base-zh-v1.5";
     const std::string key = vocab + (lowercase ? "/lower" : "/cased");
     if (!tokenizers.count(key)) tokenizers.emplace(key, LoadVocab(vocab, lowercase));
     const Tokenizer& tokenizer = tokenizers.at(key);
@@ -130,7 +134,8 @@ TEST(TokenizerReferenceTest, TransformersJsCases) {
         pair = c["text_pair"].get<std::string>();
         pair_view = pair;
       }
-      Encoding encoding = Encode(tokenizer, c["text"].get<std::string>(), true, pair.empty() ? nullptr : &pair_view);
+      Encoding encoding = Encode(tokenizer, c["text"].get<std::string>(), true,
+                                 pair.empty() ? nullptr : &pair_view);
       EXPECT_EQ(encoding.ids, c["ids"].get<std::vector<int32_t>>()) << model << " " << name;
       ++checked;
     }
@@ -145,12 +150,16 @@ TEST(TokenizerReferenceTest, ByteOffsetsFromGoBinding) {
       // Invalid UTF-8 ("\x91D"): the binding first replaced the bad byte by
       // U+FFFD (3 bytes), so its offset [3,4] counts in the replaced string.
       // modelgate counts in the bytes it was given: 'D' is byte 1.
-      Encoding encoding = Encode(Uncased(), "\x91" "D", false);
+      Encoding encoding = Encode(Uncased(),
+                                 "\x91"
+                                 "D",
+                                 false);
       EXPECT_EQ(encoding.ids, c["ids"].get<std::vector<int32_t>>());
       EXPECT_EQ(encoding.offsets, (std::vector<Offset>{{1, 2}}));
       continue;
     }
-    Encoding encoding = Encode(Uncased(), c["text"].get<std::string>(), c["add_special_tokens"].get<bool>());
+    Encoding encoding =
+        Encode(Uncased(), c["text"].get<std::string>(), c["add_special_tokens"].get<bool>());
     EXPECT_EQ(encoding.ids, c["ids"].get<std::vector<int32_t>>());
     if (c.contains("type_ids")) {
       EXPECT_EQ(encoding.type_ids, c["type_ids"].get<std::vector<int32_t>>());
@@ -178,7 +187,8 @@ TEST(TokenizerTest, PairsTypeIdsAndLongestFirstTruncation) {
   ASSERT_TRUE(Uncased().Encode("alpha beta", &pair, options, &encoding).ok());
   // 8 - 3 special = 5: the longer second text gives way first.
   EXPECT_EQ(Tokens(Uncased(), encoding),
-            (std::vector<std::string>{"[CLS]", "alpha", "beta", "[SEP]", "one", "two", "three", "[SEP]"}));
+            (std::vector<std::string>{"[CLS]", "alpha", "beta", "[SEP]", "one", "two", "three",
+                                      "[SEP]"}));
   EXPECT_EQ(encoding.type_ids, (std::vector<int32_t>{0, 0, 0, 0, 1, 1, 1, 1}));
   options.max_length = 2;
   EXPECT_FALSE(Uncased().Encode("alpha", &pair, options, &encoding).ok());
@@ -195,7 +205,10 @@ TEST(TokenizerTest, Padding) {
 
 TEST(TokenizerRobustnessTest, HostileInputHasDefinedResults) {
   // Invalid UTF-8 bytes are dropped like U+FFFD; offsets still point into the input.
-  Encoding encoding = Encode(Uncased(), std::string("ab\xff\xfe" "cd \xed\xa0\x80x"), false);
+  Encoding encoding = Encode(Uncased(),
+                             std::string("ab\xff\xfe"
+                                         "cd \xed\xa0\x80x"),
+                             false);
   EXPECT_EQ(Tokens(Uncased(), encoding), (std::vector<std::string>{"abc", "##d", "x"}));
   EXPECT_EQ(encoding.offsets.back(), (Offset{10, 11}));
   // NUL inside a word removes nothing else.
@@ -265,9 +278,11 @@ TEST(TokenizerLoadTest, BadFilesGiveClearErrors) {
   EXPECT_NE(bad_utf8.status().message().find("line 2"), std::string::npos);
   Result<Tokenizer> bad_json = Tokenizer::Load(write("broken.json", "{\"model\": [1,2"));
   EXPECT_EQ(bad_json.status().code(), StatusCode::kCorruption);
-  Result<Tokenizer> bpe = Tokenizer::Load(write("bpe.json", R"({"model":{"type":"BPE","vocab":{}}})"));
+  Result<Tokenizer> bpe =
+      Tokenizer::Load(write("bpe.json", R"({"model":{"type":"BPE","vocab":{}}})"));
   EXPECT_EQ(bpe.status().code(), StatusCode::kUnimplemented);
-  Result<Tokenizer> wrong_shape = Tokenizer::Load(write("shape.json", R"({"model":{"type":"WordPiece","vocab":[1]}})"));
+  Result<Tokenizer> wrong_shape =
+      Tokenizer::Load(write("shape.json", R"({"model":{"type":"WordPiece","vocab":[1]}})"));
   EXPECT_FALSE(wrong_shape.ok());
 }
 

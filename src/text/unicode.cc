@@ -23,8 +23,9 @@ constexpr CodePointRange kAssignedAfterUnicode8[] = {
 // character with no decomposition).
 bool AssignedAfterUnicode8(char32_t cp) {
   const auto* end = std::end(kAssignedAfterUnicode8);
-  const auto* it = std::upper_bound(std::begin(kAssignedAfterUnicode8), end, cp,
-                                    [](char32_t value, const CodePointRange& r) { return value < r.first; });
+  const auto* it =
+      std::upper_bound(std::begin(kAssignedAfterUnicode8), end, cp,
+                       [](char32_t value, const CodePointRange& r) { return value < r.first; });
   return it != std::begin(kAssignedAfterUnicode8) && cp <= (it - 1)->last;
 }
 
@@ -40,8 +41,9 @@ constexpr CaseMapping kUnicode16Lowercase[] = {
 // Simple lower-case mapping, with the reference tokenizer's Unicode 16 data.
 char32_t SimpleLower(char32_t cp) {
   const auto* end = std::end(kUnicode16Lowercase);
-  const auto* it = std::lower_bound(std::begin(kUnicode16Lowercase), end, cp,
-                                    [](const CaseMapping& m, char32_t value) { return m.from < value; });
+  const auto* it =
+      std::lower_bound(std::begin(kUnicode16Lowercase), end, cp,
+                       [](const CaseMapping& m, char32_t value) { return m.from < value; });
   if (it != end && it->from == cp) return it->to;
   return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
 }
@@ -50,13 +52,19 @@ char32_t SimpleLower(char32_t cp) {
 // category (UnicodeData.txt 8.0.0 vs 15.0.0).
 utf8proc_category_t Unicode8Category(char32_t cp, utf8proc_category_t current) {
   switch (cp) {
-    case 0x1734: return UTF8PROC_CATEGORY_MN;   // HANUNOO SIGN PAMUDPOD: Mn, now Mc
-    case 0x111C9: return UTF8PROC_CATEGORY_PO;  // SHARADA SANDHI MARK: Po, now Mn
-    case 0x166D: return UTF8PROC_CATEGORY_PO;   // CANADIAN SYLLABICS CHI SIGN: Po, now So
-    case 0x1885:                                // MONGOLIAN LETTER ALI GALI BALUDA: Lo, now Mn
-    case 0x1886: return UTF8PROC_CATEGORY_LO;   // MONGOLIAN LETTER ALI GALI THREE BALUDA
-    case 0xA9BD: return UTF8PROC_CATEGORY_MC;   // JAVANESE CONSONANT SIGN KERET: Mc, now Mn
-    default: return current;
+    case 0x1734:
+      return UTF8PROC_CATEGORY_MN;  // HANUNOO SIGN PAMUDPOD: Mn, now Mc
+    case 0x111C9:
+      return UTF8PROC_CATEGORY_PO;  // SHARADA SANDHI MARK: Po, now Mn
+    case 0x166D:
+      return UTF8PROC_CATEGORY_PO;  // CANADIAN SYLLABICS CHI SIGN: Po, now So
+    case 0x1885:                    // MONGOLIAN LETTER ALI GALI BALUDA: Lo, now Mn
+    case 0x1886:
+      return UTF8PROC_CATEGORY_LO;  // MONGOLIAN LETTER ALI GALI THREE BALUDA
+    case 0xA9BD:
+      return UTF8PROC_CATEGORY_MC;  // JAVANESE CONSONANT SIGN KERET: Mc, now Mn
+    default:
+      return current;
   }
 }
 
@@ -79,8 +87,20 @@ bool IsAsciiPunctuation(char32_t cp) {
 // Unicode's White_Space property (as Rust's char::is_whitespace reports it).
 bool IsWhiteSpaceProperty(char32_t cp) {
   switch (cp) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:
-    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
       return true;
     default:
       return cp >= 0x2000 && cp <= 0x200A;
@@ -90,9 +110,9 @@ bool IsWhiteSpaceProperty(char32_t cp) {
 uint8_t ComputeFlags(char32_t cp) {
   const utf8proc_property_t* prop = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
   const bool unknown_to_unicode8 = AssignedAfterUnicode8(cp);
-  const auto category = unknown_to_unicode8
-                            ? UTF8PROC_CATEGORY_CN
-                            : Unicode8Category(cp, static_cast<utf8proc_category_t>(prop->category));
+  const auto category =
+      unknown_to_unicode8 ? UTF8PROC_CATEGORY_CN
+                          : Unicode8Category(cp, static_cast<utf8proc_category_t>(prop->category));
   uint8_t flags = 0;
   if (IsWhiteSpaceProperty(cp)) flags |= kWhitespace;
   // Control, format, surrogate and private use; unassigned code points are kept.
@@ -110,7 +130,8 @@ uint8_t ComputeFlags(char32_t cp) {
   if (cp == 0x130 || SimpleLower(cp) != cp) {
     flags |= kHasLowercase;
   }
-  if (!unknown_to_unicode8 && (prop->decomp_seqindex != UINT16_MAX || (cp >= 0xAC00 && cp <= 0xD7A3))) {
+  if (!unknown_to_unicode8 &&
+      (prop->decomp_seqindex != UINT16_MAX || (cp >= 0xAC00 && cp <= 0xD7A3))) {
     // A canonical mapping exists when the decomposition is not a compatibility one.
     if (!prop->decomp_type || (cp >= 0xAC00 && cp <= 0xD7A3)) flags |= kHasDecomposition;
   }

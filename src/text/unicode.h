@@ -34,8 +34,8 @@ enum CharFlag : uint8_t {
   kControl = 1 << 1,      // removed by text cleaning: general category C*, NUL, U+FFFD (not \t\n\r)
   kPunctuation = 1 << 2,  // general category P*, plus every ASCII punctuation character
   kChinese = 1 << 3,      // CJK ideograph blocks that BERT isolates
-  kNonspacingMark = 1 << 4,  // general category Mn, dropped when stripping accents
-  kHasLowercase = 1 << 5,    // lower-casing changes the character
+  kNonspacingMark = 1 << 4,    // general category Mn, dropped when stripping accents
+  kHasLowercase = 1 << 5,      // lower-casing changes the character
   kHasDecomposition = 1 << 6,  // canonical decomposition (NFD) changes the character
 };
 

@@ -25,10 +25,10 @@ TEST(Utf8Test, DecodesWellFormedSequences) {
 
 TEST(Utf8Test, RejectsMalformedSequencesOneByteAtATime) {
   size_t length = 0;
-  for (const std::string& bad : {std::string("\x80"), std::string("\xC3"), std::string("\xC0\xAF"),
-                                std::string("\xE0\x80\xAF"), std::string("\xED\xA0\x80"),
-                                std::string("\xF4\x90\x80\x80"), std::string("\xFF"),
-                                std::string("\xE4\xB8")}) {
+  for (const std::string& bad :
+       {std::string("\x80"), std::string("\xC3"), std::string("\xC0\xAF"),
+        std::string("\xE0\x80\xAF"), std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
+        std::string("\xFF"), std::string("\xE4\xB8")}) {
     EXPECT_EQ(Decode(bad, &length), kInvalidCodePoint) << "bytes of length " << bad.size();
     EXPECT_EQ(length, 1u);
   }
@@ -49,17 +49,17 @@ TEST(CharFlagsTest, ClassesFollowUnicode) {
   EXPECT_TRUE(CharFlags(' ') & kWhitespace);
   EXPECT_TRUE(CharFlags('\t') & kWhitespace);
   EXPECT_FALSE(CharFlags('\t') & kControl);
-  EXPECT_TRUE(CharFlags(0x3000) & kWhitespace);     // ideographic space
-  EXPECT_TRUE(CharFlags(0x00A0) & kWhitespace);     // no-break space
+  EXPECT_TRUE(CharFlags(0x3000) & kWhitespace);  // ideographic space
+  EXPECT_TRUE(CharFlags(0x00A0) & kWhitespace);  // no-break space
   EXPECT_TRUE(CharFlags(0) & kControl);
-  EXPECT_TRUE(CharFlags(0x200B) & kControl);        // zero-width space is a format char (Cf)
+  EXPECT_TRUE(CharFlags(0x200B) & kControl);  // zero-width space is a format char (Cf)
   EXPECT_TRUE(CharFlags(0xFFFD) & kControl);
-  EXPECT_TRUE(CharFlags(0xE000) & kControl);        // private use
-  EXPECT_TRUE(CharFlags('$') & kPunctuation);       // ASCII symbol counted as punctuation
-  EXPECT_TRUE(CharFlags(0x3002) & kPunctuation);    // ideographic full stop
-  EXPECT_FALSE(CharFlags(0x20AC) & kPunctuation);   // euro sign is a symbol, not punctuation
+  EXPECT_TRUE(CharFlags(0xE000) & kControl);       // private use
+  EXPECT_TRUE(CharFlags('$') & kPunctuation);      // ASCII symbol counted as punctuation
+  EXPECT_TRUE(CharFlags(0x3002) & kPunctuation);   // ideographic full stop
+  EXPECT_FALSE(CharFlags(0x20AC) & kPunctuation);  // euro sign is a symbol, not punctuation
   EXPECT_TRUE(CharFlags(U'中') & kChinese);
-  EXPECT_FALSE(CharFlags(0x3042) & kChinese);       // hiragana
+  EXPECT_FALSE(CharFlags(0x3042) & kChinese);  // hiragana
   EXPECT_TRUE(CharFlags(0x0301) & kNonspacingMark);
   EXPECT_TRUE(CharFlags(U'É') & kHasLowercase);
   EXPECT_TRUE(CharFlags(U'é') & kHasDecomposition);

@@ -35,8 +35,7 @@ Status Vocab::Add(std::string token, int32_t id) {
   if (found != ids_.end()) {
     if (found->second == id) return Status::Ok();
     return InvalidArgumentError("duplicate token \"" + token + "\" (ids " +
-                                std::to_string(found->second) + " and " + std::to_string(id) +
-                                ")");
+                                std::to_string(found->second) + " and " + std::to_string(id) + ")");
   }
   if (static_cast<size_t>(id) < tokens_.size() && !tokens_[id].empty()) {
     return InvalidArgumentError("id " + std::to_string(id) + " used by both \"" + tokens_[id] +

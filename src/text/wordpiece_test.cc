@@ -9,11 +9,13 @@ namespace {
 
 Vocab MakeVocab(const std::vector<std::string>& tokens) {
   Vocab vocab;
-  for (size_t id = 0; id < tokens.size(); ++id) EXPECT_TRUE(vocab.Add(tokens[id], static_cast<int32_t>(id)).ok());
+  for (size_t id = 0; id < tokens.size(); ++id)
+    EXPECT_TRUE(vocab.Add(tokens[id], static_cast<int32_t>(id)).ok());
   return vocab;
 }
 
-std::vector<std::string> Split(const WordPiece& model, const Vocab& vocab, const std::string& word) {
+std::vector<std::string> Split(const WordPiece& model, const Vocab& vocab,
+                               const std::string& word) {
   std::vector<Piece> pieces;
   model.Tokenize(word, 0, static_cast<uint32_t>(word.size()), &pieces);
   std::vector<std::string> tokens;
@@ -23,9 +25,11 @@ std::vector<std::string> Split(const WordPiece& model, const Vocab& vocab, const
 
 // The reference algorithm, written plainly: shrink the candidate from the
 // right one character at a time until it is in the vocabulary.
-std::vector<std::string> ReferenceSplit(const Vocab& vocab, const std::string& word, size_t max_chars) {
+std::vector<std::string> ReferenceSplit(const Vocab& vocab, const std::string& word,
+                                        size_t max_chars) {
   std::vector<size_t> starts;
-  for (size_t i = 0; i < word.size(); ++i) if ((static_cast<uint8_t>(word[i]) & 0xC0) != 0x80) starts.push_back(i);
+  for (size_t i = 0; i < word.size(); ++i)
+    if ((static_cast<uint8_t>(word[i]) & 0xC0) != 0x80) starts.push_back(i);
   if (starts.size() > max_chars) return {"[UNK]"};
   starts.push_back(word.size());
   std::vector<std::string> out;
@@ -50,9 +54,11 @@ std::vector<std::string> ReferenceSplit(const Vocab& vocab, const std::string& w
 }
 
 TEST(WordPieceTest, GreedyLongestMatchFirst) {
-  Vocab vocab = MakeVocab({"[UNK]", "un", "##aff", "##able", "una", "##ffa", "##b", "##le", "é", "##é"});
+  Vocab vocab =
+      MakeVocab({"[UNK]", "un", "##aff", "##able", "una", "##ffa", "##b", "##le", "é", "##é"});
   WordPiece model = WordPiece::Create(vocab, {}).value();
-  EXPECT_EQ(Split(model, vocab, "unaffable"), (std::vector<std::string>{"una", "##ffa", "##b", "##le"}));
+  EXPECT_EQ(Split(model, vocab, "unaffable"),
+            (std::vector<std::string>{"una", "##ffa", "##b", "##le"}));
   EXPECT_EQ(Split(model, vocab, "unaffablex"), (std::vector<std::string>{"[UNK]"}));
   EXPECT_EQ(Split(model, vocab, "éé"), (std::vector<std::string>{"é", "##é"}));
 }

