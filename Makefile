@@ -64,11 +64,14 @@ asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
+# The project's own C++ sources (tracked or new, never ignored ones such as node_modules).
+CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h')
+
 format:
-	find src apps bench tests tools -name '*.cc' -o -name '*.h' | xargs clang-format -i
+	clang-format -i $(CXX_SOURCES)
 
 format-check:
-	find src apps bench tests tools -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run -Werror
+	clang-format --dry-run -Werror $(CXX_SOURCES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -69,4 +69,33 @@ void BertPreTokenize(std::string_view normalized, size_t begin, size_t end,
   flush(end);
 }
 
+void WhitespacePreTokenize(std::string_view normalized, size_t begin, size_t end,
+                           std::vector<WordSpan>* words) {
+  enum class Kind { kSpace, kWord, kOther };
+  const auto* data = reinterpret_cast<const uint8_t*>(normalized.data());
+  Kind run = Kind::kSpace;
+  size_t run_begin = begin;
+  size_t pos = begin;
+  while (pos <= end) {
+    Kind kind = Kind::kSpace;
+    size_t length = 1;
+    if (pos < end) {
+      char32_t cp = DecodeUtf8(data + pos, end - pos, &length);
+      const uint8_t flags = cp == kInvalidCodePoint ? 0 : CharFlags(cp);
+      kind = (flags & kWhitespace) ? Kind::kSpace
+             : (flags & kWordChar) ? Kind::kWord
+                                   : Kind::kOther;
+    }
+    if (kind != run || pos == end) {
+      if (run != Kind::kSpace && pos > run_begin) {
+        words->push_back({static_cast<uint32_t>(run_begin), static_cast<uint32_t>(pos)});
+      }
+      run = kind;
+      run_begin = pos;
+    }
+    if (pos == end) break;
+    pos += length;
+  }
+}
+
 }  // namespace mg::text

@@ -21,4 +21,10 @@ struct WordSpan {
 void BertPreTokenize(std::string_view normalized, size_t begin, size_t end,
                      std::vector<WordSpan>* words);
 
+// Hugging Face's "Whitespace" pre-tokenizer: the matches of the regex
+// \w+|[^\w\s]+, i.e. runs of word characters and runs of other non-space
+// characters.
+void WhitespacePreTokenize(std::string_view normalized, size_t begin, size_t end,
+                           std::vector<WordSpan>* words);
+
 }  // namespace mg::text

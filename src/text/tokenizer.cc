@@ -29,8 +29,10 @@ size_t Tokenizer::SpecialTokenCount(bool pair) const {
 void Tokenizer::EncodeWords(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
                             std::vector<int32_t>* ids, std::vector<Offset>* offsets) const {
   ws->words.clear();
-  if (has_pre_tokenizer_) {
+  if (pre_tokenizer_ == PreTokenizer::kBert) {
     BertPreTokenize(norm.text, begin, end, &ws->words);
+  } else if (pre_tokenizer_ == PreTokenizer::kWhitespace) {
+    WhitespacePreTokenize(norm.text, begin, end, &ws->words);
   } else if (end > begin) {
     ws->words.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
   }

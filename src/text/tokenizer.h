@@ -64,6 +64,7 @@ class Tokenizer {
   // From tokenizer_config.json; 0 when unknown or unlimited.
   size_t model_max_length() const { return model_max_length_; }
   int32_t pad_id() const { return pad_id_; }
+  int32_t unk_id() const { return model_->unk_id(); }
   // Number of template tokens added around one text (pair = false) or two.
   size_t SpecialTokenCount(bool pair) const;
 
@@ -84,7 +85,8 @@ class Tokenizer {
   Vocab vocab_;
   std::unique_ptr<BertNormalizer> normalizer_;  // never null once loaded
   bool has_normalizer_ = true;
-  bool has_pre_tokenizer_ = true;
+  enum class PreTokenizer { kBert, kWhitespace, kNone };
+  PreTokenizer pre_tokenizer_ = PreTokenizer::kBert;
   std::unique_ptr<WordPiece> model_;
   AddedTokenMatcher raw_added_;         // matched in the input
   AddedTokenMatcher normalized_added_;  // matched in the normalized text

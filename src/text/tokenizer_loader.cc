@@ -287,7 +287,7 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, co
       normalizer.strip_accents = strip.is_boolean() ? strip.get<bool>() : normalizer.lowercase;
     }
     // transformers' BertTokenizerFast lets tokenizer_config.json override these.
-    if (config) {
+    if (config && tokenizer.has_normalizer_) {
       if (auto v = OptionalBool(*config, "do_lower_case")) normalizer.lowercase = *v;
       if (auto v = OptionalBool(*config, "tokenize_chinese_chars"))
         normalizer.handle_chinese_chars = *v;
@@ -301,10 +301,12 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, co
 
     const json& pre = root.value("pre_tokenizer", json());
     if (pre.is_null()) {
-      tokenizer.has_pre_tokenizer_ = false;
+      tokenizer.pre_tokenizer_ = Tokenizer::PreTokenizer::kNone;
+    } else if (pre.value("type", "") == "Whitespace") {
+      tokenizer.pre_tokenizer_ = Tokenizer::PreTokenizer::kWhitespace;
     } else if (pre.value("type", "") != "BertPreTokenizer") {
       return UnimplementedError(path + ": pre_tokenizer \"" + pre.value("type", "") +
-                                "\" is not supported (BertPreTokenizer only)");
+                                "\" is not supported (BertPreTokenizer or Whitespace)");
     }
 
     std::vector<AddedToken> added;

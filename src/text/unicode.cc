@@ -126,6 +126,23 @@ uint8_t ComputeFlags(char32_t cp) {
                     category == UTF8PROC_CATEGORY_PO;
   if (is_p || IsAsciiPunctuation(cp)) flags |= kPunctuation;
   if (IsChineseCodePoint(cp)) flags |= kChinese;
+  // Unicode regex \w (Alphabetic, marks, Nd, Pc, Join_Control), by the
+  // current tables: the reference pre-tokenizer's regex engine is recent.
+  {
+    const auto now = static_cast<utf8proc_category_t>(prop->category);
+    const bool letter = now == UTF8PROC_CATEGORY_LU || now == UTF8PROC_CATEGORY_LL ||
+                        now == UTF8PROC_CATEGORY_LT || now == UTF8PROC_CATEGORY_LM ||
+                        now == UTF8PROC_CATEGORY_LO || now == UTF8PROC_CATEGORY_NL;
+    const bool mark =
+        now == UTF8PROC_CATEGORY_MN || now == UTF8PROC_CATEGORY_MC || now == UTF8PROC_CATEGORY_ME;
+    const bool other_alphabetic =
+        (cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) ||
+        (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189);
+    if (letter || mark || now == UTF8PROC_CATEGORY_ND || now == UTF8PROC_CATEGORY_PC ||
+        cp == 0x200C || cp == 0x200D || other_alphabetic) {
+      flags |= kWordChar;
+    }
+  }
   if (category == UTF8PROC_CATEGORY_MN) flags |= kNonspacingMark;
   if (cp == 0x130 || SimpleLower(cp) != cp) {
     flags |= kHasLowercase;

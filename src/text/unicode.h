@@ -37,6 +37,7 @@ enum CharFlag : uint8_t {
   kNonspacingMark = 1 << 4,    // general category Mn, dropped when stripping accents
   kHasLowercase = 1 << 5,      // lower-casing changes the character
   kHasDecomposition = 1 << 6,  // canonical decomposition (NFD) changes the character
+  kWordChar = 1 << 7,          // regex \w: letters, marks, decimal digits, connector punctuation
 };
 
 // Flags of `cp`; 0 for values outside the Unicode range.

@@ -75,6 +75,8 @@ run_case uncased-truncated "--model $U/vocab.txt --max-length 24" \
   "--vocab $U/vocab.txt --lowercase true --max-length 24" "multiscript edge reftok"
 run_case multilingual-truncated-padded "--model $VOCAB/bert-base-multilingual-cased/vocab.txt --lowercase false --max-length 40 --pad-to 40" \
   "--vocab $VOCAB/bert-base-multilingual-cased/vocab.txt --lowercase false --max-length 40 --pad-to 40" "multiscript edge"
+F="$ROOT/tests/data/fixtures/tiny-bert-model-safetensors/tokenizer.json"
+run_case whitespace-no-normalizer "--model $F" "--tokenizer-json $F" "multiscript edge reftok"
 run_case uncased-no-special "--model $U/vocab.txt --no-special-tokens" \
   "--vocab $U/vocab.txt --lowercase true --no-special" "multiscript edge"
 
