@@ -7,5 +7,7 @@
 namespace mg::cli {
 
 void RegisterTokenize(CLI::App& app);
+void RegisterEmbed(CLI::App& app);
+void RegisterClassify(CLI::App& app);
 
 }  // namespace mg::cli

@@ -15,12 +15,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "modelgate 0.1.0");
   app.require_subcommand(1);
   mg::cli::RegisterTokenize(app);
+  mg::cli::RegisterEmbed(app);
+  mg::cli::RegisterClassify(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "error: %s\n", e.what());
-    std::fprintf(stderr, "run '%s --help' for usage\n", argc > 0 ? argv[0] : "modelgate");
+    std::fprintf(stderr, "error: %s (see --help)\n", e.what());
     return 2;
   } catch (const mg::cli::CliError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -1,0 +1,97 @@
+// modelgate classify: labels and scores of a sequence classifier for every
+// input line, in order, as JSON lines {"label","score","scores"}.
+#include <memory>
+#include <string>
+
+#include "apps/modelgate/cli_error.h"
+#include "apps/modelgate/commands.h"
+#include "apps/modelgate/inference_input.h"
+#include "apps/modelgate/output.h"
+#include "base/json_writer.h"
+#include "kernels/gemm.h"
+#include "model/model.h"
+
+namespace mg::cli {
+namespace {
+
+struct ClassifyArgs {
+  std::string model;
+  std::string input;
+  std::string output;
+  std::string format = "auto";
+  std::string field = "text";
+  size_t batch_size = 32;
+  int threads = 0;
+};
+
+void RunClassify(const ClassifyArgs& args) {
+  kernels::SetThreads(args.threads);
+  auto model = ValueOrThrow(model::Model::Load(args.model));
+  if (!model->is_classifier()) {
+    throw CliError(args.model +
+                   " is not a sequence classifier (config.json architectures lack "
+                   "*ForSequenceClassification); use `modelgate embed`");
+  }
+  for (const std::string& warning : model->warnings())
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  const auto records = ReadInferenceInput(args.input, args.format, args.field);
+  const std::vector<std::string>& labels = model->config().labels;
+  Output output(args.output);
+  model::EncoderWorkspace ws;
+  model::PackedBatch batch;
+  std::vector<float> scores;
+  std::string text;
+  ForEachBatch(*model, records, args.batch_size, &batch, [&](size_t count) {
+    model->Classify(batch, &ws, &scores);
+    text.clear();
+    for (size_t s = 0; s < count; ++s) {
+      const float* row = scores.data() + s * labels.size();
+      size_t best = 0;
+      for (size_t c = 1; c < labels.size(); ++c) {
+        if (row[c] > row[best]) best = c;
+      }
+      text.append("{\"label\":");
+      AppendJsonString(&text, labels[best]);
+      text.append(",\"score\":");
+      AppendJsonFloat(&text, row[best]);
+      text.append(",\"scores\":{");
+      for (size_t c = 0; c < labels.size(); ++c) {
+        if (c) text.push_back(',');
+        AppendJsonString(&text, labels[c]);
+        text.push_back(':');
+        AppendJsonFloat(&text, row[c]);
+      }
+      text.append("}}\n");
+    }
+    output.Write(text);
+  });
+  output.Commit();
+}
+
+}  // namespace
+
+void RegisterClassify(CLI::App& app) {
+  auto args = std::make_shared<ClassifyArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "classify",
+      "Classify each input text with a sequence classifier: one JSON line\n"
+      "{\"label\",\"score\",\"scores\":{label: p}} per text, in order (softmax for single-label\n"
+      "models, sigmoid for multi-label, raw values for regression).");
+  cmd->add_option("--model", args->model, "Model folder of a *ForSequenceClassification model")
+      ->required();
+  cmd->add_option("--input", args->input,
+                  "JSON lines with \"text\" (and \"text_pair\"), CSV with a header, or .txt")
+      ->required();
+  cmd->add_option("--output", args->output, "Write here instead of standard output");
+  cmd->add_option("--format", args->format, "Input format: auto, jsonl, csv or text")
+      ->capture_default_str();
+  cmd->add_option("--field", args->field, "Name of the text field")->capture_default_str();
+  cmd->add_option("--batch-size", args->batch_size, "Texts per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = all cores)")
+      ->capture_default_str();
+  cmd->callback([args] { RunClassify(*args); });
+}
+
+}  // namespace mg::cli

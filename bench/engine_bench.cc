@@ -1,0 +1,124 @@
+// Inference throughput of modelgate's encoder at a fixed batch and sequence
+// length, and the machine's measured f32 GEMM peak, as JSON lines for
+// bench/engine_vs_peers.sh.
+//
+// usage: engine_bench --model DIR --batch B --seq L --threads T --seconds S
+//        engine_bench --gemm-peak --threads T --seconds S
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "kernels/isa.h"
+#include "model/model.h"
+
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+long PeakRssKb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+// GFLOP/s of one large f32 GEMM shaped like BERT's feed-forward layer.
+double GemmPeak(double seconds) {
+  const int64_t m = 4096, n = 3072, k = 768;
+  std::vector<float> a(m * k, 0.01f), b(n * k, 0.02f), c(m * n);
+  mg::kernels::Linear(a.data(), m, k, b.data(), n, c.data());
+  int runs = 0;
+  const double start = Now();
+  double elapsed = 0;
+  while (elapsed < seconds || runs < 2) {
+    mg::kernels::Linear(a.data(), m, k, b.data(), n, c.data());
+    ++runs;
+    elapsed = Now() - start;
+  }
+  return 2.0 * m * n * k * runs / elapsed / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_dir;
+  int64_t batch = 1, seq = 128;
+  int threads = 0;
+  double seconds = 10;
+  bool peak = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto next = [&] {
+      return i + 1 < argc ? argv[++i] : (std::fprintf(stderr, "missing value\n"), std::exit(2), "");
+    };
+    if (arg == "--model")
+      model_dir = next();
+    else if (arg == "--batch")
+      batch = std::atol(next());
+    else if (arg == "--seq")
+      seq = std::atol(next());
+    else if (arg == "--threads")
+      threads = std::atoi(next());
+    else if (arg == "--seconds")
+      seconds = std::atof(next());
+    else if (arg == "--gemm-peak")
+      peak = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: engine_bench --model DIR --batch B --seq L --threads T --seconds S | "
+                   "--gemm-peak\n");
+      return 2;
+    }
+  }
+  mg::kernels::SetThreads(threads);
+  if (peak) {
+    std::printf("{\"tool\":\"gemm-peak\",\"threads\":%d,\"gflops\":%.1f,\"isa\":\"%s\"}\n",
+                mg::kernels::Threads(), GemmPeak(seconds),
+                std::string(mg::kernels::IsaName(mg::kernels::ActiveIsa())).c_str());
+    return 0;
+  }
+  auto loaded = mg::model::Model::Load(model_dir);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "error: %s\n", loaded.status().message().c_str());
+    return 1;
+  }
+  const auto& model = **loaded;
+  mg::model::PackedBatch packed;
+  std::mt19937 rng(1);
+  for (int64_t s = 0; s < batch; ++s) {
+    for (int64_t t = 0; t < seq; ++t) {
+      packed.ids.push_back(1000 + static_cast<int32_t>(rng() % 1000));
+      packed.type_ids.push_back(0);
+    }
+    packed.offsets.push_back(packed.tokens());
+  }
+  mg::model::EncoderWorkspace ws;
+  model.encoder().Forward(packed, &ws);  // warm-up: sizes the workspace
+  int runs = 0;
+  const double start = Now();
+  double elapsed = 0;
+  while (elapsed < seconds || runs < 2) {
+    model.encoder().Forward(packed, &ws);
+    ++runs;
+    elapsed = Now() - start;
+  }
+  const auto& c = model.config();
+  const double h = static_cast<double>(c.hidden_size), l = static_cast<double>(seq);
+  const double flops_per_seq =
+      c.num_hidden_layers * (2.0 * l * (4 * h * h + 2 * h * c.intermediate_size) + 4.0 * l * l * h);
+  std::printf(
+      "{\"tool\":\"modelgate\",\"batch\":%ld,\"seq\":%ld,\"threads\":%d,\"seq_per_s\":%.3f,"
+      "\"gflops\":%.1f,\"weights_mb\":%.1f,\"peak_rss_mb\":%.1f}\n",
+      static_cast<long>(batch), static_cast<long>(seq), mg::kernels::Threads(),
+      runs * batch / elapsed, flops_per_seq * runs * batch / elapsed / 1e9,
+      model.encoder().bytes() / 1048576.0, PeakRssKb() / 1024.0);
+  return 0;
+}

@@ -1,0 +1,46 @@
+// Fused element-wise, normalisation and attention kernels of the encoder.
+//
+// Kernels work on raw pointers and sizes, never allocate, and are
+// single-threaded: callers parallelise over rows or heads. Each ISA provides
+// the same table; the scalar one is the reference the others are tested
+// against. Tables are immutable; calls are thread-safe on disjoint outputs.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/isa.h"
+
+namespace mg::kernels {
+
+struct KernelTable {
+  // x[r][c] += bias[c]
+  void (*add_bias)(float* x, const float* bias, int64_t rows, int64_t cols);
+  // x[r][c] = gelu(x[r][c] + bias[c]) with the exact (erf) GELU.
+  void (*bias_gelu)(float* x, const float* bias, int64_t rows, int64_t cols);
+  // x[r][c] = tanh(x[r][c] + bias[c])  (the BERT pooler)
+  void (*bias_tanh)(float* x, const float* bias, int64_t rows, int64_t cols);
+  // x[r] = LayerNorm(x[r] + bias + residual[r]) * gamma + beta; bias and
+  // residual may be null. Row strides equal cols.
+  void (*bias_residual_layernorm)(float* x, const float* bias, const float* residual,
+                                  const float* gamma, const float* beta, int64_t rows, int64_t cols,
+                                  float eps);
+  // Softmax over row[0..valid); row[valid..n) set to 0 (masked positions).
+  void (*masked_softmax)(float* row, int64_t n, int64_t valid);
+  // One attention head of one sequence: out[i] = sum_j softmax_j(scale *
+  // q[i].k[j]) v[j], for i, j < seq_len. q/k/v/out rows are head_dim floats
+  // at the given row strides. `scores` has room for seq_len floats.
+  void (*attention_head)(const float* q, const float* k, const float* v, int64_t qkv_stride,
+                         float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
+                         float scale, float* scores);
+};
+
+const KernelTable& ScalarKernels();
+const KernelTable& Avx2Kernels();    // only call when IsaSupported(kAvx2)
+const KernelTable& Avx512Kernels();  // only call when IsaSupported(kAvx512)
+
+// The table for `isa` (which must be supported).
+const KernelTable& KernelsFor(Isa isa);
+// The table for ActiveIsa().
+const KernelTable& Kernels();
+
+}  // namespace mg::kernels

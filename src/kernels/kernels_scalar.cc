@@ -1,0 +1,109 @@
+// Scalar reference kernels: straightforward loops in double-checked float
+// arithmetic; the oracle that vector variants are tested against.
+#include <cmath>
+
+#include "kernels/kernels.h"
+
+namespace mg::kernels {
+namespace {
+
+void AddBias(float* x, const float* bias, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) x[r * cols + c] += bias[c];
+  }
+}
+
+void BiasGelu(float* x, const float* bias, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const float v = x[r * cols + c] + bias[c];
+      x[r * cols + c] = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+    }
+  }
+}
+
+void BiasTanh(float* x, const float* bias, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) x[r * cols + c] = std::tanh(x[r * cols + c] + bias[c]);
+  }
+}
+
+void BiasResidualLayerNorm(float* x, const float* bias, const float* residual, const float* gamma,
+                           const float* beta, int64_t rows, int64_t cols, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    double sum = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      float v = row[c];
+      if (bias) v += bias[c];
+      if (residual) v += residual[r * cols + c];
+      row[c] = v;
+      sum += v;
+    }
+    const double mean = sum / static_cast<double>(cols);
+    double var = 0;
+    for (int64_t c = 0; c < cols; ++c) var += (row[c] - mean) * (row[c] - mean);
+    var /= static_cast<double>(cols);
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (int64_t c = 0; c < cols; ++c) {
+      row[c] = static_cast<float>((row[c] - mean) * inv) * gamma[c] + beta[c];
+    }
+  }
+}
+
+void MaskedSoftmax(float* row, int64_t n, int64_t valid) {
+  float max = -INFINITY;
+  for (int64_t j = 0; j < valid; ++j) max = row[j] > max ? row[j] : max;
+  double sum = 0;
+  for (int64_t j = 0; j < valid; ++j) {
+    row[j] = std::exp(row[j] - max);
+    sum += row[j];
+  }
+  const float inv = valid > 0 ? static_cast<float>(1.0 / sum) : 0.0f;
+  for (int64_t j = 0; j < valid; ++j) row[j] *= inv;
+  for (int64_t j = valid; j < n; ++j) row[j] = 0.0f;
+}
+
+void AttentionHead(const float* q, const float* k, const float* v, int64_t qkv_stride, float* out,
+                   int64_t out_stride, int64_t seq_len, int64_t head_dim, float scale,
+                   float* scores) {
+  for (int64_t i = 0; i < seq_len; ++i) {
+    for (int64_t j = 0; j < seq_len; ++j) {
+      float dot = 0;
+      for (int64_t d = 0; d < head_dim; ++d) dot += q[i * qkv_stride + d] * k[j * qkv_stride + d];
+      scores[j] = dot * scale;
+    }
+    MaskedSoftmax(scores, seq_len, seq_len);
+    for (int64_t d = 0; d < head_dim; ++d) {
+      float acc = 0;
+      for (int64_t j = 0; j < seq_len; ++j) acc += scores[j] * v[j * qkv_stride + d];
+      out[i * out_stride + d] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+const KernelTable& ScalarKernels() {
+  static const KernelTable table = {AddBias,       BiasGelu,     BiasTanh, BiasResidualLayerNorm,
+                                    MaskedSoftmax, AttentionHead};
+  return table;
+}
+
+const KernelTable& KernelsFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return Avx512Kernels();
+    case Isa::kAvx2:
+      return Avx2Kernels();
+    default:
+      return ScalarKernels();
+  }
+}
+
+const KernelTable& Kernels() {
+  static const KernelTable& table = KernelsFor(ActiveIsa());
+  return table;
+}
+
+}  // namespace mg::kernels

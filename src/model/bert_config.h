@@ -1,0 +1,43 @@
+// BertConfig: the architecture and label settings of a BERT-family model, read
+// from a Hugging Face config.json.
+//
+// A plain value; validated on parse so that compute code can trust it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace mg::model {
+
+enum class ProblemType { kSingleLabel, kMultiLabel, kRegression };
+
+struct BertConfig {
+  std::string model_type = "bert";
+  std::vector<std::string> architectures;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t intermediate_size = 0;
+  int64_t max_position_embeddings = 512;
+  int64_t type_vocab_size = 2;
+  float layer_norm_eps = 1e-12f;
+  std::string hidden_act = "gelu";
+  int64_t pad_token_id = 0;
+  // Labels by index (id2label), empty when the config names none.
+  std::vector<std::string> labels;
+  ProblemType problem_type = ProblemType::kSingleLabel;
+
+  int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  // True when the architectures name a sequence classifier.
+  bool is_sequence_classifier() const;
+};
+
+// Parses and validates config.json text; `name` appears in errors.
+Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::string& name);
+Result<BertConfig> ReadBertConfig(const std::string& path);
+
+}  // namespace mg::model

@@ -1,0 +1,166 @@
+#include "model/bert_encoder.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/gemm.h"
+#include "kernels/kernels.h"
+
+namespace mg::model {
+namespace {
+
+// Applies `body(row_begin, row_count)` to blocks of rows on the intra-op threads.
+template <typename Body>
+void ParallelRows(int64_t rows, Body body) {
+  const int threads = omp_get_max_threads();
+  if (threads <= 1 || rows < 8) {
+    body(int64_t{0}, rows);
+    return;
+  }
+  const int64_t block = (rows + threads - 1) / threads;
+#pragma omp parallel for schedule(static)
+  for (int64_t start = 0; start < rows; start += block) {
+    body(start, start + block < rows ? block : rows - start);
+  }
+}
+
+}  // namespace
+
+BertEncoder::BertEncoder(BertConfig config, BertWeights weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  const int64_t h = config_.hidden_size;
+  const int64_t inter = config_.intermediate_size;
+  layers_.reserve(weights_.layers.size());
+  for (BertLayerWeights& l : weights_.layers) {
+    layers_.push_back(
+        PackedLayer{kernels::PackedLinear(l.qkv_weight.data(), l.qkv_bias.data(), h, 3 * h),
+                    kernels::PackedLinear(l.attention_output_weight.data(),
+                                          l.attention_output_bias.data(), h, h),
+                    kernels::PackedLinear(l.intermediate_weight.data(), l.intermediate_bias.data(),
+                                          h, inter, kernels::Activation::kGeluErf),
+                    kernels::PackedLinear(l.output_weight.data(), l.output_bias.data(), inter, h)});
+    for (std::vector<float>* packed :
+         {&l.qkv_weight, &l.attention_output_weight, &l.intermediate_weight, &l.output_weight}) {
+      std::vector<float>().swap(*packed);
+    }
+  }
+}
+
+size_t BertEncoder::bytes() const {
+  size_t total = weights_.bytes();
+  for (const PackedLayer& l : layers_) {
+    total += l.qkv.bytes() + l.attention_output.bytes() + l.intermediate.bytes() + l.output.bytes();
+  }
+  return total;
+}
+
+void BertEncoder::Embed(const PackedBatch& batch, float* out) const {
+  const int64_t h = config_.hidden_size;
+  const BertWeights& w = weights_;
+  for (int64_t s = 0; s < batch.sequences(); ++s) {
+    for (int64_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+      const float* word = w.word_embeddings.data() + static_cast<int64_t>(batch.ids[t]) * h;
+      const float* position = w.position_embeddings.data() + (t - batch.offsets[s]) * h;
+      const float* type =
+          w.token_type_embeddings.data() + static_cast<int64_t>(batch.type_ids[t]) * h;
+      float* row = out + t * h;
+      for (int64_t c = 0; c < h; ++c) row[c] = word[c] + position[c] + type[c];
+    }
+  }
+  const auto& k = kernels::Kernels();
+  ParallelRows(batch.tokens(), [&](int64_t begin, int64_t count) {
+    k.bias_residual_layernorm(out + begin * h, nullptr, nullptr, w.embedding_norm_gamma.data(),
+                              w.embedding_norm_beta.data(), count, h, config_.layer_norm_eps);
+  });
+}
+
+void BertEncoder::Attention(const PackedBatch& batch, const float* qkv, float* context,
+                            EncoderWorkspace* ws) const {
+  const int64_t h = config_.hidden_size;
+  const int64_t heads = config_.num_attention_heads;
+  const int64_t head_dim = config_.head_dim();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  int64_t max_len = 0;
+  for (int64_t s = 0; s < batch.sequences(); ++s) max_len = std::max(max_len, batch.length(s));
+  const int threads = omp_get_max_threads();
+  const int64_t per_thread = (head_dim + 1) * max_len;
+  ws->attention_scratch.Resize({static_cast<int64_t>(threads) * per_thread});
+  float* scratch = ws->attention_scratch.data<float>();
+  const auto& k = kernels::Kernels();
+  const int64_t tasks = batch.sequences() * heads;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t task = 0; task < tasks; ++task) {
+    const int64_t s = task / heads;
+    const int64_t head = task % heads;
+    const int64_t first = batch.offsets[s];
+    const float* q = qkv + first * 3 * h + head * head_dim;
+    k.attention_head(q, q + h, q + 2 * h, 3 * h, context + first * h + head * head_dim, h,
+                     batch.length(s), head_dim, scale, scratch + omp_get_thread_num() * per_thread);
+  }
+}
+
+const Tensor& BertEncoder::Forward(const PackedBatch& batch, EncoderWorkspace* ws) const {
+  const int64_t tokens = batch.tokens();
+  const int64_t h = config_.hidden_size;
+  const int64_t inter = config_.intermediate_size;
+  ws->hidden.Resize({tokens, h});
+  ws->qkv.Resize({tokens, 3 * h});
+  ws->context.Resize({tokens, h});
+  ws->projected.Resize({tokens, h});
+  ws->intermediate.Resize({tokens, inter});
+  float* hidden = ws->hidden.data<float>();
+  float* qkv = ws->qkv.data<float>();
+  float* context = ws->context.data<float>();
+  float* projected = ws->projected.data<float>();
+  float* intermediate = ws->intermediate.data<float>();
+  const auto& k = kernels::Kernels();
+  const float eps = config_.layer_norm_eps;
+
+  Embed(batch, hidden);
+  for (size_t index = 0; index < layers_.size(); ++index) {
+    const PackedLayer& packed = layers_[index];
+    const BertLayerWeights& layer = weights_.layers[index];
+    packed.qkv.Run(hidden, tokens, qkv);
+    Attention(batch, qkv, context, ws);
+    packed.attention_output.Run(context, tokens, projected);
+    ParallelRows(tokens, [&](int64_t begin, int64_t count) {
+      k.bias_residual_layernorm(projected + begin * h, nullptr, hidden + begin * h,
+                                layer.attention_norm_gamma.data(), layer.attention_norm_beta.data(),
+                                count, h, eps);
+    });
+    packed.intermediate.Run(projected, tokens, intermediate);
+    packed.output.Run(intermediate, tokens, hidden);
+    ParallelRows(tokens, [&](int64_t begin, int64_t count) {
+      k.bias_residual_layernorm(hidden + begin * h, nullptr, projected + begin * h,
+                                layer.output_norm_gamma.data(), layer.output_norm_beta.data(),
+                                count, h, eps);
+    });
+  }
+  return ws->hidden;
+}
+
+void BertEncoder::Classify(const PackedBatch& batch, const Tensor& hidden, EncoderWorkspace* ws,
+                           std::vector<float>* logits) const {
+  const int64_t h = config_.hidden_size;
+  const int64_t sequences = batch.sequences();
+  const int64_t labels = static_cast<int64_t>(config_.labels.size());
+  const BertWeights& w = weights_;
+  // Gather the [CLS] rows, then pooler and classifier as small GEMMs.
+  ws->context.Resize({sequences, h});
+  ws->projected.Resize({sequences, h});
+  float* cls = ws->context.data<float>();
+  float* pooled = ws->projected.data<float>();
+  for (int64_t s = 0; s < sequences; ++s) {
+    std::copy_n(hidden.data<float>() + batch.offsets[s] * h, h, cls + s * h);
+  }
+  const auto& k = kernels::Kernels();
+  kernels::Linear(cls, sequences, h, w.pooler_weight.data(), h, pooled);
+  k.bias_tanh(pooled, w.pooler_bias.data(), sequences, h);
+  logits->resize(static_cast<size_t>(sequences * labels));
+  kernels::Linear(pooled, sequences, h, w.classifier_weight.data(), labels, logits->data());
+  k.add_bias(logits->data(), w.classifier_bias.data(), sequences, labels);
+}
+
+}  // namespace mg::model

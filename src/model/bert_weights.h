@@ -1,0 +1,48 @@
+// BertWeights: the parameters of a BERT encoder (and its optional pooler and
+// classifier) in float32, laid out for the forward pass: Q, K and V projections
+// fused into one [3*hidden, hidden] matrix per layer.
+//
+// Loaded once and read-only afterwards; shared by all inference threads.
+#pragma once
+
+#include <vector>
+
+#include "base/status.h"
+#include "model/bert_config.h"
+#include "model/checkpoint.h"
+
+namespace mg::model {
+
+struct BertLayerWeights {
+  std::vector<float> qkv_weight;  // [3H, H]: query, key, value rows
+  std::vector<float> qkv_bias;    // [3H]
+  std::vector<float> attention_output_weight, attention_output_bias;  // [H, H], [H]
+  std::vector<float> attention_norm_gamma, attention_norm_beta;       // [H]
+  std::vector<float> intermediate_weight, intermediate_bias;          // [I, H], [I]
+  std::vector<float> output_weight, output_bias;                      // [H, I], [H]
+  std::vector<float> output_norm_gamma, output_norm_beta;             // [H]
+};
+
+struct BertWeights {
+  std::vector<float> word_embeddings;        // [V, H]
+  std::vector<float> position_embeddings;    // [P, H]
+  std::vector<float> token_type_embeddings;  // [T, H]
+  std::vector<float> embedding_norm_gamma, embedding_norm_beta;
+  std::vector<BertLayerWeights> layers;
+  std::vector<float> pooler_weight, pooler_bias;          // empty when absent
+  std::vector<float> classifier_weight, classifier_bias;  // [C, H], [C]; empty when absent
+
+  bool has_pooler() const { return !pooler_weight.empty(); }
+  bool has_classifier() const { return !classifier_weight.empty(); }
+  // Bytes of float32 parameters held.
+  size_t bytes() const;
+};
+
+// Reads the weights named in the Hugging Face layout, with or without the
+// "bert." prefix and with LayerNorm weight/bias or gamma/beta, from any
+// storage dtype. Every shape is checked against `config`; errors name the
+// tensor and the file. `want_classifier` requires classifier.* tensors.
+Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
+                                    bool want_classifier);
+
+}  // namespace mg::model

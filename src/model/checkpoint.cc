@@ -1,0 +1,131 @@
+#include "model/checkpoint.h"
+
+#include <bit>
+#include <utility>
+
+#include "base/file.h"
+#include "model/mapped_file.h"
+#include "model/safetensors.h"
+#include "model/shard_index.h"
+#include "model/torch_zip.h"
+
+namespace mg::model {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "checkpoint formats are little-endian and viewed in place");
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+Result<Checkpoint> Checkpoint::OpenFolder(const std::string& dir) {
+  static constexpr const char* kSingleFiles[] = {"model.safetensors", "pytorch_model.bin"};
+  static constexpr const char* kIndexes[] = {"model.safetensors.index.json",
+                                             "pytorch_model.bin.index.json"};
+  for (int format = 0; format < 2; ++format) {
+    const std::string single = JoinPath(dir, kSingleFiles[format]);
+    if (FileExists(single)) return OpenFile(single);
+    const std::string index = JoinPath(dir, kIndexes[format]);
+    if (FileExists(index)) return OpenSharded(index);
+  }
+  return NotFoundError(dir + ": no model weights (looked for model.safetensors, " +
+                       "model.safetensors.index.json, pytorch_model.bin, " +
+                       "pytorch_model.bin.index.json)");
+}
+
+Result<Checkpoint> Checkpoint::OpenFile(const std::string& path) {
+  Checkpoint checkpoint;
+  MG_RETURN_IF_ERROR(checkpoint.AddFile(path));
+  return checkpoint;
+}
+
+Result<Checkpoint> Checkpoint::FromSafetensorsBuffer(std::shared_ptr<const std::string> bytes,
+                                                     std::string name) {
+  if (bytes == nullptr) return InvalidArgumentError(name + ": no safetensors bytes");
+  MG_ASSIGN_OR_RETURN(
+      SafetensorsContents contents,
+      ParseSafetensors(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size(), name));
+  Checkpoint checkpoint;
+  MG_RETURN_IF_ERROR(
+      checkpoint.AddTensors(std::move(bytes), std::move(contents.tensors), contents.metadata));
+  return checkpoint;
+}
+
+Result<Checkpoint> Checkpoint::OpenSharded(const std::string& index_path) {
+  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(index_path));
+  MG_ASSIGN_OR_RETURN(ShardIndex index, ParseShardIndex(text, index_path));
+  const std::string dir = index_path.substr(0, index_path.find_last_of('/') + 1);
+  Checkpoint checkpoint;
+  for (const std::string& shard : index.shards) {
+    const std::string path = JoinPath(dir, shard);
+    if (!FileExists(path)) {
+      return NotFoundError(index_path + ": shard '" + shard + "' is missing");
+    }
+    MG_RETURN_IF_ERROR(checkpoint.AddFile(path));
+  }
+  for (const auto& [name, shard] : index.weight_map) {
+    const TensorRecord* record = checkpoint.Find(name);
+    if (record == nullptr || record->file != JoinPath(dir, shard)) {
+      return CorruptionError(index_path + ": tensor '" + name + "' is listed in shard '" + shard +
+                             "' but absent from it");
+    }
+  }
+  return checkpoint;
+}
+
+Status Checkpoint::AddFile(const std::string& path) {
+  MG_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  std::shared_ptr<const MappedFile> owner = std::move(file);
+  if (EndsWith(path, ".safetensors")) {
+    MG_ASSIGN_OR_RETURN(SafetensorsContents contents,
+                        ParseSafetensors(owner->data(), owner->size(), path));
+    return AddTensors(std::move(owner), std::move(contents.tensors), contents.metadata);
+  }
+  MG_ASSIGN_OR_RETURN(std::vector<TensorRecord> tensors,
+                      ParseTorchCheckpoint(owner->data(), owner->size(), path));
+  return AddTensors(std::move(owner), std::move(tensors), {});
+}
+
+Status Checkpoint::AddTensors(std::shared_ptr<const void> owner, std::vector<TensorRecord> tensors,
+                              const std::map<std::string, std::string>& metadata) {
+  for (TensorRecord& record : tensors) {
+    if (auto it = index_.find(record.name); it != index_.end()) {
+      return CorruptionError(record.file + ": tensor '" + record.name + "' is also stored in " +
+                             tensors_[it->second].file);
+    }
+    index_.emplace(record.name, tensors_.size());
+    tensors_.push_back(std::move(record));
+  }
+  for (const auto& [key, value] : metadata) metadata_.emplace(key, value);
+  owners_.push_back(std::move(owner));
+  return Status::Ok();
+}
+
+const TensorRecord* Checkpoint::Find(std::string_view name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+Status Checkpoint::ReadF32(const TensorRecord& record, float* out) const {
+  const DType dtype = record.dtype;
+  if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16 &&
+      dtype != DType::kF64) {
+    return InvalidArgumentError(record.file + ": tensor '" + record.name + "' has dtype " +
+                                std::string(DTypeName(dtype)) +
+                                ", which cannot be read as float (F32, F16, BF16 or F64 only)");
+  }
+  if (record.size_bytes == 0) return Status::Ok();
+  MG_CHECK(ConvertToF32(dtype, record.data, record.numel(), out));
+  return Status::Ok();
+}
+
+Result<std::vector<float>> Checkpoint::ReadF32(const TensorRecord& record) const {
+  std::vector<float> values(record.numel());
+  MG_RETURN_IF_ERROR(ReadF32(record, values.data()));
+  return values;
+}
+
+}  // namespace mg::model

@@ -1,0 +1,66 @@
+// Model: a loaded BERT-family model ready for inference — tokenizer, config,
+// weights, encoder and heads — from a Hugging Face model folder.
+//
+// Immutable after Load(); Embed() and Classify() are thread-safe for distinct
+// workspaces. The weights are shared read-only by all callers.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/bert_config.h"
+#include "model/bert_encoder.h"
+#include "text/tokenizer.h"
+
+namespace mg::model {
+
+enum class Pooling { kMean, kCls };
+
+Result<Pooling> ParsePooling(std::string_view name);
+
+class Model {
+ public:
+  // Reads config.json, the weights (any format Checkpoint reads) and the
+  // tokenizer files of `dir`, and 1_Pooling/config.json when present.
+  static Result<std::unique_ptr<Model>> Load(const std::string& dir);
+
+  // Tokenizes `texts` (with pairs[i] as the second text when `pairs` is
+  // non-empty and pairs[i] is set), truncating each to max_length() tokens,
+  // into `batch`.
+  Status Pack(const std::vector<std::string_view>& texts,
+              const std::vector<std::optional<std::string_view>>& pairs, PackedBatch* batch) const;
+
+  // Sentence embeddings [sequences, hidden] into `out`.
+  void Embed(const PackedBatch& batch, Pooling pooling, bool normalize, EncoderWorkspace* ws,
+             std::vector<float>* out) const;
+
+  // Per-label scores [sequences, labels] into `out`: softmax for single-label
+  // models, sigmoid for multi-label, raw values for regression.
+  // Requires is_classifier().
+  void Classify(const PackedBatch& batch, EncoderWorkspace* ws, std::vector<float>* out) const;
+
+  bool is_classifier() const { return encoder_->weights().has_classifier(); }
+  const BertConfig& config() const { return encoder_->config(); }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const BertEncoder& encoder() const { return *encoder_; }
+  Pooling default_pooling() const { return default_pooling_; }
+  // Longest input in tokens (special tokens included).
+  size_t max_length() const { return max_length_; }
+  // Things a user should know about (e.g. a vocabulary larger than the model's).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  Model() = default;
+
+  std::unique_ptr<text::Tokenizer> tokenizer_;
+  std::unique_ptr<BertEncoder> encoder_;
+  Pooling default_pooling_ = Pooling::kMean;
+  size_t max_length_ = 512;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace mg::model

@@ -1,0 +1,37 @@
+#include "tensor/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace mg {
+
+constexpr size_t kAlignment = 64;
+
+void Tensor::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
+
+Tensor::Tensor(DType dtype, std::vector<int64_t> shape) : dtype_(dtype) {
+  Resize(std::move(shape));
+}
+
+void Tensor::Resize(std::vector<int64_t> shape) {
+  size_t numel = 1;
+  for (int64_t d : shape) numel *= static_cast<size_t>(d < 0 ? 0 : d);
+  shape_ = std::move(shape);
+  numel_ = numel;
+  const size_t needed = numel * DTypeSize(dtype_);
+  if (needed <= capacity_) return;
+  const size_t rounded = (needed + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (!p) throw std::bad_alloc();
+  storage_.reset(static_cast<uint8_t*>(p));
+  capacity_ = rounded;
+}
+
+Tensor Tensor::Clone() const {
+  Tensor copy(dtype_, shape_);
+  if (nbytes()) std::memcpy(copy.storage_.get(), storage_.get(), nbytes());
+  return copy;
+}
+
+}  // namespace mg

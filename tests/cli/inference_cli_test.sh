@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# End-to-end checks of `modelgate embed` and `modelgate classify`: the shipped
+# fixtures load and run, and broken model folders get one clear error line
+# (never a crash, never a partial output file).
+#
+# usage: tests/cli/inference_cli_test.sh MODELGATE_BINARY
+set -uo pipefail
+
+MG="$(realpath "$1")"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+FIX="$ROOT/tests/data/fixtures"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+check() {
+  local name="$1"
+  shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $name"; failed=$((failed + 1)); fi
+}
+run() {
+  "$MG" "$@" >"$TMP/out" 2>"$TMP/err"
+  echo $? >"$TMP/rc"
+}
+rc() { cat "$TMP/rc"; }
+one_error_line() {
+  [[ "$(rc)" != 0 && "$(tail -n 1 "$TMP/err" | head -c 7)" == "error: " ]] &&
+    ! grep -qi "terminate\|abort\|exception\|segmentation\|AddressSanitizer" "$TMP/err"
+}
+json_lines() {  # json_lines N FIELD: N lines, each a JSON object with FIELD
+  node -e '
+    const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
+    if (lines.length !== Number(process.argv[2])) process.exit(1);
+    for (const l of lines) if (!(process.argv[3] in JSON.parse(l))) process.exit(1);
+  ' "$TMP/out" "$1" "$2"
+}
+
+printf '{"text":"hello world"}\n{"text":"t5 t6 t7"}\n{"text":""}\n' >"$TMP/in.jsonl"
+
+# The sentence-transformers fixture (safetensors, no pooler, Whitespace pre-tokenizer).
+run embed --model "$FIX/tiny-bert-model-safetensors" --input "$TMP/in.jsonl"
+check "safetensors fixture embeds" test "$(rc)" = 0
+check "one embedding per line" json_lines 3 embedding
+check "32 dimensions" node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").split("\n")[0];process.exit(JSON.parse(l).embedding.length===32?0:1)' "$TMP/out"
+run embed --model "$FIX/tiny-bert-model-safetensors" --input "$TMP/in.jsonl" --normalize --pooling cls --threads 1 --batch-size 2
+check "normalized cls embeddings" node -e '
+  for (const l of require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n")) {
+    const n = Math.hypot(...JSON.parse(l).embedding); if (Math.abs(n - 1) > 1e-5) process.exit(1); }' "$TMP/out"
+
+# The PyTorch-zip fixture: a token classifier whose vocab.txt is 3 lines longer than vocab_size.
+run embed --model "$FIX/tiny-bert-ner-pytorch-bin" --input "$TMP/in.jsonl"
+check "pytorch_model.bin fixture embeds" test "$(rc)" = 0
+check "vocabulary mismatch is explained" grep -q "warning: the tokenizer has 405 tokens but the model only 402" "$TMP/err"
+run classify --model "$FIX/tiny-bert-ner-pytorch-bin" --input "$TMP/in.jsonl"
+check "token classifier is not a sequence classifier" one_error_line
+
+# Broken model folders.
+broken() {  # broken NAME: a copy of the safetensors fixture to damage
+  rm -rf "$TMP/$1"
+  cp -r "$FIX/tiny-bert-model-safetensors" "$TMP/$1"
+  echo "$TMP/$1"
+}
+m="$(broken truncated)"
+head -c 50000 "$FIX/tiny-bert-model-safetensors/model.safetensors" >"$m/model.safetensors"
+run embed --model "$m" --input "$TMP/in.jsonl" --output "$TMP/never.jsonl"
+check "truncated weights" one_error_line
+check "truncated weights named" grep -q "model.safetensors" "$TMP/err"
+check "no partial output" test ! -e "$TMP/never.jsonl"
+
+m="$(broken lying-header)"
+node -e '
+  const fs = require("fs"); const p = process.argv[1]; const b = fs.readFileSync(p);
+  const n = Number(b.readBigUInt64LE(0)); const h = JSON.parse(b.subarray(8, 8 + n).toString());
+  const k = Object.keys(h).find((x) => x !== "__metadata__"); h[k].data_offsets[1] += 1000000;
+  let t = Buffer.from(JSON.stringify(h)); const pad = Buffer.alloc((8 - t.length % 8) % 8, 32); t = Buffer.concat([t, pad]);
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(t.length));
+  fs.writeFileSync(p, Buffer.concat([len, t, b.subarray(8 + n)]));' "$m/model.safetensors"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "header lying about offsets" one_error_line
+
+m="$(broken wrong-shape)"
+sed -i 's/"hidden_size": 32/"hidden_size": 36/' "$m/config.json"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "shape mismatch" one_error_line
+check "shape mismatch names tensor" grep -q "shape" "$TMP/err"
+
+m="$(broken missing-layer)"
+sed -i 's/"num_hidden_layers": 2/"num_hidden_layers": 3/' "$m/config.json"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "missing tensors" one_error_line
+check "missing tensor named" grep -q "encoder.layer.2" "$TMP/err"
+
+m="$(broken roberta)"
+sed -i 's/"model_type": "bert"/"model_type": "roberta"/' "$m/config.json"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "unknown architecture" one_error_line
+
+m="$(broken no-config)"
+rm "$m/config.json"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "missing config" one_error_line
+
+m="$(broken garbage-config)"
+echo '{"hidden_size": "big"' >"$m/config.json"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "garbage config" one_error_line
+
+m="$(broken no-weights)"
+rm "$m/model.safetensors"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "no weights" one_error_line
+
+run embed --model "$FIX/tiny-bert-model-safetensors" --input "$TMP/in.jsonl" --pooling max
+check "unknown pooling" one_error_line
+run embed --model "$FIX/tiny-bert-model-safetensors" --input "$TMP/in.jsonl" --batch-size 0
+check "batch size 0" one_error_line
+run embed --model "$FIX/tiny-bert-model-safetensors" --input "$TMP/missing.jsonl"
+check "missing input" one_error_line
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
