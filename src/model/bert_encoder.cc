@@ -11,6 +11,8 @@
 namespace mg::model {
 namespace {
 
+constexpr int64_t kFeedForwardRows = 512;
+
 // Applies `body(row_begin, row_count)` to blocks of rows on the intra-op threads.
 template <typename Body>
 void ParallelRows(int64_t rows, Body body) {
@@ -109,7 +111,11 @@ const Tensor& BertEncoder::Forward(const PackedBatch& batch, EncoderWorkspace* w
   ws->qkv.Resize({tokens, 3 * h});
   ws->context.Resize({tokens, h});
   ws->projected.Resize({tokens, h});
-  ws->intermediate.Resize({tokens, inter});
+  // The feed-forward block runs in row chunks: its [rows, intermediate]
+  // activations are the largest buffer, and GEMMs of this many rows already
+  // run at full speed.
+  const int64_t ffn_rows = std::min<int64_t>(tokens, kFeedForwardRows);
+  ws->intermediate.Resize({ffn_rows, inter});
   float* hidden = ws->hidden.data<float>();
   float* qkv = ws->qkv.data<float>();
   float* context = ws->context.data<float>();
@@ -130,8 +136,11 @@ const Tensor& BertEncoder::Forward(const PackedBatch& batch, EncoderWorkspace* w
                                 layer.attention_norm_gamma.data(), layer.attention_norm_beta.data(),
                                 count, h, eps);
     });
-    packed.intermediate.Run(projected, tokens, intermediate);
-    packed.output.Run(intermediate, tokens, hidden);
+    for (int64_t row = 0; row < tokens; row += ffn_rows) {
+      const int64_t rows = std::min(ffn_rows, tokens - row);
+      packed.intermediate.Run(projected + row * h, rows, intermediate);
+      packed.output.Run(intermediate, rows, hidden + row * h);
+    }
     ParallelRows(tokens, [&](int64_t begin, int64_t count) {
       k.bias_residual_layernorm(hidden + begin * h, nullptr, projected + begin * h,
                                 layer.output_norm_gamma.data(), layer.output_norm_beta.data(),

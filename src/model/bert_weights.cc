@@ -36,7 +36,9 @@ class WeightReader {
     size_t count = 1;
     for (int64_t d : expected) count *= static_cast<size_t>(d);
     out->resize(count);
-    return checkpoint_.ReadF32(*record, out->data());
+    MG_RETURN_IF_ERROR(checkpoint_.ReadF32(*record, out->data()));
+    checkpoint_.DropPages(*record);
+    return Status::Ok();
   }
 
   // Reads rows [row, row + rows) of a [*, cols] destination from `name`.

@@ -1,5 +1,8 @@
 #include "model/checkpoint.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <bit>
 #include <utility>
 
@@ -79,6 +82,7 @@ Result<Checkpoint> Checkpoint::OpenSharded(const std::string& index_path) {
 Status Checkpoint::AddFile(const std::string& path) {
   MG_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
   std::shared_ptr<const MappedFile> owner = std::move(file);
+  mapped_ranges_.emplace_back(owner->data(), owner->size());
   if (EndsWith(path, ".safetensors")) {
     MG_ASSIGN_OR_RETURN(SafetensorsContents contents,
                         ParseSafetensors(owner->data(), owner->size(), path));
@@ -120,6 +124,21 @@ Status Checkpoint::ReadF32(const TensorRecord& record, float* out) const {
   if (record.size_bytes == 0) return Status::Ok();
   MG_CHECK(ConvertToF32(dtype, record.data, record.numel(), out));
   return Status::Ok();
+}
+
+void Checkpoint::DropPages(const TensorRecord& record) const {
+  const auto begin = reinterpret_cast<uintptr_t>(record.data);
+  const uintptr_t end = begin + record.size_bytes;
+  for (const auto& [base, size] : mapped_ranges_) {
+    const auto map_begin = reinterpret_cast<uintptr_t>(base);
+    if (begin < map_begin || end > map_begin + size) continue;
+    // Only whole pages inside the tensor: neighbours may still be needed.
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (begin + page - 1) / page * page;
+    const uintptr_t last = end / page * page;
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    return;
+  }
 }
 
 Result<std::vector<float>> Checkpoint::ReadF32(const TensorRecord& record) const {

@@ -72,6 +72,11 @@ class Checkpoint {
   // The same, into a new vector.
   Result<std::vector<float>> ReadF32(const TensorRecord& record) const;
 
+  // Tells the kernel that a memory-mapped tensor's pages are no longer
+  // needed, so they stop counting as resident; reading the tensor again
+  // pages it back in from the file. No effect on in-memory buffers.
+  void DropPages(const TensorRecord& record) const;
+
  private:
   Checkpoint() = default;
 
@@ -84,6 +89,7 @@ class Checkpoint {
   static Result<Checkpoint> OpenSharded(const std::string& index_path);
 
   std::vector<std::shared_ptr<const void>> owners_;
+  std::vector<std::pair<const uint8_t*, size_t>> mapped_ranges_;  // file mappings only
   std::vector<TensorRecord> tensors_;
   std::map<std::string, size_t, std::less<>> index_;
   std::map<std::string, std::string> metadata_;
