@@ -1,8 +1,10 @@
 #include "kernels/packed_linear.h"
 
+#include <atomic>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
 
@@ -26,9 +28,34 @@ dnnl::stream& ThreadStream() {
 // Rows used to choose the packed layout; other row counts reuse that layout.
 constexpr int64_t kLayoutRows = 128;
 
+std::atomic<uint64_t> next_layer_id{1};
+
+// What one thread needs to run one layer at one row count: memory objects
+// whose data handles are re-pointed on every call, so running does not
+// allocate once a thread has seen a shape.
+struct CallState {
+  memory src;
+  memory dst;
+  std::vector<dnnl_exec_arg_t> args;  // for the C API: no per-call conversion
+};
+
+// Keyed by (layer id, rows); ids are never reused, so a destroyed layer's
+// entries can never be mistaken for a new one's.
+struct CallKey {
+  uint64_t layer;
+  int64_t rows;
+  bool operator==(const CallKey&) const = default;
+};
+struct CallKeyHash {
+  size_t operator()(const CallKey& k) const {
+    return std::hash<uint64_t>()(k.layer * 1000003u ^ static_cast<uint64_t>(k.rows));
+  }
+};
+
 }  // namespace
 
 struct PackedLinear::Impl {
+  uint64_t id = next_layer_id.fetch_add(1);
   int64_t in = 0;
   int64_t out = 0;
   Activation activation = Activation::kNone;
@@ -93,13 +120,27 @@ PackedLinear& PackedLinear::operator=(PackedLinear&&) noexcept = default;
 
 void PackedLinear::Run(const float* x, int64_t rows, float* y) const {
   if (rows == 0) return;
-  const dnnl::matmul& primitive = impl_->Primitive(rows);
-  memory src(memory::desc({rows, impl_->in}, Dt::f32, Tag::ab), CpuEngine(), const_cast<float*>(x));
-  memory dst(memory::desc({rows, impl_->out}, Dt::f32, Tag::ab), CpuEngine(), y);
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, impl_->weights}, {DNNL_ARG_DST, dst}};
-  if (impl_->has_bias) args.emplace(DNNL_ARG_BIAS, impl_->bias);
-  primitive.execute(ThreadStream(), args);
+  thread_local std::unordered_map<CallKey, CallState, CallKeyHash> states;
+  auto it = states.find(CallKey{impl_->id, rows});
+  if (it == states.end()) {
+    CallState state;
+    state.src =
+        memory(memory::desc({rows, impl_->in}, Dt::f32, Tag::ab), CpuEngine(), DNNL_MEMORY_NONE);
+    state.dst =
+        memory(memory::desc({rows, impl_->out}, Dt::f32, Tag::ab), CpuEngine(), DNNL_MEMORY_NONE);
+    state.args = {{DNNL_ARG_SRC, state.src.get()},
+                  {DNNL_ARG_WEIGHTS, impl_->weights.get()},
+                  {DNNL_ARG_DST, state.dst.get()}};
+    if (impl_->has_bias) state.args.push_back({DNNL_ARG_BIAS, impl_->bias.get()});
+    it = states.emplace(CallKey{impl_->id, rows}, std::move(state)).first;
+  }
+  CallState& state = it->second;
+  state.src.set_data_handle(const_cast<float*>(x));
+  state.dst.set_data_handle(y);
+  const dnnl_status_t status =
+      dnnl_primitive_execute(impl_->Primitive(rows).get(), ThreadStream().get(),
+                             static_cast<int>(state.args.size()), state.args.data());
+  MG_CHECK_MSG(status == dnnl_success, "oneDNN matmul failed");
   ThreadStream().wait();
 }
 

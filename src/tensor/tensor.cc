@@ -1,5 +1,6 @@
 #include "tensor/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -26,6 +27,19 @@ void Tensor::Resize(std::vector<int64_t> shape) {
   if (!p) throw std::bad_alloc();
   storage_.reset(static_cast<uint8_t*>(p));
   capacity_ = rounded;
+}
+
+void Tensor::Resize(std::initializer_list<int64_t> shape) {
+  if (shape.size() == shape_.size()) {
+    size_t numel = 1;
+    for (int64_t d : shape) numel *= static_cast<size_t>(d < 0 ? 0 : d);
+    if (numel * DTypeSize(dtype_) <= capacity_) {
+      std::copy(shape.begin(), shape.end(), shape_.begin());
+      numel_ = numel;
+      return;
+    }
+  }
+  Resize(std::vector<int64_t>(shape));
 }
 
 Tensor Tensor::Clone() const {

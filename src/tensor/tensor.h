@@ -27,7 +27,8 @@ class Tensor {
   // Sets the shape; reallocates only when the new size exceeds the capacity.
   // Contents are unspecified afterwards.
   void Resize(std::vector<int64_t> shape);
-  void Resize(std::initializer_list<int64_t> shape) { Resize(std::vector<int64_t>(shape)); }
+  // The same without building a vector: no allocation within capacity.
+  void Resize(std::initializer_list<int64_t> shape);
 
   DType dtype() const { return dtype_; }
   const std::vector<int64_t>& shape() const { return shape_; }
