@@ -9,5 +9,6 @@ namespace mg::cli {
 void RegisterTokenize(CLI::App& app);
 void RegisterEmbed(CLI::App& app);
 void RegisterClassify(CLI::App& app);
+void RegisterRedact(CLI::App& app);
 
 }  // namespace mg::cli
