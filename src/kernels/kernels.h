@@ -28,11 +28,17 @@ struct KernelTable {
   void (*masked_softmax)(float* row, int64_t n, int64_t valid);
   // One attention head of one sequence: out[i] = sum_j softmax_j(scale *
   // q[i].k[j]) v[j], for i, j < seq_len. q/k/v/out rows are head_dim floats
-  // at the given row strides. `scores` has room for seq_len floats.
+  // at the given row strides. `scratch` has room for
+  // AttentionScratchFloats(seq_len, head_dim) floats.
   void (*attention_head)(const float* q, const float* k, const float* v, int64_t qkv_stride,
                          float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
                          float scale, float* scores);
 };
+
+// Scratch an attention_head call needs.
+inline int64_t AttentionScratchFloats(int64_t seq_len, int64_t head_dim) {
+  return (head_dim + 4) * seq_len;
+}
 
 const KernelTable& ScalarKernels();
 const KernelTable& Avx2Kernels();    // only call when IsaSupported(kAvx2)

@@ -104,12 +104,12 @@ TEST_P(KernelIsaTest, MaskedSoftmax) {
 }
 
 TEST_P(KernelIsaTest, AttentionHead) {
-  for (int64_t seq_len : {1, 3, 16, 37, 128}) {
+  for (int64_t seq_len : {1, 3, 4, 5, 16, 37, 128, 130}) {
     for (int64_t head_dim : {8, 32, 64}) {
       const int64_t stride = 3 * head_dim * 2;  // q, k, v interleaved as in a fused QKV buffer
       auto qkv = Random(seq_len * stride, 1.0f, 9);
       std::vector<float> a(seq_len * head_dim), b(seq_len * head_dim);
-      std::vector<float> scratch((head_dim + 1) * seq_len);
+      std::vector<float> scratch(AttentionScratchFloats(seq_len, head_dim));
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
       vec().attention_head(qkv.data(), qkv.data() + head_dim, qkv.data() + 2 * head_dim, stride,
                            a.data(), head_dim, seq_len, head_dim, scale, scratch.data());

@@ -87,7 +87,7 @@ void BertEncoder::Attention(const PackedBatch& batch, const float* qkv, float* c
   int64_t max_len = 0;
   for (int64_t s = 0; s < batch.sequences(); ++s) max_len = std::max(max_len, batch.length(s));
   const int threads = omp_get_max_threads();
-  const int64_t per_thread = (head_dim + 1) * max_len;
+  const int64_t per_thread = kernels::AttentionScratchFloats(max_len, head_dim);
   ws->attention_scratch.Resize({static_cast<int64_t>(threads) * per_thread});
   float* scratch = ws->attention_scratch.data<float>();
   const auto& k = kernels::Kernels();
