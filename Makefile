@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages needed to build and test.
 DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev libcli11-dev \
                 libgtest-dev libgmock-dev libbenchmark-dev clang-format libdnnl-dev \
-                libhyperscan-dev libsodium-dev python3-torch
+                libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
@@ -59,6 +59,8 @@ test: setup
 
 bench: setup
 	bench/tokenizer_vs_hf.sh $(BUILD)
+	bench/engine_vs_peers.sh $(BUILD)
+	bench/privacy_bench.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF
