@@ -53,6 +53,11 @@ demo: build
 	  --text "Where is my refund for order 1234?" --pair "Refunds are processed within five business days of the return."
 	@echo "== a JSON lines file"
 	$(MODELGATE) tokenize --model $(UNCASED) --input examples/tickets.jsonl
+	@echo "== sentence embeddings from a small bundled BERT (first 120 characters of each line)"
+	$(MODELGATE) embed --model tests/data/fixtures/tiny-bert-model-safetensors --input examples/tickets.jsonl \
+	  --normalize | cut -c1-120
+	@echo "== personal data found and replaced before it is stored or trained on"
+	$(MODELGATE) redact --input examples/customer_notes.txt --operator replace
 
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600
