@@ -3,7 +3,7 @@
 #   make demo    install dependencies, build, and run the main job on bundled data
 #   make test    install dependencies, build, and run the test suite (CTest)
 #   make bench   side-by-side benchmarks against the reference tools
-#   make asan    the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make asan    the unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make format  reformat the C++ sources with clang-format
 
 BUILD ?= build
@@ -70,7 +70,7 @@ bench: setup
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L "unit|e2e"
 
 # The project's own C++ sources (tracked or new, never ignored ones such as node_modules).
 CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h')
