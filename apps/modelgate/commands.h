@@ -9,6 +9,7 @@ namespace mg::cli {
 void RegisterTokenize(CLI::App& app);
 void RegisterEmbed(CLI::App& app);
 void RegisterClassify(CLI::App& app);
+void RegisterBench(CLI::App& app);
 void RegisterRedact(CLI::App& app);
 
 }  // namespace mg::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   mg::cli::RegisterTokenize(app);
   mg::cli::RegisterEmbed(app);
   mg::cli::RegisterClassify(app);
+  mg::cli::RegisterBench(app);
   mg::cli::RegisterRedact(app);
   try {
     app.parse(argc, argv);

@@ -118,5 +118,14 @@ check "batch size 0" one_error_line
 run embed --model "$FIX/tiny-bert-model-safetensors" --input "$TMP/missing.jsonl"
 check "missing input" one_error_line
 
+# modelgate bench on the small fixture: a table row per batch size.
+run bench --model "$FIX/tiny-bert-model-safetensors" --batch 1,4 --seq 16 --seconds 0.2 --threads 1
+check "bench runs" test "$(rc)" = 0
+check "bench reports each batch" test "$(grep -cE '^ +(1|4) +[0-9.]+ ' "$TMP/out")" = 2
+run bench --model "$FIX/tiny-bert-model-safetensors" --seq 100000
+check "bench rejects a too-long sequence" one_error_line
+run bench --model "$FIX/tiny-bert-model-safetensors" --batch 0
+check "bench rejects batch 0" one_error_line
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
