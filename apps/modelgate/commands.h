@@ -11,5 +11,9 @@ void RegisterEmbed(CLI::App& app);
 void RegisterClassify(CLI::App& app);
 void RegisterBench(CLI::App& app);
 void RegisterRedact(CLI::App& app);
+void RegisterKeygen(CLI::App& app);
+void RegisterLicense(CLI::App& app);
+void RegisterRelease(CLI::App& app);
+void RegisterVerify(CLI::App& app);
 
 }  // namespace mg::cli

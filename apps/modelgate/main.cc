@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   mg::cli::RegisterClassify(app);
   mg::cli::RegisterBench(app);
   mg::cli::RegisterRedact(app);
+  mg::cli::RegisterKeygen(app);
+  mg::cli::RegisterRelease(app);
+  mg::cli::RegisterVerify(app);
+  mg::cli::RegisterLicense(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

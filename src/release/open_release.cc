@@ -1,0 +1,249 @@
+#include "release/open_release.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "release/encoding.h"
+#include "release/licence.h"
+#include "release/model_card.h"
+#include "release/signature.h"
+
+namespace mg::release {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status ErrnoError(const std::string& what, const std::string& path) {
+  return IoError(what + " " + path + ": " + std::strerror(errno));
+}
+
+// Copies `from` to a new file `to`, hashing what it writes.
+Result<ManifestFile> CopyAndHash(const std::string& from, const std::string& to,
+                                 const std::string& relative) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return ErrnoError("cannot open", from);
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    Status s = ErrnoError("cannot create", to);
+    ::close(in);
+    return s;
+  }
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  std::vector<unsigned char> buffer(1 << 20);
+  ManifestFile file;
+  file.path = relative;
+  Status status;
+  while (status.ok()) {
+    ssize_t n = ::read(in, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = ErrnoError("cannot read", from);
+      break;
+    }
+    if (n == 0) break;
+    crypto_hash_sha256_update(&state, buffer.data(), static_cast<size_t>(n));
+    file.size += static_cast<uint64_t>(n);
+    size_t written = 0;
+    while (written < static_cast<size_t>(n)) {
+      ssize_t w = ::write(out, buffer.data() + written, static_cast<size_t>(n) - written);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        status = ErrnoError("cannot write", to);
+        break;
+      }
+      written += static_cast<size_t>(w);
+    }
+  }
+  ::close(in);
+  if (::fsync(out) != 0 && status.ok()) status = ErrnoError("cannot flush", to);
+  if (::close(out) != 0 && status.ok()) status = ErrnoError("cannot close", to);
+  MG_RETURN_IF_ERROR(status);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  file.sha256 = HexEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
+  return file;
+}
+
+Status WriteGenerated(const std::string& dir, const std::string& name, const std::string& data,
+                      std::vector<ManifestFile>* files) {
+  MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, name), data, 0644));
+  files->push_back({name, data.size(), Sha256Hex(data)});
+  return Status::Ok();
+}
+
+bool IsGeneratedName(const std::string& relative) {
+  return relative == "README.md" || relative == "LICENSE" || relative == kManifestFile ||
+         relative == kManifestSigFile;
+}
+
+Result<ModelCardInfo> ReadCardInfo(const std::string& model_dir) {
+  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(JoinPath(model_dir, "config.json")));
+  nlohmann::json config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object()) {
+    return InvalidArgumentError(model_dir + "/config.json is not a JSON object");
+  }
+  ModelCardInfo info;
+  info.pipeline_tag = "feature-extraction";
+  if (config.contains("architectures") && config["architectures"].is_array() &&
+      !config["architectures"].empty() && config["architectures"][0].is_string()) {
+    info.architecture = config["architectures"][0].get<std::string>();
+    if (info.architecture.find("ForSequenceClassification") != std::string::npos) {
+      info.pipeline_tag = "text-classification";
+    }
+  }
+  if (config.contains("hidden_size") && config["hidden_size"].is_number_integer()) {
+    info.hidden_size = config["hidden_size"].get<long long>();
+  }
+  if (config.contains("num_hidden_layers") && config["num_hidden_layers"].is_number_integer()) {
+    info.num_hidden_layers = config["num_hidden_layers"].get<long long>();
+  }
+  if (info.pipeline_tag == "text-classification" && config.contains("id2label") &&
+      config["id2label"].is_object()) {
+    std::vector<std::pair<long long, std::string>> labels;
+    for (const auto& [id, label] : config["id2label"].items()) {
+      if (!label.is_string()) continue;
+      labels.emplace_back(std::strtoll(id.c_str(), nullptr, 10), label.get<std::string>());
+    }
+    std::sort(labels.begin(), labels.end());
+    for (auto& entry : labels) info.labels.push_back(std::move(entry.second));
+  }
+  return info;
+}
+
+// Removes the temporary folder unless released.
+class TempDir {
+ public:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+Status CheckDestination(const std::string& out_dir) {
+  std::error_code ec;
+  const fs::file_status status = fs::symlink_status(out_dir, ec);
+  if (!fs::exists(status)) return Status::Ok();
+  if (!fs::is_directory(status))
+    return InvalidArgumentError(out_dir + " exists and is not a folder");
+  if (!fs::is_empty(out_dir, ec) || ec) {
+    return InvalidArgumentError(out_dir + " exists and is not empty; not writing over it");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const SigningKey& key,
+                                   std::vector<std::string>* notes) {
+  InitSodium();
+  std::error_code ec;
+  if (!fs::is_directory(options.model_dir, ec)) {
+    return NotFoundError("model folder " + options.model_dir + " not found");
+  }
+  if (!IsValidSpdxId(options.spdx_license)) {
+    return InvalidArgumentError("--license must be an SPDX licence id such as Apache-2.0");
+  }
+  MG_RETURN_IF_ERROR(CheckDestination(options.out_dir));
+  MG_ASSIGN_OR_RETURN(ModelCardInfo card, ReadCardInfo(options.model_dir));
+
+  std::string out = fs::path(options.out_dir).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  const fs::path out_path(out);
+  const fs::path parent = out_path.has_parent_path() ? out_path.parent_path() : fs::path(".");
+  std::string pattern =
+      (parent / ("." + out_path.filename().string() + ".partial-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return ErrnoError("cannot create a folder in", parent.string());
+  TempDir temp(pattern);
+
+  Manifest manifest;
+  manifest.model_id = options.model_id;
+  if (manifest.model_id.empty()) {
+    std::string dir = fs::path(options.model_dir).lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    manifest.model_id = fs::path(dir).filename().string();
+  }
+  manifest.release_mode = "open";
+  manifest.license = options.spdx_license;
+  manifest.created_at = FormatUtc(options.now);
+  manifest.signer_key_id = key.key_id();
+
+  fs::recursive_directory_iterator it(options.model_dir,
+                                      fs::directory_options::follow_directory_symlink, ec);
+  if (ec) return IoError("cannot list " + options.model_dir + ": " + ec.message());
+  for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) return IoError("cannot list " + options.model_dir + ": " + ec.message());
+    const std::string name = it->path().filename().string();
+    const std::string relative = it->path().lexically_relative(options.model_dir).generic_string();
+    if (!name.empty() && name.front() == '.') {
+      notes->push_back("skipped hidden " + relative);
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec)) {
+      if (!fs::create_directories(fs::path(temp.path()) / relative, ec) && ec) {
+        return IoError("cannot create " + relative + ": " + ec.message());
+      }
+      continue;
+    }
+    if (!it->is_regular_file(ec)) {
+      notes->push_back("skipped " + relative + " (not a regular file)");
+      continue;
+    }
+    if (IsGeneratedName(relative)) {
+      notes->push_back("replaced the model folder's " + relative + " with the release's own");
+      continue;
+    }
+    MG_ASSIGN_OR_RETURN(ManifestFile file, CopyAndHash(it->path().string(),
+                                                       JoinPath(temp.path(), relative), relative));
+    manifest.files.push_back(std::move(file));
+  }
+
+  card.model_id = manifest.model_id;
+  card.spdx_license = options.spdx_license;
+  card.base_model = options.base_model;
+  card.signer_key_id = key.key_id();
+  card.created_at = manifest.created_at;
+  MG_RETURN_IF_ERROR(WriteGenerated(
+      temp.path(), "LICENSE",
+      LicenseText(options.spdx_license, manifest.model_id, manifest.created_at.substr(0, 4)),
+      &manifest.files));
+  MG_RETURN_IF_ERROR(WriteGenerated(temp.path(), "README.md", ModelCard(card), &manifest.files));
+  std::sort(manifest.files.begin(), manifest.files.end(),
+            [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+
+  const std::string manifest_json = ManifestToJson(manifest);
+  MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(temp.path(), kManifestFile), manifest_json, 0644));
+  MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(temp.path(), kManifestSigFile),
+                                     MakeSignatureFile(key, kManifestType, manifest_json, false),
+                                     0644));
+  if (::chmod(temp.path().c_str(), 0755) != 0) return ErrnoError("cannot chmod", temp.path());
+  MG_RETURN_IF_ERROR(CheckDestination(options.out_dir));
+  if (fs::exists(out_path, ec)) fs::remove(out_path, ec);  // an empty folder
+  if (::rename(temp.path().c_str(), out.c_str()) != 0) return ErrnoError("cannot rename onto", out);
+  temp.Release();
+  return manifest;
+}
+
+}  // namespace mg::release

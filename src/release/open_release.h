@@ -1,0 +1,36 @@
+// Creating an open release: a copy of a Hugging Face model folder plus
+// LICENSE, README.md (model card) and a signed manifest (manifest.json +
+// manifest.sig). Everything is written into a temporary folder beside the
+// destination and renamed into place at the end, so a failure never leaves a
+// partial release under the requested name.
+//
+// Not thread-safe with respect to other writers of the same destination.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "release/keys.h"
+#include "release/manifest.h"
+
+namespace mg::release {
+
+struct OpenReleaseOptions {
+  std::string model_dir;     // HF folder with config.json
+  std::string out_dir;       // must not exist, or be an empty folder
+  std::string spdx_license;  // e.g. Apache-2.0
+  std::string model_id;      // default: the model folder's name
+  std::string base_model;    // optional, for the model card
+  std::chrono::sys_seconds now;
+};
+
+// Copies every regular file of the model folder (following symbolic links),
+// except hidden files and the top-level README.md, LICENSE, manifest.json
+// and manifest.sig, which the release writes itself; each skipped file is
+// reported in `notes`. Returns the signed manifest.
+Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const SigningKey& key,
+                                   std::vector<std::string>* notes);
+
+}  // namespace mg::release
