@@ -125,10 +125,7 @@ int main(int argc, char** argv) {
     ++runs;
     elapsed = Now() - start;
   }
-  const auto& c = model.config();
-  const double h = static_cast<double>(c.hidden_size), l = static_cast<double>(seq);
-  const double flops_per_seq =
-      c.num_hidden_layers * (2.0 * l * (4 * h * h + 2 * h * c.intermediate_size) + 4.0 * l * l * h);
+  const double flops_per_seq = model.config().ForwardFlops(seq);
   std::printf(
       "{\"tool\":\"modelgate\",\"batch\":%ld,\"seq\":%ld,\"threads\":%d,\"seq_per_s\":%.3f,"
       "\"gflops\":%.1f,\"weights_mb\":%.1f,\"peak_rss_mb\":%.1f}\n",

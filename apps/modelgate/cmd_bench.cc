@@ -59,10 +59,7 @@ void RunBench(const BenchArgs& args) {
               static_cast<long>(args.seq));
   std::printf("%8s %12s %14s %14s %10s\n", "batch", "seq/s", "p50 ms/batch", "p99 ms/batch",
               "GFLOP/s");
-  const double h = static_cast<double>(config.hidden_size), l = static_cast<double>(args.seq);
-  const double flops_per_seq =
-      config.num_hidden_layers *
-      (2.0 * l * (4 * h * h + 2 * h * config.intermediate_size) + 4.0 * l * l * h);
+  const double flops_per_seq = config.ForwardFlops(args.seq);
   std::mt19937 rng(1);
   for (int64_t batch : batches) {
     model::PackedBatch packed;

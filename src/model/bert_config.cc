@@ -30,6 +30,13 @@ Status ReadInt(const json& root, const char* key, bool required, int64_t min, in
 
 }  // namespace
 
+double BertConfig::ForwardFlops(int64_t seq_len) const {
+  const double h = static_cast<double>(hidden_size), l = static_cast<double>(seq_len);
+  const double projections = 2.0 * l * (4 * h * h + 2 * h * static_cast<double>(intermediate_size));
+  const double attention = 4.0 * l * l * h;  // Q K^T and P V
+  return static_cast<double>(num_hidden_layers) * (projections + attention);
+}
+
 bool BertConfig::is_sequence_classifier() const {
   for (const std::string& arch : architectures) {
     if (arch.find("ForSequenceClassification") != std::string::npos) return true;

@@ -32,6 +32,9 @@ struct BertConfig {
   ProblemType problem_type = ProblemType::kSingleLabel;
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  // Floating-point operations of one encoder pass over one sequence of
+  // `seq_len` tokens: the layers' matrix products and attention.
+  double ForwardFlops(int64_t seq_len) const;
   // True when the architectures name a sequence classifier.
   bool is_sequence_classifier() const;
 };

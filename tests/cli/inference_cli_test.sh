@@ -6,27 +6,12 @@
 # usage: tests/cli/inference_cli_test.sh MODELGATE_BINARY
 set -uo pipefail
 
-MG="$(realpath "$1")"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$(dirname "$0")/lib.sh" "$1"
 FIX="$ROOT/tests/data/fixtures"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
 
-check() {
-  local name="$1"
-  shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $name"; failed=$((failed + 1)); fi
-}
-run() {
-  "$MG" "$@" >"$TMP/out" 2>"$TMP/err"
-  echo $? >"$TMP/rc"
-}
-rc() { cat "$TMP/rc"; }
 one_error_line() {
   [[ "$(rc)" != 0 && "$(tail -n 1 "$TMP/err" | head -c 7)" == "error: " ]] &&
-    ! grep -qi "terminate\|abort\|exception\|segmentation\|AddressSanitizer" "$TMP/err"
+    no_crash
 }
 json_lines() {  # json_lines N FIELD: N lines, each a JSON object with FIELD
   node -e '
@@ -127,5 +112,4 @@ check "bench rejects a too-long sequence" one_error_line
 run bench --model "$FIX/tiny-bert-model-safetensors" --batch 0
 check "bench rejects batch 0" one_error_line
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -7,31 +7,11 @@
 # usage: tests/cli/redact_cli_test.sh MODELGATE_BINARY
 set -uo pipefail
 
-MG="$(realpath "$1")"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
+source "$(dirname "$0")/lib.sh" "$1"
 
-check() {  # check NAME CONDITION...
-  local name="$1"
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $name"
-    failed=$((failed + 1))
-  fi
-}
-
-run() {
-  "$MG" "$@" >"$TMP/out" 2>"$TMP/err"
-  echo $? >"$TMP/rc"
-}
-rc() { cat "$TMP/rc"; }
 one_error_line() {
   [[ "$(rc)" != 0 && "$(head -c 7 "$TMP/err")" == "error: " ]] &&
-    ! grep -qi "terminate\|abort\|exception\|segmentation" "$TMP/err"
+    no_crash
 }
 
 KEY_HEX=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
@@ -145,5 +125,4 @@ run redact --help
 check "help exits 0" test "$(rc)" = 0
 check "help explains operators" grep -q "pseudonymize" "$TMP/out"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -8,38 +8,15 @@
 # usage: tests/cli/release_cli_test.sh MODELGATE_BINARY
 set -uo pipefail
 
-MG="$(realpath "$1")"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$(dirname "$0")/lib.sh" "$1"
 FIXTURE="$ROOT/tests/data/fixtures/tiny-bert-model-safetensors"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
 
-check() {  # check NAME CONDITION...
-  local name="$1"
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $name"
-    failed=$((failed + 1))
-  fi
-}
-
-run() {
-  "$MG" "$@" >"$TMP/out" 2>"$TMP/err"
-  echo $? >"$TMP/rc"
-  cat "$TMP/out" "$TMP/err" >>"$TMP/all_output"
-}
-rc() { cat "$TMP/rc"; }
 one_error_line() {
   [[ "$(rc)" != 0 && "$(head -c 7 "$TMP/err")" == "error: " && "$(wc -l <"$TMP/err")" == 1 ]] &&
-    ! grep -qi "terminate\|abort\|exception\|segmentation" "$TMP/err"
+    no_crash
 }
 err_has() { grep -qF -- "$1" "$TMP/err"; }
 out_has() { grep -qF -- "$1" "$TMP/out"; }
-: >"$TMP/all_output"
 
 # keygen: a signing pair, secret 0600, never overwritten.
 run keygen --out "$TMP/vendor"
@@ -191,5 +168,4 @@ check "secret never printed" bash -c "! grep -qF -- '$SECRET' '$TMP/all_output'"
 DEPLOY_SECRET="$(sed 's/.*"key":"\([^"]*\)".*/\1/' "$TMP/deploy.key")"
 check "deploy secret never printed" bash -c "! grep -qF -- '$DEPLOY_SECRET' '$TMP/all_output'"
 
-echo "release_cli_test: $passed passed, $failed failed"
-[[ "$failed" == 0 ]]
+finish

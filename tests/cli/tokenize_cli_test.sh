@@ -6,34 +6,12 @@
 # usage: tests/cli/tokenize_cli_test.sh MODELGATE_BINARY
 set -uo pipefail
 
-MG="$(realpath "$1")"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$(dirname "$0")/lib.sh" "$1"
 VOCAB="$ROOT/tests/data/vocab/bert-base-uncased"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
 
-check() {  # check NAME CONDITION...
-  local name="$1"
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $name"
-    failed=$((failed + 1))
-  fi
-}
-
-# Runs modelgate, capturing stdout, stderr and the exit status.
-run() {
-  "$MG" "$@" >"$TMP/out" 2>"$TMP/err"
-  echo $? >"$TMP/rc"
-}
-rc() { cat "$TMP/rc"; }
 one_error_line() {
   [[ "$(rc)" != 0 && "$(wc -l <"$TMP/err")" -ge 1 && "$(head -c 7 "$TMP/err")" == "error: " ]] &&
-    ! grep -qi "terminate\|abort\|exception\|segmentation" "$TMP/err"
+    no_crash
 }
 
 # A single text: the documented JSON shape with byte offsets.
@@ -95,5 +73,4 @@ run tokenize --help
 check "help exits 0" test "$(rc)" = 0
 check "help explains offsets" grep -q "offsets" "$TMP/out"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -116,12 +116,18 @@ def reference_forward(sd, cfg, ids, type_ids):
 
 
 def write_safetensors(path, tensors, dtype):
+    """Floating tensors in `dtype` (F32, F16 or BF16), integer ones as I64."""
     header, blobs, offset = {}, [], 0
-    names = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+    kind = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[dtype]
     for name, t in tensors.items():
-        data = t.to(names[dtype]).contiguous()
-        raw = (data.view(torch.int16) if dtype != "F32" else data.view(torch.int32)).numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        if t.is_floating_point():
+            data = t.to(kind).contiguous()
+            raw = (data.view(torch.int16) if dtype != "F32" else data.view(torch.int32)).numpy().tobytes()
+            stored_dtype = dtype
+        else:
+            raw = t.to(torch.int64).contiguous().numpy().tobytes()
+            stored_dtype = "I64"
+        header[name] = {"dtype": stored_dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     header["__metadata__"] = {"format": "pt"}
@@ -202,11 +208,7 @@ def build_case(work, name, shape, storage, dtype, opts, seed):
         files["embeddings.position_ids"] = torch.arange(shape["max_pos"]).view(1, -1)
     kind = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[dtype]
     if storage == "safetensors":
-        floats = {k: v for k, v in files.items() if v.is_floating_point()}
-        ints = {k: v for k, v in files.items() if not v.is_floating_point()}
-        write_safetensors(os.path.join(folder, "model.safetensors"), floats, dtype)
-        if ints:  # position_ids as I64 in the same file: rewrite with both
-            write_mixed(os.path.join(folder, "model.safetensors"), floats, ints, dtype)
+        write_safetensors(os.path.join(folder, "model.safetensors"), files, dtype)
     elif storage == "sharded":
         names = sorted(files)
         half = len(names) // 2
@@ -221,28 +223,6 @@ def build_case(work, name, shape, storage, dtype, opts, seed):
         torch.save({k: v.to(kind) if v.is_floating_point() else v for k, v in files.items()},
                    os.path.join(folder, "pytorch_model.bin"))
     return folder, cfg, sd
-
-
-def write_mixed(path, floats, ints, dtype):
-    header, blobs, offset = {}, [], 0
-    kind = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[dtype]
-    for name, t in list(floats.items()) + list(ints.items()):
-        if t.is_floating_point():
-            data = t.to(kind).contiguous()
-            raw = (data.view(torch.int16) if dtype != "F32" else data.view(torch.int32)).numpy().tobytes()
-            dt = dtype
-        else:
-            raw = t.to(torch.int64).contiguous().numpy().tobytes()
-            dt = "I64"
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for raw in blobs:
-            f.write(raw)
 
 
 def run(cmd):
