@@ -1,16 +1,14 @@
 // modelgate bench: encoder throughput and latency of a model on this machine,
 // at chosen batch sizes and sequence length. The side-by-side comparisons
 // with other tools are scripts in bench/ (they need the peers installed).
-#include <algorithm>
-#include <chrono>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/encoder_timing.h"
 #include "kernels/gemm.h"
 #include "kernels/isa.h"
 #include "model/model.h"
@@ -60,38 +58,10 @@ void RunBench(const BenchArgs& args) {
   std::printf("%8s %12s %14s %14s %10s\n", "batch", "seq/s", "p50 ms/batch", "p99 ms/batch",
               "GFLOP/s");
   const double flops_per_seq = config.ForwardFlops(args.seq);
-  std::mt19937 rng(1);
   for (int64_t batch : batches) {
-    model::PackedBatch packed;
-    for (int64_t s = 0; s < batch; ++s) {
-      for (int64_t t = 0; t < args.seq; ++t) {
-        packed.ids.push_back(static_cast<int32_t>(rng() % config.vocab_size));
-        packed.type_ids.push_back(0);
-      }
-      packed.offsets.push_back(packed.tokens());
-    }
-    model::EncoderWorkspace ws;
-    model->encoder().Forward(packed, &ws);  // warm-up
-    std::vector<double> times;
-    const auto start = std::chrono::steady_clock::now();
-    double elapsed = 0;
-    while (elapsed < args.seconds || times.size() < 3) {
-      const auto t0 = std::chrono::steady_clock::now();
-      model->encoder().Forward(packed, &ws);
-      const auto t1 = std::chrono::steady_clock::now();
-      times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      elapsed = std::chrono::duration<double>(t1 - start).count();
-    }
-    std::sort(times.begin(), times.end());
-    const double total_ms = [&] {
-      double sum = 0;
-      for (double t : times) sum += t;
-      return sum;
-    }();
-    const double seq_per_s = static_cast<double>(batch) * times.size() / (total_ms / 1000.0);
-    std::printf("%8ld %12.2f %14.2f %14.2f %10.1f\n", static_cast<long>(batch), seq_per_s,
-                times[times.size() / 2], times[std::min(times.size() - 1, times.size() * 99 / 100)],
-                flops_per_seq * seq_per_s / 1e9);
+    const EncoderTiming t = TimeEncoder(*model, batch, args.seq, args.seconds);
+    std::printf("%8ld %12.2f %14.2f %14.2f %10.1f\n", static_cast<long>(batch), t.seq_per_s,
+                t.p50_ms, t.p99_ms, flops_per_seq * t.seq_per_s / 1e9);
   }
   std::printf(
       "side-by-side with ONNX Runtime and PyTorch: bench/engine_vs_peers.sh; tokenizer vs Hugging "

@@ -112,4 +112,21 @@ check "bench rejects a too-long sequence" one_error_line
 run bench --model "$FIX/tiny-bert-model-safetensors" --batch 0
 check "bench rejects batch 0" one_error_line
 
+# modelgate cost: measured throughput turned into dollars, consistently.
+run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour 3.6 --price-per-1k-tokens 0.01 \
+  --tokens-per-request 16 --batch 4 --seconds 0.2 --threads 1 --format json
+check "cost runs" test "$(rc)" = 0
+check "cost prices follow from the measured throughput" node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const ok = r.rows.length === 2 && r.rows.every(x => x.requests_per_s > 0 &&
+    Math.abs(x.usd_per_million_requests - 3.6 / 3600 / x.requests_per_s * 1e6) < 1e-6 * x.usd_per_million_requests &&
+    Math.abs(x.usd_per_million_tokens * 16 - x.usd_per_million_requests) < 1e-6 * x.usd_per_million_requests);
+  process.exit(ok && r.revenue_per_million_tokens_usd === 10 ? 0 : 1);' "$TMP/out"
+run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour 1 --seconds 0.1 --threads 1
+check "cost prints a table" grep -q '^batched ' "$TMP/out"
+run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour -1
+check "cost rejects a negative price" one_error_line
+run cost --model "$TMP/missing" --price-per-hour 1
+check "cost rejects a missing model" one_error_line
+
 finish
