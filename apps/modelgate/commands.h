@@ -15,5 +15,7 @@ void RegisterKeygen(CLI::App& app);
 void RegisterLicense(CLI::App& app);
 void RegisterRelease(CLI::App& app);
 void RegisterVerify(CLI::App& app);
+void RegisterItems(CLI::App& app);
+void RegisterRecommend(CLI::App& app);
 
 }  // namespace mg::cli
