@@ -1,13 +1,15 @@
 // Recommendation search latency on one thread: the HNSW catalogue against
 // an exact brute-force scan of the same items (the peer), in one run.
 //
-// Items are clustered unit vectors (like embeddings of texts on many
-// topics). Prints one JSON line: build time, p50/p99 latency of k-NN search
-// for both, recall@k of HNSW against the exact result, and, with --model,
-// the latency of embedding a short query with that model plus the search.
+// Items are unit vectors around 1000 random centres (like embeddings of
+// texts on many topics; noise as large as the centre per component), or
+// uniform random directions with --data uniform. Prints one JSON line: build time, p50/p99 latency
+// of k-NN search for both, recall@k of HNSW against the exact result, and, with --model, the
+// latency of embedding a short query with that model plus the search.
 //
 // usage: recommend_bench [--items 100000] [--dim 384] [--k 10] [--queries 1000]
-//                        [--ef 128] [--ef-construction 200] [--model DIR]
+//                        [--ef 128] [--ef-construction 200] [--data clustered|uniform]
+//                        [--model DIR]
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,13 +42,14 @@ double Percentile(std::vector<double> values, double p) {
 std::vector<float> Clustered(size_t count, size_t dim, size_t clusters, uint32_t seed) {
   std::mt19937 random(seed);
   std::normal_distribution<float> normal;
+  std::mt19937 centre_random(7);  // the same centres for items and queries
   std::vector<float> centres(clusters * dim);
-  for (float& v : centres) v = normal(random);
+  for (float& v : centres) v = normal(centre_random);
   std::vector<float> out(count * dim);
   for (size_t row = 0; row < count; ++row) {
-    const size_t c = random() % clusters;
+    const size_t c = clusters ? random() % clusters : 0;
     for (size_t d = 0; d < dim; ++d) {
-      out[row * dim + d] = centres[c * dim + d] + 0.6f * normal(random);
+      out[row * dim + d] = (clusters ? centres[c * dim + d] : 0.0f) + normal(random);
     }
     mg::recommend::NormalizeInPlace(out.data() + row * dim, dim);
   }
@@ -57,7 +60,7 @@ std::vector<float> Clustered(size_t count, size_t dim, size_t clusters, uint32_t
 
 int main(int argc, char** argv) {
   size_t items = 100000, dim = 384, k = 10, queries = 1000, ef = 128, ef_construction = 200;
-  std::string model_dir;
+  std::string model_dir, data = "clustered";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* value = argv[i + 1];
@@ -91,8 +94,10 @@ int main(int argc, char** argv) {
     model = std::move(loaded).value();
     dim = static_cast<size_t>(model->config().hidden_size);
   }
-  const auto vectors = Clustered(items, dim, 1000, 1);
-  const auto probes = Clustered(queries, dim, 1000, 1);  // same centres
+  // "uniform": random directions, HNSW's hardest case (no structure).
+  const size_t clusters = data == "uniform" ? 0 : 1000;
+  const auto vectors = Clustered(items, dim, clusters, 1);
+  const auto probes = Clustered(queries, dim, clusters, 2);
   std::vector<mg::recommend::Item> ids(items);
   for (size_t i = 0; i < items; ++i) ids[i].id = std::to_string(i);
 
@@ -123,10 +128,11 @@ int main(int argc, char** argv) {
     for (const auto& item : found) hits += exact.count(item.id);
   }
   std::printf(
-      "{\"items\":%zu,\"dim\":%zu,\"k\":%zu,\"ef\":%zu,\"ef_construction\":%zu,\"build_s\":%.1f,"
+      "{\"data\":\"%s\",\"items\":%zu,\"dim\":%zu,\"k\":%zu,\"ef\":%zu,\"ef_construction\":%zu,"
+      "\"build_s\":%.1f,"
       "\"hnsw_p50_ms\":%.3f,\"hnsw_p99_ms\":%.3f,\"exact_p50_ms\":%.3f,\"exact_p99_ms\":%.3f,"
       "\"speedup_p50\":%.1f,\"recall_at_k\":%.4f",
-      items, dim, k, ef, ef_construction, build_s, Percentile(hnsw_ms, 0.5),
+      data.c_str(), items, dim, k, ef, ef_construction, build_s, Percentile(hnsw_ms, 0.5),
       Percentile(hnsw_ms, 0.99), Percentile(exact_ms, 0.5), Percentile(exact_ms, 0.99),
       Percentile(exact_ms, 0.5) / Percentile(hnsw_ms, 0.5),
       static_cast<double>(hits) / (queries * k));
