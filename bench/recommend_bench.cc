@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
       ef_construction = std::strtoull(value, nullptr, 10);
     else if (flag == "--model")
       model_dir = value;
+    else if (flag == "--data" &&
+             (std::strcmp(value, "uniform") == 0 || std::strcmp(value, "clustered") == 0))
+      data = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
