@@ -18,7 +18,9 @@
 // List, Vector, Save) and one writer (Add, Delete) at a time, enforced by an
 // internal shared_mutex; a waiting writer holds back new readers, so a
 // steady stream of searches cannot starve it. Save() also excludes other
-// Save() calls. Not safe
+// Save() calls. Save() reads under the shared lock for as long as it writes
+// (about a second per 100 MB of index), so a writer arriving meanwhile waits
+// for it, and searches arriving after that writer wait for both. Not safe
 // against another process writing the same folder.
 #pragma once
 
