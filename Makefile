@@ -14,7 +14,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages needed to build and test.
 DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev libcli11-dev \
                 libgtest-dev libgmock-dev libbenchmark-dev clang-format libdnnl-dev \
-                libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread
+                libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
+                libhnswlib-dev
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
@@ -66,6 +67,7 @@ bench: setup
 	bench/tokenizer_vs_hf.sh $(BUILD)
 	bench/engine_vs_peers.sh $(BUILD)
 	bench/privacy_bench.sh $(BUILD)
+	bench/recommend_bench.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF

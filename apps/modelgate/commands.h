@@ -16,5 +16,7 @@ void RegisterLicense(CLI::App& app);
 void RegisterRelease(CLI::App& app);
 void RegisterVerify(CLI::App& app);
 void RegisterCost(CLI::App& app);
+void RegisterItems(CLI::App& app);
+void RegisterRecommend(CLI::App& app);
 
 }  // namespace mg::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   mg::cli::RegisterVerify(app);
   mg::cli::RegisterLicense(app);
   mg::cli::RegisterCost(app);
+  mg::cli::RegisterItems(app);
+  mg::cli::RegisterRecommend(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
