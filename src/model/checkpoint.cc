@@ -108,6 +108,13 @@ Status Checkpoint::AddTensors(std::shared_ptr<const void> owner, std::vector<Ten
   return Status::Ok();
 }
 
+Status Checkpoint::Append(Checkpoint other) {
+  for (auto& owner : other.owners_) owners_.push_back(std::move(owner));
+  for (const auto& range : other.mapped_ranges_) mapped_ranges_.push_back(range);
+  other.owners_.clear();
+  return AddTensors(nullptr, std::move(other.tensors_), other.metadata_);
+}
+
 const TensorRecord* Checkpoint::Find(std::string_view name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &tensors_[it->second];

@@ -54,6 +54,10 @@ class Checkpoint {
   static Result<Checkpoint> FromSafetensorsBuffer(std::shared_ptr<const std::string> bytes,
                                                   std::string name);
 
+  // Moves every tensor of `other` into this checkpoint (e.g. a model's head
+  // kept apart from its encoder); fails on a name both hold.
+  Status Append(Checkpoint other);
+
   Checkpoint(Checkpoint&&) noexcept = default;
   Checkpoint& operator=(Checkpoint&&) noexcept = default;
   Checkpoint(const Checkpoint&) = delete;
