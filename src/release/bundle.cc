@@ -19,7 +19,7 @@ constexpr size_t kHeaderBytes = crypto_secretstream_xchacha20poly1305_HEADERBYTE
 constexpr size_t kTagBytes = crypto_secretstream_xchacha20poly1305_ABYTES;
 constexpr size_t kDigestBytes = 32;
 static_assert(kBundleSealedKeySize == crypto_box_SEALBYTES + 32);
-static_assert(kBundleSignatureSize == crypto_sign_BYTES);
+static_assert(kBundleSignatureSize == 2 * crypto_sign_BYTES);
 
 // One independent secretstream: part of one file.
 struct StreamJob {
@@ -74,6 +74,41 @@ uint64_t GetLe(const uint8_t* p, int bytes) {
   return value;
 }
 
+std::string Digest(std::string_view bytes) {
+  unsigned char digest[kDigestBytes];
+  crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size(), nullptr, 0);
+  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+}
+
+// BLAKE2b-256 of a stream's header and the 16-byte tag (MAC) of each chunk.
+std::string TagDigest(const uint8_t* c, const StreamJob& job, uint64_t chunk_size) {
+  crypto_generichash_state hash;
+  crypto_generichash_init(&hash, nullptr, 0, kDigestBytes);
+  crypto_generichash_update(&hash, c, kHeaderBytes);
+  uint64_t done = 0;
+  uint64_t pos = kHeaderBytes;
+  do {
+    const uint64_t n = std::min(chunk_size, job.plain_size - done);
+    pos += n + kTagBytes;
+    crypto_generichash_update(&hash, c + pos - crypto_aead_chacha20poly1305_ietf_ABYTES,
+                              crypto_aead_chacha20poly1305_ietf_ABYTES);
+    done += n;
+  } while (done < job.plain_size);
+  unsigned char digest[kDigestBytes];
+  crypto_generichash_final(&hash, digest, sizeof(digest));
+  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+}
+
+// What the "bundle-seal" signature covers.
+std::string SealMessage(std::string_view prefix, std::string_view tags_digest,
+                        std::string_view content_signature) {
+  std::string message(prefix);
+  message.append(tags_digest);
+  message.append(content_signature);
+  return message;
+}
+
 // Wipes (and unlocks) a decrypted file when its last user lets go.
 struct SecretDeleter {
   bool locked = false;
@@ -117,7 +152,7 @@ Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
   out.append(reinterpret_cast<char*>(sealed), sizeof(sealed));
 
   const std::vector<StreamJob> jobs = PlanStreams(m, out.size());
-  std::string digests;
+  std::string digests, tag_digests;
   for (const StreamJob& job : jobs) {
     const size_t start = out.size();
     out.resize(start + job.cipher_size);
@@ -143,16 +178,16 @@ Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
     unsigned char digest[kDigestBytes];
     crypto_generichash(digest, sizeof(digest), c, job.cipher_size, nullptr, 0);
     digests.append(reinterpret_cast<char*>(digest), sizeof(digest));
+    tag_digests.append(TagDigest(c, job, m.chunk_size));
   }
   sodium_memzero(key, sizeof(key));
-  unsigned char payload_digest[kDigestBytes];
-  crypto_generichash(payload_digest, sizeof(payload_digest),
-                     reinterpret_cast<const unsigned char*>(digests.data()), digests.size(),
-                     nullptr, 0);
   const size_t prefix = kBundleHeaderSize + meta.size() + kBundleSealedKeySize;
-  std::string signed_payload = out.substr(0, prefix);
-  signed_payload.append(reinterpret_cast<char*>(payload_digest), sizeof(payload_digest));
-  out.append(vendor.Sign(SignedMessage(kBundleType, signed_payload)));
+  const std::string content = out.substr(0, prefix) + Digest(tag_digests) + Digest(digests);
+  const std::string content_signature = vendor.Sign(SignedMessage(kBundleType, content));
+  const std::string seal =
+      SealMessage(out.substr(0, prefix), Digest(tag_digests), content_signature);
+  out.append(content_signature);
+  out.append(vendor.Sign(SignedMessage(kBundleSealType, seal)));
   return out;
 }
 
@@ -243,41 +278,39 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
     outputs.push_back(deploy ? const_cast<char*>(contents.files[file.path]->data()) : nullptr);
   }
 
-  // Hash every stream (and decrypt it) in parallel, chunk by chunk.
+  // Every stream in parallel: with the deployment key, decrypt it (each
+  // chunk's tag checked); without, hash all its bytes. Both collect the
+  // stream header and tags for the seal signature.
   const std::vector<StreamJob> jobs = PlanStreams(m, prefix);
-  std::string digests(jobs.size() * kDigestBytes, '\0');
-  std::vector<std::string> errors(jobs.size());
+  std::vector<std::string> digests(jobs.size()), tag_digests(jobs.size()), errors(jobs.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       const StreamJob& job = jobs[i];
       const uint8_t* c = base + job.cipher_offset;
-      crypto_generichash_state hash;
-      crypto_generichash_init(&hash, nullptr, 0, kDigestBytes);
-      crypto_generichash_update(&hash, c, kHeaderBytes);
+      tag_digests[i] = TagDigest(c, job, m.chunk_size);
+      if (deploy == nullptr) {
+        digests[i] = Digest(std::string_view(reinterpret_cast<const char*>(c), job.cipher_size));
+        continue;
+      }
       crypto_secretstream_xchacha20poly1305_state state;
-      bool ok =
-          deploy == nullptr || crypto_secretstream_xchacha20poly1305_init_pull(&state, c, key) == 0;
+      bool ok = crypto_secretstream_xchacha20poly1305_init_pull(&state, c, key) == 0;
       const auto ad = StreamAd(job);
       uint64_t done = 0;
       uint64_t pos = kHeaderBytes;
-      do {
+      while (ok) {
         const uint64_t n = std::min(m.chunk_size, job.plain_size - done);
-        crypto_generichash_update(&hash, c + pos, n + kTagBytes);
-        if (deploy != nullptr && ok) {
-          unsigned char tag = 0;
-          auto* out = reinterpret_cast<unsigned char*>(outputs[job.file] + job.plain_offset + done);
-          ok = crypto_secretstream_xchacha20poly1305_pull(
-                   &state, out, nullptr, &tag, c + pos, n + kTagBytes, ad.data(), ad.size()) == 0 &&
-               tag == (done + n == job.plain_size
-                           ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
-                           : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
-        }
+        unsigned char tag = 0;
+        auto* out = reinterpret_cast<unsigned char*>(outputs[job.file] + job.plain_offset + done);
+        ok =
+            crypto_secretstream_xchacha20poly1305_pull(&state, out, nullptr, &tag, c + pos,
+                                                       n + kTagBytes, ad.data(), ad.size()) == 0 &&
+            tag == (done + n == job.plain_size ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                                               : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
         pos += n + kTagBytes;
         done += n;
-      } while (done < job.plain_size);
-      crypto_generichash_final(&hash, reinterpret_cast<unsigned char*>(&digests[i * kDigestBytes]),
-                               kDigestBytes);
+        if (done >= job.plain_size) break;
+      }
       if (!ok) {
         errors[i] = m.files[job.file].path + " (stream " + std::to_string(job.stream) +
                     ") fails authentication";
@@ -292,17 +325,25 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
   for (std::thread& thread : pool) thread.join();
   sodium_memzero(key, sizeof(key));
 
-  unsigned char payload_digest[kDigestBytes];
-  crypto_generichash(payload_digest, sizeof(payload_digest),
-                     reinterpret_cast<const unsigned char*>(digests.data()), digests.size(),
-                     nullptr, 0);
-  std::string signed_payload(reinterpret_cast<const char*>(base), prefix);
-  signed_payload.append(reinterpret_cast<char*>(payload_digest), sizeof(payload_digest));
-  const std::string_view signature(
-      reinterpret_cast<const char*>(base + expected - kBundleSignatureSize), kBundleSignatureSize);
-  if (!signer.Verify(SignedMessage(kBundleType, signed_payload), signature)) {
+  std::string all_tags;
+  for (const std::string& digest : tag_digests) all_tags.append(digest);
+  const std::string tags_digest = Digest(all_tags);
+  const std::string_view prefix_bytes(reinterpret_cast<const char*>(base), prefix);
+  const std::string_view content_signature(
+      reinterpret_cast<const char*>(base + expected - kBundleSignatureSize), 64);
+  const std::string_view seal_signature(reinterpret_cast<const char*>(base + expected - 64), 64);
+  const std::string seal = SealMessage(prefix_bytes, tags_digest, content_signature);
+  if (!signer.Verify(SignedMessage(kBundleSealType, seal), seal_signature)) {
     contents.files.clear();
     return fail("signature does not match: the bundle was altered after signing");
+  }
+  if (deploy == nullptr) {
+    std::string all;
+    for (const std::string& digest : digests) all.append(digest);
+    const std::string message = std::string(prefix_bytes) + tags_digest + Digest(all);
+    if (!signer.Verify(SignedMessage(kBundleType, message), content_signature)) {
+      return fail("signature does not match: the bundle's contents were altered after signing");
+    }
   }
   for (const std::string& error : errors) {
     if (!error.empty()) {
@@ -310,7 +351,7 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
       return fail(error);
     }
   }
-  contents.digest_sha256 = Sha256Hex(signed_payload);
+  contents.digest_sha256 = Sha256Hex(seal);
   return contents;
 }
 

@@ -4,12 +4,13 @@
 // the base it was made for), a random content key sealed to the deployment's
 // X25519 public key, the files encrypted with XChaCha20-Poly1305
 // (libsodium secretstream) in independent streams of 1 MiB chunks, and an
-// Ed25519 signature over all of it. Byte layout: docs/release-formats.md.
+// Ed25519 signatures over all of it. Byte layout: docs/release-formats.md.
 //
 // Opening checks everything before any plaintext is handed out: the magic,
 // the version (older and newer versions are refused), the exact size, the
-// metadata, the signer, the signature over every byte and the
-// authentication tag of every chunk. Streams are hashed and decrypted in
+// metadata, the signer, and either (with the deployment key) the seal
+// signature and the authentication tag of every chunk, or (without it) the
+// signature over every byte. Streams are hashed and decrypted in
 // parallel threads straight into buffers that are locked in memory where
 // the system allows (sodium_mlock) and wiped when released; nothing is ever
 // written to disk.
@@ -32,7 +33,13 @@ namespace mg::release {
 inline constexpr char kBundleMagic[] = "MGBUNDLE";  // 8 bytes, no terminator on disk
 inline constexpr uint32_t kBundleVersion = 1;
 inline constexpr char kBundleFormat[] = "modelgate-bundle";
-inline constexpr char kBundleType[] = "bundle";  // signature type (signature.h)
+// Signature types (signature.h): "bundle" covers every byte (checked by
+// verify, without the deployment key); "bundle-seal" covers the header,
+// metadata, sealed key, every stream header and authentication tag, and the
+// "bundle" signature, and is what opening with the deployment key checks
+// (the tags then vouch for the ciphertext under the content key).
+inline constexpr char kBundleType[] = "bundle";
+inline constexpr char kBundleSealType[] = "bundle-seal";
 inline constexpr uint64_t kBundleChunkSize = uint64_t{1} << 20;
 inline constexpr uint64_t kBundleStreamChunks = 16;  // chunks per stream
 
@@ -96,9 +103,9 @@ std::string BundleMetadataToJson(const BundleMetadata& metadata);
 Result<BundleMetadata> ParseBundleMetadata(std::string_view json);
 
 // Fixed layout sizes.
-inline constexpr size_t kBundleHeaderSize = 24;     // magic, version, flags, metadata length
-inline constexpr size_t kBundleSealedKeySize = 80;  // crypto_box_SEALBYTES + 32
-inline constexpr size_t kBundleSignatureSize = 64;
+inline constexpr size_t kBundleHeaderSize = 24;      // magic, version, flags, metadata length
+inline constexpr size_t kBundleSealedKeySize = 80;   // crypto_box_SEALBYTES + 32
+inline constexpr size_t kBundleSignatureSize = 128;  // "bundle", then "bundle-seal"
 
 // Encrypted size of a file of `size` bytes, and of its stream `index`.
 uint64_t EncryptedFileSize(uint64_t size, const BundleMetadata& metadata);
