@@ -1,7 +1,6 @@
 #include "release/served_model.h"
 
 #include <sys/mman.h>
-#include <sys/resource.h>
 
 #include <filesystem>
 
@@ -61,13 +60,10 @@ std::string_view FileText(const BundleContents& contents, const std::string& nam
 }
 
 // Keeps every page the process holds now (the model's weights among them)
-// in RAM, where the memory-lock limit allows it.
+// in RAM, where the memory-lock limit (or CAP_IPC_LOCK) allows it. Without
+// MCL_FUTURE, a refusal has no side effect.
 void LockModelMemory(ServedModel* served) {
-  struct rlimit limit {};
-  if (::getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur == RLIM_INFINITY &&
-      ::mlockall(MCL_CURRENT) == 0) {
-    return;
-  }
+  if (::mlockall(MCL_CURRENT) == 0) return;
   served->memory_locked = false;
   served->notes.push_back(
       "the decrypted weights are not locked in memory (RLIMIT_MEMLOCK is limited; raise it, "
