@@ -7,10 +7,13 @@
 // bundle (LoadServedModel: open + build). Prints one JSON line.
 //
 // usage: bundle_bench MODEL_DIR WORK_DIR [RUNS]
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/file.h"
@@ -23,6 +26,14 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// User + system CPU seconds of this process so far (all threads).
+double CpuSeconds() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
 
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -63,7 +74,7 @@ int main(int argc, char** argv) {
   const double seal_s = Seconds(start);
   const double bytes = static_cast<double>(std::filesystem::file_size(bundle));
 
-  double open_folder = 1e9, open_bundle = 1e9, load_bundle = 1e9;
+  double open_folder = 1e9, open_bundle = 1e9, load_bundle = 1e9, open_cpu = 1e9;
   bool locked = false;
   for (int run = 0; run < runs; ++run) {
     start = Clock::now();
@@ -73,9 +84,11 @@ int main(int argc, char** argv) {
     folder->reset();
 
     start = Clock::now();
+    const double cpu = CpuSeconds();
     auto contents = release::OpenBundle(bundle, &vendor.public_key(), &deploy_key);
     if (!contents.ok()) Die(contents.status().ToString());
     open_bundle = std::min(open_bundle, Seconds(start));
+    open_cpu = std::min(open_cpu, CpuSeconds() - cpu);
     locked = contents->memory_locked;
     contents->files.clear();
 
@@ -90,8 +103,10 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"bundle_bytes\":%.0f,\"seal_s\":%.3f,\"open_folder_load_s\":%.3f,"
       "\"bundle_decrypt_verify_s\":%.3f,\"bundle_decrypt_verify_gb_s\":%.2f,"
+      "\"bundle_decrypt_verify_cpu_s\":%.3f,\"gb_per_cpu_s\":%.2f,\"cores\":%u,"
       "\"bundle_load_s\":%.3f,\"bundle_vs_folder\":%.2f,\"buffers_locked\":%s}\n",
-      bytes, seal_s, open_folder, open_bundle, bytes / open_bundle / 1e9, load_bundle,
+      bytes, seal_s, open_folder, open_bundle, bytes / open_bundle / 1e9, open_cpu,
+      bytes / open_cpu / 1e9, std::thread::hardware_concurrency(), load_bundle,
       load_bundle / open_folder, locked ? "true" : "false");
   return 0;
 }

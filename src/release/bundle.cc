@@ -1,6 +1,7 @@
 #include "release/bundle.h"
 
 #include <sodium.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -109,21 +110,29 @@ std::string SealMessage(std::string_view prefix, std::string_view tags_digest,
   return message;
 }
 
-// Wipes (and unlocks) a decrypted file when its last user lets go.
-struct SecretDeleter {
-  bool locked = false;
-  void operator()(const std::string* s) const {
-    auto* data = const_cast<char*>(s->data());
-    if (locked) {
-      sodium_munlock(data, s->size());
-    } else {
-      sodium_memzero(data, s->size());
-    }
-    delete s;
-  }
-};
-
 }  // namespace
+
+SecretBuffer::SecretBuffer(size_t size) : size_(size) {
+  if (size == 0) return;
+  const size_t huge = size_t{2} << 20;
+  mapped_ = (size + huge - 1) / huge * huge;
+  void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    mapped_ = 0;
+    return;
+  }
+  data_ = static_cast<char*>(p);
+  ::madvise(p, mapped_, MADV_HUGEPAGE);
+  ::madvise(p, mapped_, MADV_DONTDUMP);
+  locked_ = ::mlock(p, mapped_) == 0;
+}
+
+SecretBuffer::~SecretBuffer() {
+  if (data_ == nullptr) return;
+  sodium_memzero(data_, size_);
+  if (locked_) ::munlock(data_, mapped_);
+  ::munmap(data_, mapped_);
+}
 
 Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
                                const DeployPublicKey& deploy) {
@@ -266,16 +275,18 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
       return fail("the content key cannot be opened with this deployment key (altered bundle)");
     }
     for (const BundleFile& file : m.files) {
-      auto* buffer = new std::string(file.size, '\0');
-      const bool locked = file.size == 0 || sodium_mlock(buffer->data(), file.size) == 0;
-      contents.memory_locked = contents.memory_locked && locked;
-      contents.files[file.path] =
-          std::shared_ptr<const std::string>(buffer, SecretDeleter{locked && file.size > 0});
+      auto buffer = std::make_shared<SecretBuffer>(file.size);
+      if (!buffer->ok()) {
+        sodium_memzero(key, sizeof(key));
+        return InternalError("bundle " + path + ": out of memory for " + file.path);
+      }
+      contents.memory_locked = contents.memory_locked && (file.size == 0 || buffer->locked());
+      contents.files[file.path] = std::move(buffer);
     }
   }
   std::vector<char*> outputs;
   for (const BundleFile& file : m.files) {
-    outputs.push_back(deploy ? const_cast<char*>(contents.files[file.path]->data()) : nullptr);
+    outputs.push_back(deploy ? contents.files[file.path]->data() : nullptr);
   }
 
   // Every stream in parallel: with the deployment key, decrypt it (each

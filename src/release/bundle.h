@@ -77,13 +77,36 @@ struct BundleInput {
 Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
                                const DeployPublicKey& deploy);
 
+// Memory for decrypted bytes: anonymous pages (huge pages where the kernel
+// offers them), excluded from core dumps, locked in RAM where the
+// memory-lock limit allows, and wiped when destroyed. Not copyable.
+class SecretBuffer {
+ public:
+  explicit SecretBuffer(size_t size);
+  ~SecretBuffer();
+  SecretBuffer(const SecretBuffer&) = delete;
+  SecretBuffer& operator=(const SecretBuffer&) = delete;
+
+  bool ok() const { return size_ == 0 || data_ != nullptr; }  // false: out of memory
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+  std::string_view view() const { return std::string_view(data_, size_); }
+  bool locked() const { return locked_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t mapped_ = 0;
+  bool locked_ = false;
+};
+
 // A verified (and, with a deployment key, decrypted) bundle.
 struct BundleContents {
   BundleMetadata metadata;
   std::string digest_sha256;  // SHA-256 of the signed message: names the bundle
   // Decrypted files by path, in locked memory wiped on release; empty when
   // opened without a deployment key.
-  std::map<std::string, std::shared_ptr<const std::string>> files;
+  std::map<std::string, std::shared_ptr<const SecretBuffer>> files;
   bool memory_locked = true;  // false: RLIMIT_MEMLOCK forbade locking them
 };
 

@@ -77,7 +77,7 @@ TEST_F(BundleTest, RoundTripsEveryFileExactly) {
   Result<BundleContents> opened = OpenBundle(path_, &vendor_.public_key(), &deploy_);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   ASSERT_EQ(opened->files.size(), files_.size());
-  for (const auto& [name, bytes] : files_) EXPECT_EQ(*opened->files.at(name), bytes) << name;
+  for (const auto& [name, bytes] : files_) EXPECT_EQ(opened->files.at(name)->view(), bytes) << name;
   EXPECT_EQ(opened->metadata.deploy_key_id, deploy_.key_id());
   // Without the deployment key: signature and structure only.
   Result<BundleContents> checked = OpenBundle(path_, &vendor_.public_key(), nullptr);

@@ -56,7 +56,7 @@ Result<ServedModel> LoadFolder(const ModelSourceOptions& options) {
 
 std::string_view FileText(const BundleContents& contents, const std::string& name) {
   auto it = contents.files.find(name);
-  return it == contents.files.end() ? std::string_view() : std::string_view(*it->second);
+  return it == contents.files.end() ? std::string_view() : it->second->view();
 }
 
 // Keeps every page the process holds now (the model's weights among them)
@@ -94,9 +94,9 @@ Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
   if (weights == contents.files.end() || FileText(contents, "config.json").empty()) {
     return CorruptionError(path + ": the bundle lacks model.safetensors or config.json");
   }
-  MG_ASSIGN_OR_RETURN(
-      model::Checkpoint checkpoint,
-      model::Checkpoint::FromSafetensorsBuffer(weights->second, path + ":model.safetensors"));
+  MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint,
+                      model::Checkpoint::FromSafetensorsMemory(
+                          weights->second, weights->second->view(), path + ":model.safetensors"));
   MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer,
                       text::Tokenizer::FromMemory(
                           FileText(contents, "tokenizer.json"), FileText(contents, "vocab.txt"),
@@ -142,9 +142,9 @@ Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& opti
     return CorruptionError(options.model + ": the bundle lacks head.safetensors or config.json");
   }
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFolder(options.base));
-  MG_ASSIGN_OR_RETURN(
-      model::Checkpoint head_checkpoint,
-      model::Checkpoint::FromSafetensorsBuffer(head->second, options.model + ":head.safetensors"));
+  MG_ASSIGN_OR_RETURN(model::Checkpoint head_checkpoint,
+                      model::Checkpoint::FromSafetensorsMemory(
+                          head->second, head->second->view(), options.model + ":head.safetensors"));
   MG_RETURN_IF_ERROR(checkpoint.Append(std::move(head_checkpoint)));
   MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer, text::Tokenizer::Load(options.base));
   std::string pooling;
