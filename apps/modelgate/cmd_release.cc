@@ -23,6 +23,7 @@ struct OpenArgs {
   std::string model_id;
   std::string base_model;
   std::string passphrase_env;
+  std::string fingerprint;
 };
 
 void RunOpen(const OpenArgs& args) {
@@ -34,6 +35,7 @@ void RunOpen(const OpenArgs& args) {
   options.spdx_license = args.license;
   options.model_id = args.model_id;
   options.base_model = args.base_model;
+  options.fingerprint = args.fingerprint;
   options.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   std::vector<std::string> notes;
   const release::Manifest manifest = ValueOrThrow(release::CreateOpenRelease(options, key, &notes));
@@ -125,6 +127,9 @@ void RegisterRelease(CLI::App& app) {
   open->add_option("--base-model", args->base_model, "Base model named in the model card");
   open->add_option("--passphrase-env", args->passphrase_env,
                    "Environment variable holding the --sign key's passphrase");
+  open->add_option("--fingerprint", args->fingerprint,
+                   "Hide this recipient's name (1-32 bytes) in the weights, so a leaked copy\n"
+                   "can be traced with `modelgate trace`");
   open->callback([args] { RunOpen(*args); });
 
   auto bundle = std::make_shared<BundleArgs>();

@@ -153,6 +153,20 @@ run release hybrid --model "$FIXTURE" --base-out "$TMP/b3" --head-out "$TMP/h3.m
 check "hybrid of an encoder refused" one_error_line
 check "nothing left behind" test ! -e "$TMP/b3" -a ! -e "$TMP/h3.mgb"
 
+# Fingerprints: a per-recipient copy is traced to its recipient, and only with the vendor key.
+run release open --model "$TMP/cls" --out "$TMP/fp" --license MIT --sign "$TMP/vendor.key" \
+  --fingerprint "Acme Bank"
+check "fingerprinted release exits 0" test "$(rc)" = 0
+run verify "$TMP/fp" --pub "$TMP/vendor.pub"
+check "fingerprinted release verifies" test "$(rc)" = 0
+run trace --model "$TMP/fp" --fingerprint-key "$TMP/vendor.key"
+check "trace names the recipient" grep -qF 'fingerprinted for "Acme Bank"' "$TMP/out"
+run trace --model "$TMP/fp" --fingerprint-key "$TMP/other.key"
+check "another key traces nothing" one_error_line
+run trace --model "$TMP/cls" --fingerprint-key "$TMP/vendor.key"
+check "unmarked copy traces nothing" one_error_line
+check "says none matches" err_has "no fingerprint made with key"
+
 # No decrypted weights on disk: no file outside the model folders holds a
 # run of plaintext from the middle of the weights.
 python3 - "$TMP" "$TMP/cls/model.safetensors" <<'PY' && check "no plaintext weights on disk" true || check "no plaintext weights on disk" false
@@ -163,7 +177,8 @@ needle = blob[len(blob) // 2:len(blob) // 2 + 64]
 for d, _, files in os.walk(root):
     for f in files:
         p = os.path.join(d, f)
-        if p.startswith(os.path.join(root, "cls")) or p.startswith(os.path.join(root, "base")):
+        if p.startswith(os.path.join(root, "cls")) or p.startswith(os.path.join(root, "base")) \
+                or p.startswith(os.path.join(root, "fp")):
             continue
         if needle in open(p, "rb").read():
             print("plaintext found in", p)
