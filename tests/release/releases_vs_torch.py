@@ -5,8 +5,9 @@ Makes a tiny sequence classifier, releases it open, closed and hybrid with
 modelgate, then reads the OPEN release (and the hybrid's open base) the way a
 Hugging Face loader does — config.json and model.safetensors parsed here, BERT
 computed here in float64 (tests/model/bert_vs_torch.py's reference forward) —
-and checks that modelgate's outputs from the open folder, the closed bundle
-and the hybrid pair match it within float tolerance.
+and checks that modelgate's outputs from the open folder, the closed bundle,
+the hybrid pair and a fingerprinted open release match it within float
+tolerance.
 
 usage: /usr/bin/python3 tests/release/releases_vs_torch.py MODELGATE WORK_DIR
 """
@@ -67,6 +68,8 @@ def main():
     sign = ["--sign", p("vendor.key")]
     subprocess.run([mg, "release", "open", "--model", p("cls"), "--out", p("open"), "--license", "MIT"]
                    + sign, check=True, capture_output=True)
+    subprocess.run([mg, "release", "open", "--model", p("cls"), "--out", p("fp"), "--license", "MIT",
+                    "--fingerprint", "Acme Bank"] + sign, check=True, capture_output=True)
     subprocess.run([mg, "release", "closed", "--model", p("cls"), "--out", p("c.mgb"), "--to",
                     p("deploy.pub")] + sign, check=True, capture_output=True)
     subprocess.run([mg, "release", "hybrid", "--model", p("cls"), "--base-out", p("base"),
@@ -92,6 +95,8 @@ def main():
         "embed open": run([mg, "embed", "--model", p("open")] + vendor + inputs),
         "embed base": run([mg, "embed", "--model", p("base")] + vendor + inputs),
         "embed closed": run([mg, "embed", "--model", p("c.mgb")] + key + vendor + inputs),
+        "embed fingerprinted": run([mg, "embed", "--model", p("fp")] + vendor + inputs),
+        "classify fingerprinted": run([mg, "classify", "--model", p("fp")] + vendor + inputs),
         "classify open": run([mg, "classify", "--model", p("open")] + vendor + inputs),
         "classify closed": run([mg, "classify", "--model", p("c.mgb")] + key + vendor + inputs),
         "classify hybrid": run([mg, "classify", "--model", p("head.mgb"), "--base", p("base")] + key
