@@ -68,6 +68,7 @@ bench: setup
 	bench/engine_vs_peers.sh $(BUILD)
 	bench/privacy_bench.sh $(BUILD)
 	bench/recommend_bench.sh $(BUILD)
+	bench/bundle_load.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF

@@ -6,6 +6,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/inference_input.h"
+#include "apps/modelgate/model_source.h"
 #include "apps/modelgate/output.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
@@ -15,7 +16,7 @@ namespace mg::cli {
 namespace {
 
 struct ClassifyArgs {
-  std::string model;
+  ModelSourceArgs source;
   std::string input;
   std::string output;
   std::string format = "auto";
@@ -26,9 +27,9 @@ struct ClassifyArgs {
 
 void RunClassify(const ClassifyArgs& args) {
   kernels::SetThreads(args.threads);
-  auto model = ValueOrThrow(model::Model::Load(args.model));
+  auto model = LoadModelFromSource(args.source, "classify");
   if (!model->is_classifier()) {
-    throw CliError(args.model +
+    throw CliError(args.source.source.model +
                    " is not a sequence classifier (config.json architectures lack "
                    "*ForSequenceClassification); use `modelgate embed`");
   }
@@ -77,7 +78,9 @@ void RegisterClassify(CLI::App& app) {
       "Classify each input text with a sequence classifier: one JSON line\n"
       "{\"label\",\"score\",\"scores\":{label: p}} per text, in order (softmax for single-label\n"
       "models, sigmoid for multi-label, raw values for regression).");
-  cmd->add_option("--model", args->model, "Model folder of a *ForSequenceClassification model")
+  cmd->add_option("--model", args->source.source.model,
+                  "Model folder, open release, closed bundle (.mgb, with --key) or hybrid head\n"
+                  "(.mgb, with --key and --base)")
       ->required();
   cmd->add_option("--input", args->input,
                   "JSON lines with \"text\" (and \"text_pair\"), CSV with a header, or .txt")
@@ -91,6 +94,7 @@ void RegisterClassify(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--threads", args->threads, "Intra-op threads (0 = all cores)")
       ->capture_default_str();
+  AddModelSourceOptions(cmd, &args->source);
   cmd->callback([args] { RunClassify(*args); });
 }
 

@@ -7,6 +7,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/inference_input.h"
+#include "apps/modelgate/model_source.h"
 #include "apps/modelgate/output.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
@@ -16,7 +17,7 @@ namespace mg::cli {
 namespace {
 
 struct EmbedArgs {
-  std::string model;
+  ModelSourceArgs source;
   std::string input;
   std::string output;
   std::string format = "auto";
@@ -29,7 +30,7 @@ struct EmbedArgs {
 
 void RunEmbed(const EmbedArgs& args) {
   kernels::SetThreads(args.threads);
-  auto model = ValueOrThrow(model::Model::Load(args.model));
+  auto model = LoadModelFromSource(args.source, "embed");
   for (const std::string& warning : model->warnings())
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   const model::Pooling pooling = args.pooling.empty()
@@ -66,7 +67,9 @@ void RegisterEmbed(CLI::App& app) {
       "embed",
       "Sentence embeddings: one JSON line {\"embedding\":[...]} per input text, in order.\n"
       "Inputs longer than the model's limit are truncated.");
-  cmd->add_option("--model", args->model, "Model folder (config.json, weights, tokenizer files)")
+  cmd->add_option("--model", args->source.source.model,
+                  "Model folder, open release, closed bundle (.mgb, with --key) or hybrid head\n"
+                  "(.mgb, with --key and --base)")
       ->required();
   cmd->add_option("--input", args->input,
                   "JSON lines with \"text\", CSV with a header, or .txt with one text per line")
@@ -83,6 +86,7 @@ void RegisterEmbed(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--threads", args->threads, "Intra-op threads (0 = all cores)")
       ->capture_default_str();
+  AddModelSourceOptions(cmd, &args->source);
   cmd->callback([args] { RunEmbed(*args); });
 }
 

@@ -1,5 +1,6 @@
-// modelgate release open: a signed open release of a Hugging Face folder
-// (closed and hybrid bundles come later; see docs/release-formats.md).
+// modelgate release open|closed|hybrid: a signed open release of a Hugging
+// Face folder, an encrypted bundle only one deployment opens, or both halves
+// of a hybrid release (docs/release-formats.md).
 #include <chrono>
 #include <memory>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "release/closed_release.h"
 #include "release/keys.h"
 #include "release/open_release.h"
 
@@ -21,6 +23,7 @@ struct OpenArgs {
   std::string model_id;
   std::string base_model;
   std::string passphrase_env;
+  std::string fingerprint;
 };
 
 void RunOpen(const OpenArgs& args) {
@@ -32,6 +35,7 @@ void RunOpen(const OpenArgs& args) {
   options.spdx_license = args.license;
   options.model_id = args.model_id;
   options.base_model = args.base_model;
+  options.fingerprint = args.fingerprint;
   options.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   std::vector<std::string> notes;
   const release::Manifest manifest = ValueOrThrow(release::CreateOpenRelease(options, key, &notes));
@@ -41,10 +45,71 @@ void RunOpen(const OpenArgs& args) {
               manifest.files.size(), key.key_id().c_str());
 }
 
+struct BundleArgs {
+  std::string model;
+  std::string out;
+  std::string base_out;
+  std::string license;
+  std::string sign;
+  std::string to;
+  std::string model_id;
+  std::string passphrase_env;
+  bool require_licence = false;
+};
+
+std::chrono::sys_seconds Now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+void RunClosed(const BundleArgs& args) {
+  const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
+  const release::SigningKey key = ValueOrThrow(release::SigningKey::Load(args.sign, passphrase));
+  const release::DeployPublicKey deploy = ValueOrThrow(release::DeployPublicKey::Load(args.to));
+  release::ClosedReleaseOptions options;
+  options.model_dir = args.model;
+  options.out_path = args.out;
+  options.model_id = args.model_id;
+  options.license = args.license;
+  options.require_licence = args.require_licence;
+  options.now = Now();
+  std::vector<std::string> notes;
+  const release::BundleMetadata m =
+      ValueOrThrow(release::CreateClosedRelease(options, key, deploy, &notes));
+  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  std::printf(
+      "released %s (closed%s) to %s: %zu files sealed to deployment key %s, signed by "
+      "key %s\n",
+      m.model_id.c_str(), m.require_licence ? ", licence required" : "", args.out.c_str(),
+      m.files.size(), m.deploy_key_id.c_str(), key.key_id().c_str());
+}
+
+void RunHybrid(const BundleArgs& args) {
+  const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
+  const release::SigningKey key = ValueOrThrow(release::SigningKey::Load(args.sign, passphrase));
+  const release::DeployPublicKey deploy = ValueOrThrow(release::DeployPublicKey::Load(args.to));
+  release::HybridReleaseOptions options;
+  options.model_dir = args.model;
+  options.base_out = args.base_out;
+  options.head_out = args.out;
+  options.model_id = args.model_id;
+  options.license = args.license;
+  options.require_licence = args.require_licence;
+  options.now = Now();
+  std::vector<std::string> notes;
+  const release::BundleMetadata m =
+      ValueOrThrow(release::CreateHybridRelease(options, key, deploy, &notes));
+  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  std::printf(
+      "released %s (hybrid): open base %s to %s, head sealed to deployment key %s in %s, "
+      "signed by key %s\n",
+      m.model_id.c_str(), m.base_model_id.c_str(), args.base_out.c_str(), m.deploy_key_id.c_str(),
+      args.out.c_str(), key.key_id().c_str());
+}
+
 }  // namespace
 
 void RegisterRelease(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("release", "Release a model (open)");
+  CLI::App* cmd = app.add_subcommand("release", "Release a model (open, closed or hybrid)");
   cmd->require_subcommand(1);
   auto args = std::make_shared<OpenArgs>();
   CLI::App* open = cmd->add_subcommand(
@@ -62,7 +127,50 @@ void RegisterRelease(CLI::App& app) {
   open->add_option("--base-model", args->base_model, "Base model named in the model card");
   open->add_option("--passphrase-env", args->passphrase_env,
                    "Environment variable holding the --sign key's passphrase");
+  open->add_option("--fingerprint", args->fingerprint,
+                   "Hide this recipient's name (1-32 bytes) in the weights, so a leaked copy\n"
+                   "can be traced with `modelgate trace`");
   open->callback([args] { RunOpen(*args); });
+
+  auto bundle = std::make_shared<BundleArgs>();
+  CLI::App* closed = cmd->add_subcommand(
+      "closed",
+      "Encrypt every file of a Hugging Face model folder into one bundle (--out FILE.mgb) that\n"
+      "only the deployment key of --to opens, signed with --sign. Serving decrypts it in\n"
+      "memory only; no command writes the plaintext back out.");
+  closed->add_option("--model", bundle->model, "Model folder (config.json, model.safetensors)")
+      ->required();
+  closed->add_option("--out", bundle->out, "Bundle file to create (must not exist)")->required();
+  closed->add_option("--sign", bundle->sign, "Vendor secret key (from keygen)")->required();
+  closed->add_option("--to", bundle->to, "Deployment public key (from keygen --type deploy)")
+      ->required();
+  closed->add_option("--model-id", bundle->model_id, "Model id (default: the model folder's name)");
+  closed->add_option("--license", bundle->license, "SPDX licence id recorded in the metadata");
+  closed->add_flag("--require-license", bundle->require_licence,
+                   "Serving refuses to start without a valid licence for this model");
+  closed->add_option("--passphrase-env", bundle->passphrase_env,
+                     "Environment variable holding the --sign key's passphrase");
+  closed->callback([bundle] { RunClosed(*bundle); });
+
+  CLI::App* hybrid = cmd->add_subcommand(
+      "hybrid",
+      "Release a sequence classifier in two halves: its encoder as a signed open release\n"
+      "(--base-out) and its head (pooler and classifier) as a bundle for one deployment\n"
+      "(--head-out), bound to exactly that base by the SHA-256 of its weights.");
+  hybrid->add_option("--model", bundle->model, "Model folder of a *ForSequenceClassification model")
+      ->required();
+  hybrid->add_option("--base-out", bundle->base_out, "Open base folder to create")->required();
+  hybrid->add_option("--head-out", bundle->out, "Head bundle to create")->required();
+  hybrid->add_option("--sign", bundle->sign, "Vendor secret key (from keygen)")->required();
+  hybrid->add_option("--to", bundle->to, "Deployment public key")->required();
+  hybrid->add_option("--license", bundle->license, "SPDX licence id of the open base")->required();
+  hybrid->add_option("--model-id", bundle->model_id,
+                     "Model id (default: the model folder's name; the base is ID-base)");
+  hybrid->add_flag("--require-license", bundle->require_licence,
+                   "Serving the head refuses to start without a valid licence");
+  hybrid->add_option("--passphrase-env", bundle->passphrase_env,
+                     "Environment variable holding the --sign key's passphrase");
+  hybrid->callback([bundle] { RunHybrid(*bundle); });
 }
 
 }  // namespace mg::cli

@@ -9,6 +9,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
+#include "release/bundle.h"
 #include "release/keys.h"
 #include "release/licence.h"
 #include "release/manifest.h"
@@ -42,6 +43,15 @@ void VerifyLicenceFile(const std::string& path, const release::VerifyKey& pub) {
   if (!terms.ok()) std::fprintf(stderr, "warning: %s\n", terms.message().c_str());
 }
 
+void VerifyBundleFile(const std::string& path, const release::VerifyKey& pub) {
+  const release::BundleContents contents =
+      ValueOrThrow(release::OpenBundle(path, &pub, /*deploy=*/nullptr));
+  const release::BundleMetadata& m = contents.metadata;
+  std::printf("OK: %s bundle of %s, %zu files, sealed to deployment key %s, signed by key %s%s\n",
+              m.release_mode.c_str(), m.model_id.c_str(), m.files.size(), m.deploy_key_id.c_str(),
+              pub.key_id().c_str(), m.require_licence ? "; requires a licence" : "");
+}
+
 void RunVerify(const VerifyArgs& args) {
   const release::VerifyKey pub = ValueOrThrow(release::VerifyKey::Load(args.pub));
   namespace fs = std::filesystem;
@@ -52,6 +62,7 @@ void RunVerify(const VerifyArgs& args) {
     return VerifyRelease(path.has_parent_path() ? path.parent_path().string() : ".", pub);
   }
   if (!fs::exists(path, ec)) throw CliError(args.path + " not found");
+  if (release::IsBundlePath(args.path)) return VerifyBundleFile(args.path, pub);
   VerifyLicenceFile(args.path, pub);
 }
 
@@ -62,9 +73,11 @@ void RegisterVerify(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "verify",
       "Check an open release folder (signature, every file's size and SHA-256, no file added\n"
-      "or missing) or a licence file against the vendor's public key. Exit 0 only if every\n"
+      "or missing), a bundle (.mgb: structure and signature over every byte; decrypting needs\n"
+      "the deployment key and is not done here) or a licence file against the vendor's public key. "
+      "Exit 0 only if every\n"
       "byte is as signed.");
-  cmd->add_option("path", args->path, "Release folder or licence file")->required();
+  cmd->add_option("path", args->path, "Release folder, bundle (.mgb) or licence file")->required();
   cmd->add_option("--pub", args->pub, "Vendor public key, obtained from the vendor")->required();
   cmd->callback([args] { RunVerify(*args); });
 }

@@ -18,5 +18,6 @@ void RegisterVerify(CLI::App& app);
 void RegisterCost(CLI::App& app);
 void RegisterItems(CLI::App& app);
 void RegisterRecommend(CLI::App& app);
+void RegisterTrace(CLI::App& app);
 
 }  // namespace mg::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   mg::cli::RegisterCost(app);
   mg::cli::RegisterItems(app);
   mg::cli::RegisterRecommend(app);
+  mg::cli::RegisterTrace(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

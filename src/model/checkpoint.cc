@@ -57,6 +57,18 @@ Result<Checkpoint> Checkpoint::FromSafetensorsBuffer(std::shared_ptr<const std::
   return checkpoint;
 }
 
+Result<Checkpoint> Checkpoint::FromSafetensorsMemory(std::shared_ptr<const void> owner,
+                                                     std::string_view bytes, std::string name) {
+  if (owner == nullptr) return InvalidArgumentError(name + ": no safetensors bytes");
+  MG_ASSIGN_OR_RETURN(
+      SafetensorsContents contents,
+      ParseSafetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name));
+  Checkpoint checkpoint;
+  MG_RETURN_IF_ERROR(
+      checkpoint.AddTensors(std::move(owner), std::move(contents.tensors), contents.metadata));
+  return checkpoint;
+}
+
 Result<Checkpoint> Checkpoint::OpenSharded(const std::string& index_path) {
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(index_path));
   MG_ASSIGN_OR_RETURN(ShardIndex index, ParseShardIndex(text, index_path));
@@ -106,6 +118,13 @@ Status Checkpoint::AddTensors(std::shared_ptr<const void> owner, std::vector<Ten
   for (const auto& [key, value] : metadata) metadata_.emplace(key, value);
   owners_.push_back(std::move(owner));
   return Status::Ok();
+}
+
+Status Checkpoint::Append(Checkpoint other) {
+  for (auto& owner : other.owners_) owners_.push_back(std::move(owner));
+  for (const auto& range : other.mapped_ranges_) mapped_ranges_.push_back(range);
+  other.owners_.clear();
+  return AddTensors(nullptr, std::move(other.tensors_), other.metadata_);
 }
 
 const TensorRecord* Checkpoint::Find(std::string_view name) const {

@@ -53,6 +53,14 @@ class Checkpoint {
   // `name` stands for the file in messages.
   static Result<Checkpoint> FromSafetensorsBuffer(std::shared_ptr<const std::string> bytes,
                                                   std::string name);
+  // The same for `bytes` that `owner` keeps alive (e.g. a locked buffer that
+  // is wiped when released).
+  static Result<Checkpoint> FromSafetensorsMemory(std::shared_ptr<const void> owner,
+                                                  std::string_view bytes, std::string name);
+
+  // Moves every tensor of `other` into this checkpoint (e.g. a model's head
+  // kept apart from its encoder); fails on a name both hold.
+  Status Append(Checkpoint other);
 
   Checkpoint(Checkpoint&&) noexcept = default;
   Checkpoint& operator=(Checkpoint&&) noexcept = default;

@@ -17,13 +17,28 @@ Result<Pooling> ParsePooling(std::string_view name) {
 }
 
 Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
-  std::unique_ptr<Model> model(new Model());
-  MG_ASSIGN_OR_RETURN(BertConfig config, ReadBertConfig(JoinPath(dir, "config.json")));
+  MG_ASSIGN_OR_RETURN(std::string config_text, ReadFile(JoinPath(dir, "config.json")));
   MG_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::OpenFolder(dir));
+  MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer, text::Tokenizer::Load(dir));
+  std::string pooling_text;
+  const std::string pooling_path = JoinPath(dir, "1_Pooling/config.json");
+  if (FileExists(pooling_path)) {
+    MG_ASSIGN_OR_RETURN(pooling_text, ReadFile(pooling_path));
+  }
+  return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir);
+}
+
+Result<std::unique_ptr<Model>> Model::FromParts(std::string_view config_json,
+                                                const Checkpoint& checkpoint,
+                                                text::Tokenizer tokenizer,
+                                                std::string_view pooling_config,
+                                                const std::string& dir) {
+  std::unique_ptr<Model> model(new Model());
+  MG_ASSIGN_OR_RETURN(BertConfig config,
+                      ParseBertConfig(std::string(config_json), JoinPath(dir, "config.json")));
   const bool classifier = config.is_sequence_classifier();
   Result<BertWeights> weights = LoadBertWeights(checkpoint, config, classifier);
   if (!weights.ok()) return weights.status().WithContext(dir);
-  MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer, text::Tokenizer::Load(dir));
   model->tokenizer_ = std::make_unique<text::Tokenizer>(std::move(tokenizer));
 
   const int64_t vocab = static_cast<int64_t>(model->tokenizer_->vocab().size());
@@ -39,10 +54,9 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
   if (tokenizer_limit > 0 && tokenizer_limit < model->max_length_)
     model->max_length_ = tokenizer_limit;
 
-  const std::string pooling_path = JoinPath(dir, "1_Pooling/config.json");
-  if (FileExists(pooling_path)) {
-    MG_ASSIGN_OR_RETURN(std::string text, ReadFile(pooling_path));
-    nlohmann::json pooling = nlohmann::json::parse(text, nullptr, false);
+  if (!pooling_config.empty()) {
+    const std::string pooling_path = JoinPath(dir, "1_Pooling/config.json");
+    nlohmann::json pooling = nlohmann::json::parse(pooling_config, nullptr, false);
     if (pooling.is_discarded() || !pooling.is_object())
       return CorruptionError(pooling_path + ": not a JSON object");
     if (pooling.value("pooling_mode_cls_token", false)) {

@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "model/bert_config.h"
 #include "model/bert_encoder.h"
+#include "model/checkpoint.h"
 #include "text/tokenizer.h"
 
 namespace mg::model {
@@ -27,6 +28,16 @@ class Model {
   // Reads config.json, the weights (any format Checkpoint reads) and the
   // tokenizer files of `dir`, and 1_Pooling/config.json when present.
   static Result<std::unique_ptr<Model>> Load(const std::string& dir);
+
+  // The same from parts already in memory (e.g. decrypted from a bundle):
+  // config.json text, the weights, the tokenizer and the text of
+  // 1_Pooling/config.json (empty when absent). `name` stands for the model
+  // in messages. Nothing is written to disk.
+  static Result<std::unique_ptr<Model>> FromParts(std::string_view config_json,
+                                                  const Checkpoint& checkpoint,
+                                                  text::Tokenizer tokenizer,
+                                                  std::string_view pooling_config,
+                                                  const std::string& name);
 
   // Tokenizes `texts` (with pairs[i] as the second text when `pairs` is
   // non-empty and pairs[i] is set), truncating each to max_length() tokens,

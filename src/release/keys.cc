@@ -246,6 +246,33 @@ Result<DeployPublicKey> DeployPublicKey::Load(const std::string& path) {
   return key;
 }
 
+DeploySecretKey::~DeploySecretKey() { sodium_memzero(secret_.data(), secret_.size()); }
+
+Result<DeploySecretKey> DeploySecretKey::Parse(std::string_view text, std::string_view passphrase) {
+  InitSodium();
+  MG_ASSIGN_OR_RETURN(ParsedKey parsed,
+                      ParseKeyLine(text, kDeploySecret, crypto_box_SECRETKEYBYTES, passphrase));
+  DeploySecretKey key;
+  std::copy(parsed.bytes.begin(), parsed.bytes.end(), key.secret_.begin());
+  Wipe(&parsed.bytes);
+  crypto_scalarmult_base(key.public_key_.bytes.data(), key.secret_.data());
+  key.public_key_.key_id = KeyIdOf(std::string_view(
+      reinterpret_cast<const char*>(key.public_key_.bytes.data()), key.public_key_.bytes.size()));
+  if (key.public_key_.key_id != parsed.key_id) {
+    return CorruptionError("key id does not match the key");
+  }
+  return key;
+}
+
+Result<DeploySecretKey> DeploySecretKey::Load(const std::string& path,
+                                              std::string_view passphrase) {
+  MG_ASSIGN_OR_RETURN(std::string text, ReadKeyFile(path));
+  Result<DeploySecretKey> key = Parse(text, passphrase);
+  Wipe(&text);
+  if (!key.ok()) return key.status().WithContext("deployment key " + path);
+  return key;
+}
+
 KeyPairFiles::~KeyPairFiles() { Wipe(&secret_text); }
 
 KeyPairFiles GenerateKeyPair(KeyKind kind, std::string_view passphrase) {

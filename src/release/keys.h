@@ -74,6 +74,26 @@ struct DeployPublicKey {
   static Result<DeployPublicKey> Load(const std::string& path);
 };
 
+// The deployment's X25519 secret key (with its public half), which opens
+// bundles sealed to it. Wiped when destroyed.
+class DeploySecretKey {
+ public:
+  static Result<DeploySecretKey> Parse(std::string_view text, std::string_view passphrase = {});
+  static Result<DeploySecretKey> Load(const std::string& path, std::string_view passphrase = {});
+  DeploySecretKey(const DeploySecretKey& other) = default;
+  DeploySecretKey& operator=(const DeploySecretKey& other) = default;
+  ~DeploySecretKey();
+
+  const std::array<uint8_t, 32>& secret() const { return secret_; }
+  const DeployPublicKey& public_key() const { return public_key_; }
+  const std::string& key_id() const { return public_key_.key_id; }
+
+ private:
+  DeploySecretKey() = default;
+  std::array<uint8_t, 32> secret_{};
+  DeployPublicKey public_key_;
+};
+
 // The text of a freshly generated pair. `secret_text` must be written with
 // mode 0600 and never shown.
 struct KeyPairFiles {

@@ -14,6 +14,7 @@
 
 #include "base/file.h"
 #include "release/encoding.h"
+#include "release/fingerprint.h"
 #include "release/licence.h"
 #include "release/model_card.h"
 #include "release/signature.h"
@@ -189,6 +190,7 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   manifest.created_at = FormatUtc(options.now);
   manifest.signer_key_id = key.key_id();
 
+  bool fingerprinted = false;
   fs::recursive_directory_iterator it(options.model_dir,
                                       fs::directory_options::follow_directory_symlink, ec);
   if (ec) return IoError("cannot list " + options.model_dir + ": " + ec.message());
@@ -215,11 +217,23 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
       notes->push_back("replaced the model folder's " + relative + " with the release's own");
       continue;
     }
+    if (!options.fingerprint.empty() && relative == "model.safetensors") {
+      MG_ASSIGN_OR_RETURN(std::string weights, ReadFile(it->path().string()));
+      MG_ASSIGN_OR_RETURN(std::string marked,
+                          FingerprintSafetensors(weights, key, options.fingerprint));
+      MG_RETURN_IF_ERROR(WriteGenerated(temp.path(), relative, marked, &manifest.files));
+      fingerprinted = true;
+      continue;
+    }
     MG_ASSIGN_OR_RETURN(ManifestFile file, CopyAndHash(it->path().string(),
                                                        JoinPath(temp.path(), relative), relative));
     manifest.files.push_back(std::move(file));
   }
 
+  if (!options.fingerprint.empty() && !fingerprinted) {
+    return InvalidArgumentError("--fingerprint needs the weights as model.safetensors in " +
+                                options.model_dir);
+  }
   card.model_id = manifest.model_id;
   card.spdx_license = options.spdx_license;
   card.base_model = options.base_model;

@@ -23,6 +23,7 @@ struct OpenReleaseOptions {
   std::string spdx_license;  // e.g. Apache-2.0
   std::string model_id;      // default: the model folder's name
   std::string base_model;    // optional, for the model card
+  std::string fingerprint;   // recipient whose fingerprint goes into the weights (fingerprint.h)
   std::chrono::sys_seconds now;
 };
 

@@ -1,8 +1,14 @@
 #include "release/served_model.h"
 
+#include <sys/mman.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "base/file.h"
+#include "model/checkpoint.h"
+#include "release/bundle.h"
 #include "release/encoding.h"
 #include "release/keys.h"
 #include "release/manifest.h"
@@ -50,17 +56,191 @@ Result<ServedModel> LoadFolder(const ModelSourceOptions& options) {
   return served;
 }
 
+std::string_view FileText(const BundleContents& contents, const std::string& name) {
+  auto it = contents.files.find(name);
+  return it == contents.files.end() ? std::string_view() : it->second->view();
+}
+
+// Locks the process's private anonymous writable memory (where the model's
+// weights now live: heap and large allocations) in RAM, where the
+// memory-lock limit (or CAP_IPC_LOCK) allows it. File mappings, guard pages
+// and huge reservations (over 4 GiB, e.g. a sanitizer's shadow memory) are
+// left alone. Returns false when a lock was refused.
+bool LockAnonymousMemory() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return false;
+#else
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  bool all = true;
+  while (std::getline(maps, line)) {
+    unsigned long long begin = 0, end = 0, inode = 0;
+    char perms[5] = {};
+    char path[256] = {};
+    const int fields = std::sscanf(line.c_str(), "%llx-%llx %4s %*s %*s %llu %255s", &begin, &end,
+                                   perms, &inode, path);
+    if (fields < 4 || perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' || inode != 0) {
+      continue;
+    }
+    if (fields == 5 && std::string_view(path) != "[heap]") continue;
+    if (end - begin > (1ull << 32)) continue;
+    if (::mlock(reinterpret_cast<void*>(begin), end - begin) != 0) all = false;
+  }
+  return all;
+#endif
+}
+
+void LockModelMemory(ServedModel* served) {
+  if (LockAnonymousMemory()) return;
+  served->memory_locked = false;
+  served->notes.push_back(
+      "the decrypted weights are not locked in memory (RLIMIT_MEMLOCK is limited; raise it, "
+      "e.g. ulimit -l unlimited or LimitMEMLOCK=infinity, to keep them out of swap)");
+}
+
+Status CheckLicence(const ModelSourceOptions& options, const BundleMetadata& metadata,
+                    const VerifyKey* vendor, std::chrono::sys_seconds now, ServedModel* served) {
+  if (!metadata.require_licence && options.licence.empty()) return Status::Ok();
+  if (options.licence.empty()) {
+    return InvalidArgumentError(options.model + ": model " + metadata.model_id +
+                                " requires a licence: pass --license LICENSE.json --vendor-pub "
+                                "VENDOR.pub");
+  }
+  if (vendor == nullptr) {
+    return InvalidArgumentError("checking a licence needs the vendor's public key (--vendor-pub)");
+  }
+  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(options.licence));
+  Result<Licence> licence = VerifyLicence(text, *vendor, {metadata.model_id, now, ""});
+  if (!licence.ok()) return licence.status().WithContext("licence " + options.licence);
+  served->licence = std::move(licence).value();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
+                                                  const BundleContents& contents) {
+  auto weights = contents.files.find("model.safetensors");
+  if (weights == contents.files.end() || FileText(contents, "config.json").empty()) {
+    return CorruptionError(path + ": the bundle lacks model.safetensors or config.json");
+  }
+  MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint,
+                      model::Checkpoint::FromSafetensorsMemory(
+                          weights->second, weights->second->view(), path + ":model.safetensors"));
+  MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer,
+                      text::Tokenizer::FromMemory(
+                          FileText(contents, "tokenizer.json"), FileText(contents, "vocab.txt"),
+                          FileText(contents, "tokenizer_config.json"), path));
+  return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
+                                 std::move(tokenizer), FileText(contents, "1_Pooling/config.json"),
+                                 path);
+}
+
+Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& options,
+                                                  const BundleContents& contents,
+                                                  const VerifyKey* vendor, ServedModel* served) {
+  const BundleMetadata& m = contents.metadata;
+  if (options.base.empty()) {
+    return InvalidArgumentError(options.model + " is the head of a hybrid release of " +
+                                m.model_id + ": pass its open base folder with --base");
+  }
+  if (!std::filesystem::is_directory(options.base)) {
+    return NotFoundError("base " + options.base + " is not a folder");
+  }
+  if (FileExists(JoinPath(options.base, kManifestFile))) {
+    if (vendor != nullptr) {
+      Result<Manifest> manifest = VerifyOpenRelease(options.base, *vendor);
+      if (!manifest.ok()) return manifest.status().WithContext("base " + options.base);
+    } else {
+      served->notes.push_back(
+          "the base's manifest was not checked (no --vendor-pub); the head's "
+          "binding to its weights was");
+    }
+  }
+  const std::string weights = JoinPath(options.base, "model.safetensors");
+  if (!FileExists(weights))
+    return NotFoundError("base " + options.base + " has no model.safetensors");
+  uint64_t size = 0;
+  MG_ASSIGN_OR_RETURN(std::string sha256, Sha256FileHex(weights, &size));
+  if (sha256 != m.base_weights_sha256) {
+    return InvalidArgumentError(options.model + " was made for another base (" + m.base_model_id +
+                                ", weights SHA-256 " + m.base_weights_sha256 + "), not for " +
+                                options.base + " (weights SHA-256 " + sha256 + ")");
+  }
+  auto head = contents.files.find("head.safetensors");
+  if (head == contents.files.end() || FileText(contents, "config.json").empty()) {
+    return CorruptionError(options.model + ": the bundle lacks head.safetensors or config.json");
+  }
+  MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFolder(options.base));
+  MG_ASSIGN_OR_RETURN(model::Checkpoint head_checkpoint,
+                      model::Checkpoint::FromSafetensorsMemory(
+                          head->second, head->second->view(), options.model + ":head.safetensors"));
+  MG_RETURN_IF_ERROR(checkpoint.Append(std::move(head_checkpoint)));
+  MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer, text::Tokenizer::Load(options.base));
+  std::string pooling;
+  const std::string pooling_path = JoinPath(options.base, "1_Pooling/config.json");
+  if (FileExists(pooling_path)) {
+    MG_ASSIGN_OR_RETURN(pooling, ReadFile(pooling_path));
+  }
+  return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
+                                 std::move(tokenizer), pooling, options.base);
+}
+
+Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::sys_seconds now) {
+  if (options.deploy_key.empty()) {
+    return InvalidArgumentError(options.model +
+                                " is a closed bundle: pass the deployment key with --key");
+  }
+  MG_ASSIGN_OR_RETURN(DeploySecretKey key,
+                      DeploySecretKey::Load(options.deploy_key, options.passphrase));
+  std::optional<VerifyKey> vendor;
+  if (!options.vendor_pub.empty()) {
+    MG_ASSIGN_OR_RETURN(vendor, VerifyKey::Load(options.vendor_pub));
+  }
+  const VerifyKey* pinned = vendor ? &*vendor : nullptr;
+  MG_ASSIGN_OR_RETURN(BundleContents contents, OpenBundle(options.model, pinned, &key));
+  const BundleMetadata& m = contents.metadata;
+  ServedModel served;
+  served.model_id = m.model_id;
+  served.release_mode = m.release_mode;
+  served.signer_key_id = m.signer_key_id;
+  served.sha256 = contents.digest_sha256;
+  served.memory_locked = true;
+  if (pinned == nullptr) {
+    served.notes.push_back("the bundle's signer (key " + m.signer_key_id +
+                           ") is not pinned (no --vendor-pub); its integrity was checked");
+  }
+  MG_RETURN_IF_ERROR(CheckLicence(options, m, pinned, now, &served));
+  if (m.release_mode == "hybrid") {
+    MG_ASSIGN_OR_RETURN(served.model, BuildHybrid(options, contents, pinned, &served));
+  } else {
+    if (!options.base.empty()) {
+      return InvalidArgumentError(options.model +
+                                  " is a closed release, not a hybrid head; "
+                                  "drop --base");
+    }
+    MG_ASSIGN_OR_RETURN(served.model, BuildClosed(options.model, contents));
+  }
+  if (!contents.memory_locked) served.memory_locked = false;
+  contents.files.clear();  // wipes the decrypted files
+  LockModelMemory(&served);
+  return served;
+}
+
 }  // namespace
 
 Result<ServedModel> LoadServedModel(const ModelSourceOptions& options,
-                                    std::chrono::sys_seconds /*now*/) {
+                                    std::chrono::sys_seconds now) {
   if (options.model.empty()) return InvalidArgumentError("no model given");
-  if (!options.base.empty()) {
-    return UnimplementedError("hybrid model sources (--base) are not supported yet");
+  if (std::filesystem::is_directory(options.model)) {
+    if (!options.base.empty()) {
+      return InvalidArgumentError("--base goes with a hybrid head bundle (.mgb), not a folder");
+    }
+    return LoadFolder(options);
   }
-  if (std::filesystem::is_directory(options.model)) return LoadFolder(options);
-  return UnimplementedError(options.model +
-                            " is not a model folder; closed bundles are not supported yet");
+  if (!FileExists(options.model)) return NotFoundError(options.model + ": no such file or folder");
+  if (!IsBundlePath(options.model)) {
+    return InvalidArgumentError(options.model + " is neither a model folder nor a bundle (.mgb)");
+  }
+  return LoadBundle(options, now);
 }
 
 }  // namespace mg::release

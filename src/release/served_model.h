@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "model/model.h"
@@ -41,6 +42,11 @@ struct ServedModel {
   std::string release_mode;   // "local" (plain folder), "open", "closed", "hybrid"
   std::string signer_key_id;  // vendor key id; empty when unsigned
   std::optional<Licence> licence;
+  // Closed and hybrid: whether the decrypted weights are locked in RAM
+  // (never swapped); false when RLIMIT_MEMLOCK forbids it.
+  bool memory_locked = false;
+  // Things the operator should know (e.g. memory that could not be locked).
+  std::vector<std::string> notes;
 };
 
 // Loads and checks `options.model`. `now` is the clock used for licence

@@ -48,6 +48,12 @@ class Tokenizer {
  public:
   static Result<Tokenizer> Load(const std::string& source,
                                 const TokenizerOverrides& overrides = {});
+  // The same from file contents already in memory (e.g. decrypted from a
+  // bundle): tokenizer.json, else vocab.txt (empty when absent), and
+  // tokenizer_config.json when not empty. `name` stands for the folder in
+  // messages.
+  static Result<Tokenizer> FromMemory(std::string_view tokenizer_json, std::string_view vocab_txt,
+                                      std::string_view tokenizer_config, const std::string& name);
 
   // Tokenizes `text`, and `pair` when non-null, into `out` (cleared first).
   // Any bytes are accepted: invalid UTF-8 is dropped like U+FFFD. Fails only

@@ -15,12 +15,21 @@ using nlohmann::json;
 class TokenizerLoader {
  public:
   static Result<Tokenizer> Load(const std::string& source, const TokenizerOverrides& overrides);
+  static Result<Tokenizer> FromMemory(std::string_view tokenizer_json, std::string_view vocab_txt,
+                                      std::string_view tokenizer_config, const std::string& name);
 
  private:
   static Result<Tokenizer> FromTokenizerJson(const std::string& path, const json* config,
                                              const TokenizerOverrides& overrides);
   static Result<Tokenizer> FromVocabTxt(const std::string& path, const json* config,
                                         const TokenizerOverrides& overrides);
+  // The same from file contents; `path` names the file in messages.
+  static Result<Tokenizer> FromTokenizerJsonText(std::string_view contents, const std::string& path,
+                                                 const json* config,
+                                                 const TokenizerOverrides& overrides);
+  static Result<Tokenizer> FromVocabTxtText(std::string_view contents, const std::string& path,
+                                            const json* config,
+                                            const TokenizerOverrides& overrides);
   static Status Finish(Tokenizer* tokenizer, const BertNormalizerOptions& normalizer,
                        const WordPieceOptions& model, std::vector<AddedToken> added,
                        const json* config, const TokenizerOverrides& overrides);
@@ -33,12 +42,16 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-Result<json> ReadJson(const std::string& path) {
-  MG_ASSIGN_OR_RETURN(std::string contents, ReadFile(path));
+Result<json> ParseJsonObject(std::string_view contents, const std::string& path) {
   json parsed = json::parse(contents, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return CorruptionError(path + ": not valid JSON");
   if (!parsed.is_object()) return CorruptionError(path + ": expected a JSON object");
   return parsed;
+}
+
+Result<json> ReadJson(const std::string& path) {
+  MG_ASSIGN_OR_RETURN(std::string contents, ReadFile(path));
+  return ParseJsonObject(contents, path);
 }
 
 // A special-token entry of tokenizer_config.json: "…" or {"content": "…"}.
@@ -184,8 +197,14 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
 
 Result<Tokenizer> TokenizerLoader::FromVocabTxt(const std::string& path, const json* config,
                                                 const TokenizerOverrides& overrides) {
-  Tokenizer tokenizer;
   MG_ASSIGN_OR_RETURN(std::string contents, ReadFile(path));
+  return FromVocabTxtText(contents, path, config, overrides);
+}
+
+Result<Tokenizer> TokenizerLoader::FromVocabTxtText(std::string_view contents,
+                                                    const std::string& path, const json* config,
+                                                    const TokenizerOverrides& overrides) {
+  Tokenizer tokenizer;
   MG_ASSIGN_OR_RETURN(tokenizer.vocab_, Vocab::FromVocabTxt(contents, path));
 
   BertNormalizerOptions normalizer;
@@ -238,7 +257,15 @@ Result<Tokenizer> TokenizerLoader::FromVocabTxt(const std::string& path, const j
 
 Result<Tokenizer> TokenizerLoader::FromTokenizerJson(const std::string& path, const json* config,
                                                      const TokenizerOverrides& overrides) {
-  MG_ASSIGN_OR_RETURN(json root, ReadJson(path));
+  MG_ASSIGN_OR_RETURN(std::string contents, ReadFile(path));
+  return FromTokenizerJsonText(contents, path, config, overrides);
+}
+
+Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view contents,
+                                                         const std::string& path,
+                                                         const json* config,
+                                                         const TokenizerOverrides& overrides) {
+  MG_ASSIGN_OR_RETURN(json root, ParseJsonObject(contents, path));
   Tokenizer tokenizer;
   try {
     const json& model = root.at("model");
@@ -375,6 +402,28 @@ Result<Tokenizer> TokenizerLoader::Load(const std::string& source,
     loaded = FromVocabTxt(source, nullptr, overrides);
   }
   return loaded;
+}
+
+Result<Tokenizer> TokenizerLoader::FromMemory(std::string_view tokenizer_json,
+                                              std::string_view vocab_txt,
+                                              std::string_view tokenizer_config,
+                                              const std::string& name) {
+  std::optional<json> config;
+  if (!tokenizer_config.empty()) {
+    MG_ASSIGN_OR_RETURN(config, ParseJsonObject(tokenizer_config, name + "/tokenizer_config.json"));
+  }
+  const json* config_ptr = config ? &*config : nullptr;
+  if (!tokenizer_json.empty()) {
+    return FromTokenizerJsonText(tokenizer_json, name + "/tokenizer.json", config_ptr, {});
+  }
+  if (!vocab_txt.empty()) return FromVocabTxtText(vocab_txt, name + "/vocab.txt", config_ptr, {});
+  return NotFoundError(name + ": no tokenizer.json or vocab.txt");
+}
+
+Result<Tokenizer> Tokenizer::FromMemory(std::string_view tokenizer_json, std::string_view vocab_txt,
+                                        std::string_view tokenizer_config,
+                                        const std::string& name) {
+  return TokenizerLoader::FromMemory(tokenizer_json, vocab_txt, tokenizer_config, name);
 }
 
 Result<Tokenizer> Tokenizer::Load(const std::string& source, const TokenizerOverrides& overrides) {

@@ -1,0 +1,60 @@
+// Shared model-source options of `embed` and `classify`: a model folder, an
+// open release, a closed bundle (--key, and --license/--vendor-pub where the
+// release requires one) or a hybrid head with its open base (--base), all
+// loaded through release::LoadServedModel. Decrypted weights stay in memory.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/modelgate/cli_error.h"
+#include "model/model.h"
+#include "release/keys.h"
+#include "release/served_model.h"
+
+namespace mg::cli {
+
+struct ModelSourceArgs {
+  release::ModelSourceOptions source;
+  std::string passphrase_env;
+};
+
+inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
+  cmd->add_option("--key", args->source.deploy_key,
+                  "Deployment secret key that opens a closed bundle (--model FILE.mgb)");
+  cmd->add_option("--base", args->source.base,
+                  "Open base folder of a hybrid release (--model HEAD.mgb)");
+  cmd->add_option("--license", args->source.licence,
+                  "Licence file, for releases that require one (needs --vendor-pub)");
+  cmd->add_option("--vendor-pub", args->source.vendor_pub,
+                  "Vendor public key pinned to check signatures and the licence");
+  cmd->add_option("--passphrase-env", args->passphrase_env,
+                  "Environment variable holding the --key passphrase");
+}
+
+// Loads the model; with a licence, also checks that it grants `feature`.
+inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& args,
+                                                         const std::string& feature) {
+  release::ModelSourceOptions source = args.source;
+  std::error_code ec;
+  if (std::filesystem::is_directory(source.model, ec) && source.vendor_pub.empty() &&
+      source.base.empty()) {
+    return ValueOrThrow(model::Model::Load(source.model));  // plain folder, unchecked
+  }
+  source.passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  release::ServedModel served = ValueOrThrow(release::LoadServedModel(source, now));
+  for (const std::string& note : served.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (served.licence) {
+    Status terms = release::CheckLicenceTerms(*served.licence, {served.model_id, now, feature});
+    if (!terms.ok()) throw CliError("licence " + source.licence + ": " + terms.message());
+  }
+  return std::move(served.model);
+}
+
+}  // namespace mg::cli

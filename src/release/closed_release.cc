@@ -1,0 +1,243 @@
+#include "release/closed_release.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "model/bert_config.h"
+#include "model/checkpoint.h"
+#include "model/safetensors_writer.h"
+#include "release/encoding.h"
+#include "release/licence.h"
+#include "release/open_release.h"
+
+namespace mg::release {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FolderName(const std::string& dir) {
+  fs::path path(dir);
+  if (!path.has_filename()) path = path.parent_path();
+  return path.filename().string();
+}
+
+bool IsHidden(const std::string& relative) {
+  return relative.front() == '.' || relative.find("/.") != std::string::npos;
+}
+
+Status CheckNewOutput(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec))
+    return InvalidArgumentError(path + " already exists; not overwriting it");
+  return Status::Ok();
+}
+
+// Labels in id order, from config.json (empty for an encoder).
+Result<std::vector<std::string>> LabelsOf(const std::string& config_text, const std::string& name) {
+  MG_ASSIGN_OR_RETURN(model::BertConfig config, model::ParseBertConfig(config_text, name));
+  if (!config.is_sequence_classifier()) return std::vector<std::string>{};
+  return config.labels;
+}
+
+// Reads the model folder's files for a bundle, wiping nothing (the vendor's
+// own plaintext).
+Status ReadModelFiles(const std::string& dir, std::vector<std::pair<std::string, std::string>>* out,
+                      std::vector<std::string>* notes) {
+  MG_ASSIGN_OR_RETURN(std::vector<std::string> entries, ListReleaseEntries(dir));
+  for (const std::string& relative : entries) {
+    if (IsHidden(relative) || !IsSafeReleasePath(relative)) {
+      notes->push_back("skipped " + relative);
+      continue;
+    }
+    const std::string path = JoinPath(dir, relative);
+    if (!fs::is_regular_file(path)) {
+      notes->push_back("skipped " + relative + " (not a regular file)");
+      continue;
+    }
+    MG_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    out->emplace_back(relative, std::move(bytes));
+  }
+  return Status::Ok();
+}
+
+const std::string* FindFile(const std::vector<std::pair<std::string, std::string>>& files,
+                            const std::string& name) {
+  for (const auto& [path, bytes] : files) {
+    if (path == name) return &bytes;
+  }
+  return nullptr;
+}
+
+// The metadata as sealed into a bundle image.
+Result<BundleMetadata> SealedMetadata(std::string_view bundle) {
+  uint64_t size = 0;
+  for (int i = 0; i < 8; ++i) size |= uint64_t{static_cast<uint8_t>(bundle[16 + i])} << (8 * i);
+  return ParseBundleMetadata(bundle.substr(kBundleHeaderSize, size));
+}
+
+Status WriteBundle(const std::string& path, const std::string& bytes) {
+  return WriteFileAtomic(path, bytes, 0644);
+}
+
+}  // namespace
+
+bool IsHeadTensor(std::string_view name) {
+  return name.starts_with("classifier.") || name.starts_with("pooler.") ||
+         name.starts_with("bert.pooler.");
+}
+
+Result<BundleMetadata> CreateClosedRelease(const ClosedReleaseOptions& options,
+                                           const SigningKey& vendor, const DeployPublicKey& deploy,
+                                           std::vector<std::string>* notes) {
+  MG_RETURN_IF_ERROR(CheckNewOutput(options.out_path));
+  std::vector<std::pair<std::string, std::string>> files;
+  MG_RETURN_IF_ERROR(ReadModelFiles(options.model_dir, &files, notes));
+  const std::string* config = FindFile(files, "config.json");
+  if (config == nullptr) return InvalidArgumentError(options.model_dir + " has no config.json");
+  if (FindFile(files, "model.safetensors") == nullptr) {
+    return InvalidArgumentError(options.model_dir +
+                                " has no model.safetensors (closed releases carry the weights as "
+                                "one safetensors file)");
+  }
+  BundleInput input;
+  BundleMetadata& m = input.metadata;
+  m.model_id = options.model_id.empty() ? FolderName(options.model_dir) : options.model_id;
+  m.release_mode = "closed";
+  m.license = options.license;
+  m.created_at = FormatUtc(options.now);
+  m.require_licence = options.require_licence;
+  MG_ASSIGN_OR_RETURN(m.labels, LabelsOf(*config, options.model_dir + "/config.json"));
+  for (const auto& [path, bytes] : files) input.files.emplace_back(path, bytes);
+  MG_ASSIGN_OR_RETURN(std::string bundle, SealBundle(std::move(input), vendor, deploy));
+  MG_RETURN_IF_ERROR(WriteBundle(options.out_path, bundle));
+  return SealedMetadata(bundle);
+}
+
+namespace {
+
+// The base's config.json: the model's, as a plain encoder (no labels).
+Result<std::string> BaseConfig(const std::string& config_text, const std::string& name) {
+  nlohmann::json config = nlohmann::json::parse(config_text, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object()) {
+    return InvalidArgumentError(name + " is not a JSON object");
+  }
+  config["architectures"] = nlohmann::json::array({"BertModel"});
+  for (const char* key : {"id2label", "label2id", "problem_type", "num_labels"}) config.erase(key);
+  return config.dump(2) + "\n";
+}
+
+bool IsWeightsFile(const std::string& relative) {
+  return relative == "model.safetensors" || relative.starts_with("model.safetensors.index") ||
+         relative.starts_with("pytorch_model");
+}
+
+// Writes the base's source folder (encoder weights, base config, tokenizer
+// and other files of the model) into `dir`.
+Status WriteBaseSource(const std::string& model_dir, const std::string& dir,
+                       const std::string& config, const std::string& weights) {
+  MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "config.json"), config, 0644));
+  MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "model.safetensors"), weights, 0644));
+  MG_ASSIGN_OR_RETURN(std::vector<std::string> entries, ListReleaseEntries(model_dir));
+  for (const std::string& relative : entries) {
+    if (IsHidden(relative) || relative == "config.json" || IsWeightsFile(relative)) continue;
+    const fs::path to = fs::path(dir) / relative;
+    std::error_code ec;
+    fs::create_directories(to.parent_path(), ec);
+    fs::copy_file(JoinPath(model_dir, relative), to, ec);
+    if (ec) return IoError("cannot copy " + relative + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "modelgate-hybrid-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
+                                           const SigningKey& vendor, const DeployPublicKey& deploy,
+                                           std::vector<std::string>* notes) {
+  MG_RETURN_IF_ERROR(CheckNewOutput(options.head_out));
+  const std::string config_path = JoinPath(options.model_dir, "config.json");
+  MG_ASSIGN_OR_RETURN(std::string config_text, ReadFile(config_path));
+  MG_ASSIGN_OR_RETURN(std::vector<std::string> labels, LabelsOf(config_text, config_path));
+  if (labels.empty()) {
+    return InvalidArgumentError(options.model_dir +
+                                " is not a sequence classifier; a hybrid release keeps the "
+                                "classifier head closed");
+  }
+  const std::string weights_path = JoinPath(options.model_dir, "model.safetensors");
+  if (!FileExists(weights_path)) {
+    return InvalidArgumentError(options.model_dir + " has no model.safetensors");
+  }
+  MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFile(weights_path));
+  std::vector<model::TensorToWrite> base, head;
+  for (const model::TensorRecord& record : checkpoint.tensors()) {
+    model::TensorToWrite tensor;
+    tensor.name = record.name;
+    tensor.dtype = record.dtype;
+    tensor.shape = record.shape;
+    tensor.raw = std::string_view(reinterpret_cast<const char*>(record.data), record.size_bytes);
+    (IsHeadTensor(record.name) ? head : base).push_back(std::move(tensor));
+  }
+  MG_ASSIGN_OR_RETURN(std::string base_weights, model::SerializeSafetensors(base, {}));
+  MG_ASSIGN_OR_RETURN(std::string head_weights, model::SerializeSafetensors(head, {}));
+  MG_ASSIGN_OR_RETURN(std::string base_config, BaseConfig(config_text, config_path));
+
+  const std::string model_id =
+      options.model_id.empty() ? FolderName(options.model_dir) : options.model_id;
+  {
+    ScratchDir scratch;
+    if (scratch.path().empty()) return IoError("cannot create a scratch folder");
+    MG_RETURN_IF_ERROR(
+        WriteBaseSource(options.model_dir, scratch.path(), base_config, base_weights));
+    OpenReleaseOptions open;
+    open.model_dir = scratch.path();
+    open.out_dir = options.base_out;
+    open.spdx_license = options.license;
+    open.model_id = model_id + "-base";
+    open.now = options.now;
+    MG_RETURN_IF_ERROR(CreateOpenRelease(open, vendor, notes).status());
+  }
+
+  BundleInput input;
+  BundleMetadata& m = input.metadata;
+  m.model_id = model_id;
+  m.release_mode = "hybrid";
+  m.license = options.license;
+  m.created_at = FormatUtc(options.now);
+  m.require_licence = options.require_licence;
+  m.labels = labels;
+  m.base_model_id = model_id + "-base";
+  m.base_weights_sha256 = Sha256Hex(base_weights);
+  input.files.emplace_back("config.json", config_text);
+  input.files.emplace_back("head.safetensors", head_weights);
+  Result<std::string> bundle = SealBundle(std::move(input), vendor, deploy);
+  Status written = bundle.ok() ? WriteBundle(options.head_out, *bundle) : bundle.status();
+  if (!written.ok()) {
+    std::error_code ec;
+    fs::remove_all(options.base_out, ec);  // never leave half a hybrid release
+    return written;
+  }
+  return SealedMetadata(*bundle);
+}
+
+}  // namespace mg::release
