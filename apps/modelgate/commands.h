@@ -15,5 +15,8 @@ void RegisterKeygen(CLI::App& app);
 void RegisterLicense(CLI::App& app);
 void RegisterRelease(CLI::App& app);
 void RegisterVerify(CLI::App& app);
+void RegisterKeys(CLI::App& app);
+void RegisterUsage(CLI::App& app);
+void RegisterAudit(CLI::App& app);
 
 }  // namespace mg::cli

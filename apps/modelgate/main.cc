@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   mg::cli::RegisterRelease(app);
   mg::cli::RegisterVerify(app);
   mg::cli::RegisterLicense(app);
+  mg::cli::RegisterKeys(app);
+  mg::cli::RegisterUsage(app);
+  mg::cli::RegisterAudit(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
