@@ -78,33 +78,37 @@ std::string CheckpointMessage(int64_t seq, std::string_view hash) {
   return message;
 }
 
-Status AppendAudit(SqlConnection& db, AuditEntry& entry, const AuditSigner* signer) {
+Status AppendAudit(SqlConnection& db, std::vector<AuditEntry>& entries, const AuditSigner* signer) {
+  if (entries.empty()) return Status::Ok();
   const std::string head_sql =
       std::string("SELECT seq, hash FROM audit_head WHERE id = 1") + ForUpdate(db.dialect());
   MG_ASSIGN_OR_RETURN(SqlRows head, db.Query(head_sql, {}));
   if (head.empty()) return CorruptionError("audit_head row is missing");
-  entry.seq = head[0].Int(0) + 1;
-  entry.prev_hash = head[0].Text(1);
-  entry.hash = ComputeAuditHash(entry);
-  MG_RETURN_IF_ERROR(
-      db.Query("INSERT INTO audit_log (seq, ts_ms, actor, action, target, route, status, tokens, "
-               "detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-               {entry.seq, entry.ts_ms, entry.actor, entry.action, entry.target, entry.route,
-                int64_t{entry.status}, entry.tokens, entry.detail, entry.prev_hash, entry.hash})
-          .status());
-  MG_RETURN_IF_ERROR(
-      db.Query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", {entry.seq, entry.hash})
-          .status());
-  if (signer != nullptr && signer->checkpoint_every > 0 &&
-      entry.seq % signer->checkpoint_every == 0) {
-    const std::string signature = signer->sign(CheckpointMessage(entry.seq, entry.hash));
+  int64_t seq = head[0].Int(0);
+  std::string prev = head[0].Text(1);
+  for (AuditEntry& entry : entries) {
+    entry.seq = ++seq;
+    entry.prev_hash = prev;
+    entry.hash = ComputeAuditHash(entry);
+    prev = entry.hash;
     MG_RETURN_IF_ERROR(
-        db.Query("INSERT INTO audit_checkpoints (seq, hash, ts_ms, public_key, "
-                 "signature) VALUES ($1, $2, $3, $4, $5)",
-                 {entry.seq, entry.hash, entry.ts_ms, Hex(signer->public_key), Hex(signature)})
+        db.Query("INSERT INTO audit_log (seq, ts_ms, actor, action, target, route, status, "
+                 "tokens, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                 "$10, $11)",
+                 {entry.seq, entry.ts_ms, entry.actor, entry.action, entry.target, entry.route,
+                  int64_t{entry.status}, entry.tokens, entry.detail, entry.prev_hash, entry.hash})
             .status());
+    if (signer != nullptr && signer->checkpoint_every > 0 &&
+        entry.seq % signer->checkpoint_every == 0) {
+      const std::string signature = signer->sign(CheckpointMessage(entry.seq, entry.hash));
+      MG_RETURN_IF_ERROR(
+          db.Query("INSERT INTO audit_checkpoints (seq, hash, ts_ms, public_key, "
+                   "signature) VALUES ($1, $2, $3, $4, $5)",
+                   {entry.seq, entry.hash, entry.ts_ms, Hex(signer->public_key), Hex(signature)})
+              .status());
+    }
   }
-  return Status::Ok();
+  return db.Query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", {seq, prev}).status();
 }
 
 Result<std::vector<AuditEntry>> ReadAuditEntries(SqlConnection& db, int64_t after_seq,

@@ -54,9 +54,17 @@ std::string ComputeAuditHash(const AuditEntry& entry);
 // The message a checkpoint signs.
 std::string CheckpointMessage(int64_t seq, std::string_view hash);
 
-// Appends `entry` (its seq, prev_hash and hash are filled in) inside the
-// caller's write transaction. `signer` may be null.
-Status AppendAudit(SqlConnection& db, AuditEntry& entry, const AuditSigner* signer);
+// Appends `entries` in order (their seq, prev_hash and hash are filled in)
+// inside the caller's write transaction, taking the head lock once.
+// `signer` may be null. Take this lock last in a transaction: every other
+// row lock comes before it, so appenders cannot deadlock.
+Status AppendAudit(SqlConnection& db, std::vector<AuditEntry>& entries, const AuditSigner* signer);
+inline Status AppendAudit(SqlConnection& db, AuditEntry& entry, const AuditSigner* signer) {
+  std::vector<AuditEntry> one{std::move(entry)};
+  Status status = AppendAudit(db, one, signer);
+  entry = std::move(one[0]);
+  return status;
+}
 
 struct AuditVerdict {
   bool intact = true;

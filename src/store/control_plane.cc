@@ -52,7 +52,8 @@ bool HasScope(const std::string& scopes, std::string_view scope) {
 ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options)
     : options_(std::move(options)),
       now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
-      pool_(std::move(factory), pool_size) {}
+      pool_(std::move(factory), pool_size),
+      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer()) {}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
                                                          ControlPlaneOptions options) {
@@ -81,13 +82,14 @@ Status ControlPlane::AuditAction(SqlConnection& db, std::string_view actor, std:
 
 Admission ControlPlane::Admit(const AdmitRequest& request) {
   const int64_t now = now_ms_();
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return Unavailable();
-  SqlConnection& db = **lease;
+  const bool well_formed = IsWellFormedApiKey(request.api_key);
+  const std::string hash = well_formed ? HashApiKey(request.api_key) : std::string();
   Admission admission;
-  // Audits a rejection inside the transaction; the transaction commits so
-  // that the audit entry stays.
-  auto reject = [&](const std::string& actor, Admission rejected) -> Status {
+  // Runs inside a batch transaction; may run twice (see CommitBatcher), so
+  // it starts from a clean admission. Audits a rejection inside the transaction; the transaction
+  // commits so that the audit entry stays.
+  auto reject = [&](std::vector<AuditEntry>& audit, const std::string& actor,
+                    Admission rejected) -> Status {
     admission = std::move(rejected);
     AuditEntry entry;
     entry.ts_ms = now;
@@ -97,19 +99,23 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     entry.route = std::string(request.route);
     entry.status = admission.status;
     entry.detail = admission.error_type;
-    return AppendAudit(db, entry, signer());
+    audit.push_back(std::move(entry));
+    return Status::Ok();
   };
-  Status status = InTransaction(db, [&]() -> Status {
-    if (!IsWellFormedApiKey(request.api_key)) {
-      return reject("anonymous", Reject(401, "invalid_api_key",
-                                        "malformed API key: expected mg_ followed by 43 "
-                                        "base64url characters"));
+  const CommitBatcher::Op op = [&](SqlConnection& db, std::vector<AuditEntry>& audit) -> Status {
+    admission = Admission();
+    if (!well_formed) {
+      return reject(audit, "anonymous",
+                    Reject(401, "invalid_api_key",
+                           "malformed API key: expected mg_ followed by 43 "
+                           "base64url characters"));
     }
-    const std::string hash = HashApiKey(request.api_key);
     MG_ASSIGN_OR_RETURN(SqlRows rows,
-                        db.Query(std::string(kSelectKey) + ForUpdate(db.dialect()), {hash}));
+                        db.Query(std::string(kSelectKey) +
+                                     (db.dialect() == Dialect::kPostgres ? " FOR UPDATE OF s" : ""),
+                                 {hash}));
     if (rows.empty() || !ConstantTimeEquals(rows[0].Text(2), hash)) {
-      return reject("anonymous", Reject(401, "invalid_api_key", "unknown API key"));
+      return reject(audit, "anonymous", Reject(401, "invalid_api_key", "unknown API key"));
     }
     const SqlRow& key = rows[0];
     const std::string key_id = key.Text(0);
@@ -119,7 +125,7 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     auto reject_key = [&](Admission rejected) {
       rejected.key_id = key_id;
       rejected.key_name = name;
-      return reject(name, std::move(rejected));
+      return reject(audit, name, std::move(rejected));
     };
     if (key.Int(10) != 0) {
       return reject_key(Reject(401, "invalid_api_key", "API key '" + name + "' has been revoked"));
@@ -193,20 +199,20 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     if (inserted.empty()) return InternalError("usage_ledger insert returned no id");
     admission.reservation = static_cast<uint64_t>(inserted[0].Int(0));
     return Status::Ok();
-  });
-  if (!status.ok()) return Unavailable();
+  };
+  if (!batcher_.Run(hash, op).ok()) return Unavailable();
   return admission;
 }
 
 Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& request,
                             const Outcome& outcome) {
   if (admission.status != 200 || admission.reservation == 0) return Status::Ok();
-  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
-  SqlConnection& db = *lease;
   const int64_t now = now_ms_();
   const int64_t id = static_cast<int64_t>(admission.reservation);
   const int64_t tokens = outcome.tokens < 0 ? 0 : outcome.tokens;
-  return InTransaction(db, [&]() -> Status {
+  const std::string order_key =
+      IsWellFormedApiKey(request.api_key) ? HashApiKey(request.api_key) : std::string();
+  return batcher_.Run(order_key, [&](SqlConnection& db, std::vector<AuditEntry>& audit) -> Status {
     MG_ASSIGN_OR_RETURN(
         SqlRows rows,
         db.Query(std::string("SELECT key_id, route, admitted_ms, minute_ms, period_ms, "
@@ -226,16 +232,16 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
                            .status());
     const int64_t token_delta = tokens - row.Int(5);
     const int64_t cost_delta = cost - row.Int(6);
-    if (token_delta != 0 || cost_delta != 0) {
-      MG_RETURN_IF_ERROR(
-          db.Query("UPDATE key_state SET "
-                   "minute_tokens = minute_tokens + CASE WHEN minute_ms = $2 THEN $3 ELSE 0 END, "
-                   "period_tokens = period_tokens + CASE WHEN period_ms = $4 THEN $3 ELSE 0 END, "
-                   "period_micro_usd = period_micro_usd + "
-                   "CASE WHEN period_ms = $4 THEN $5 ELSE 0 END WHERE key_id = $1",
-                   {key_id, row.Int(3), token_delta, row.Int(4), cost_delta})
-              .status());
-    }
+    // Always, even with nothing to correct: the key's counters row is the
+    // first lock every Admit and Finish of the key takes (see CommitBatcher).
+    MG_RETURN_IF_ERROR(
+        db.Query("UPDATE key_state SET "
+                 "minute_tokens = minute_tokens + CASE WHEN minute_ms = $2 THEN $3 ELSE 0 END, "
+                 "period_tokens = period_tokens + CASE WHEN period_ms = $4 THEN $3 ELSE 0 END, "
+                 "period_micro_usd = period_micro_usd + "
+                 "CASE WHEN period_ms = $4 THEN $5 ELSE 0 END WHERE key_id = $1",
+                 {key_id, row.Int(3), token_delta, row.Int(4), cost_delta})
+            .status());
     MG_RETURN_IF_ERROR(
         db.Query("INSERT INTO usage_hourly (key_id, route, hour_ms, requests, errors, tokens, "
                  "micro_usd, latency_ms_sum) VALUES ($1, $2, $3, 1, $4, $5, $6, $7) "
@@ -256,7 +262,8 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     entry.route = row.Text(1);
     entry.status = status;
     entry.tokens = tokens;
-    return AppendAudit(db, entry, signer());
+    audit.push_back(std::move(entry));
+    return Status::Ok();
   });
 }
 

@@ -24,6 +24,11 @@
 // do (down, locked for too long, disk full) makes Admit answer 503
 // "service_unavailable": the control plane fails closed.
 //
+// Admit and Finish transactions of concurrent requests are committed in
+// groups (CommitBatcher): one commit and one turn at the audit chain's head
+// for many requests, and each call still returns only after its own work
+// committed.
+//
 // Quotas cannot be overshot by concurrent requests: reservations are made
 // under the counters row lock, so the bound is the difference between
 // reserved and actual tokens of requests in flight (zero when the server
@@ -42,6 +47,7 @@
 #include <vector>
 
 #include "store/audit_chain.h"
+#include "store/commit_batcher.h"
 #include "store/connection_pool.h"
 
 namespace mg::store {
@@ -104,8 +110,9 @@ struct UsageRow {
 };
 
 struct ControlPlaneOptions {
-  int pool_size = 0;                        // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
-  std::function<int64_t()> now_ms;          // default: the system clock
+  int pool_size = 0;                // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
+  size_t max_batch = 64;            // requests' transactions committed together (group commit)
+  std::function<int64_t()> now_ms;  // default: the system clock
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
 };
@@ -146,6 +153,7 @@ class ControlPlane {
   ControlPlaneOptions options_;
   std::function<int64_t()> now_ms_;
   ConnectionPool pool_;
+  CommitBatcher batcher_;
 };
 
 // Validation shared with the CLI.

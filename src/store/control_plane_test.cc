@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "store/api_key.h"
@@ -299,8 +300,13 @@ TEST_P(ControlPlaneTest, SeveralProcessesShareOneQuotaAndOneChain) {
             AdmitRequest request{key, "/v1/embeddings", "embed", "mp", kTokens};
             Admission admission = (*child)->Admit(request);
             if (admission.status == 200) {
-              if (!(*child)->Finish(admission, request, {200, kTokens, 1}).ok()) bad++;
+              const Status finished = (*child)->Finish(admission, request, {200, kTokens, 1});
+              if (!finished.ok()) {
+                std::fprintf(stderr, "child: %s\n", finished.ToString().c_str());
+                bad++;
+              }
             } else if (admission.status != 429) {
+              std::fprintf(stderr, "child: %d %s\n", admission.status, admission.message.c_str());
               bad++;
             }
           }
