@@ -1,7 +1,9 @@
 #include "store/control_plane.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 
 #include "store/api_key.h"
 #include "store/limits.h"
@@ -52,7 +54,8 @@ bool HasScope(const std::string& scopes, std::string_view scope) {
 ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options)
     : options_(std::move(options)),
       now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
-      pool_(std::move(factory), pool_size),
+      pool_(factory, pool_size),
+      read_pool_(std::move(factory), 2),
       batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer()) {}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
@@ -62,11 +65,44 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
   // Fail early on a bad URL or an unreachable database, and migrate.
   MG_ASSIGN_OR_RETURN(std::unique_ptr<SqlConnection> first, factory());
   MG_RETURN_IF_ERROR(ApplyMigrations(*first));
+  const bool sqlite = first->dialect() == Dialect::kSqlite;
   int pool_size = options.pool_size;
-  if (pool_size <= 0) pool_size = first->dialect() == Dialect::kSqlite ? 1 : 8;
+  if (pool_size <= 0) pool_size = sqlite ? 1 : 8;
   first.reset();
-  return std::unique_ptr<ControlPlane>(
-      new ControlPlane(std::move(factory), pool_size, std::move(options)));
+  const bool background_checkpoint = sqlite && options.sqlite_background_checkpoint;
+  ConnectionFactory pool_factory = factory;
+  if (background_checkpoint) {
+    pool_factory = [factory]() -> Result<std::unique_ptr<SqlConnection>> {
+      MG_ASSIGN_OR_RETURN(std::unique_ptr<SqlConnection> db, factory());
+      MG_RETURN_IF_ERROR(db->ExecScript("PRAGMA wal_autocheckpoint = 0"));
+      return db;
+    };
+  }
+  std::unique_ptr<ControlPlane> cp(
+      new ControlPlane(std::move(pool_factory), pool_size, std::move(options)));
+  if (background_checkpoint) {
+    cp->checkpointer_ = std::jthread([plane = cp.get(), factory](std::stop_token stop) {
+      plane->CheckpointLoop(stop, factory);
+    });
+  }
+  return cp;
+}
+
+void ControlPlane::CheckpointLoop(std::stop_token stop, ConnectionFactory factory) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_ptr<SqlConnection> db;
+  while (!stop.stop_requested()) {
+    if (db == nullptr) {
+      auto opened = factory();
+      if (opened.ok()) db = std::move(opened).value();
+    }
+    // A failed checkpoint (disk full, file gone) is retried; the next
+    // request reports the problem if it persists.
+    if (db != nullptr && !db->ExecScript("PRAGMA wal_checkpoint(PASSIVE)").ok()) db.reset();
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+  }
 }
 
 Status ControlPlane::AuditAction(SqlConnection& db, std::string_view actor, std::string_view action,

@@ -44,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "store/audit_chain.h"
@@ -115,6 +116,9 @@ struct ControlPlaneOptions {
   std::function<int64_t()> now_ms;  // default: the system clock
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
+  // SQLite: copy the write-ahead log into the database from a background
+  // thread, so that no request waits for a checkpoint's fsync.
+  bool sqlite_background_checkpoint = true;
 };
 
 class ControlPlane {
@@ -139,11 +143,12 @@ class ControlPlane {
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int64_t limit);
 
   // Borrow a connection (tests and tools that inspect the tables).
-  Result<ConnectionPool::Lease> Connection() { return pool_.Acquire(); }
+  Result<ConnectionPool::Lease> Connection() { return read_pool_.Acquire(); }
   int64_t Now() const { return now_ms_(); }
 
  private:
   ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options);
+  void CheckpointLoop(std::stop_token stop, ConnectionFactory factory);
   const AuditSigner* signer() const {
     return options_.audit_signer ? &*options_.audit_signer : nullptr;
   }
@@ -152,8 +157,10 @@ class ControlPlane {
 
   ControlPlaneOptions options_;
   std::function<int64_t()> now_ms_;
-  ConnectionPool pool_;
+  ConnectionPool pool_;       // writes: requests and admin actions
+  ConnectionPool read_pool_;  // reports and verification, never blocking writers
   CommitBatcher batcher_;
+  std::jthread checkpointer_;  // SQLite only; stops and joins first on destruction
 };
 
 // Validation shared with the CLI.

@@ -110,7 +110,7 @@ Result<CreatedKey> ControlPlane::CreateKey(const KeySpec& spec, std::string_view
 }
 
 Result<std::vector<KeyInfo>> ControlPlane::ListKeys() {
-  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
+  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
   MG_ASSIGN_OR_RETURN(
       SqlRows rows,
       lease->Query("SELECT id, name, scopes, rpm, tpm, quota_tokens, budget_micro_usd, "

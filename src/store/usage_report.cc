@@ -7,7 +7,7 @@ namespace mg::store {
 
 Result<std::vector<UsageRow>> ControlPlane::Usage(const UsageQuery& query) {
   if (query.bucket_ms < 0) return InvalidArgumentError("bucket must not be negative");
-  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
+  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
   // Bucketed: one row per key and bucket; otherwise one row per key, whose
   // period starts at `since`.
   const std::string bucket = query.bucket_ms > 0
@@ -40,12 +40,12 @@ Result<std::vector<UsageRow>> ControlPlane::Usage(const UsageQuery& query) {
 }
 
 Result<AuditVerdict> ControlPlane::VerifyAudit(std::string_view pinned_public_key) {
-  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
+  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
   return VerifyAuditChain(*lease, pinned_public_key);
 }
 
 Result<std::vector<AuditEntry>> ControlPlane::ReadAudit(int64_t after_seq, int64_t limit) {
-  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
+  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
   return ReadAuditEntries(*lease, after_seq, limit);
 }
 
