@@ -134,8 +134,11 @@ class PostgresConnection final : public SqlConnection {
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url) {
-  const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {url.c_str(), "3", "modelgate", nullptr};
+  // A lock or statement that waits too long fails (and the request with a
+  // 503) instead of holding a server thread indefinitely.
+  const char* keywords[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
+  const char* values[] = {url.c_str(), "3", "modelgate",
+                          "-c lock_timeout=10000 -c statement_timeout=30000", nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, 1);
   if (conn == nullptr) return UnavailableError("postgresql: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
