@@ -67,6 +67,7 @@ bench: setup
 	bench/tokenizer_vs_hf.sh $(BUILD)
 	bench/engine_vs_peers.sh $(BUILD)
 	bench/privacy_bench.sh $(BUILD)
+	bench/store_bench.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF

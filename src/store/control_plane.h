@@ -138,6 +138,12 @@ class ControlPlane {
   Status RevokeKey(std::string_view name, std::string_view actor);
   Status SetRoutePrice(std::string_view route, int64_t micro_usd_per_1k, std::string_view actor);
 
+  // Marks ledger rows admitted more than `older_than_ms` ago and never
+  // finished as abandoned (status -1) and returns their reserved tokens and
+  // cost to the key's current minute and period. A later Finish of such a
+  // request is ignored. Returns how many were released; audited.
+  Result<int64_t> ReleaseAbandoned(int64_t older_than_ms, std::string_view actor);
+
   Result<std::vector<UsageRow>> Usage(const UsageQuery& query);
   Result<AuditVerdict> VerifyAudit(std::string_view pinned_public_key = {});
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int64_t limit);

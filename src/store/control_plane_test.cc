@@ -376,6 +376,33 @@ TEST_P(ControlPlaneTest, UsageReportEqualsTheLedger) {
   EXPECT_EQ(sum, expected_a);
 }
 
+// A replica killed between Admit and Finish leaves its reservations in the
+// ledger; after the grace time they go back to the quota, once.
+TEST_P(ControlPlaneTest, AbandonedReservationsAreReleasedOnce) {
+  const std::string key = Create({.name = "acme", .quota_tokens = 100});
+  std::vector<Admission> lost;
+  for (int i = 0; i < 3; ++i) lost.push_back(Admit(key, 30));
+  for (const Admission& admission : lost) ASSERT_EQ(admission.status, 200);
+  EXPECT_EQ(Admit(key, 30).status, 429);
+  auto none = cp_->ReleaseAbandoned(60'000, "test");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);  // not old enough
+  now_ += 61'000;
+  auto released = cp_->ReleaseAbandoned(60'000, "test");
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(*released, 3);
+  EXPECT_EQ(*cp_->ReleaseAbandoned(60'000, "test"), 0);
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger WHERE status = -1")[0].Int(0), 3);
+  // A late Finish of an abandoned request changes nothing.
+  AdmitRequest late{key, "/v1/embeddings", "embed", "req", 30};
+  ASSERT_TRUE(cp_->Finish(lost[0], late, {200, 30, 1}).ok());
+  EXPECT_EQ(Sql("SELECT period_tokens FROM key_state")[0].Int(0), 0);
+  EXPECT_EQ(Call(key, 100), 200);
+  auto verdict = cp_->VerifyAudit();
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_TRUE(verdict->intact) << verdict->problem;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ControlPlaneTest,
                          ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
                          [](const auto& param_info) { return DialectName(param_info.param); });
