@@ -168,7 +168,7 @@ TEST_P(AuditChainTest, CheckpointsMustCarryThePinnedKey) {
   EXPECT_EQ(verdict.first_bad_seq, 8);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AuditChainTest,
+INSTANTIATE_TEST_SUITE_P(Store, AuditChainTest,
                          ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
                          [](const auto& param_info) {
                            return testing::DialectName(param_info.param);

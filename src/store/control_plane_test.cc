@@ -403,7 +403,7 @@ TEST_P(ControlPlaneTest, AbandonedReservationsAreReleasedOnce) {
   EXPECT_TRUE(verdict->intact) << verdict->problem;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ControlPlaneTest,
+INSTANTIATE_TEST_SUITE_P(Store, ControlPlaneTest,
                          ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
                          [](const auto& param_info) { return DialectName(param_info.param); });
 

@@ -19,7 +19,7 @@ int64_t Count(ControlPlane& cp, const std::string& sql) {
 
 // A full disk, simulated with SQLite's max_page_count: the database cannot
 // grow past its current size.
-TEST(SqliteFailureTest, FullDiskFailsClosedAndKeepsData) {
+TEST(StoreSqliteFailureTest, FullDiskFailsClosedAndKeepsData) {
   const std::string url = testing::FreshDatabaseUrl(Dialect::kSqlite);
   auto opened = ControlPlane::Open(url);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -87,7 +87,7 @@ TEST(SqliteFailureTest, FullDiskFailsClosedAndKeepsData) {
   EXPECT_TRUE(verdict->intact) << verdict->problem;
 }
 
-TEST(PostgresFailureTest, ServerRestartFailsClosedThenRecovers) {
+TEST(StorePostgresFailureTest, ServerRestartFailsClosedThenRecovers) {
   testing::TestPostgres* pg = testing::TestPostgres::Get();
   if (pg == nullptr) GTEST_SKIP() << "PostgreSQL unavailable: " << testing::TestPostgres::reason();
   const std::string url = pg->NewDatabase();

@@ -19,7 +19,7 @@ int64_t Timegm(int year, int month, int day, int hour = 0, int minute = 0, int s
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
-TEST(LimitsTest, PeriodsMatchTheCalendar) {
+TEST(StoreLimitsTest, PeriodsMatchTheCalendar) {
   // Every day from 1999 to 2041, at 13:37:11.
   for (int64_t day = Timegm(1999, 1, 1); day < Timegm(2041, 1, 1); day += kDayMs) {
     const int64_t now = day + 13 * 3600'000 + 37 * 60'000 + 11'000;
@@ -41,7 +41,7 @@ TEST(LimitsTest, PeriodsMatchTheCalendar) {
   }
 }
 
-TEST(LimitsTest, ParseRejectsNonsense) {
+TEST(StoreLimitsTest, ParseRejectsNonsense) {
   int64_t ms = 0;
   EXPECT_TRUE(ParseUtc("2026-02-28", &ms));
   EXPECT_EQ(ms, Timegm(2026, 2, 28));
@@ -51,7 +51,7 @@ TEST(LimitsTest, ParseRejectsNonsense) {
   }
 }
 
-TEST(LimitsTest, CostRoundsUpAndRetryIsAtLeastOneSecond) {
+TEST(StoreLimitsTest, CostRoundsUpAndRetryIsAtLeastOneSecond) {
   EXPECT_EQ(CostMicroUsd(0, 20'000), 0);
   EXPECT_EQ(CostMicroUsd(1, 20'000), 20);
   EXPECT_EQ(CostMicroUsd(1, 1), 1);
