@@ -135,8 +135,11 @@ class PostgresConnection final : public SqlConnection {
 
 Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url) {
   // A lock or statement that waits too long fails (and the request with a
-  // 503) instead of holding a server thread indefinitely.
-  const char* keywords[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
+  // 503) instead of holding a server thread indefinitely. A URL with its own
+  // "options=" (e.g. -c synchronous_commit=off) keeps them instead.
+  const bool own_options = url.find("options=") != std::string::npos;
+  const char* keywords[] = {"dbname", "connect_timeout", "application_name",
+                            own_options ? nullptr : "options", nullptr};
   const char* values[] = {url.c_str(), "3", "modelgate",
                           "-c lock_timeout=10000 -c statement_timeout=30000", nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, 1);
