@@ -18,12 +18,15 @@ int64_t SystemNowMs() {
       .count();
 }
 
-// The key row and its counters, locked until the transaction ends.
+// The key row, its counters (locked until the transaction ends) and the
+// price of the route, in one round trip.
 constexpr char kSelectKey[] =
     "SELECT k.id, k.name, k.hash, k.scopes, k.rpm, k.tpm, k.quota_tokens, k.budget_micro_usd, "
     "k.quota_period, k.expires_ms, k.revoked_ms, s.minute_ms, s.minute_requests, "
-    "s.minute_tokens, s.period_ms, s.period_tokens, s.period_micro_usd "
-    "FROM api_keys k JOIN key_state s ON s.key_id = k.id WHERE k.hash = $1";
+    "s.minute_tokens, s.period_ms, s.period_tokens, s.period_micro_usd, "
+    "COALESCE(p.micro_usd_per_1k, 0) "
+    "FROM api_keys k JOIN key_state s ON s.key_id = k.id "
+    "LEFT JOIN route_prices p ON p.route = $2 WHERE k.hash = $1";
 
 Admission Reject(int status, std::string error_type, std::string message, int retry_after_s = 0) {
   Admission admission;
@@ -149,7 +152,7 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     MG_ASSIGN_OR_RETURN(SqlRows rows,
                         db.Query(std::string(kSelectKey) +
                                      (db.dialect() == Dialect::kPostgres ? " FOR UPDATE OF s" : ""),
-                                 {hash}));
+                                 {hash, std::string(request.route)}));
     if (rows.empty() || !ConstantTimeEquals(rows[0].Text(2), hash)) {
       return reject(audit, "anonymous", Reject(401, "invalid_api_key", "unknown API key"));
     }
@@ -175,10 +178,7 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
           Reject(403, "insufficient_scope",
                  "API key '" + name + "' lacks the '" + std::string(request.scope) + "' scope"));
     }
-    MG_ASSIGN_OR_RETURN(SqlRows price,
-                        db.Query("SELECT micro_usd_per_1k FROM route_prices WHERE route = $1",
-                                 {std::string(request.route)}));
-    const int64_t per_1k = price.empty() ? 0 : price[0].Int(0);
+    const int64_t per_1k = key.Int(17);
     const int64_t tokens = request.tokens < 0 ? 0 : request.tokens;
     const int64_t cost = CostMicroUsd(tokens, per_1k);
 
