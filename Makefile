@@ -16,6 +16,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev
                 libgtest-dev libgmock-dev libbenchmark-dev clang-format libdnnl-dev \
                 libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
                 libhnswlib-dev
+DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
@@ -69,6 +70,7 @@ bench: setup
 	bench/privacy_bench.sh $(BUILD)
 	bench/recommend_bench.sh $(BUILD)
 	bench/bundle_load.sh $(BUILD)
+	bench/store_bench.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF

@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   mg::cli::RegisterItems(app);
   mg::cli::RegisterRecommend(app);
   mg::cli::RegisterTrace(app);
+  mg::cli::RegisterKeys(app);
+  mg::cli::RegisterUsage(app);
+  mg::cli::RegisterAudit(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

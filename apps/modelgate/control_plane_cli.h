@@ -1,0 +1,36 @@
+// What the keys, usage and audit commands share: opening the control plane
+// from --db (with --audit-key to sign checkpoints), naming the person at the
+// terminal in audit entries, and reading dates and money.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "store/control_plane.h"
+
+namespace mg::cli {
+
+// Opens `db` ("sqlite:PATH" or "postgresql://…") and applies migrations.
+// With a non-empty `audit_key_path` (an Ed25519 key from `modelgate keygen
+// --type sign`), audit checkpoints written through it are signed. Throws
+// CliError.
+std::unique_ptr<store::ControlPlane> OpenControlPlane(const std::string& db,
+                                                      const std::string& audit_key_path = {});
+
+// "cli:USER", the actor recorded for admin actions from the command line.
+std::string CliActor();
+
+// "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC) to Unix ms; throws CliError.
+int64_t ParseDateOrThrow(const std::string& flag, const std::string& text);
+
+// "12.50" US dollars to micro-dollars; throws CliError on a negative or
+// malformed amount.
+int64_t ParseUsdOrThrow(const std::string& flag, const std::string& text);
+std::string FormatUsd(int64_t micro_usd);
+
+// Adds --db, required, with the help every command shares.
+void AddDbOption(CLI::App* cmd, std::string& db);
+
+}  // namespace mg::cli

@@ -1,0 +1,72 @@
+#include "store/commit_batcher.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace mg::store {
+
+struct CommitBatcher::Waiter {
+  const std::string* order_key;
+  const Op* op;
+  Status status;
+  bool done = false;
+  std::condition_variable wake;
+};
+
+Status CommitBatcher::Run(const std::string& order_key, const Op& op) {
+  Waiter self{&order_key, &op, Status::Ok(), false, {}};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&self);
+  while (!self.done && queue_.front() != &self) self.wake.wait(lock);
+  if (self.done) return self.status;
+  // Leader: take what is queued (self first) and run it as one batch. The
+  // batch's waiters stay in the queue, so newcomers wait behind them.
+  const size_t count = std::min(queue_.size(), max_batch_);
+  std::vector<Waiter*> batch(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(count));
+  lock.unlock();
+  ExecuteBatch(std::move(batch));
+  lock.lock();
+  for (size_t i = 0; i < count; ++i) {
+    Waiter* waiter = queue_.front();
+    queue_.pop_front();
+    waiter->done = true;
+    if (waiter != &self) waiter->wake.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->wake.notify_one();
+  return self.status;
+}
+
+void CommitBatcher::ExecuteBatch(std::vector<Waiter*> batch) {
+  std::stable_sort(batch.begin(), batch.end(),
+                   [](const Waiter* a, const Waiter* b) { return *a->order_key < *b->order_key; });
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) {
+    for (Waiter* waiter : batch) waiter->status = lease.status();
+    return;
+  }
+  SqlConnection& db = **lease;
+  const Status status = RunInTransaction(db, batch);
+  if (status.ok()) return;
+  if (batch.size() == 1 || IsUnavailable(status)) {
+    for (Waiter* waiter : batch) waiter->status = status;
+    return;
+  }
+  // Something failed: nothing of the batch committed. Run each alone.
+  for (Waiter* waiter : batch) {
+    const Status alone = RunInTransaction(db, {waiter});
+    if (!alone.ok()) waiter->status = alone;
+  }
+}
+
+Status CommitBatcher::RunInTransaction(SqlConnection& db, const std::vector<Waiter*>& ops) {
+  std::vector<AuditEntry> audit;
+  return InTransaction(db, [&]() -> Status {
+    for (Waiter* waiter : ops) {
+      waiter->status = (*waiter->op)(db, audit);
+      if (!waiter->status.ok()) return waiter->status;
+    }
+    return AppendAudit(db, audit, signer_);
+  });
+}
+
+}  // namespace mg::store

@@ -1,0 +1,62 @@
+// CommitBatcher: group commit for the per-request transactions (Admit and
+// Finish). Concurrent callers queue their operations; the first in line runs
+// a batch of them in one transaction and one commit (one fsync, one turn at
+// the audit chain's head lock) and wakes the others. Every caller returns
+// only after its operation committed, so batching never loses an
+// acknowledged write.
+//
+// Operations run sorted by `order_key` (the key's hash), so every batch, in
+// every process, locks key rows in the same order; operations hand their
+// audit entries to the batch, which appends them all at the end, so the
+// audit head is always the last lock taken: batches on several replicas
+// cannot deadlock. When a batch fails, each of
+// its operations is retried alone in its own transaction, so one failing
+// operation never fails the others; operations must therefore be safe to
+// run again from the start (they reset their outputs first). When the
+// database is unavailable, nothing is retried: a lost COMMIT may have
+// landed, and running an operation twice must not be a possibility.
+//
+// Thread safety: Run may be called from any number of threads.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/audit_chain.h"
+#include "store/connection_pool.h"
+
+namespace mg::store {
+
+class CommitBatcher {
+ public:
+  // An operation runs its statements on the connection and adds its audit
+  // entries to the vector.
+  using Op = std::function<Status(SqlConnection&, std::vector<AuditEntry>&)>;
+
+  // `signer` (may be null) signs audit checkpoints; it must outlive this.
+  CommitBatcher(ConnectionPool* pool, size_t max_batch, const AuditSigner* signer)
+      : pool_(pool), max_batch_(max_batch), signer_(signer) {}
+  CommitBatcher(const CommitBatcher&) = delete;
+  CommitBatcher& operator=(const CommitBatcher&) = delete;
+
+  // Runs `op` in a write transaction shared with other callers' operations;
+  // returns its status once committed (or the reason nothing was).
+  Status Run(const std::string& order_key, const Op& op);
+
+ private:
+  struct Waiter;
+  void ExecuteBatch(std::vector<Waiter*> batch);
+  Status RunInTransaction(SqlConnection& db, const std::vector<Waiter*>& ops);
+
+  ConnectionPool* pool_;
+  const size_t max_batch_;
+  const AuditSigner* signer_;
+  std::mutex mutex_;
+  std::deque<Waiter*> queue_;  // guarded by mutex_; front is the leader
+};
+
+}  // namespace mg::store

@@ -1,0 +1,175 @@
+// ControlPlane: API keys, limits, metering and the audit trail of a
+// modelgate deployment, on a SQLite file or a PostgreSQL database that
+// several server replicas share.
+//
+// A request goes through Admit, then Finish (the server's Gate maps onto
+// these one-to-one):
+//   Admit   checks the key (format, BLAKE2b hash lookup, constant-time
+//           compare, revocation, expiry, scope) and, in one transaction that
+//           locks the key's counters row, checks and reserves its limits:
+//           requests and tokens per minute, the token quota and the budget
+//           of the current period. The reservation is a usage_ledger row
+//           with status 0, committed before Admit returns: an admitted
+//           request is in the ledger even if the process dies right after.
+//           Revocation is read inside that transaction, so it takes effect
+//           on the next request on every replica.
+//   Finish  records the outcome on that ledger row (status, tokens, cost,
+//           latency), corrects the reservation by actual − reserved tokens,
+//           adds to the hourly roll-up and appends the audit entry, all in
+//           one transaction. It is idempotent: a retried Finish counts once.
+//           The server must call it before sending a response, and answer
+//           503 if it fails, so a response the client received is always in
+//           the ledger.
+// Rejections (401, 403, 429) are audited too. Anything the database cannot
+// do (down, locked for too long, disk full) makes Admit answer 503
+// "service_unavailable": the control plane fails closed.
+//
+// Admit and Finish transactions of concurrent requests are committed in
+// groups (CommitBatcher): one commit and one turn at the audit chain's head
+// for many requests, and each call still returns only after its own work
+// committed.
+//
+// Quotas cannot be overshot by concurrent requests: reservations are made
+// under the counters row lock, so the bound is the difference between
+// reserved and actual tokens of requests in flight (zero when the server
+// knows the tokens at admission, as it does after tokenising).
+//
+// Thread safety: all methods may be called concurrently from many threads
+// and processes; they block on the database (call them off I/O threads).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "store/audit_chain.h"
+#include "store/commit_batcher.h"
+#include "store/connection_pool.h"
+
+namespace mg::store {
+
+inline constexpr const char* kScopes[] = {"classify", "embed", "recommend", "admin"};
+
+struct KeySpec {
+  std::string name;
+  std::vector<std::string> scopes;     // subset of kScopes
+  int64_t rpm = 0;                     // requests per minute; 0 = unlimited
+  int64_t tpm = 0;                     // tokens per minute; 0 = unlimited
+  int64_t quota_tokens = 0;            // tokens per period; 0 = unlimited
+  int64_t budget_micro_usd = 0;        // cost per period; 0 = unlimited
+  std::string quota_period = "month";  // "day" or "month" (UTC calendar)
+  int64_t expires_ms = 0;              // Unix ms; 0 = never
+};
+
+struct KeyInfo {
+  std::string id;
+  KeySpec spec;
+  int64_t created_ms = 0;
+  int64_t revoked_ms = 0;  // 0 = active
+};
+
+struct CreatedKey {
+  KeyInfo info;
+  std::string secret;  // shown once; never stored
+};
+
+struct AdmitRequest {
+  std::string_view api_key, route, scope, request_id;
+  int64_t tokens = 0;
+};
+
+struct Admission {
+  int status = 200;
+  std::string error_type, message;
+  int retry_after_s = 0;
+  std::string key_id, key_name;
+  uint64_t reservation = 0;  // usage_ledger id; 0 when not admitted
+};
+
+struct Outcome {
+  int status = 0;
+  int64_t tokens = 0;
+  double latency_ms = 0;
+};
+
+struct UsageQuery {
+  std::string key_name;  // empty = every key
+  int64_t since_ms = 0;
+  int64_t bucket_ms = 0;  // 0: one row per key; 3600000: per hour; 86400000: per day
+};
+
+struct UsageRow {
+  std::string key_name, key_id;
+  int64_t period_ms = 0;  // start of the bucket (since_ms when not bucketed)
+  int64_t requests = 0, errors = 0, tokens = 0, micro_usd = 0;
+  double mean_latency_ms = 0;
+};
+
+struct ControlPlaneOptions {
+  int pool_size = 0;                // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
+  size_t max_batch = 64;            // requests' transactions committed together (group commit)
+  std::function<int64_t()> now_ms;  // default: the system clock
+  std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
+  ConnectionFactory connection_factory;     // default: OpenConnection(url)
+  // SQLite: copy the write-ahead log into the database from a background
+  // thread, so that no request waits for a checkpoint's fsync.
+  bool sqlite_background_checkpoint = true;
+};
+
+class ControlPlane {
+ public:
+  // Connects to `url` (sqlite:PATH or postgresql://…) and applies migrations.
+  static Result<std::unique_ptr<ControlPlane>> Open(const std::string& url,
+                                                    ControlPlaneOptions options = {});
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  Admission Admit(const AdmitRequest& request);
+  Status Finish(const Admission& admission, const AdmitRequest& request, const Outcome& outcome);
+
+  // Admin operations; each is audited with `actor` as who did it.
+  Result<CreatedKey> CreateKey(const KeySpec& spec, std::string_view actor);
+  Result<std::vector<KeyInfo>> ListKeys();
+  Status RevokeKey(std::string_view name, std::string_view actor);
+  Status SetRoutePrice(std::string_view route, int64_t micro_usd_per_1k, std::string_view actor);
+
+  // Marks ledger rows admitted more than `older_than_ms` ago and never
+  // finished as abandoned (status -1) and returns their reserved tokens and
+  // cost to the key's current minute and period. A later Finish of such a
+  // request is ignored. Returns how many were released; audited.
+  Result<int64_t> ReleaseAbandoned(int64_t older_than_ms, std::string_view actor);
+
+  Result<std::vector<UsageRow>> Usage(const UsageQuery& query);
+  Result<AuditVerdict> VerifyAudit(std::string_view pinned_public_key = {});
+  Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int64_t limit);
+
+  // Borrow a connection (tests and tools that inspect the tables).
+  Result<ConnectionPool::Lease> Connection() { return read_pool_.Acquire(); }
+  int64_t Now() const { return now_ms_(); }
+
+ private:
+  ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options);
+  void CheckpointLoop(std::stop_token stop, ConnectionFactory factory);
+  const AuditSigner* signer() const {
+    return options_.audit_signer ? &*options_.audit_signer : nullptr;
+  }
+  Status AuditAction(SqlConnection& db, std::string_view actor, std::string_view action,
+                     std::string_view target, std::string_view detail);
+
+  ControlPlaneOptions options_;
+  std::function<int64_t()> now_ms_;
+  ConnectionPool pool_;       // writes: requests and admin actions
+  ConnectionPool read_pool_;  // reports and verification, never blocking writers
+  CommitBatcher batcher_;
+  std::jthread checkpointer_;  // SQLite only; stops and joins first on destruction
+};
+
+// Validation shared with the CLI.
+Status ValidateKeySpec(const KeySpec& spec);
+
+}  // namespace mg::store
