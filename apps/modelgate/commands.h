@@ -15,5 +15,8 @@ void RegisterKeygen(CLI::App& app);
 void RegisterLicense(CLI::App& app);
 void RegisterRelease(CLI::App& app);
 void RegisterVerify(CLI::App& app);
+// Training (src/train).
+void RegisterTrain(CLI::App& app);
+void RegisterEval(CLI::App& app);
 
 }  // namespace mg::cli

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   mg::cli::RegisterRelease(app);
   mg::cli::RegisterVerify(app);
   mg::cli::RegisterLicense(app);
+  mg::cli::RegisterTrain(app);
+  mg::cli::RegisterEval(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
