@@ -8,7 +8,7 @@ namespace mg::train {
 AdamW::AdamW(const ParamLayout& layout, AdamWOptions options)
     : tensors_(layout.tensors), options_(options), m_(layout.total, 0.0f), v_(layout.total, 0.0f) {}
 
-void AdamW::Step(float lr, const float* grads, float* params) {
+void AdamW::Step(float lr, const float* grads, float* params, float grad_scale) {
   ++step_;
   const float b1 = options_.beta1, b2 = options_.beta2;
   const double correction1 = 1.0 - std::pow(static_cast<double>(b1), static_cast<double>(step_));
@@ -24,9 +24,10 @@ void AdamW::Step(float lr, const float* grads, float* params) {
     const int64_t n = static_cast<int64_t>(t.size);
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i) {
+      const float grad = grad_scale == 1.0f ? g[i] : g[i] * grad_scale;
       p[i] *= decay;
-      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      m[i] = b1 * m[i] + (1.0f - b1) * grad;
+      v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
       const float denom = std::sqrt(v[i]) / sqrt_correction2 + options_.eps;
       p[i] -= step_size * m[i] / denom;
     }
@@ -40,7 +41,7 @@ float LinearScheduleLr(float peak, int64_t step, int64_t warmup, int64_t total) 
   return peak * static_cast<float>(left > 0 ? left : 0.0);
 }
 
-double ClipGradNorm(float* grads, size_t n, double max_norm) {
+double GradNorm(const float* grads, size_t n) {
   // Fixed-size chunks summed in order: the same norm for any thread count.
   constexpr size_t kChunk = 1 << 16;
   const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
@@ -54,9 +55,19 @@ double ClipGradNorm(float* grads, size_t n, double max_norm) {
   }
   double total = 0;
   for (double p : partial) total += p;
-  const double norm = std::sqrt(total);
-  if (max_norm > 0 && norm > max_norm) {
-    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+  return std::sqrt(total);
+}
+
+float ClipCoefficient(double norm, double max_norm) {
+  if (max_norm <= 0) return 1.0f;
+  const double coefficient = max_norm / (norm + 1e-6);
+  return coefficient < 1.0 ? static_cast<float>(coefficient) : 1.0f;
+}
+
+double ClipGradNorm(float* grads, size_t n, double max_norm) {
+  const double norm = GradNorm(grads, n);
+  const float scale = ClipCoefficient(norm, max_norm);
+  if (scale != 1.0f) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) grads[i] *= scale;
   }

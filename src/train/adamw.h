@@ -25,9 +25,10 @@ class AdamW {
  public:
   AdamW(const ParamLayout& layout, AdamWOptions options);
 
-  // One update of `params` from `grads` at learning rate `lr`; tensors with
+  // One update of `params` from `grads` * grad_scale (the clipping
+  // coefficient, see ClipCoefficient) at learning rate `lr`; tensors with
   // decay = false get no weight decay.
-  void Step(float lr, const float* grads, float* params);
+  void Step(float lr, const float* grads, float* params, float grad_scale = 1.0f);
 
   int64_t step() const { return step_; }
   std::vector<float>& m() { return m_; }
@@ -44,6 +45,12 @@ class AdamW {
 // Learning rate after `step` updates: linear from 0 to `peak` over `warmup`
 // steps, then linear to 0 at `total`.
 float LinearScheduleLr(float peak, int64_t step, int64_t warmup, int64_t total);
+
+// The global L2 norm of `grads` (fixed summation order).
+double GradNorm(const float* grads, size_t n);
+// The factor clip_grad_norm_ scales gradients by: min(1, max_norm / (norm +
+// 1e-6)); 1 when max_norm is not positive.
+float ClipCoefficient(double norm, double max_norm);
 
 // Scales `grads` so that their global L2 norm is at most `max_norm` (when
 // positive); returns the norm before clipping.

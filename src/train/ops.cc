@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/status.h"
+#include "kernels/kernels.h"
 
 namespace mg::train {
 namespace {
@@ -35,6 +36,27 @@ uint64_t SplitMix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// Four 16-bit uniforms per hash: element `index` of site `key`.
+inline uint32_t DropoutBits(uint64_t key, uint64_t index) {
+  const uint64_t h = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
+  return static_cast<uint32_t>(h >> (16 * (index & 3))) & 0xffffu;
+}
+
+inline uint32_t DropoutThreshold(float p) { return static_cast<uint32_t>(p * 65536.0f + 0.5f); }
+
+// dst[i] = keep(base + i) ? src[i] * scale : 0.
+void DropoutSpan(const float* src, float* dst, int64_t n, uint64_t key, uint64_t base, float p) {
+  const uint32_t threshold = DropoutThreshold(p);
+  const float scale = 1.0f / (1.0f - p);
+  uint64_t hash = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t index = base + static_cast<uint64_t>(i);
+    if (i == 0 || (index & 3) == 0) hash = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
+    const uint32_t bits = static_cast<uint32_t>(hash >> (16 * (index & 3))) & 0xffffu;
+    dst[i] = bits >= threshold ? src[i] * scale : 0.0f;
+  }
 }
 
 std::vector<int64_t> ProbsOffsets(const SequenceOffsets& seqs, int64_t heads) {
@@ -86,15 +108,17 @@ void LayerNormForward(const float* x, int64_t rows, int64_t cols, const float* g
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * cols;
-    double sum = 0;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) sum += in[c];
-    const float mean = static_cast<float>(sum / cols);
-    double var = 0;
+    const float mean = sum / static_cast<float>(cols);
+    float var = 0;
+#pragma omp simd reduction(+ : var)
     for (int64_t c = 0; c < cols; ++c) {
       const float d = in[c] - mean;
       var += d * d;
     }
-    const float inv = 1.0f / std::sqrt(static_cast<float>(var / cols) + eps);
+    const float inv = 1.0f / std::sqrt(var / static_cast<float>(cols) + eps);
     rstd[r] = inv;
     float* h = xhat + r * cols;
     float* out = y + r * cols;
@@ -133,6 +157,7 @@ void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, co
     const float* g = dy + r * cols;
     const float* h = xhat + r * cols;
     float mean_g = 0, mean_gh = 0;
+#pragma omp simd reduction(+ : mean_g, mean_gh)
     for (int64_t c = 0; c < cols; ++c) {
       const float gg = g[c] * gamma[c];
       mean_g += gg;
@@ -147,19 +172,19 @@ void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, co
 }
 
 void GeluForward(const float* x, int64_t n, float* y) {
+  constexpr int64_t kChunk = 4096;
+  const kernels::KernelTable& k = kernels::Kernels();
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678f));
+  for (int64_t begin = 0; begin < n; begin += kChunk)
+    k.gelu(x + begin, y + begin, std::min(kChunk, n - begin));
 }
 
 void GeluBackward(const float* x, const float* dy, int64_t n, float* dx) {
-  constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+  constexpr int64_t kChunk = 4096;
+  const kernels::KernelTable& k = kernels::Kernels();
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    const float cdf = 0.5f * (1.0f + std::erf(v * 0.70710678f));
-    const float pdf = kInvSqrt2Pi * std::exp(-0.5f * v * v);
-    dx[i] = dy[i] * (cdf + v * pdf);
-  }
+  for (int64_t begin = 0; begin < n; begin += kChunk)
+    k.gelu_backward(x + begin, dy + begin, dx + begin, std::min(kChunk, n - begin));
 }
 
 void TanhForward(const float* x, int64_t n, float* y) {
@@ -171,17 +196,19 @@ void TanhBackward(const float* y, const float* dy, int64_t n, float* dx) {
 }
 
 bool DropoutKeep(uint64_t key, uint64_t index, float p) {
-  const uint64_t bits = SplitMix64(key ^ SplitMix64(index));
-  const float u = static_cast<float>(bits >> 40) * (1.0f / 16777216.0f);
-  return u >= p;
+  return DropoutBits(key, index) >= DropoutThreshold(p);
 }
 
 void Dropout(float* x, int64_t n, uint64_t key, float p) {
   if (p <= 0.0f) return;
-  const float scale = 1.0f / (1.0f - p);
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i)
-    x[i] = DropoutKeep(key, static_cast<uint64_t>(i), p) ? x[i] * scale : 0.0f;
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t begin = c * kChunk;
+    DropoutSpan(x + begin, x + begin, std::min(kChunk, n - begin), key,
+                static_cast<uint64_t>(begin), p);
+  }
 }
 
 uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site) {
@@ -199,6 +226,7 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const std::vector<int64_t> base = ProbsOffsets(seqs, heads);
   const int64_t pairs = seqs.sequences * heads;
+  const kernels::KernelTable& softmax = kernels::Kernels();
 #pragma omp parallel
   {
     std::vector<float> dropped;
@@ -213,24 +241,11 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
       const int64_t offset = base[s] + head * len * len;
       float* prob = probs + offset;
       Gemm(false, true, len, len, head_dim, scale, q, ld, k, ld, 0.0f, prob, len);
-      for (int64_t i = 0; i < len; ++i) {
-        float* row = prob + i * len;
-        float max = row[0];
-        for (int64_t j = 1; j < len; ++j) max = std::max(max, row[j]);
-        float sum = 0;
-        for (int64_t j = 0; j < len; ++j) {
-          row[j] = std::exp(row[j] - max);
-          sum += row[j];
-        }
-        const float inv = 1.0f / sum;
-        for (int64_t j = 0; j < len; ++j) row[j] *= inv;
-      }
+      for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
       const float* weights = prob;
       if (p > 0.0f) {
-        dropped.assign(prob, prob + len * len);
-        const float keep_scale = 1.0f / (1.0f - p);
-        for (int64_t i = 0; i < len * len; ++i)
-          dropped[i] = DropoutKeep(key, offset + i, p) ? dropped[i] * keep_scale : 0.0f;
+        dropped.resize(len * len);
+        DropoutSpan(prob, dropped.data(), len * len, key, offset, p);
         weights = dropped.data();
       }
       Gemm(false, false, len, head_dim, len, 1.0f, weights, len, v, ld, 0.0f,
@@ -265,25 +280,21 @@ void AttentionBackward(const float* qkv, const float* probs, const float* dctx,
       const float* dout = dctx + start * hidden + column;
       const int64_t offset = base[s] + head * len * len;
       const float* prob = probs + offset;
-      const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
       const float* weights = prob;
       if (p > 0.0f) {
-        dropped.assign(prob, prob + len * len);
-        for (int64_t i = 0; i < len * len; ++i)
-          dropped[i] = DropoutKeep(key, offset + i, p) ? dropped[i] * keep_scale : 0.0f;
+        dropped.resize(len * len);
+        DropoutSpan(prob, dropped.data(), len * len, key, offset, p);
         weights = dropped.data();
       }
       dprob.resize(len * len);
       Gemm(false, true, len, len, head_dim, 1.0f, dout, hidden, v, ld, 0.0f, dprob.data(), len);
       Gemm(true, false, len, head_dim, len, 1.0f, weights, len, dout, hidden, 0.0f, dv, ld);
-      if (p > 0.0f) {
-        for (int64_t i = 0; i < len * len; ++i)
-          dprob[i] = DropoutKeep(key, offset + i, p) ? dprob[i] * keep_scale : 0.0f;
-      }
+      if (p > 0.0f) DropoutSpan(dprob.data(), dprob.data(), len * len, key, offset, p);
       for (int64_t i = 0; i < len; ++i) {
         float* drow = dprob.data() + i * len;
         const float* prow = prob + i * len;
         float dot = 0;
+#pragma omp simd reduction(+ : dot)
         for (int64_t j = 0; j < len; ++j) dot += drow[j] * prow[j];
         for (int64_t j = 0; j < len; ++j) drow[j] = prow[j] * (drow[j] - dot);
       }

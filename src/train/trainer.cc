@@ -139,9 +139,10 @@ Result<bool> Trainer::Run(const LabelledSet& train, const LabelledSet& eval,
                    DropoutKey(options_.seed, static_cast<uint64_t>(state->step), kStepDropoutSalt));
       loss_sum += net_.Backward(state->params.data(), batch, grads.data());
       ++loss_count;
-      ClipGradNorm(grads.data(), grads.size(), options_.max_grad_norm);
+      const float clip =
+          ClipCoefficient(GradNorm(grads.data(), grads.size()), options_.max_grad_norm);
       optimizer.Step(LinearScheduleLr(options_.lr, state->step, warmup, total), grads.data(),
-                     state->params.data());
+                     state->params.data(), clip);
       ++state->step;
       ++steps_here;
       samples_here += end - begin;
