@@ -63,9 +63,11 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     LinearForward(a.input.data(), tokens, h, params + o.qkv_weight, params + o.qkv_bias, 3 * h,
                   a.qkv.data());
     a.probs.resize(AttentionProbsFloats(seqs, l.heads));
+    if (attention_p > 0.0f) a.dropped.resize(a.probs.size());
     a.ctx.resize(tokens * h);
     AttentionForward(a.qkv.data(), seqs, l.heads, head_dim, attention_p,
-                     key(AttentionProbsSite(layer)), a.probs.data(), a.ctx.data());
+                     key(AttentionProbsSite(layer)), a.probs.data(), a.dropped.data(),
+                     a.ctx.data());
     a.attention_out.resize(tokens * h);
     LinearForward(a.ctx.data(), tokens, h, params + o.attention_output_weight,
                   params + o.attention_output_bias, h, a.attention_out.data());
@@ -157,8 +159,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     float* dctx = grad_inter_.data();
     LinearBackward(a.ctx.data(), grad2_.data(), tokens, h, params + o.attention_output_weight, h,
                    dctx, false, grads + o.attention_output_weight, grads + o.attention_output_bias);
-    AttentionBackward(a.qkv.data(), a.probs.data(), dctx, seqs, l.heads, head_dim, attention_p,
-                      key(AttentionProbsSite(layer)), grad_qkv_.data());
+    AttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads, head_dim,
+                      attention_p, grad_qkv_.data());
     LinearBackward(a.input.data(), grad_qkv_.data(), tokens, h, params + o.qkv_weight, 3 * h,
                    grad_.data(), true, grads + o.qkv_weight, grads + o.qkv_bias);
   }

@@ -52,10 +52,11 @@ class ClassifierNet {
 
  private:
   struct LayerActivations {
-    std::vector<float> input;                                  // [T, H]
-    std::vector<float> qkv;                                    // [T, 3H]
-    std::vector<float> probs;                                  // attention probabilities
-    std::vector<float> ctx;                                    // [T, H]
+    std::vector<float> input;    // [T, H]
+    std::vector<float> qkv;      // [T, 3H]
+    std::vector<float> probs;    // attention probabilities
+    std::vector<float> dropped;  // the same after dropout (train mode)
+    std::vector<float> ctx;      // [T, H]
     std::vector<float> norm1_xhat, norm1_rstd, attention_out;  // attention_out = LN1 output
     std::vector<float> pre_gelu, gelu;                         // [T, I]
     std::vector<float> norm2_xhat, norm2_rstd;

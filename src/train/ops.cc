@@ -220,7 +220,8 @@ int64_t AttentionProbsFloats(const SequenceOffsets& seqs, int64_t heads) {
 }
 
 void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t heads,
-                      int64_t head_dim, float p, uint64_t key, float* probs, float* ctx) {
+                      int64_t head_dim, float p, uint64_t key, float* probs, float* dropped,
+                      float* ctx) {
   const int64_t hidden = heads * head_dim;
   const int64_t ld = 3 * hidden;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -229,7 +230,6 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
   const kernels::KernelTable& softmax = kernels::Kernels();
 #pragma omp parallel
   {
-    std::vector<float> dropped;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t pair = 0; pair < pairs; ++pair) {
       const int64_t s = pair / heads, head = pair % heads;
@@ -244,9 +244,8 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
       for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
       const float* weights = prob;
       if (p > 0.0f) {
-        dropped.resize(len * len);
-        DropoutSpan(prob, dropped.data(), len * len, key, offset, p);
-        weights = dropped.data();
+        DropoutSpan(prob, dropped + offset, len * len, key, offset, p);
+        weights = dropped + offset;
       }
       Gemm(false, false, len, head_dim, len, 1.0f, weights, len, v, ld, 0.0f,
            ctx + start * hidden + head * head_dim, hidden);
@@ -254,9 +253,9 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
   }
 }
 
-void AttentionBackward(const float* qkv, const float* probs, const float* dctx,
-                       const SequenceOffsets& seqs, int64_t heads, int64_t head_dim, float p,
-                       uint64_t key, float* dqkv) {
+void AttentionBackward(const float* qkv, const float* probs, const float* dropped,
+                       const float* dctx, const SequenceOffsets& seqs, int64_t heads,
+                       int64_t head_dim, float p, float* dqkv) {
   const int64_t hidden = heads * head_dim;
   const int64_t ld = 3 * hidden;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -264,7 +263,7 @@ void AttentionBackward(const float* qkv, const float* probs, const float* dctx,
   const int64_t pairs = seqs.sequences * heads;
 #pragma omp parallel
   {
-    std::vector<float> dropped, dprob;
+    std::vector<float> dprob;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t pair = 0; pair < pairs; ++pair) {
       const int64_t s = pair / heads, head = pair % heads;
@@ -280,16 +279,15 @@ void AttentionBackward(const float* qkv, const float* probs, const float* dctx,
       const float* dout = dctx + start * hidden + column;
       const int64_t offset = base[s] + head * len * len;
       const float* prob = probs + offset;
-      const float* weights = prob;
-      if (p > 0.0f) {
-        dropped.resize(len * len);
-        DropoutSpan(prob, dropped.data(), len * len, key, offset, p);
-        weights = dropped.data();
-      }
+      const float* weights = p > 0.0f ? dropped + offset : prob;
       dprob.resize(len * len);
       Gemm(false, true, len, len, head_dim, 1.0f, dout, hidden, v, ld, 0.0f, dprob.data(), len);
       Gemm(true, false, len, head_dim, len, 1.0f, weights, len, dout, hidden, 0.0f, dv, ld);
-      if (p > 0.0f) DropoutSpan(dprob.data(), dprob.data(), len * len, key, offset, p);
+      if (p > 0.0f) {
+        const float keep_scale = 1.0f / (1.0f - p);
+        for (int64_t i = 0; i < len * len; ++i)
+          dprob[i] = weights[i] != 0.0f ? dprob[i] * keep_scale : 0.0f;
+      }
       for (int64_t i = 0; i < len; ++i) {
         float* drow = dprob.data() + i * len;
         const float* prow = prob + i * len;

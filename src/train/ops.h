@@ -67,13 +67,18 @@ int64_t AttentionProbsFloats(const SequenceOffsets& seqs, int64_t heads);
 
 // Multi-head self-attention over qkv [tokens, 3*hidden] (query, key, value
 // columns): ctx [tokens, hidden]. Keeps the softmax probabilities in `probs`
-// (AttentionProbsFloats). Dropout on the probabilities with `p` and `key`.
+// and, when p > 0, the probabilities after dropout (mask from `key`) in
+// `dropped` (each AttentionProbsFloats; `dropped` unused when p == 0).
 void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t heads,
-                      int64_t head_dim, float p, uint64_t key, float* probs, float* ctx);
-// dqkv [tokens, 3*hidden] (overwritten) from dctx [tokens, hidden].
-void AttentionBackward(const float* qkv, const float* probs, const float* dctx,
-                       const SequenceOffsets& seqs, int64_t heads, int64_t head_dim, float p,
-                       uint64_t key, float* dqkv);
+                      int64_t head_dim, float p, uint64_t key, float* probs, float* dropped,
+                      float* ctx);
+// dqkv [tokens, 3*hidden] (overwritten) from dctx [tokens, hidden]. The
+// dropout mask is read back from `dropped` (a zero there where the
+// probability is non-zero means dropped; where the probability is zero the
+// gradient is zero either way).
+void AttentionBackward(const float* qkv, const float* probs, const float* dropped,
+                       const float* dctx, const SequenceOffsets& seqs, int64_t heads,
+                       int64_t head_dim, float p, float* dqkv);
 
 // x[t] = word[ids[t]] + position[t - seq start] + token_type[type_ids[t]].
 void EmbeddingForward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,

@@ -114,13 +114,16 @@ void CheckAttention(float p) {
   auto qkv = Random(seqs.tokens() * 3 * hidden, 11);
   const auto r = Random(seqs.tokens() * hidden, 12);
   std::vector<float> probs(AttentionProbsFloats(seqs, heads)), ctx(seqs.tokens() * hidden);
+  std::vector<float> dropped(probs.size());
   auto loss = [&] {
-    AttentionForward(qkv.data(), seqs, heads, head_dim, p, 99, probs.data(), ctx.data());
+    AttentionForward(qkv.data(), seqs, heads, head_dim, p, 99, probs.data(), dropped.data(),
+                     ctx.data());
     return Dot(ctx, r);
   };
   loss();
   std::vector<float> dqkv(qkv.size());
-  AttentionBackward(qkv.data(), probs.data(), r.data(), seqs, heads, head_dim, p, 99, dqkv.data());
+  AttentionBackward(qkv.data(), probs.data(), dropped.data(), r.data(), seqs, heads, head_dim, p,
+                    dqkv.data());
   CheckGradient(&qkv, dqkv, loss, p > 0 ? "attention with dropout" : "attention", 1e-3f);
 }
 
@@ -134,9 +137,9 @@ TEST(TrainOps, AttentionKeepsSequencesApart) {
   const SequenceOffsets seqs{offsets.data(), 2};
   auto qkv = Random(7 * 3 * hidden, 13);
   std::vector<float> probs(AttentionProbsFloats(seqs, heads)), ctx(7 * hidden), ctx2(7 * hidden);
-  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, probs.data(), ctx.data());
+  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, probs.data(), nullptr, ctx.data());
   for (int64_t i = 3 * 3 * hidden; i < 7 * 3 * hidden; ++i) qkv[i] += 1.0f;
-  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, probs.data(), ctx2.data());
+  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, probs.data(), nullptr, ctx2.data());
   for (int64_t i = 0; i < 3 * hidden; ++i) EXPECT_EQ(ctx[i], ctx2[i]);
 }
 
