@@ -19,7 +19,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
 
-.PHONY: all setup deps oracle build demo test test-all bench asan format format-check clean
+.PHONY: all setup deps oracle build demo test test-all test-slow bench asan format format-check clean
 
 all: build
 
@@ -60,12 +60,17 @@ demo: build
 	$(MODELGATE) redact --input examples/customer_notes.txt --operator replace
 
 test: setup
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600 -LE slow
+
+# Tests that take minutes (label "slow"): SpamAssassin from scratch to >= 97 %.
+test-slow: setup
+	cd $(BUILD) && ctest --output-on-failure --timeout 3600 -L slow
 
 bench: setup
 	bench/tokenizer_vs_hf.sh $(BUILD)
 	bench/engine_vs_peers.sh $(BUILD)
 	bench/privacy_bench.sh $(BUILD)
+	bench/train_vs_torch.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF

@@ -93,8 +93,10 @@ void RunTrain(const TrainArgs& args) {
   const std::string tokenizer_source = args.base.empty() ? args.vocab : args.base;
   const text::Tokenizer tokenizer = ValueOrThrow(text::Tokenizer::Load(tokenizer_source));
   model::BertConfig config;
+  std::vector<std::string> base_labels;
   if (!args.base.empty()) {
     config = ValueOrThrow(model::ReadBertConfig(JoinPath(args.base, "config.json")));
+    base_labels = config.labels;
   } else {
     config = ValueOrThrow(train::PresetConfig(args.init, tokenizer.vocab().size()));
     config.pad_token_id = tokenizer.pad_id();
@@ -152,7 +154,9 @@ void RunTrain(const TrainArgs& args) {
     train::InitParams(layout, config.pad_token_id, args.seed, &state.params);
     if (!args.base.empty()) {
       const model::Checkpoint checkpoint = ValueOrThrow(model::Checkpoint::OpenFolder(args.base));
-      ThrowIfError(train::LoadParams(checkpoint, config, layout, &state.params));
+      // The base's classifier head is kept only for the very same labels.
+      ThrowIfError(
+          train::LoadParams(checkpoint, config, layout, &state.params, base_labels == labels));
     }
   }
 

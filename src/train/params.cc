@@ -130,9 +130,9 @@ void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
 }
 
 Status LoadParams(const model::Checkpoint& checkpoint, const model::BertConfig& config,
-                  const ParamLayout& layout, std::vector<float>* values) {
+                  const ParamLayout& layout, std::vector<float>* values, bool load_classifier) {
   model::BertConfig want = config;
-  const bool has_classifier = checkpoint.Find("classifier.weight") != nullptr;
+  const bool has_classifier = load_classifier && checkpoint.Find("classifier.weight") != nullptr;
   MG_ASSIGN_OR_RETURN(model::BertWeights w, model::LoadBertWeights(checkpoint, want, false));
   auto put = [&](size_t offset, const std::vector<float>& v) {
     std::copy(v.begin(), v.end(), values->begin() + offset);

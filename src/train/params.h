@@ -54,9 +54,11 @@ Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_
 void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
                 std::vector<float>* values);
 
-// Copies the encoder (and the pooler, and the classifier when its label count
-// matches) from a checkpoint; parts it lacks keep their current values.
+// Copies the encoder and the pooler (and, when `load_classifier` and the
+// label count matches, the classifier) from a checkpoint; parts it lacks keep
+// their current values.
 Status LoadParams(const model::Checkpoint& checkpoint, const model::BertConfig& config,
-                  const ParamLayout& layout, std::vector<float>* values);
+                  const ParamLayout& layout, std::vector<float>* values,
+                  bool load_classifier = true);
 
 }  // namespace mg::train

@@ -58,6 +58,14 @@ confusion_total=$(sed 's/.*"confusion":\[\(.*\)\]}/\1/' "$TMP/eval.json" | tr -c
   awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s }')
 check "confusion counts every example" [ "$confusion_total" = 60 ]
 
+# Fine-tuning from the trained folder keeps its head (same labels) and its skill.
+run train --train "$TMP/train.jsonl" --base "$TMP/model" --out "$TMP/tuned" --epochs 1 \
+  --batch-size 8 --lr 1e-5 --max-length 32 --threads 2
+check "fine-tune from --base exits 0" [ "$(rc)" = 0 ]
+run eval --model "$TMP/tuned" --data "$TMP/test.jsonl"
+tuned=$(sed 's/.*"accuracy":\([0-9.e-]*\).*/\1/' "$TMP/out")
+check "fine-tuned model keeps accuracy ($tuned >= 0.9)" awk -v a="$tuned" 'BEGIN { exit !(a >= 0.9) }'
+
 run "${TRAIN[@]}" --out "$TMP/again"
 check "same seed, same weights" cmp -s "$TMP/model/model.safetensors" "$TMP/again/model.safetensors"
 run "${TRAIN[@]}" --out "$TMP/other" --seed 7
