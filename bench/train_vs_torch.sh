@@ -27,8 +27,8 @@ for round in 1 2 3; do
   pt="$(/usr/bin/python3 "$ROOT/bench/train_bench_torch.py" "$PRESET" "$BATCH" "$SEQ_LEN" "$THREADS" "$STEPS")"
   echo "round $round: $mg"
   echo "round $round: $pt"
-  mg_s="$(echo "$mg" | sed 's/.*"samples_per_s":\([0-9.]*\).*/\1/')"
-  pt_s="$(echo "$pt" | sed 's/.*"samples_per_s":\([0-9.]*\).*/\1/')"
+  mg_s="$(echo "$mg" | sed 's/.*"samples_per_s": *\([0-9.]*\).*/\1/')"
+  pt_s="$(echo "$pt" | sed 's/.*"samples_per_s": *\([0-9.]*\).*/\1/')"
   best_mg="$(awk -v a="$best_mg" -v b="$mg_s" 'BEGIN { print (b > a ? b : a) }')"
   best_pt="$(awk -v a="$best_pt" -v b="$pt_s" 'BEGIN { print (b > a ? b : a) }')"
 done
