@@ -18,7 +18,8 @@ each updated weight within 2 % of the learning rate per step of the reference
 where the reference gradient is below 1e-4 of the tensor's largest, whose sign
 float32 cannot resolve; those must still move by at most lr per step. Tensors
 with an exactly zero true gradient (attention key biases) are measured against
-1e-5 of the largest gradient of the model.
+1e-4 of the largest gradient of the model (float32 rounding of a sum whose
+terms cancel exactly).
 
 usage: /usr/bin/python3 tests/train/grad_vs_torch.py TRAIN_STEP_DUMP WORK_DIR
 """
@@ -169,15 +170,16 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
     stepped = read_safetensors(os.path.join(folder, "stepped.safetensors"))
     if set(grads) != set(params):
         failures.append(f"{name}: tensor names differ: {sorted(set(grads) ^ set(params))}")
-    worst_grad, worst_step = 0.0, 0.0
+    worst_grad, worst_step, worst_name = 0.0, 0.0, ""
     # A tensor whose true gradient is zero (the key bias: softmax ignores a
     # constant per row) is compared on the scale of the largest gradient.
-    floor = 1e-5 * max(g.abs().max().item() for g in first_grads.values())
+    floor = 1e-4 * max(g.abs().max().item() for g in first_grads.values())
     for k, p in params.items():
         want = first_grads[k]
         scale = max(want.abs().max().item(), floor)
         err = (grads[k] - want).abs().max().item()
-        worst_grad = max(worst_grad, err / max(scale, 1e-12))
+        if scale > floor and err / scale > worst_grad:
+            worst_grad, worst_name = err / scale, k
         if err > 2e-3 * scale + 1e-9:
             failures.append(f"{name}: gradient of {k}: max error {err:.3g} vs max {scale:.3g}")
         moved = (stepped[k] - p.detach()).abs()
@@ -189,7 +191,7 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
         if moved.max().item() > 2.0 * lr * steps + 1e-6:
             failures.append(f"{name}: AdamW update of {k} off by more than the learning rate")
     print(f"{name}: {len(params)} tensors, loss {got_losses[0]:.6f} vs {losses[0]:.6f}, "
-          f"worst gradient error {worst_grad:.2e} (relative), worst update error {worst_step:.2e} lr/step")
+          f"worst gradient error {worst_grad:.2e} (relative, {worst_name}; tensors with a zero true gradient excepted), worst update error {worst_step:.2e} lr/step")
     return failures
 
 
