@@ -21,7 +21,7 @@ DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
 
-.PHONY: all setup deps oracle build demo test test-all bench asan format format-check clean
+.PHONY: all setup deps oracle build demo test test-all test-slow bench asan format format-check clean
 
 all: build
 
@@ -62,7 +62,11 @@ demo: build
 	$(MODELGATE) redact --input examples/customer_notes.txt --operator replace
 
 test: setup
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600 -LE slow
+
+# Tests that take minutes (label "slow"): SpamAssassin from scratch to >= 97 %.
+test-slow: setup
+	cd $(BUILD) && ctest --output-on-failure --timeout 3600 -L slow
 
 bench: setup
 	bench/tokenizer_vs_hf.sh $(BUILD)
@@ -71,6 +75,7 @@ bench: setup
 	bench/recommend_bench.sh $(BUILD)
 	bench/bundle_load.sh $(BUILD)
 	bench/store_bench.sh $(BUILD)
+	bench/train_vs_torch.sh $(BUILD)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF

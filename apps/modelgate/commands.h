@@ -22,5 +22,8 @@ void RegisterTrace(CLI::App& app);
 void RegisterKeys(CLI::App& app);
 void RegisterUsage(CLI::App& app);
 void RegisterAudit(CLI::App& app);
+// Training (src/train).
+void RegisterTrain(CLI::App& app);
+void RegisterEval(CLI::App& app);
 
 }  // namespace mg::cli

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   mg::cli::RegisterKeys(app);
   mg::cli::RegisterUsage(app);
   mg::cli::RegisterAudit(app);
+  mg::cli::RegisterTrain(app);
+  mg::cli::RegisterEval(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

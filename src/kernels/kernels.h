@@ -33,6 +33,10 @@ struct KernelTable {
   void (*attention_head)(const float* q, const float* k, const float* v, int64_t qkv_stride,
                          float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
                          float scale, float* scores);
+  // Training: y[i] = gelu(x[i]) (exact GELU) and dx[i] = dy[i] * gelu'(x[i])
+  // over n values; dx may alias dy.
+  void (*gelu)(const float* x, float* y, int64_t n);
+  void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);
 };
 
 // Scratch an attention_head call needs.

@@ -82,11 +82,25 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t qkv_s
   }
 }
 
+void Gelu(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+
+void GeluBackward(const float* x, const float* dy, float* dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float cdf = 0.5f * (1.0f + std::erf(v * 0.70710678118654752f));
+    const float pdf = 0.3989422804014327f * std::exp(-0.5f * v * v);
+    dx[i] = dy[i] * (cdf + v * pdf);
+  }
+}
+
 }  // namespace
 
 const KernelTable& ScalarKernels() {
-  static const KernelTable table = {AddBias,       BiasGelu,     BiasTanh, BiasResidualLayerNorm,
-                                    MaskedSoftmax, AttentionHead};
+  static const KernelTable table = {AddBias,       BiasGelu,      BiasTanh, BiasResidualLayerNorm,
+                                    MaskedSoftmax, AttentionHead, Gelu,     GeluBackward};
   return table;
 }
 

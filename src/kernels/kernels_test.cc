@@ -69,6 +69,20 @@ TEST_P(KernelIsaTest, GeluExtremes) {
   ExpectClose(a, b, 1e-5f, 1e-7f, "gelu");
 }
 
+TEST_P(KernelIsaTest, GeluAndGeluBackward) {
+  for (int64_t n : {1, 7, 16, 33, 1000}) {
+    auto x = Random(n, 4.0f, 5);
+    auto dy = Random(n, 1.0f, 6);
+    std::vector<float> a(n), b(n), ga(n), gb(n);
+    vec().gelu(x.data(), a.data(), n);
+    ref().gelu(x.data(), b.data(), n);
+    ExpectClose(a, b, 1e-5f, 1e-7f, "gelu n " + std::to_string(n));
+    vec().gelu_backward(x.data(), dy.data(), ga.data(), n);
+    ref().gelu_backward(x.data(), dy.data(), gb.data(), n);
+    ExpectClose(ga, gb, 1e-5f, 1e-7f, "gelu_backward n " + std::to_string(n));
+  }
+}
+
 TEST_P(KernelIsaTest, LayerNorm) {
   for (int64_t cols : {1, 5, 16, 31, 384, 768}) {
     const int64_t rows = 4;

@@ -1,0 +1,177 @@
+#include "train/classifier_net.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "train/loss.h"
+
+namespace mg::train {
+namespace {
+
+// Dropout sites: one key per place dropout happens.
+constexpr uint64_t kEmbeddingSite = 0;
+constexpr uint64_t kPoolerSite = 1u << 20;
+uint64_t AttentionProbsSite(int64_t layer) { return 1 + 3 * layer; }
+uint64_t AttentionOutputSite(int64_t layer) { return 2 + 3 * layer; }
+uint64_t FeedForwardSite(int64_t layer) { return 3 + 3 * layer; }
+
+void AddInto(const float* a, int64_t n, float* out) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) out[i] += a[i];
+}
+
+}  // namespace
+
+ClassifierNet::ClassifierNet(ParamLayout layout, NetOptions options)
+    : layout_(std::move(layout)), options_(options), acts_(layout_.layers) {}
+
+void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool train,
+                            uint64_t dropout_seed) {
+  train_ = train;
+  seed_ = dropout_seed;
+  const ParamLayout& l = layout_;
+  const int64_t tokens = batch.tokens(), batch_size = batch.sequences();
+  const int64_t h = l.hidden, inter = l.intermediate, head_dim = h / l.heads;
+  const SequenceOffsets seqs{batch.offsets.data(), batch_size};
+  const float hidden_p = train ? options_.hidden_dropout : 0.0f;
+  const float attention_p = train ? options_.attention_dropout : 0.0f;
+  auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
+  const float eps = options_.layer_norm_eps;
+
+  encoded_.resize(tokens * h);
+  float* x =
+      l.layers > 0 ? (acts_[0].input.resize(tokens * h), acts_[0].input.data()) : encoded_.data();
+  embed_xhat_.resize(tokens * h);
+  embed_rstd_.resize(tokens);
+  EmbeddingForward(batch.ids.data(), batch.type_ids.data(), seqs, params + l.word_embeddings,
+                   params + l.position_embeddings, params + l.token_type_embeddings, h, x);
+  LayerNormForward(x, tokens, h, params + l.embedding_norm_gamma, params + l.embedding_norm_beta,
+                   eps, x, embed_xhat_.data(), embed_rstd_.data());
+  Dropout(x, tokens * h, key(kEmbeddingSite), hidden_p);
+
+  for (int64_t layer = 0; layer < l.layers; ++layer) {
+    LayerActivations& a = acts_[layer];
+    const LayerOffsets& o = l.layer[layer];
+    float* out;
+    if (layer + 1 < l.layers) {
+      acts_[layer + 1].input.resize(tokens * h);
+      out = acts_[layer + 1].input.data();
+    } else {
+      out = encoded_.data();
+    }
+    a.qkv.resize(tokens * 3 * h);
+    LinearForward(a.input.data(), tokens, h, params + o.qkv_weight, params + o.qkv_bias, 3 * h,
+                  a.qkv.data());
+    a.probs.resize(AttentionProbsFloats(seqs, l.heads));
+    if (attention_p > 0.0f) a.dropped.resize(a.probs.size());
+    a.ctx.resize(tokens * h);
+    AttentionForward(a.qkv.data(), seqs, l.heads, head_dim, attention_p,
+                     key(AttentionProbsSite(layer)), a.probs.data(), a.dropped.data(),
+                     a.ctx.data());
+    a.attention_out.resize(tokens * h);
+    LinearForward(a.ctx.data(), tokens, h, params + o.attention_output_weight,
+                  params + o.attention_output_bias, h, a.attention_out.data());
+    Dropout(a.attention_out.data(), tokens * h, key(AttentionOutputSite(layer)), hidden_p);
+    AddInto(a.input.data(), tokens * h, a.attention_out.data());
+    a.norm1_xhat.resize(tokens * h);
+    a.norm1_rstd.resize(tokens);
+    LayerNormForward(a.attention_out.data(), tokens, h, params + o.attention_norm_gamma,
+                     params + o.attention_norm_beta, eps, a.attention_out.data(),
+                     a.norm1_xhat.data(), a.norm1_rstd.data());
+    a.pre_gelu.resize(tokens * inter);
+    a.gelu.resize(tokens * inter);
+    LinearForward(a.attention_out.data(), tokens, h, params + o.intermediate_weight,
+                  params + o.intermediate_bias, inter, a.pre_gelu.data());
+    GeluForward(a.pre_gelu.data(), tokens * inter, a.gelu.data());
+    LinearForward(a.gelu.data(), tokens, inter, params + o.output_weight, params + o.output_bias, h,
+                  out);
+    Dropout(out, tokens * h, key(FeedForwardSite(layer)), hidden_p);
+    AddInto(a.attention_out.data(), tokens * h, out);
+    a.norm2_xhat.resize(tokens * h);
+    a.norm2_rstd.resize(tokens);
+    LayerNormForward(out, tokens, h, params + o.output_norm_gamma, params + o.output_norm_beta, eps,
+                     out, a.norm2_xhat.data(), a.norm2_rstd.data());
+  }
+
+  cls_.resize(batch_size * h);
+  for (int64_t s = 0; s < batch_size; ++s)
+    std::memcpy(cls_.data() + s * h, encoded_.data() + batch.offsets[s] * h, h * sizeof(float));
+  pooled_.resize(batch_size * h);
+  LinearForward(cls_.data(), batch_size, h, params + l.pooler_weight, params + l.pooler_bias, h,
+                pooled_.data());
+  TanhForward(pooled_.data(), batch_size * h, pooled_.data());
+  pooled_dropped_ = pooled_;
+  Dropout(pooled_dropped_.data(), batch_size * h, key(kPoolerSite), hidden_p);
+  logits_.resize(batch_size * l.labels);
+  LinearForward(pooled_dropped_.data(), batch_size, h, params + l.classifier_weight,
+                params + l.classifier_bias, l.labels, logits_.data());
+}
+
+double ClassifierNet::Backward(const float* params, const TrainBatch& batch, float* grads) {
+  const ParamLayout& l = layout_;
+  const int64_t tokens = batch.tokens(), batch_size = batch.sequences();
+  const int64_t h = l.hidden, inter = l.intermediate, head_dim = h / l.heads;
+  const SequenceOffsets seqs{batch.offsets.data(), batch_size};
+  const float hidden_p = train_ ? options_.hidden_dropout : 0.0f;
+  const float attention_p = train_ ? options_.attention_dropout : 0.0f;
+  auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
+  std::memset(grads, 0, l.total * sizeof(float));
+
+  dlogits_.resize(batch_size * l.labels);
+  const double loss = LossAndGradient(options_.problem, logits_.data(), batch.targets.data(),
+                                      batch_size, l.labels, dlogits_.data());
+  dpooled_.resize(batch_size * h);
+  LinearBackward(pooled_dropped_.data(), dlogits_.data(), batch_size, h,
+                 params + l.classifier_weight, l.labels, dpooled_.data(), false,
+                 grads + l.classifier_weight, grads + l.classifier_bias);
+  Dropout(dpooled_.data(), batch_size * h, key(kPoolerSite), hidden_p);
+  TanhBackward(pooled_.data(), dpooled_.data(), batch_size * h, dpooled_.data());
+  dcls_.resize(batch_size * h);
+  LinearBackward(cls_.data(), dpooled_.data(), batch_size, h, params + l.pooler_weight, h,
+                 dcls_.data(), false, grads + l.pooler_weight, grads + l.pooler_bias);
+  grad_.assign(tokens * h, 0.0f);
+  for (int64_t s = 0; s < batch_size; ++s)
+    std::memcpy(grad_.data() + batch.offsets[s] * h, dcls_.data() + s * h, h * sizeof(float));
+
+  grad2_.resize(tokens * h);
+  grad_inter_.resize(tokens * std::max(inter, h));
+  grad_qkv_.resize(tokens * 3 * h);
+  for (int64_t layer = l.layers - 1; layer >= 0; --layer) {
+    const LayerActivations& a = acts_[layer];
+    const LayerOffsets& o = l.layer[layer];
+    // grad_ holds d(layer output).
+    LayerNormBackward(grad_.data(), a.norm2_xhat.data(), a.norm2_rstd.data(),
+                      params + o.output_norm_gamma, tokens, h, grad_.data(),
+                      grads + o.output_norm_gamma, grads + o.output_norm_beta);
+    grad2_ = grad_;
+    Dropout(grad2_.data(), tokens * h, key(FeedForwardSite(layer)), hidden_p);
+    LinearBackward(a.gelu.data(), grad2_.data(), tokens, inter, params + o.output_weight, h,
+                   grad_inter_.data(), false, grads + o.output_weight, grads + o.output_bias);
+    GeluBackward(a.pre_gelu.data(), grad_inter_.data(), tokens * inter, grad_inter_.data());
+    LinearBackward(a.attention_out.data(), grad_inter_.data(), tokens, h,
+                   params + o.intermediate_weight, inter, grad_.data(), true,
+                   grads + o.intermediate_weight, grads + o.intermediate_bias);
+    LayerNormBackward(grad_.data(), a.norm1_xhat.data(), a.norm1_rstd.data(),
+                      params + o.attention_norm_gamma, tokens, h, grad_.data(),
+                      grads + o.attention_norm_gamma, grads + o.attention_norm_beta);
+    grad2_ = grad_;
+    Dropout(grad2_.data(), tokens * h, key(AttentionOutputSite(layer)), hidden_p);
+    float* dctx = grad_inter_.data();
+    LinearBackward(a.ctx.data(), grad2_.data(), tokens, h, params + o.attention_output_weight, h,
+                   dctx, false, grads + o.attention_output_weight, grads + o.attention_output_bias);
+    AttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads, head_dim,
+                      attention_p, grad_qkv_.data());
+    LinearBackward(a.input.data(), grad_qkv_.data(), tokens, h, params + o.qkv_weight, 3 * h,
+                   grad_.data(), true, grads + o.qkv_weight, grads + o.qkv_bias);
+  }
+  Dropout(grad_.data(), tokens * h, key(kEmbeddingSite), hidden_p);
+  LayerNormBackward(grad_.data(), embed_xhat_.data(), embed_rstd_.data(),
+                    params + l.embedding_norm_gamma, tokens, h, grad_.data(),
+                    grads + l.embedding_norm_gamma, grads + l.embedding_norm_beta);
+  EmbeddingBackward(batch.ids.data(), batch.type_ids.data(), seqs, grad_.data(), h,
+                    grads + l.word_embeddings, grads + l.position_embeddings,
+                    grads + l.token_type_embeddings);
+  return loss;
+}
+
+}  // namespace mg::train

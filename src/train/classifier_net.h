@@ -1,0 +1,76 @@
+// ClassifierNet: forward and backward passes of BertForSequenceClassification
+// (embeddings, post-LayerNorm encoder layers, tanh pooler over [CLS], linear
+// classifier) over a batch of packed sequences, on a flat parameter buffer
+// laid out by ParamLayout.
+//
+// The net owns the activations of the last forward pass (kept for backward)
+// and reuses them across batches. One net per training thread; not
+// thread-safe itself (its ops use OpenMP inside).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/bert_config.h"
+#include "train/ops.h"
+#include "train/params.h"
+
+namespace mg::train {
+
+// Token ids of sequences packed back to back (no padding), and their targets.
+struct TrainBatch {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;
+  std::vector<int64_t> offsets = {0};
+  std::vector<float> targets;  // class index per sequence, or [sequences, labels] values
+
+  int64_t sequences() const { return static_cast<int64_t>(offsets.size()) - 1; }
+  int64_t tokens() const { return static_cast<int64_t>(ids.size()); }
+};
+
+struct NetOptions {
+  float hidden_dropout = 0.1f;     // embeddings, attention output, feed-forward output, pooler
+  float attention_dropout = 0.1f;  // attention probabilities
+  float layer_norm_eps = 1e-12f;
+  model::ProblemType problem = model::ProblemType::kSingleLabel;
+};
+
+class ClassifierNet {
+ public:
+  ClassifierNet(ParamLayout layout, NetOptions options);
+
+  // Logits [sequences, labels] of the last Forward.
+  const std::vector<float>& logits() const { return logits_; }
+
+  // Forward pass; dropout on when `train` (masks drawn from `dropout_seed`).
+  void Forward(const float* params, const TrainBatch& batch, bool train, uint64_t dropout_seed);
+  // Loss of the last Forward against batch.targets; zeroes `grads` and fills it
+  // with d loss / d params. Call right after Forward with the same arguments.
+  double Backward(const float* params, const TrainBatch& batch, float* grads);
+
+  const ParamLayout& layout() const { return layout_; }
+
+ private:
+  struct LayerActivations {
+    std::vector<float> input;    // [T, H]
+    std::vector<float> qkv;      // [T, 3H]
+    std::vector<float> probs;    // attention probabilities
+    std::vector<float> dropped;  // the same after dropout (train mode)
+    std::vector<float> ctx;      // [T, H]
+    std::vector<float> norm1_xhat, norm1_rstd, attention_out;  // attention_out = LN1 output
+    std::vector<float> pre_gelu, gelu;                         // [T, I]
+    std::vector<float> norm2_xhat, norm2_rstd;
+  };
+
+  ParamLayout layout_;
+  NetOptions options_;
+  bool train_ = false;
+  uint64_t seed_ = 0;
+  std::vector<LayerActivations> acts_;
+  std::vector<float> embed_xhat_, embed_rstd_, encoded_;  // encoded_ = last layer output
+  std::vector<float> cls_, pooled_, pooled_dropped_, logits_;
+  // Backward scratch.
+  std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_;
+};
+
+}  // namespace mg::train

@@ -1,0 +1,126 @@
+#include "train/hf_folder.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "model/safetensors_writer.h"
+
+namespace mg::train {
+
+using nlohmann::json;
+
+const char* ProblemTypeName(model::ProblemType problem) {
+  switch (problem) {
+    case model::ProblemType::kMultiLabel:
+      return "multi_label_classification";
+    case model::ProblemType::kRegression:
+      return "regression";
+    case model::ProblemType::kSingleLabel:
+      break;
+  }
+  return "single_label_classification";
+}
+
+Result<model::ProblemType> ParseProblemType(const std::string& name) {
+  if (name == "single_label_classification" || name == "single_label")
+    return model::ProblemType::kSingleLabel;
+  if (name == "multi_label_classification" || name == "multi_label")
+    return model::ProblemType::kMultiLabel;
+  if (name == "regression") return model::ProblemType::kRegression;
+  return InvalidArgumentError("unknown problem type \"" + name +
+                              "\" (expected single_label_classification, "
+                              "multi_label_classification or regression)");
+}
+
+std::string ConfigJson(const model::BertConfig& config, const std::vector<std::string>& labels) {
+  json root;
+  root["architectures"] = {"BertForSequenceClassification"};
+  root["model_type"] = "bert";
+  root["vocab_size"] = config.vocab_size;
+  root["hidden_size"] = config.hidden_size;
+  root["num_hidden_layers"] = config.num_hidden_layers;
+  root["num_attention_heads"] = config.num_attention_heads;
+  root["intermediate_size"] = config.intermediate_size;
+  root["hidden_act"] = "gelu";
+  root["hidden_dropout_prob"] = 0.1;
+  root["attention_probs_dropout_prob"] = 0.1;
+  root["max_position_embeddings"] = config.max_position_embeddings;
+  root["type_vocab_size"] = config.type_vocab_size;
+  root["initializer_range"] = 0.02;
+  root["layer_norm_eps"] = config.layer_norm_eps;
+  root["pad_token_id"] = config.pad_token_id;
+  root["position_embedding_type"] = "absolute";
+  root["problem_type"] = ProblemTypeName(config.problem_type);
+  json id2label = json::object(), label2id = json::object();
+  for (size_t i = 0; i < labels.size(); ++i) {
+    id2label[std::to_string(i)] = labels[i];
+    label2id[labels[i]] = i;
+  }
+  root["id2label"] = id2label;
+  root["label2id"] = label2id;
+  root["num_labels"] = labels.size();
+  return root.dump(2) + "\n";
+}
+
+Status WriteParamsSafetensors(const std::string& path, const ParamLayout& layout,
+                              const float* values,
+                              const std::map<std::string, std::string>& metadata) {
+  std::vector<model::TensorToWrite> tensors;
+  for (const ParamTensor& t : layout.tensors) {
+    model::TensorToWrite w;
+    w.name = t.name;
+    w.dtype = DType::kF32;
+    w.shape = t.shape;
+    w.f32 = values + t.offset;
+    tensors.push_back(std::move(w));
+  }
+  std::map<std::string, std::string> meta = metadata;
+  meta.emplace("format", "pt");
+  return model::WriteSafetensors(path, tensors, meta);
+}
+
+Status WriteHfFolder(const std::string& dir, const model::BertConfig& config,
+                     const std::vector<std::string>& labels, const ParamLayout& layout,
+                     const float* values, const text::Tokenizer& tokenizer,
+                     const std::string& tokenizer_source) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgumentError("cannot create " + dir + ": " + ec.message());
+  MG_RETURN_IF_ERROR(WriteParamsSafetensors(JoinPath(dir, "model.safetensors"), layout, values));
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, std::string>> copies;  // from, to
+  if (fs::is_directory(tokenizer_source)) {
+    for (const char* name :
+         {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+      const std::string from = JoinPath(tokenizer_source, name);
+      if (FileExists(from)) copies.emplace_back(from, name);
+    }
+  } else if (tokenizer_source.ends_with(".json")) {
+    copies.emplace_back(tokenizer_source, "tokenizer.json");
+  } else {
+    copies.emplace_back(tokenizer_source, "vocab.txt");
+  }
+  bool has_tokenizer_config = false;
+  for (const auto& [from, to] : copies) {
+    MG_ASSIGN_OR_RETURN(std::string contents, ReadFile(from));
+    MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, to), contents));
+    has_tokenizer_config |= to == "tokenizer_config.json";
+  }
+  if (!has_tokenizer_config) {
+    json tc;
+    tc["tokenizer_class"] = "BertTokenizer";
+    tc["do_lower_case"] = tokenizer.normalizer_options().lowercase;
+    tc["model_max_length"] = config.max_position_embeddings;
+    tc["unk_token"] = "[UNK]";
+    tc["sep_token"] = "[SEP]";
+    tc["pad_token"] = "[PAD]";
+    tc["cls_token"] = "[CLS]";
+    tc["mask_token"] = "[MASK]";
+    MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "tokenizer_config.json"), tc.dump(2) + "\n"));
+  }
+  // config.json last: a folder with a config is complete.
+  return WriteFileAtomic(JoinPath(dir, "config.json"), ConfigJson(config, labels));
+}
+
+}  // namespace mg::train

@@ -1,0 +1,339 @@
+#include "train/ops.h"
+
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/status.h"
+#include "kernels/kernels.h"
+
+namespace mg::train {
+namespace {
+
+constexpr int64_t kColumnBlock = 64;
+
+// out[c] += sum_r a[r][c], rows summed in order for every column.
+void ColumnSumAccumulate(const float* a, int64_t rows, int64_t cols, float* out) {
+  const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t begin = block * kColumnBlock;
+    const int64_t end = std::min(cols, begin + kColumnBlock);
+    float acc[kColumnBlock] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = a + r * cols;
+      for (int64_t c = begin; c < end; ++c) acc[c - begin] += row[c];
+    }
+    for (int64_t c = begin; c < end; ++c) out[c] += acc[c - begin];
+  }
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Four 16-bit uniforms per hash: element `index` of site `key`.
+inline uint32_t DropoutBits(uint64_t key, uint64_t index) {
+  const uint64_t h = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
+  return static_cast<uint32_t>(h >> (16 * (index & 3))) & 0xffffu;
+}
+
+inline uint32_t DropoutThreshold(float p) { return static_cast<uint32_t>(p * 65536.0f + 0.5f); }
+
+// dst[i] = keep(base + i) ? src[i] * scale : 0.
+void DropoutSpan(const float* src, float* dst, int64_t n, uint64_t key, uint64_t base, float p) {
+  const uint32_t threshold = DropoutThreshold(p);
+  const float scale = 1.0f / (1.0f - p);
+  uint64_t hash = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t index = base + static_cast<uint64_t>(i);
+    if (i == 0 || (index & 3) == 0) hash = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
+    const uint32_t bits = static_cast<uint32_t>(hash >> (16 * (index & 3))) & 0xffffu;
+    dst[i] = bits >= threshold ? src[i] * scale : 0.0f;
+  }
+}
+
+std::vector<int64_t> ProbsOffsets(const SequenceOffsets& seqs, int64_t heads) {
+  std::vector<int64_t> base(seqs.sequences + 1, 0);
+  for (int64_t s = 0; s < seqs.sequences; ++s) {
+    const int64_t len = seqs.length(s);
+    base[s + 1] = base[s] + heads * len * len;
+  }
+  return base;
+}
+
+}  // namespace
+
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t col = 0; col < n; ++col) c[r * ldc + col] *= beta;
+    return;
+  }
+  const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha,
+                                          a, lda, b, ldb, beta, c, ldc);
+  MG_CHECK_MSG(status == dnnl_success, "dnnl_sgemm failed");
+}
+
+void LinearForward(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
+                   int64_t out, float* y) {
+  Gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, 0.0f, y, out);
+  if (bias == nullptr) return;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y + r * out;
+    for (int64_t c = 0; c < out; ++c) row[c] += bias[c];
+  }
+}
+
+void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, const float* weight,
+                    int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias) {
+  if (dx != nullptr)
+    Gemm(false, false, rows, in, out, 1.0f, dy, out, weight, in, accumulate_dx ? 1.0f : 0.0f, dx,
+         in);
+  Gemm(true, false, out, in, rows, 1.0f, dy, out, x, in, 1.0f, dweight, in);
+  if (dbias != nullptr) ColumnSumAccumulate(dy, rows, out, dbias);
+}
+
+void LayerNormForward(const float* x, int64_t rows, int64_t cols, const float* gamma,
+                      const float* beta, float eps, float* y, float* xhat, float* rstd) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = x + r * cols;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) sum += in[c];
+    const float mean = sum / static_cast<float>(cols);
+    float var = 0;
+#pragma omp simd reduction(+ : var)
+    for (int64_t c = 0; c < cols; ++c) {
+      const float d = in[c] - mean;
+      var += d * d;
+    }
+    const float inv = 1.0f / std::sqrt(var / static_cast<float>(cols) + eps);
+    rstd[r] = inv;
+    float* h = xhat + r * cols;
+    float* out = y + r * cols;
+    for (int64_t c = 0; c < cols; ++c) {
+      h[c] = (in[c] - mean) * inv;
+      out[c] = h[c] * gamma[c] + beta[c];
+    }
+  }
+}
+
+void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, const float* gamma,
+                       int64_t rows, int64_t cols, float* dx, float* dgamma, float* dbeta) {
+  // Parameter gradients first: dx may alias dy.
+  const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t begin = block * kColumnBlock;
+    const int64_t end = std::min(cols, begin + kColumnBlock);
+    float acc_g[kColumnBlock] = {};
+    float acc_b[kColumnBlock] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* g = dy + r * cols;
+      const float* h = xhat + r * cols;
+      for (int64_t c = begin; c < end; ++c) {
+        acc_g[c - begin] += g[c] * h[c];
+        acc_b[c - begin] += g[c];
+      }
+    }
+    for (int64_t c = begin; c < end; ++c) {
+      dgamma[c] += acc_g[c - begin];
+      dbeta[c] += acc_b[c - begin];
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* g = dy + r * cols;
+    const float* h = xhat + r * cols;
+    float mean_g = 0, mean_gh = 0;
+#pragma omp simd reduction(+ : mean_g, mean_gh)
+    for (int64_t c = 0; c < cols; ++c) {
+      const float gg = g[c] * gamma[c];
+      mean_g += gg;
+      mean_gh += gg * h[c];
+    }
+    mean_g /= static_cast<float>(cols);
+    mean_gh /= static_cast<float>(cols);
+    float* out = dx + r * cols;
+    for (int64_t c = 0; c < cols; ++c)
+      out[c] = rstd[r] * (g[c] * gamma[c] - mean_g - h[c] * mean_gh);
+  }
+}
+
+void GeluForward(const float* x, int64_t n, float* y) {
+  constexpr int64_t kChunk = 4096;
+  const kernels::KernelTable& k = kernels::Kernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t begin = 0; begin < n; begin += kChunk)
+    k.gelu(x + begin, y + begin, std::min(kChunk, n - begin));
+}
+
+void GeluBackward(const float* x, const float* dy, int64_t n, float* dx) {
+  constexpr int64_t kChunk = 4096;
+  const kernels::KernelTable& k = kernels::Kernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t begin = 0; begin < n; begin += kChunk)
+    k.gelu_backward(x + begin, dy + begin, dx + begin, std::min(kChunk, n - begin));
+}
+
+void TanhForward(const float* x, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
+void TanhBackward(const float* y, const float* dy, int64_t n, float* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+bool DropoutKeep(uint64_t key, uint64_t index, float p) {
+  return DropoutBits(key, index) >= DropoutThreshold(p);
+}
+
+void Dropout(float* x, int64_t n, uint64_t key, float p) {
+  if (p <= 0.0f) return;
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t begin = c * kChunk;
+    DropoutSpan(x + begin, x + begin, std::min(kChunk, n - begin), key,
+                static_cast<uint64_t>(begin), p);
+  }
+}
+
+uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site) {
+  return SplitMix64(SplitMix64(SplitMix64(seed) ^ step) ^ site);
+}
+
+int64_t AttentionProbsFloats(const SequenceOffsets& seqs, int64_t heads) {
+  return ProbsOffsets(seqs, heads).back();
+}
+
+void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t heads,
+                      int64_t head_dim, float p, uint64_t key, float* probs, float* dropped,
+                      float* ctx) {
+  const int64_t hidden = heads * head_dim;
+  const int64_t ld = 3 * hidden;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const std::vector<int64_t> base = ProbsOffsets(seqs, heads);
+  const int64_t pairs = seqs.sequences * heads;
+  const kernels::KernelTable& softmax = kernels::Kernels();
+#pragma omp parallel
+  {
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t pair = 0; pair < pairs; ++pair) {
+      const int64_t s = pair / heads, head = pair % heads;
+      const int64_t len = seqs.length(s);
+      const int64_t start = seqs.offsets[s];
+      const float* q = qkv + start * ld + head * head_dim;
+      const float* k = q + hidden;
+      const float* v = q + 2 * hidden;
+      const int64_t offset = base[s] + head * len * len;
+      float* prob = probs + offset;
+      Gemm(false, true, len, len, head_dim, scale, q, ld, k, ld, 0.0f, prob, len);
+      for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
+      const float* weights = prob;
+      if (p > 0.0f) {
+        DropoutSpan(prob, dropped + offset, len * len, key, offset, p);
+        weights = dropped + offset;
+      }
+      Gemm(false, false, len, head_dim, len, 1.0f, weights, len, v, ld, 0.0f,
+           ctx + start * hidden + head * head_dim, hidden);
+    }
+  }
+}
+
+void AttentionBackward(const float* qkv, const float* probs, const float* dropped,
+                       const float* dctx, const SequenceOffsets& seqs, int64_t heads,
+                       int64_t head_dim, float p, float* dqkv) {
+  const int64_t hidden = heads * head_dim;
+  const int64_t ld = 3 * hidden;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const std::vector<int64_t> base = ProbsOffsets(seqs, heads);
+  const int64_t pairs = seqs.sequences * heads;
+#pragma omp parallel
+  {
+    std::vector<float> dprob;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t pair = 0; pair < pairs; ++pair) {
+      const int64_t s = pair / heads, head = pair % heads;
+      const int64_t len = seqs.length(s);
+      const int64_t start = seqs.offsets[s];
+      const int64_t column = head * head_dim;
+      const float* q = qkv + start * ld + column;
+      const float* k = q + hidden;
+      const float* v = q + 2 * hidden;
+      float* dq = dqkv + start * ld + column;
+      float* dk = dq + hidden;
+      float* dv = dq + 2 * hidden;
+      const float* dout = dctx + start * hidden + column;
+      const int64_t offset = base[s] + head * len * len;
+      const float* prob = probs + offset;
+      const float* weights = p > 0.0f ? dropped + offset : prob;
+      dprob.resize(len * len);
+      Gemm(false, true, len, len, head_dim, 1.0f, dout, hidden, v, ld, 0.0f, dprob.data(), len);
+      Gemm(true, false, len, head_dim, len, 1.0f, weights, len, dout, hidden, 0.0f, dv, ld);
+      if (p > 0.0f) {
+        const float keep_scale = 1.0f / (1.0f - p);
+        for (int64_t i = 0; i < len * len; ++i)
+          dprob[i] = weights[i] != 0.0f ? dprob[i] * keep_scale : 0.0f;
+      }
+      for (int64_t i = 0; i < len; ++i) {
+        float* drow = dprob.data() + i * len;
+        const float* prow = prob + i * len;
+        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t j = 0; j < len; ++j) dot += drow[j] * prow[j];
+        for (int64_t j = 0; j < len; ++j) drow[j] = prow[j] * (drow[j] - dot);
+      }
+      Gemm(false, false, len, head_dim, len, scale, dprob.data(), len, k, ld, 0.0f, dq, ld);
+      Gemm(true, false, len, head_dim, len, scale, dprob.data(), len, q, ld, 0.0f, dk, ld);
+    }
+  }
+}
+
+void EmbeddingForward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
+                      const float* word, const float* position, const float* token_type,
+                      int64_t hidden, float* x) {
+#pragma omp parallel for schedule(static)
+  for (int64_t s = 0; s < seqs.sequences; ++s) {
+    for (int64_t t = seqs.offsets[s]; t < seqs.offsets[s + 1]; ++t) {
+      const float* w = word + static_cast<int64_t>(ids[t]) * hidden;
+      const float* pos = position + (t - seqs.offsets[s]) * hidden;
+      const float* type = token_type + static_cast<int64_t>(type_ids[t]) * hidden;
+      float* out = x + t * hidden;
+      for (int64_t c = 0; c < hidden; ++c) out[c] = w[c] + pos[c] + type[c];
+    }
+  }
+}
+
+void EmbeddingBackward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
+                       const float* dx, int64_t hidden, float* dword, float* dposition,
+                       float* dtoken_type) {
+  // Tokens in order: rows of repeated ids are summed deterministically.
+  for (int64_t s = 0; s < seqs.sequences; ++s) {
+    for (int64_t t = seqs.offsets[s]; t < seqs.offsets[s + 1]; ++t) {
+      const float* g = dx + t * hidden;
+      float* w = dword + static_cast<int64_t>(ids[t]) * hidden;
+      float* pos = dposition + (t - seqs.offsets[s]) * hidden;
+      float* type = dtoken_type + static_cast<int64_t>(type_ids[t]) * hidden;
+      for (int64_t c = 0; c < hidden; ++c) {
+        w[c] += g[c];
+        pos[c] += g[c];
+        type[c] += g[c];
+      }
+    }
+  }
+}
+
+}  // namespace mg::train

@@ -1,0 +1,91 @@
+// Training ops: forward passes that keep what their backward passes need, and
+// the backward passes, for every op of a BERT sequence classifier.
+//
+// Shapes are row-major; weights use PyTorch's [out_features, in_features]
+// layout. Gradients of parameters are accumulated (+=); gradients of inputs
+// are overwritten unless the argument says otherwise. Matrix products run
+// through oneDNN's sgemm; reductions run in a fixed order so that results
+// depend only on the inputs and the thread count. Functions are thread-safe
+// on disjoint outputs and may use OpenMP internally.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace mg::train {
+
+// C[m,n] = alpha * op(A) op(B) + beta * C, row-major; op(X) = X^T when the
+// flag is set.
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// y[rows, out] = x[rows, in] W^T + b.
+void LinearForward(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
+                   int64_t out, float* y);
+// dW += dy^T x, db += sum_rows dy, dx = dy W (or += when accumulate_dx; skipped
+// when dx is null).
+void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, const float* weight,
+                    int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias);
+
+// y = (x - mean) * rstd * gamma + beta per row; keeps xhat [rows, cols] and
+// rstd [rows]. y may alias x.
+void LayerNormForward(const float* x, int64_t rows, int64_t cols, const float* gamma,
+                      const float* beta, float eps, float* y, float* xhat, float* rstd);
+// dx = LayerNorm'(dy) (overwritten; may alias dy), dgamma/dbeta accumulated.
+void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, const float* gamma,
+                       int64_t rows, int64_t cols, float* dx, float* dgamma, float* dbeta);
+
+// y = gelu(x) with the exact (erf) GELU, over n values.
+void GeluForward(const float* x, int64_t n, float* y);
+// dx = dy * gelu'(x); dx may alias dy.
+void GeluBackward(const float* x, const float* dy, int64_t n, float* dx);
+
+// y = tanh(x); dx = dy * (1 - y^2) (dx may alias dy).
+void TanhForward(const float* x, int64_t n, float* y);
+void TanhBackward(const float* y, const float* dy, int64_t n, float* dx);
+
+// Inverted dropout with a counter-based mask: element `index` of site `key`
+// is kept with probability 1 - p, independent of threads and call order.
+// The same (key, p) gives the same mask in forward and backward.
+bool DropoutKeep(uint64_t key, uint64_t index, float p);
+// x[i] = keep ? x[i] / (1 - p) : 0, in place (forward and backward alike).
+void Dropout(float* x, int64_t n, uint64_t key, float p);
+// A site key from the run's seed, the step and a site number.
+uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site);
+
+// Packed sequences: sequence s holds tokens offsets[s] .. offsets[s+1]; no
+// padding anywhere, so attention never sees a padded key.
+struct SequenceOffsets {
+  const int64_t* offsets = nullptr;
+  int64_t sequences = 0;
+  int64_t tokens() const { return offsets[sequences]; }
+  int64_t length(int64_t s) const { return offsets[s + 1] - offsets[s]; }
+};
+
+// Floats of saved attention probabilities: sum over sequences of heads*len^2.
+int64_t AttentionProbsFloats(const SequenceOffsets& seqs, int64_t heads);
+
+// Multi-head self-attention over qkv [tokens, 3*hidden] (query, key, value
+// columns): ctx [tokens, hidden]. Keeps the softmax probabilities in `probs`
+// and, when p > 0, the probabilities after dropout (mask from `key`) in
+// `dropped` (each AttentionProbsFloats; `dropped` unused when p == 0).
+void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t heads,
+                      int64_t head_dim, float p, uint64_t key, float* probs, float* dropped,
+                      float* ctx);
+// dqkv [tokens, 3*hidden] (overwritten) from dctx [tokens, hidden]. The
+// dropout mask is read back from `dropped` (a zero there where the
+// probability is non-zero means dropped; where the probability is zero the
+// gradient is zero either way).
+void AttentionBackward(const float* qkv, const float* probs, const float* dropped,
+                       const float* dctx, const SequenceOffsets& seqs, int64_t heads,
+                       int64_t head_dim, float p, float* dqkv);
+
+// x[t] = word[ids[t]] + position[t - seq start] + token_type[type_ids[t]].
+void EmbeddingForward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
+                      const float* word, const float* position, const float* token_type,
+                      int64_t hidden, float* x);
+void EmbeddingBackward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
+                       const float* dx, int64_t hidden, float* dword, float* dposition,
+                       float* dtoken_type);
+
+}  // namespace mg::train

@@ -1,0 +1,255 @@
+// Finite-difference checks of every training op's backward pass, dropout's
+// statistics and structure, and a whole classifier's gradient.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "kernels/gemm.h"
+#include "train/adamw.h"
+#include "train/classifier_net.h"
+#include "train/loss.h"
+#include "train/ops.h"
+
+namespace mg::train {
+namespace {
+
+std::vector<float> Random(size_t n, uint64_t seed, float scale = 1.0f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+double Dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+// Compares `grad` with central differences of `loss` at every element of
+// `x` (or `samples` of them), relative to the largest gradient.
+void CheckGradient(std::vector<float>* x, const std::vector<float>& grad,
+                   const std::function<double()>& loss, const char* what, float step = 1e-2f,
+                   size_t samples = 0) {
+  ASSERT_EQ(x->size(), grad.size());
+  float scale = 1e-6f;
+  for (float g : grad) scale = std::max(scale, std::abs(g));
+  std::mt19937_64 rng(7);
+  const size_t count = samples == 0 ? x->size() : samples;
+  for (size_t n = 0; n < count; ++n) {
+    const size_t i = samples == 0 ? n : rng() % x->size();
+    const float saved = (*x)[i];
+    (*x)[i] = saved + step;
+    const double up = loss();
+    (*x)[i] = saved - step;
+    const double down = loss();
+    (*x)[i] = saved;
+    const double numeric = (up - down) / (2.0 * step);
+    EXPECT_NEAR(grad[i], numeric, 2e-2 * scale) << what << " element " << i;
+  }
+}
+
+TEST(TrainOps, LinearGradients) {
+  const int64_t rows = 5, in = 7, out = 6;
+  auto x = Random(rows * in, 1), w = Random(out * in, 2), b = Random(out, 3);
+  const auto r = Random(rows * out, 4);
+  std::vector<float> y(rows * out);
+  auto loss = [&] {
+    LinearForward(x.data(), rows, in, w.data(), b.data(), out, y.data());
+    return Dot(y, r);
+  };
+  std::vector<float> dx(x.size()), dw(w.size(), 0.0f), db(b.size(), 0.0f);
+  LinearBackward(x.data(), r.data(), rows, in, w.data(), out, dx.data(), false, dw.data(),
+                 db.data());
+  CheckGradient(&x, dx, loss, "dx");
+  CheckGradient(&w, dw, loss, "dweight");
+  CheckGradient(&b, db, loss, "dbias");
+}
+
+TEST(TrainOps, LayerNormGradients) {
+  const int64_t rows = 4, cols = 9;
+  auto x = Random(rows * cols, 5), g = Random(cols, 6), b = Random(cols, 7);
+  const auto r = Random(rows * cols, 8);
+  std::vector<float> y(rows * cols), xhat(rows * cols), rstd(rows);
+  auto loss = [&] {
+    LayerNormForward(x.data(), rows, cols, g.data(), b.data(), 1e-5f, y.data(), xhat.data(),
+                     rstd.data());
+    return Dot(y, r);
+  };
+  loss();
+  std::vector<float> dx(x.size()), dg(cols, 0.0f), db(cols, 0.0f);
+  LayerNormBackward(r.data(), xhat.data(), rstd.data(), g.data(), rows, cols, dx.data(), dg.data(),
+                    db.data());
+  CheckGradient(&x, dx, loss, "dx", 1e-3f);
+  CheckGradient(&g, dg, loss, "dgamma", 1e-3f);
+  CheckGradient(&b, db, loss, "dbeta", 1e-3f);
+}
+
+TEST(TrainOps, GeluAndTanhGradients) {
+  auto x = Random(50, 9, 2.0f);
+  const auto r = Random(50, 10);
+  std::vector<float> y(50), dx(50);
+  auto gelu = [&] {
+    GeluForward(x.data(), 50, y.data());
+    return Dot(y, r);
+  };
+  GeluBackward(x.data(), r.data(), 50, dx.data());
+  CheckGradient(&x, dx, gelu, "gelu", 1e-3f);
+  auto tanh = [&] {
+    TanhForward(x.data(), 50, y.data());
+    return Dot(y, r);
+  };
+  tanh();
+  TanhBackward(y.data(), r.data(), 50, dx.data());
+  CheckGradient(&x, dx, tanh, "tanh", 1e-3f);
+}
+
+void CheckAttention(float p) {
+  const int64_t heads = 2, head_dim = 3, hidden = heads * head_dim;
+  const std::vector<int64_t> offsets = {0, 4, 5, 11};  // lengths 4, 1, 6
+  const SequenceOffsets seqs{offsets.data(), 3};
+  auto qkv = Random(seqs.tokens() * 3 * hidden, 11);
+  const auto r = Random(seqs.tokens() * hidden, 12);
+  std::vector<float> probs(AttentionProbsFloats(seqs, heads)), ctx(seqs.tokens() * hidden);
+  std::vector<float> dropped(probs.size());
+  auto loss = [&] {
+    AttentionForward(qkv.data(), seqs, heads, head_dim, p, 99, probs.data(), dropped.data(),
+                     ctx.data());
+    return Dot(ctx, r);
+  };
+  loss();
+  std::vector<float> dqkv(qkv.size());
+  AttentionBackward(qkv.data(), probs.data(), dropped.data(), r.data(), seqs, heads, head_dim, p,
+                    dqkv.data());
+  CheckGradient(&qkv, dqkv, loss, p > 0 ? "attention with dropout" : "attention", 1e-3f);
+}
+
+TEST(TrainOps, AttentionGradients) { CheckAttention(0.0f); }
+TEST(TrainOps, AttentionGradientsWithDropout) { CheckAttention(0.3f); }
+
+TEST(TrainOps, AttentionKeepsSequencesApart) {
+  // A token's context depends only on its own sequence (packing = masking).
+  const int64_t heads = 1, head_dim = 4, hidden = 4;
+  const std::vector<int64_t> offsets = {0, 3, 7};
+  const SequenceOffsets seqs{offsets.data(), 2};
+  auto qkv = Random(7 * 3 * hidden, 13);
+  std::vector<float> probs(AttentionProbsFloats(seqs, heads)), ctx(7 * hidden), ctx2(7 * hidden);
+  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, probs.data(), nullptr, ctx.data());
+  for (int64_t i = 3 * 3 * hidden; i < 7 * 3 * hidden; ++i) qkv[i] += 1.0f;
+  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, probs.data(), nullptr, ctx2.data());
+  for (int64_t i = 0; i < 3 * hidden; ++i) EXPECT_EQ(ctx[i], ctx2[i]);
+}
+
+TEST(TrainOps, EmbeddingGradients) {
+  const int64_t hidden = 3;
+  const std::vector<int64_t> offsets = {0, 3, 5};
+  const SequenceOffsets seqs{offsets.data(), 2};
+  const std::vector<int32_t> ids = {1, 4, 1, 2, 0}, types = {0, 0, 1, 1, 0};
+  auto word = Random(5 * hidden, 14), pos = Random(4 * hidden, 15), type = Random(2 * hidden, 16);
+  const auto r = Random(5 * hidden, 17);
+  std::vector<float> x(5 * hidden);
+  auto loss = [&] {
+    EmbeddingForward(ids.data(), types.data(), seqs, word.data(), pos.data(), type.data(), hidden,
+                     x.data());
+    return Dot(x, r);
+  };
+  std::vector<float> dw(word.size(), 0.0f), dp(pos.size(), 0.0f), dt(type.size(), 0.0f);
+  EmbeddingBackward(ids.data(), types.data(), seqs, r.data(), hidden, dw.data(), dp.data(),
+                    dt.data());
+  CheckGradient(&word, dw, loss, "word");
+  CheckGradient(&pos, dp, loss, "position");
+  CheckGradient(&type, dt, loss, "token type");
+}
+
+TEST(TrainOps, DropoutStatisticsAndStructure) {
+  const int64_t n = 200000;
+  std::vector<float> x(n, 1.0f);
+  Dropout(x.data(), n, DropoutKey(42, 3, 1), 0.1f);
+  int64_t zeros = 0;
+  for (float v : x) {
+    if (v == 0.0f) {
+      ++zeros;
+    } else {
+      EXPECT_FLOAT_EQ(v, 1.0f / 0.9f);
+    }
+  }
+  // Binomial(200000, 0.1): sd ~134, so 5 sd is +-670.
+  EXPECT_NEAR(static_cast<double>(zeros), 0.1 * n, 670.0);
+  std::vector<float> again(n, 1.0f), other(n, 1.0f);
+  Dropout(again.data(), n, DropoutKey(42, 3, 1), 0.1f);
+  EXPECT_EQ(x, again);
+  Dropout(other.data(), n, DropoutKey(42, 4, 1), 0.1f);
+  EXPECT_NE(x, other);
+  // Thread count does not change the mask.
+  kernels::SetThreads(1);
+  std::vector<float> single(n, 1.0f);
+  Dropout(single.data(), n, DropoutKey(42, 3, 1), 0.1f);
+  kernels::SetThreads(0);
+  EXPECT_EQ(x, single);
+}
+
+TEST(TrainOps, LossGradients) {
+  const int64_t batch = 3, labels = 4;
+  auto logits = Random(batch * labels, 18);
+  const std::vector<float> classes = {2, 0, 3};
+  auto soft = Random(batch * labels, 19);
+  for (float& v : soft) v = v > 0 ? 1.0f : 0.0f;
+  for (auto problem : {model::ProblemType::kSingleLabel, model::ProblemType::kMultiLabel,
+                       model::ProblemType::kRegression}) {
+    const float* targets =
+        problem == model::ProblemType::kSingleLabel ? classes.data() : soft.data();
+    std::vector<float> grad(batch * labels), scratch(batch * labels);
+    LossAndGradient(problem, logits.data(), targets, batch, labels, grad.data());
+    auto loss = [&] {
+      return LossAndGradient(problem, logits.data(), targets, batch, labels, scratch.data());
+    };
+    CheckGradient(&logits, grad, loss, "loss", 1e-3f);
+  }
+}
+
+TEST(TrainOps, ClassifierGradientWithDropout) {
+  model::BertConfig config;
+  config.vocab_size = 20, config.hidden_size = 8, config.num_hidden_layers = 2;
+  config.num_attention_heads = 2, config.intermediate_size = 12;
+  config.max_position_embeddings = 16;
+  ParamLayout layout = ParamLayout::For(config, 3);
+  std::vector<float> params;
+  InitParams(layout, 0, 5, &params);
+  const auto noise = Random(layout.total, 77, 0.1f);
+  for (size_t i = 0; i < params.size(); ++i) params[i] += noise[i];
+  NetOptions options;
+  options.layer_norm_eps = 1e-5f;
+  ClassifierNet net(layout, options);
+  TrainBatch batch;
+  batch.ids = {2, 5, 7, 3, 2, 9, 3, 2, 11, 12, 13, 3};
+  batch.type_ids = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+  batch.offsets = {0, 4, 7, 12};
+  batch.targets = {1, 0, 2};
+  std::vector<float> grads(layout.total);
+  net.Forward(params.data(), batch, true, 1234);
+  net.Backward(params.data(), batch, grads.data());
+  std::vector<float> scratch(layout.total);
+  auto loss = [&] {
+    net.Forward(params.data(), batch, true, 1234);
+    return net.Backward(params.data(), batch, scratch.data());
+  };
+  CheckGradient(&params, grads, loss, "classifier", 1e-2f, 400);
+}
+
+TEST(TrainOps, ScheduleAndClipping) {
+  EXPECT_FLOAT_EQ(LinearScheduleLr(1.0f, 0, 10, 110), 0.0f);
+  EXPECT_FLOAT_EQ(LinearScheduleLr(1.0f, 5, 10, 110), 0.5f);
+  EXPECT_FLOAT_EQ(LinearScheduleLr(1.0f, 10, 10, 110), 1.0f);
+  EXPECT_FLOAT_EQ(LinearScheduleLr(1.0f, 60, 10, 110), 0.5f);
+  EXPECT_FLOAT_EQ(LinearScheduleLr(1.0f, 110, 10, 110), 0.0f);
+  std::vector<float> g = {3.0f, 4.0f};
+  EXPECT_DOUBLE_EQ(ClipGradNorm(g.data(), 2, 1.0), 5.0);
+  EXPECT_NEAR(g[0], 0.6f, 1e-6);
+  EXPECT_NEAR(g[1], 0.8f, 1e-6);
+}
+
+}  // namespace
+}  // namespace mg::train

@@ -1,0 +1,177 @@
+#include "train/params.h"
+
+#include <cmath>
+#include <random>
+
+#include "model/bert_weights.h"
+
+namespace mg::train {
+namespace {
+
+class LayoutBuilder {
+ public:
+  explicit LayoutBuilder(ParamLayout* layout) : layout_(layout) {}
+  size_t Add(const std::string& name, std::vector<int64_t> shape, bool decay) {
+    size_t size = 1;
+    for (int64_t d : shape) size *= static_cast<size_t>(d);
+    const size_t offset = layout_->total;
+    layout_->tensors.push_back({name, std::move(shape), offset, size, decay});
+    layout_->total += size;
+    return offset;
+  }
+  // A tensor inside an already reserved block.
+  void Name(const std::string& name, std::vector<int64_t> shape, size_t offset, bool decay) {
+    size_t size = 1;
+    for (int64_t d : shape) size *= static_cast<size_t>(d);
+    layout_->tensors.push_back({name, std::move(shape), offset, size, decay});
+  }
+  size_t Reserve(size_t size) {
+    const size_t offset = layout_->total;
+    layout_->total += size;
+    return offset;
+  }
+
+ private:
+  ParamLayout* layout_;
+};
+
+}  // namespace
+
+ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels) {
+  ParamLayout l;
+  l.vocab = config.vocab_size;
+  l.hidden = config.hidden_size;
+  l.layers = config.num_hidden_layers;
+  l.heads = config.num_attention_heads;
+  l.intermediate = config.intermediate_size;
+  l.positions = config.max_position_embeddings;
+  l.types = config.type_vocab_size;
+  l.labels = labels;
+  const int64_t h = l.hidden;
+  LayoutBuilder b(&l);
+  l.word_embeddings = b.Add("bert.embeddings.word_embeddings.weight", {l.vocab, h}, true);
+  l.position_embeddings =
+      b.Add("bert.embeddings.position_embeddings.weight", {l.positions, h}, true);
+  l.token_type_embeddings =
+      b.Add("bert.embeddings.token_type_embeddings.weight", {l.types, h}, true);
+  l.embedding_norm_gamma = b.Add("bert.embeddings.LayerNorm.weight", {h}, false);
+  l.embedding_norm_beta = b.Add("bert.embeddings.LayerNorm.bias", {h}, false);
+  for (int64_t i = 0; i < l.layers; ++i) {
+    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".";
+    LayerOffsets o{};
+    o.qkv_weight = b.Reserve(3 * h * h);
+    o.qkv_bias = b.Reserve(3 * h);
+    const char* parts[] = {"query", "key", "value"};
+    for (int part = 0; part < 3; ++part) {
+      const std::string name = p + "attention.self." + parts[part];
+      b.Name(name + ".weight", {h, h}, o.qkv_weight + part * h * h, true);
+      b.Name(name + ".bias", {h}, o.qkv_bias + part * h, false);
+    }
+    o.attention_output_weight = b.Add(p + "attention.output.dense.weight", {h, h}, true);
+    o.attention_output_bias = b.Add(p + "attention.output.dense.bias", {h}, false);
+    o.attention_norm_gamma = b.Add(p + "attention.output.LayerNorm.weight", {h}, false);
+    o.attention_norm_beta = b.Add(p + "attention.output.LayerNorm.bias", {h}, false);
+    o.intermediate_weight = b.Add(p + "intermediate.dense.weight", {l.intermediate, h}, true);
+    o.intermediate_bias = b.Add(p + "intermediate.dense.bias", {l.intermediate}, false);
+    o.output_weight = b.Add(p + "output.dense.weight", {h, l.intermediate}, true);
+    o.output_bias = b.Add(p + "output.dense.bias", {h}, false);
+    o.output_norm_gamma = b.Add(p + "output.LayerNorm.weight", {h}, false);
+    o.output_norm_beta = b.Add(p + "output.LayerNorm.bias", {h}, false);
+    l.layer.push_back(o);
+  }
+  l.pooler_weight = b.Add("bert.pooler.dense.weight", {h, h}, true);
+  l.pooler_bias = b.Add("bert.pooler.dense.bias", {h}, false);
+  l.classifier_weight = b.Add("classifier.weight", {labels, h}, true);
+  l.classifier_bias = b.Add("classifier.bias", {labels}, false);
+  return l;
+}
+
+Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size) {
+  model::BertConfig c;
+  c.vocab_size = vocab_size;
+  c.architectures = {"BertForSequenceClassification"};
+  if (preset == "tiny") {
+    c.num_hidden_layers = 2, c.hidden_size = 128;
+  } else if (preset == "mini") {
+    c.num_hidden_layers = 4, c.hidden_size = 256;
+  } else if (preset == "small") {
+    c.num_hidden_layers = 4, c.hidden_size = 512;
+  } else if (preset == "base") {
+    c.num_hidden_layers = 12, c.hidden_size = 768;
+  } else {
+    return InvalidArgumentError("unknown size preset \"" + preset +
+                                "\" (expected tiny, mini, small or base)");
+  }
+  c.num_attention_heads = c.hidden_size / 64;
+  c.intermediate_size = 4 * c.hidden_size;
+  return c;
+}
+
+void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
+                std::vector<float>* values) {
+  values->assign(layout.total, 0.0f);
+  std::mt19937_64 rng(seed);
+  // Box-Muller on the engine's raw output: the same numbers on every platform.
+  auto uniform = [&rng] { return (static_cast<double>(rng() >> 11) + 0.5) / 9007199254740992.0; };
+  auto normal = [&] {
+    return std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
+  };
+  for (const ParamTensor& t : layout.tensors) {
+    float* data = values->data() + t.offset;
+    const bool is_norm = t.name.find("LayerNorm.weight") != std::string::npos;
+    const bool is_matrix = t.shape.size() == 2;
+    for (size_t i = 0; i < t.size; ++i)
+      data[i] = is_norm ? 1.0f : is_matrix ? static_cast<float>(0.02 * normal()) : 0.0f;
+  }
+  if (pad_token_id >= 0 && pad_token_id < layout.vocab) {
+    float* row = values->data() + layout.word_embeddings + pad_token_id * layout.hidden;
+    std::fill(row, row + layout.hidden, 0.0f);
+  }
+}
+
+Status LoadParams(const model::Checkpoint& checkpoint, const model::BertConfig& config,
+                  const ParamLayout& layout, std::vector<float>* values, bool load_classifier) {
+  model::BertConfig want = config;
+  const bool has_classifier = load_classifier && checkpoint.Find("classifier.weight") != nullptr;
+  MG_ASSIGN_OR_RETURN(model::BertWeights w, model::LoadBertWeights(checkpoint, want, false));
+  auto put = [&](size_t offset, const std::vector<float>& v) {
+    std::copy(v.begin(), v.end(), values->begin() + offset);
+  };
+  put(layout.word_embeddings, w.word_embeddings);
+  put(layout.position_embeddings, w.position_embeddings);
+  put(layout.token_type_embeddings, w.token_type_embeddings);
+  put(layout.embedding_norm_gamma, w.embedding_norm_gamma);
+  put(layout.embedding_norm_beta, w.embedding_norm_beta);
+  for (int64_t i = 0; i < layout.layers; ++i) {
+    const model::BertLayerWeights& s = w.layers[i];
+    const LayerOffsets& o = layout.layer[i];
+    put(o.qkv_weight, s.qkv_weight);
+    put(o.qkv_bias, s.qkv_bias);
+    put(o.attention_output_weight, s.attention_output_weight);
+    put(o.attention_output_bias, s.attention_output_bias);
+    put(o.attention_norm_gamma, s.attention_norm_gamma);
+    put(o.attention_norm_beta, s.attention_norm_beta);
+    put(o.intermediate_weight, s.intermediate_weight);
+    put(o.intermediate_bias, s.intermediate_bias);
+    put(o.output_weight, s.output_weight);
+    put(o.output_bias, s.output_bias);
+    put(o.output_norm_gamma, s.output_norm_gamma);
+    put(o.output_norm_beta, s.output_norm_beta);
+  }
+  if (w.has_pooler()) {
+    put(layout.pooler_weight, w.pooler_weight);
+    put(layout.pooler_bias, w.pooler_bias);
+  }
+  if (has_classifier) {
+    const model::TensorRecord* cw = checkpoint.Find("classifier.weight");
+    const model::TensorRecord* cb = checkpoint.Find("classifier.bias");
+    if (cb != nullptr && cw->numel() == static_cast<size_t>(layout.labels * layout.hidden) &&
+        cb->numel() == static_cast<size_t>(layout.labels)) {
+      MG_RETURN_IF_ERROR(checkpoint.ReadF32(*cw, values->data() + layout.classifier_weight));
+      MG_RETURN_IF_ERROR(checkpoint.ReadF32(*cb, values->data() + layout.classifier_bias));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace mg::train
