@@ -14,7 +14,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages needed to build and test.
 DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev libcli11-dev \
                 libgtest-dev libgmock-dev libbenchmark-dev clang-format libdnnl-dev \
-                libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread
+                libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
+                libboost-dev libssl-dev
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased

@@ -15,5 +15,6 @@ void RegisterKeygen(CLI::App& app);
 void RegisterLicense(CLI::App& app);
 void RegisterRelease(CLI::App& app);
 void RegisterVerify(CLI::App& app);
+void RegisterServe(CLI::App& app);
 
 }  // namespace mg::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   mg::cli::RegisterRelease(app);
   mg::cli::RegisterVerify(app);
   mg::cli::RegisterLicense(app);
+  mg::cli::RegisterServe(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
