@@ -11,7 +11,6 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/output.h"
-#include "kernels/gemm.h"
 #include "release/licence.h"
 #include "release/served_model.h"
 #include "serve/gate.h"
@@ -58,7 +57,7 @@ std::chrono::sys_seconds ParseNow(const std::string& text) {
 
 void RunServe(ServeArgs args) {
   RaiseFileLimit();
-  kernels::SetThreads(args.threads);
+  args.service.gemm_threads = args.threads;
   serve::Logger logger(ValueOrThrow(serve::ParseLogLevel(args.log_level)));
   if (args.auth != "off") {
     throw CliError("--auth " + args.auth + " needs the control plane, which is not built yet");

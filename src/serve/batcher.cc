@@ -49,6 +49,7 @@ size_t Batcher::queue_depth() const {
 }
 
 void Batcher::Loop() {
+  if (options_.on_start) options_.on_start();
   for (;;) {
     std::vector<std::unique_ptr<BatchJob>> jobs;
     {

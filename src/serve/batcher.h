@@ -52,6 +52,9 @@ using BatchRunner = std::function<void(Task task, const model::PackedBatch& batc
 struct BatcherOptions {
   int64_t max_batch_tokens = 16384;
   int max_batch_requests = 64;
+  // Called on the inference thread when it starts (e.g. to set its GEMM
+  // thread count, which OpenMP keeps per thread).
+  std::function<void()> on_start;
   // Called on the inference thread after every batch.
   std::function<void(int requests, int64_t tokens, double inference_ms)> on_batch;
 };

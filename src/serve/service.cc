@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "kernels/gemm.h"
 #include "release/licence.h"
 #include "serve/api_error.h"
 #include "serve/batcher.h"
@@ -82,6 +83,7 @@ Service::Service(ServiceOptions options, release::ServedModel served, std::uniqu
   BatcherOptions batcher_options;
   batcher_options.max_batch_tokens = options_.max_batch_tokens;
   batcher_options.max_batch_requests = options_.max_batch_requests;
+  batcher_options.on_start = [threads = options_.gemm_threads] { kernels::SetThreads(threads); };
   batcher_options.on_batch = [this](int requests, int64_t tokens, double inference_ms) {
     metrics_.batch_requests.Observe(requests);
     metrics_.batch_tokens.Observe(static_cast<double>(tokens));

@@ -41,6 +41,7 @@ struct ServiceOptions {
   size_t max_client_batch_size = 32;  // inputs per request; more get 422
   size_t max_input_length = 0;        // tokens per input; 0: the model's limit
   int tokenization_workers = 2;
+  int gemm_threads = 0;           // of the inference thread; 0: all cores
   double request_timeout_s = 30;  // queued longer than this: 503
   PrivacyMode privacy = PrivacyMode::kLog;
   std::vector<privacy::EntityType> privacy_entities;  // empty: every type
