@@ -114,10 +114,10 @@ void Service::BeginShutdown() { shutting_down_ = true; }
 
 void Service::Stop() {
   shutting_down_ = true;
-  if (workers_) workers_->Stop();
+  // The batcher first: it runs what is queued and its replies go to the
+  // workers, which then run every task posted so far (and any posted while
+  // they drain) before they join.
   if (batcher_) batcher_->Stop();
-  // Replies of the last batches were posted to the (stopped) workers' queue
-  // and already ran: WorkerPool::Stop runs everything posted before joining.
   if (workers_) workers_->Stop();
 }
 
