@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "kernels/gemm.h"
-#include "release/licence.h"
 #include "serve/api_error.h"
 #include "serve/batcher.h"
 #include "serve/call.h"
@@ -181,18 +180,6 @@ void Service::Handle(HttpRequest request, Responder respond) {
   workers_->Post([this, call] { Process(call); });
 }
 
-bool Service::LicenceAllows(Call& call) {
-  if (!served_.licence) return true;
-  release::LicenceRequirements need;
-  need.model_id = served_.licence->model_id;
-  need.now = options_.clock();
-  need.feature = call.route == Route::kTokenize ? "" : call.scope;
-  Status status = release::CheckLicenceTerms(*served_.licence, need);
-  if (status.ok()) return true;
-  Fail(call, {403, "licence", "the model's licence does not allow this: " + status.message()});
-  return false;
-}
-
 bool Service::Tokenize(Call& call) {
   const Clock::time_point start = Clock::now();
   const model::Model& model = *served_.model;
@@ -251,37 +238,9 @@ void Service::Process(std::shared_ptr<Call> call) {
   if (call->route == Route::kPredict && !served_.model->is_classifier()) {
     return Fail(*call, Validation("the model is not a classifier: use /embed"));
   }
-  // Privacy: analyse (and in redact mode rewrite) every text before the
-  // tokenizer sees it.
-  for (std::string* text : [&] {
-         std::vector<std::string*> texts;
-         for (auto& t : call->inputs.texts) texts.push_back(&t);
-         for (auto& p : call->inputs.pairs)
-           if (p) texts.push_back(&*p);
-         return texts;
-       }()) {
-    auto found = privacy_->Scan(text, &call->pii);
-    if (!found.ok()) return Fail(*call, {500, "internal", found.status().message()});
-    call->pii_total += *found;
-  }
-  for (size_t type = 0; type < call->pii.size(); ++type) {
-    if (call->pii[type] > 0) {
-      metrics_.CountPii(privacy::EntityTypeName(static_cast<privacy::EntityType>(type)),
-                        call->pii[type]);
-    }
-  }
-  if (privacy_->mode() == PrivacyMode::kBlock && call->pii_total > 0) {
-    std::string types;
-    for (size_t type = 0; type < call->pii.size(); ++type) {
-      if (call->pii[type] == 0) continue;
-      if (!types.empty()) types.append(", ");
-      types.append(privacy::EntityTypeName(static_cast<privacy::EntityType>(type)));
-    }
-    return Fail(*call, {422, "pii_detected",
-                        "the request contains personal data (" + types +
-                            ") and this server refuses it (--privacy block)"});
-  }
+  if (!ScreenPrivacy(*call)) return;
   if (call->route == Route::kTokenize) {
+    if (!Admit(*call)) return;
     auto body = FormatTokens(*call, served_.model->tokenizer());
     if (!body.ok()) return Fail(*call, Validation(body.status().message()));
     HttpResponse response;
@@ -289,13 +248,7 @@ void Service::Process(std::shared_ptr<Call> call) {
     return Reply(*call, std::move(response));
   }
   if (!Tokenize(*call)) return;
-  call->admission = gate_->Admit(call->gate_request());
-  if (call->admission.status != 200) {
-    ApiError error{call->admission.status, call->admission.error_type, call->admission.message,
-                   call->admission.retry_after_s};
-    return Fail(*call, error);
-  }
-  call->admitted = true;
+  if (!Admit(*call)) return;
   auto job = std::make_unique<BatchJob>();
   job->task = call->task;
   job->sequences = call->packed;
@@ -306,6 +259,17 @@ void Service::Process(std::shared_ptr<Call> call) {
         [this, call, result = std::move(result)]() mutable { Complete(call, std::move(result)); });
   };
   batcher_->Submit(std::move(job));
+}
+
+bool Service::Admit(Call& call) {
+  call.admission = gate_->Admit(call.gate_request());
+  if (call.admission.status != 200) {
+    Fail(call, {call.admission.status, call.admission.error_type, call.admission.message,
+                call.admission.retry_after_s});
+    return false;
+  }
+  call.admitted = true;
+  return true;
 }
 
 void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {

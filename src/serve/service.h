@@ -82,6 +82,9 @@ class Service {
   void Fail(Call& call, const struct ApiError& error);
   std::string Info() const;
   bool LicenceAllows(Call& call);
+  bool ScreenPrivacy(Call& call);
+  // Asks the gate; on refusal answers the call and returns false.
+  bool Admit(Call& call);
   bool Tokenize(Call& call);
 
   ServiceOptions options_;
