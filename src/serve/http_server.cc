@@ -63,7 +63,10 @@ struct HttpServer::Impl {
   Logger* logger = nullptr;
   net::io_context ioc;
   std::optional<ssl::context> tls;
-  tcp::acceptor acceptor{ioc};
+  // Accepting and draining run on one strand, so that closing the acceptor
+  // never races with an accept completing on another I/O thread.
+  net::strand<net::io_context::executor_type> strand = net::make_strand(ioc);
+  tcp::acceptor acceptor{strand};
   std::atomic<int64_t> in_flight{0};  // requests read and not yet answered
   std::atomic<bool> draining{false};
 
@@ -217,7 +220,7 @@ void HttpServer::Impl::Accept() {
     if (error) {
       // Out of file descriptors and the like: retry shortly, keep serving.
       logger->Log(LogLevel::kWarn, "accept failed", {{"error", error.message()}});
-      auto timer = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(50));
+      auto timer = std::make_shared<net::steady_timer>(strand, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](beast::error_code) { Accept(); });
       return;
     }
@@ -240,7 +243,7 @@ void HttpServer::Impl::Drain() {
   logger->Log(LogLevel::kInfo, "shutting down",
               {{"in_flight", static_cast<int64_t>(in_flight.load())}});
   const auto deadline = std::chrono::steady_clock::now() + Millis(options.drain_timeout_s);
-  auto timer = std::make_shared<net::steady_timer>(ioc);
+  auto timer = std::make_shared<net::steady_timer>(strand);
   auto poll = std::make_shared<std::function<void()>>();
   *poll = [this, timer, deadline, poll] {
     if (in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
@@ -300,7 +303,7 @@ void HttpServer::Run() {
   Impl& impl = *impl_;
   net::signal_set signals(impl.ioc, SIGTERM, SIGINT);
   signals.async_wait([&impl](beast::error_code error, int) {
-    if (!error) impl.Drain();
+    if (!error) net::post(impl.strand, [&impl] { impl.Drain(); });
   });
   impl.Accept();
   std::vector<std::thread> threads;
