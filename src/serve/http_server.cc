@@ -102,6 +102,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
     beast::get_lowest_layer(stream_).expires_after(Millis(server_->options.idle_timeout_s));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code error, size_t) {
+                              self->OnHeader(error);
+                            });
+  }
+
+  // Clients such as curl send "Expect: 100-continue" and wait for the go-ahead
+  // before sending a larger body; a body over the limit is refused first.
+  void OnHeader(beast::error_code error) {
+    if (error) return OnRead(error);
+    auto expect = parser_->get().find(http::field::expect);
+    if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
+      continue_.emplace(http::status::continue_, 11);
+      return http::async_write(stream_, *continue_,
+                               [self = this->shared_from_this()](beast::error_code e, size_t) {
+                                 if (e) return self->Close();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code error, size_t) {
                        self->OnRead(error);
@@ -207,6 +230,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> reply_;
+  std::optional<http::response<http::empty_body>> continue_;
   std::string request_id_;
   bool keep_alive_ = true;
   bool counted_ = false;

@@ -191,6 +191,24 @@ check("1 MB of headers: 431", status_line(reply_bytes) == 431, reply_bytes[:100]
 reply_bytes = server.raw(b"NOT HTTP AT ALL\r\n\r\n")
 check("garbage request line: 400", status_line(reply_bytes) == 400, reply_bytes[:100])
 
+# "Expect: 100-continue" (curl for large bodies): the go-ahead, then the reply.
+sock = socket.create_connection(("127.0.0.1", server.port))
+sock.settimeout(10)
+body = json.dumps({"inputs": TEXTS[0]}).encode()
+sock.sendall(b"POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+interim = sock.recv(4096)
+sock.sendall(body)
+final = b""
+while b"\r\n\r\n" not in final or len(final.split(b"\r\n\r\n", 1)[1]) < 100:
+    chunk = sock.recv(65536)
+    if not chunk:
+        break
+    final += chunk
+sock.close()
+check("Expect: 100-continue", interim.startswith(b"HTTP/1.1 100 Continue")
+      and status_line(final) == 200, (interim[:40], final[:40]))
+
 # Pipelined requests on one connection come back in order.
 pipelined = b"".join(
     b"POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
