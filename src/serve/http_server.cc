@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <random>
 #include <thread>
@@ -325,8 +326,8 @@ int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void HttpServer::Run() {
   Impl& impl = *impl_;
-  net::signal_set signals(impl.ioc, SIGTERM, SIGINT);
-  signals.async_wait([&impl](beast::error_code error, int) {
+  auto signals = std::make_unique<net::signal_set>(impl.ioc, SIGTERM, SIGINT);
+  signals->async_wait([&impl](beast::error_code error, int) {
     if (!error) net::post(impl.strand, [&impl] { impl.Drain(); });
   });
   impl.Accept();
@@ -336,6 +337,12 @@ void HttpServer::Run() {
   }
   impl.ioc.run();
   for (std::thread& thread : threads) thread.join();
+  // Drained: a second SIGTERM (or Ctrl-C) while the process winds down must
+  // not kill it with a signal status. Removing the signal set restores the
+  // default action, so ignore the signals from here on.
+  signals.reset();
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGINT, SIG_IGN);
 }
 
 }  // namespace mg::serve

@@ -191,8 +191,8 @@ bool Service::Tokenize(Call& call) {
   text::Encoding encoding;
   for (size_t i = 0; i < call.inputs.texts.size(); ++i) {
     const std::string& text = call.inputs.texts[i];
-    const std::string_view pair_view =
-        i < call.inputs.pairs.size() && call.inputs.pairs[i] ? *call.inputs.pairs[i] : "";
+    std::string_view pair_view;  // a view of the request's own text, never a temporary
+    if (i < call.inputs.pairs.size() && call.inputs.pairs[i]) pair_view = *call.inputs.pairs[i];
     const std::string_view* pair = pair_view.empty() ? nullptr : &pair_view;
     call.characters += static_cast<int64_t>(text.size() + pair_view.size());
     options.max_length = 0;
