@@ -15,11 +15,6 @@ uint64_t AttentionProbsSite(int64_t layer) { return 1 + 3 * layer; }
 uint64_t AttentionOutputSite(int64_t layer) { return 2 + 3 * layer; }
 uint64_t FeedForwardSite(int64_t layer) { return 3 + 3 * layer; }
 
-void AddInto(const float* a, int64_t n, float* out) {
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) out[i] += a[i];
-}
-
 }  // namespace
 
 ClassifierNet::ClassifierNet(ParamLayout layout, NetOptions options)
@@ -71,8 +66,8 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     a.attention_out.resize(tokens * h);
     LinearForward(a.ctx.data(), tokens, h, params + o.attention_output_weight,
                   params + o.attention_output_bias, h, a.attention_out.data());
-    Dropout(a.attention_out.data(), tokens * h, key(AttentionOutputSite(layer)), hidden_p);
-    AddInto(a.input.data(), tokens * h, a.attention_out.data());
+    Dropout(a.attention_out.data(), a.input.data(), a.attention_out.data(), tokens * h,
+            key(AttentionOutputSite(layer)), hidden_p);
     a.norm1_xhat.resize(tokens * h);
     a.norm1_rstd.resize(tokens);
     LayerNormForward(a.attention_out.data(), tokens, h, params + o.attention_norm_gamma,
@@ -85,8 +80,7 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     GeluForward(a.pre_gelu.data(), tokens * inter, a.gelu.data());
     LinearForward(a.gelu.data(), tokens, inter, params + o.output_weight, params + o.output_bias, h,
                   out);
-    Dropout(out, tokens * h, key(FeedForwardSite(layer)), hidden_p);
-    AddInto(a.attention_out.data(), tokens * h, out);
+    Dropout(out, a.attention_out.data(), out, tokens * h, key(FeedForwardSite(layer)), hidden_p);
     a.norm2_xhat.resize(tokens * h);
     a.norm2_rstd.resize(tokens);
     LayerNormForward(out, tokens, h, params + o.output_norm_gamma, params + o.output_norm_beta, eps,
@@ -143,8 +137,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     LayerNormBackward(grad_.data(), a.norm2_xhat.data(), a.norm2_rstd.data(),
                       params + o.output_norm_gamma, tokens, h, grad_.data(),
                       grads + o.output_norm_gamma, grads + o.output_norm_beta);
-    grad2_ = grad_;
-    Dropout(grad2_.data(), tokens * h, key(FeedForwardSite(layer)), hidden_p);
+    Dropout(grad_.data(), nullptr, grad2_.data(), tokens * h, key(FeedForwardSite(layer)),
+            hidden_p);
     LinearBackward(a.gelu.data(), grad2_.data(), tokens, inter, params + o.output_weight, h,
                    grad_inter_.data(), false, grads + o.output_weight, grads + o.output_bias);
     GeluBackward(a.pre_gelu.data(), grad_inter_.data(), tokens * inter, grad_inter_.data());
@@ -154,8 +148,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     LayerNormBackward(grad_.data(), a.norm1_xhat.data(), a.norm1_rstd.data(),
                       params + o.attention_norm_gamma, tokens, h, grad_.data(),
                       grads + o.attention_norm_gamma, grads + o.attention_norm_beta);
-    grad2_ = grad_;
-    Dropout(grad2_.data(), tokens * h, key(AttentionOutputSite(layer)), hidden_p);
+    Dropout(grad_.data(), nullptr, grad2_.data(), tokens * h, key(AttentionOutputSite(layer)),
+            hidden_p);
     float* dctx = grad_inter_.data();
     LinearBackward(a.ctx.data(), grad2_.data(), tokens, h, params + o.attention_output_weight, h,
                    dctx, false, grads + o.attention_output_weight, grads + o.attention_output_bias);

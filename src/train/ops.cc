@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "kernels/kernels.h"
+#include "train/step_kernels.h"
 
 namespace mg::train {
 namespace {
@@ -38,7 +39,8 @@ uint64_t SplitMix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Four 16-bit uniforms per hash: element `index` of site `key`.
+// Four 16-bit uniforms per hash: element `index` of site `key` (the step
+// kernels compute the same bits, 32 elements at a time).
 inline uint32_t DropoutBits(uint64_t key, uint64_t index) {
   const uint64_t h = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
   return static_cast<uint32_t>(h >> (16 * (index & 3))) & 0xffffu;
@@ -46,16 +48,19 @@ inline uint32_t DropoutBits(uint64_t key, uint64_t index) {
 
 inline uint32_t DropoutThreshold(float p) { return static_cast<uint32_t>(p * 65536.0f + 0.5f); }
 
-// dst[i] = keep(base + i) ? src[i] * scale : 0.
-void DropoutSpan(const float* src, float* dst, int64_t n, uint64_t key, uint64_t base, float p) {
+// dst[i] = (keep(base + i) ? src[i] * scale : 0) + residual[i] (residual may be null).
+void DropoutSpan(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+                 uint64_t base, float p) {
   const uint32_t threshold = DropoutThreshold(p);
   const float scale = 1.0f / (1.0f - p);
-  uint64_t hash = 0;
+  if (threshold < 65536) {
+    StepKernels().dropout(src, residual, dst, n, key, base, threshold, scale);
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) {
-    const uint64_t index = base + static_cast<uint64_t>(i);
-    if (i == 0 || (index & 3) == 0) hash = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
-    const uint32_t bits = static_cast<uint32_t>(hash >> (16 * (index & 3))) & 0xffffu;
-    dst[i] = bits >= threshold ? src[i] * scale : 0.0f;
+    const float kept =
+        DropoutBits(key, base + static_cast<uint64_t>(i)) >= threshold ? src[i] * scale : 0.0f;
+    dst[i] = residual != nullptr ? kept + residual[i] : kept;
   }
 }
 
@@ -199,15 +204,26 @@ bool DropoutKeep(uint64_t key, uint64_t index, float p) {
   return DropoutBits(key, index) >= DropoutThreshold(p);
 }
 
-void Dropout(float* x, int64_t n, uint64_t key, float p) {
-  if (p <= 0.0f) return;
+void Dropout(float* x, int64_t n, uint64_t key, float p) { Dropout(x, nullptr, x, n, key, p); }
+
+void Dropout(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+             float p) {
+  if (p <= 0.0f && residual == nullptr) {
+    if (dst != src) std::memcpy(dst, src, n * sizeof(float));
+    return;
+  }
   constexpr int64_t kChunk = 4096;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
     const int64_t begin = c * kChunk;
-    DropoutSpan(x + begin, x + begin, std::min(kChunk, n - begin), key,
-                static_cast<uint64_t>(begin), p);
+    const int64_t count = std::min(kChunk, n - begin);
+    const float* add = residual != nullptr ? residual + begin : nullptr;
+    if (p <= 0.0f) {
+      for (int64_t i = 0; i < count; ++i) dst[begin + i] = src[begin + i] + add[i];
+    } else {
+      DropoutSpan(src + begin, add, dst + begin, count, key, static_cast<uint64_t>(begin), p);
+    }
   }
 }
 
@@ -244,7 +260,8 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
       for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
       const float* weights = prob;
       if (p > 0.0f) {
-        DropoutSpan(prob, dropped + offset, len * len, key, offset, p);
+        DropoutSpan(prob, nullptr, dropped + offset, len * len, key, static_cast<uint64_t>(offset),
+                    p);
         weights = dropped + offset;
       }
       Gemm(false, false, len, head_dim, len, 1.0f, weights, len, v, ld, 0.0f,

@@ -50,6 +50,9 @@ void TanhBackward(const float* y, const float* dy, int64_t n, float* dx);
 bool DropoutKeep(uint64_t key, uint64_t index, float p);
 // x[i] = keep ? x[i] / (1 - p) : 0, in place (forward and backward alike).
 void Dropout(float* x, int64_t n, uint64_t key, float p);
+// dst[i] = dropout(src)[i] + residual[i] (residual may be null); dst may
+// alias src or residual. One pass over memory.
+void Dropout(const float* src, const float* residual, float* dst, int64_t n, uint64_t key, float p);
 // A site key from the run's seed, the step and a site number.
 uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site);
 
