@@ -73,11 +73,11 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     LayerNormForward(a.attention_out.data(), tokens, h, params + o.attention_norm_gamma,
                      params + o.attention_norm_beta, eps, a.attention_out.data(),
                      a.norm1_xhat.data(), a.norm1_rstd.data());
-    a.pre_gelu.resize(tokens * inter);
+    a.gelu_grad.resize(tokens * inter);
     a.gelu.resize(tokens * inter);
-    LinearForward(a.attention_out.data(), tokens, h, params + o.intermediate_weight,
-                  params + o.intermediate_bias, inter, a.pre_gelu.data());
-    GeluForward(a.pre_gelu.data(), tokens * inter, a.gelu.data());
+    LinearForward(a.attention_out.data(), tokens, h, params + o.intermediate_weight, nullptr, inter,
+                  a.gelu_grad.data());
+    BiasGeluForward(a.gelu_grad.data(), params + o.intermediate_bias, tokens, inter, a.gelu.data());
     LinearForward(a.gelu.data(), tokens, inter, params + o.output_weight, params + o.output_bias, h,
                   out);
     Dropout(out, a.attention_out.data(), out, tokens * h, key(FeedForwardSite(layer)), hidden_p);
@@ -141,7 +141,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
             hidden_p);
     LinearBackward(a.gelu.data(), grad2_.data(), tokens, inter, params + o.output_weight, h,
                    grad_inter_.data(), false, grads + o.output_weight, grads + o.output_bias);
-    GeluBackward(a.pre_gelu.data(), grad_inter_.data(), tokens * inter, grad_inter_.data());
+    GeluBackwardFromGrad(a.gelu_grad.data(), grad_inter_.data(), tokens * inter,
+                         grad_inter_.data());
     LinearBackward(a.attention_out.data(), grad_inter_.data(), tokens, h,
                    params + o.intermediate_weight, inter, grad_.data(), true,
                    grads + o.intermediate_weight, grads + o.intermediate_bias);

@@ -58,7 +58,7 @@ class ClassifierNet {
     std::vector<float> dropped;  // the same after dropout (train mode)
     std::vector<float> ctx;      // [T, H]
     std::vector<float> norm1_xhat, norm1_rstd, attention_out;  // attention_out = LN1 output
-    std::vector<float> pre_gelu, gelu;                         // [T, I]
+    std::vector<float> gelu_grad, gelu;  // [T, I]: gelu' and gelu of the pre-activation
     std::vector<float> norm2_xhat, norm2_rstd;
   };
 

@@ -192,6 +192,20 @@ void GeluBackward(const float* x, const float* dy, int64_t n, float* dx) {
     k.gelu_backward(x + begin, dy + begin, dx + begin, std::min(kChunk, n - begin));
 }
 
+void BiasGeluForward(float* x, const float* bias, int64_t rows, int64_t cols, float* y) {
+  const StepKernelTable& k = StepKernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) k.bias_gelu_with_grad(x + r * cols, bias, cols, y + r * cols);
+}
+
+void GeluBackwardFromGrad(const float* grad, const float* dy, int64_t n, float* dx) {
+  constexpr int64_t kChunk = 4096;
+  const StepKernelTable& k = StepKernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t begin = 0; begin < n; begin += kChunk)
+    k.multiply(dy + begin, grad + begin, dx + begin, std::min(kChunk, n - begin));
+}
+
 void TanhForward(const float* x, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }

@@ -40,6 +40,13 @@ void GeluForward(const float* x, int64_t n, float* y);
 // dx = dy * gelu'(x); dx may alias dy.
 void GeluBackward(const float* x, const float* dy, int64_t n, float* dx);
 
+// The feed-forward activation fused with its bias: x [rows, cols] holds the
+// product without bias; y = gelu(x + bias), and x is overwritten with
+// gelu'(x + bias) for GeluBackwardFromGrad (no erf in the backward pass).
+void BiasGeluForward(float* x, const float* bias, int64_t rows, int64_t cols, float* y);
+// dx = dy * grad with `grad` from BiasGeluForward; dx may alias dy.
+void GeluBackwardFromGrad(const float* grad, const float* dy, int64_t n, float* dx);
+
 // y = tanh(x); dx = dy * (1 - y^2) (dx may alias dy).
 void TanhForward(const float* x, int64_t n, float* y);
 void TanhBackward(const float* y, const float* dy, int64_t n, float* dx);

@@ -1,6 +1,6 @@
 // Vectorised element-wise kernels of the training step: dropout masks (with
-// an optional residual added in the same pass), the squared gradient norm
-// and the AdamW update.
+// an optional residual added in the same pass), GELU with its derivative,
+// the squared gradient norm and the AdamW update.
 //
 // One table per ISA (scalar, AVX2, AVX-512), chosen like the encoder kernels
 // (kernels::ActiveIsa(), lowered by MG_ISA). Every table gives the same
@@ -24,6 +24,11 @@ struct StepKernelTable {
   // 65536). dst may alias src or residual.
   void (*dropout)(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
                   uint64_t base, uint32_t threshold, float scale);
+  // One row of the feed-forward activation: with z = x[c] + bias[c],
+  // y[c] = gelu(z) and x[c] = gelu'(z) (overwritten), exact erf GELU.
+  void (*bias_gelu_with_grad)(float* x, const float* bias, int64_t cols, float* y);
+  // dx[i] = dy[i] * d[i]; dx may alias dy.
+  void (*multiply)(const float* dy, const float* d, float* dx, int64_t n);
   // sum of g[i]^2 in double, in a fixed order.
   double (*sum_squares)(const float* g, int64_t n);
   // One AdamW update of n values (see AdamW::Step).
