@@ -52,11 +52,12 @@ class ClassifierNet {
 
  private:
   struct LayerActivations {
-    std::vector<float> input;    // [T, H]
-    std::vector<float> qkv;      // [T, 3H]
-    std::vector<float> probs;    // attention probabilities
-    std::vector<float> dropped;  // the same after dropout (train mode)
-    std::vector<float> ctx;      // [T, H]
+    std::vector<float> input;      // [T, H]
+    std::vector<float> cls_input;  // [B, H]: input's [CLS] rows (last layer)
+    std::vector<float> qkv;        // [T, 3H]
+    std::vector<float> probs;      // attention probabilities
+    std::vector<float> dropped;    // the same after dropout (train mode)
+    std::vector<float> ctx;        // [T, H] ([B, H] in the last layer, as all below)
     std::vector<float> norm1_xhat, norm1_rstd, attention_out;  // attention_out = LN1 output
     std::vector<float> gelu_grad, gelu;  // [T, I]: gelu' and gelu of the pre-activation
     std::vector<float> norm2_xhat, norm2_rstd;
@@ -67,7 +68,8 @@ class ClassifierNet {
   bool train_ = false;
   uint64_t seed_ = 0;
   std::vector<LayerActivations> acts_;
-  std::vector<float> embed_xhat_, embed_rstd_, encoded_;  // encoded_ = last layer output
+  std::vector<float> embed_xhat_, embed_rstd_,
+      encoded_;  // encoded_: embeddings when there are no layers
   std::vector<float> cls_, pooled_, pooled_dropped_, logits_;
   // Backward scratch.
   std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_;

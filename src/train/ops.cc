@@ -48,22 +48,6 @@ inline uint32_t DropoutBits(uint64_t key, uint64_t index) {
 
 inline uint32_t DropoutThreshold(float p) { return static_cast<uint32_t>(p * 65536.0f + 0.5f); }
 
-// dst[i] = (keep(base + i) ? src[i] * scale : 0) + residual[i] (residual may be null).
-void DropoutSpan(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
-                 uint64_t base, float p) {
-  const uint32_t threshold = DropoutThreshold(p);
-  const float scale = 1.0f / (1.0f - p);
-  if (threshold < 65536) {
-    StepKernels().dropout(src, residual, dst, n, key, base, threshold, scale);
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    const float kept =
-        DropoutBits(key, base + static_cast<uint64_t>(i)) >= threshold ? src[i] * scale : 0.0f;
-    dst[i] = residual != nullptr ? kept + residual[i] : kept;
-  }
-}
-
 std::vector<int64_t> ProbsOffsets(const SequenceOffsets& seqs, int64_t heads) {
   std::vector<int64_t> base(seqs.sequences + 1, 0);
   for (int64_t s = 0; s < seqs.sequences; ++s) {
@@ -236,11 +220,25 @@ void Dropout(const float* src, const float* residual, float* dst, int64_t n, uin
     if (p <= 0.0f) {
       for (int64_t i = 0; i < count; ++i) dst[begin + i] = src[begin + i] + add[i];
     } else {
-      DropoutSpan(src + begin, add, dst + begin, count, key, static_cast<uint64_t>(begin), p);
+      DropoutRange(src + begin, add, dst + begin, count, key, static_cast<uint64_t>(begin), p);
     }
   }
 }
 
+void DropoutRange(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+                  uint64_t base, float p) {
+  const uint32_t threshold = DropoutThreshold(p);
+  const float scale = 1.0f / (1.0f - p);
+  if (threshold < 65536) {
+    StepKernels().dropout(src, residual, dst, n, key, base, threshold, scale);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float kept =
+        DropoutBits(key, base + static_cast<uint64_t>(i)) >= threshold ? src[i] * scale : 0.0f;
+    dst[i] = residual != nullptr ? kept + residual[i] : kept;
+  }
+}
 uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site) {
   return SplitMix64(SplitMix64(SplitMix64(seed) ^ step) ^ site);
 }
@@ -274,8 +272,8 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
       for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
       const float* weights = prob;
       if (p > 0.0f) {
-        DropoutSpan(prob, nullptr, dropped + offset, len * len, key, static_cast<uint64_t>(offset),
-                    p);
+        DropoutRange(prob, nullptr, dropped + offset, len * len, key, static_cast<uint64_t>(offset),
+                     p);
         weights = dropped + offset;
       }
       Gemm(false, false, len, head_dim, len, 1.0f, weights, len, v, ld, 0.0f,

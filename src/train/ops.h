@@ -60,6 +60,10 @@ void Dropout(float* x, int64_t n, uint64_t key, float p);
 // dst[i] = dropout(src)[i] + residual[i] (residual may be null); dst may
 // alias src or residual. One pass over memory.
 void Dropout(const float* src, const float* residual, float* dst, int64_t n, uint64_t key, float p);
+// Elements base .. base + n of a site, single-threaded: dst[i] =
+// dropout(src)[base + i] + residual[i] (residual may be null).
+void DropoutRange(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+                  uint64_t base, float p);
 // A site key from the run's seed, the step and a site number.
 uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site);
 

@@ -9,6 +9,7 @@
 #include "kernels/gemm.h"
 #include "train/adamw.h"
 #include "train/classifier_net.h"
+#include "train/cls_attention.h"
 #include "train/loss.h"
 #include "train/ops.h"
 
@@ -129,6 +130,38 @@ void CheckAttention(float p) {
 
 TEST(TrainOps, AttentionGradients) { CheckAttention(0.0f); }
 TEST(TrainOps, AttentionGradientsWithDropout) { CheckAttention(0.3f); }
+
+void CheckClsAttention(float p) {
+  const int64_t heads = 2, head_dim = 3, hidden = heads * head_dim;
+  const std::vector<int64_t> offsets = {0, 4, 5, 11};  // lengths 4, 1, 6
+  const SequenceOffsets seqs{offsets.data(), 3};
+  auto qkv = Random(seqs.tokens() * 3 * hidden, 13);
+  const auto r = Random(seqs.sequences * hidden, 14);
+  std::vector<float> probs(ClsAttentionProbsFloats(seqs, heads)), ctx(seqs.sequences * hidden);
+  std::vector<float> dropped(probs.size());
+  auto loss = [&] {
+    ClsAttentionForward(qkv.data(), seqs, heads, head_dim, p, 98, probs.data(), dropped.data(),
+                        ctx.data());
+    return Dot(ctx, r);
+  };
+  loss();
+  std::vector<float> dqkv(qkv.size(), 5.0f);
+  ClsAttentionBackward(qkv.data(), probs.data(), dropped.data(), r.data(), seqs, heads, head_dim, p,
+                       dqkv.data());
+  CheckGradient(&qkv, dqkv, loss, p > 0 ? "cls attention with dropout" : "cls attention", 1e-3f);
+  if (p > 0) return;
+  // Without dropout: the [CLS] rows of full attention.
+  loss();
+  std::vector<float> full_probs(AttentionProbsFloats(seqs, heads)), full(seqs.tokens() * hidden);
+  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, full_probs.data(), nullptr,
+                   full.data());
+  for (int64_t s = 0; s < seqs.sequences; ++s)
+    for (int64_t c = 0; c < hidden; ++c)
+      EXPECT_NEAR(ctx[s * hidden + c], full[offsets[s] * hidden + c], 1e-5f);
+}
+
+TEST(TrainOps, ClsAttentionGradients) { CheckClsAttention(0.0f); }
+TEST(TrainOps, ClsAttentionGradientsWithDropout) { CheckClsAttention(0.3f); }
 
 TEST(TrainOps, AttentionKeepsSequencesApart) {
   // A token's context depends only on its own sequence (packing = masking).
