@@ -1,6 +1,6 @@
 // Vectorised element-wise kernels of the training step: dropout masks (with
 // an optional residual added in the same pass), GELU with its derivative,
-// the squared gradient norm and the AdamW update.
+// LayerNorm rows, column sums, the squared gradient norm and the AdamW update.
 //
 // One table per ISA (scalar, AVX2, AVX-512), chosen like the encoder kernels
 // (kernels::ActiveIsa(), lowered by MG_ISA). Every table gives the same
@@ -29,6 +29,17 @@ struct StepKernelTable {
   void (*bias_gelu_with_grad)(float* x, const float* bias, int64_t cols, float* y);
   // dx[i] = dy[i] * d[i]; dx may alias dy.
   void (*multiply)(const float* dy, const float* d, float* dx, int64_t n);
+  // LayerNorm of `rows` rows of x (see LayerNormForward); y may alias x.
+  void (*layer_norm)(const float* x, int64_t rows, int64_t cols, const float* gamma,
+                     const float* beta, float eps, float* y, float* xhat, float* rstd);
+  // The input gradient of LayerNorm for `rows` rows (see LayerNormBackward).
+  void (*layer_norm_backward)(const float* dy, const float* xhat, const float* rstd,
+                              const float* gamma, int64_t rows, int64_t cols, float* dx);
+  // Column sums of a block of at most 64 columns (row stride ld), rows in
+  // order: sum_a[c] += sum_r a[r][c] and, when b is given, sum_ab[c] +=
+  // sum_r a[r][c] * b[r][c].
+  void (*column_sums)(const float* a, const float* b, int64_t rows, int64_t cols, int64_t ld,
+                      float* sum_a, float* sum_ab);
   // sum of g[i]^2 in double, in a fixed order.
   double (*sum_squares)(const float* g, int64_t n);
   // One AdamW update of n values (see AdamW::Step).
