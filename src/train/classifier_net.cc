@@ -34,12 +34,12 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
   const float eps = options_.layer_norm_eps;
 
+  encoded_.resize(options_.last_layer_cls_only && l.layers > 0 ? 0 : tokens * h);
   float* x;
   if (l.layers > 0) {
     acts_[0].input.resize(tokens * h);
     x = acts_[0].input.data();
   } else {
-    encoded_.resize(tokens * h);
     x = encoded_.data();
   }
   embed_xhat_.resize(tokens * h);
@@ -55,7 +55,7 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     const LayerOffsets& o = l.layer[layer];
     // The last layer runs attention for the [CLS] queries only and everything
     // after it on the [CLS] rows only: nothing else reaches the pooler.
-    const bool cls_only = layer + 1 == l.layers;
+    const bool cls_only = options_.last_layer_cls_only && layer + 1 == l.layers;
     const int64_t rows = cls_only ? batch_size : tokens;
     const float* residual = a.input.data();
     float* out;
@@ -67,9 +67,11 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
       residual = a.cls_input.data();
       cls_.resize(batch_size * h);
       out = cls_.data();
-    } else {
+    } else if (layer + 1 < l.layers) {
       acts_[layer + 1].input.resize(tokens * h);
       out = acts_[layer + 1].input.data();
+    } else {
+      out = encoded_.data();
     }
     a.qkv.resize(tokens * 3 * h);
     LinearForward(a.input.data(), tokens, h, params + o.qkv_weight, params + o.qkv_bias, 3 * h,
@@ -111,7 +113,7 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
                      out, a.norm2_xhat.data(), a.norm2_rstd.data());
   }
 
-  if (l.layers == 0) {
+  if (l.layers == 0 || !options_.last_layer_cls_only) {
     cls_.resize(batch_size * h);
     for (int64_t s = 0; s < batch_size; ++s)
       std::memcpy(cls_.data() + s * h, encoded_.data() + batch.offsets[s] * h, h * sizeof(float));
@@ -153,7 +155,7 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   grad2_.resize(tokens * h);
   grad_inter_.resize(tokens * std::max(inter, h));
   grad_qkv_.resize(tokens * 3 * h);
-  if (l.layers == 0) {
+  if (l.layers == 0 || !options_.last_layer_cls_only) {
     std::fill(grad_.begin(), grad_.end(), 0.0f);
     for (int64_t s = 0; s < batch_size; ++s)
       std::memcpy(grad_.data() + batch.offsets[s] * h, dcls_.data() + s * h, h * sizeof(float));
@@ -161,7 +163,7 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   for (int64_t layer = l.layers - 1; layer >= 0; --layer) {
     const LayerActivations& a = acts_[layer];
     const LayerOffsets& o = l.layer[layer];
-    const bool cls_only = layer + 1 == l.layers;
+    const bool cls_only = options_.last_layer_cls_only && layer + 1 == l.layers;
     const int64_t rows = cls_only ? batch_size : tokens;
     // g holds d(layer output): the [CLS] rows only in the last layer.
     float* g = cls_only ? dcls_.data() : grad_.data();

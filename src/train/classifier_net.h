@@ -33,6 +33,10 @@ struct NetOptions {
   float attention_dropout = 0.1f;  // attention probabilities
   float layer_norm_eps = 1e-12f;
   model::ProblemType problem = model::ProblemType::kSingleLabel;
+  // The last encoder layer computes only the [CLS] rows the pooler reads
+  // (same logits and gradients; other dropout masks in that layer). Off
+  // computes every row, as Hugging Face's BertForSequenceClassification does.
+  bool last_layer_cls_only = true;
 };
 
 class ClassifierNet {
@@ -69,7 +73,7 @@ class ClassifierNet {
   uint64_t seed_ = 0;
   std::vector<LayerActivations> acts_;
   std::vector<float> embed_xhat_, embed_rstd_,
-      encoded_;  // encoded_: embeddings when there are no layers
+      encoded_;  // encoded_: all rows of the encoder output when kept
   std::vector<float> cls_, pooled_, pooled_dropped_, logits_;
   // Backward scratch.
   std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_;

@@ -243,33 +243,66 @@ TEST(TrainOps, LossGradients) {
   }
 }
 
-TEST(TrainOps, ClassifierGradientWithDropout) {
-  model::BertConfig config;
-  config.vocab_size = 20, config.hidden_size = 8, config.num_hidden_layers = 2;
-  config.num_attention_heads = 2, config.intermediate_size = 12;
-  config.max_position_embeddings = 16;
-  ParamLayout layout = ParamLayout::For(config, 3);
+struct SmallClassifier {
+  ParamLayout layout;
   std::vector<float> params;
-  InitParams(layout, 0, 5, &params);
-  const auto noise = Random(layout.total, 77, 0.1f);
-  for (size_t i = 0; i < params.size(); ++i) params[i] += noise[i];
+  TrainBatch batch;
+
+  SmallClassifier() {
+    model::BertConfig config;
+    config.vocab_size = 20, config.hidden_size = 8, config.num_hidden_layers = 2;
+    config.num_attention_heads = 2, config.intermediate_size = 12;
+    config.max_position_embeddings = 16;
+    layout = ParamLayout::For(config, 3);
+    InitParams(layout, 0, 5, &params);
+    const auto noise = Random(layout.total, 77, 0.1f);
+    for (size_t i = 0; i < params.size(); ++i) params[i] += noise[i];
+    batch.ids = {2, 5, 7, 3, 2, 9, 3, 2, 11, 12, 13, 3};
+    batch.type_ids = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+    batch.offsets = {0, 4, 7, 12};
+    batch.targets = {1, 0, 2};
+  }
+};
+
+void CheckClassifierGradient(bool last_layer_cls_only) {
+  SmallClassifier c;
   NetOptions options;
   options.layer_norm_eps = 1e-5f;
-  ClassifierNet net(layout, options);
-  TrainBatch batch;
-  batch.ids = {2, 5, 7, 3, 2, 9, 3, 2, 11, 12, 13, 3};
-  batch.type_ids = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
-  batch.offsets = {0, 4, 7, 12};
-  batch.targets = {1, 0, 2};
-  std::vector<float> grads(layout.total);
-  net.Forward(params.data(), batch, true, 1234);
-  net.Backward(params.data(), batch, grads.data());
-  std::vector<float> scratch(layout.total);
+  options.last_layer_cls_only = last_layer_cls_only;
+  ClassifierNet net(c.layout, options);
+  std::vector<float> grads(c.layout.total);
+  net.Forward(c.params.data(), c.batch, true, 1234);
+  net.Backward(c.params.data(), c.batch, grads.data());
+  std::vector<float> scratch(c.layout.total);
   auto loss = [&] {
-    net.Forward(params.data(), batch, true, 1234);
-    return net.Backward(params.data(), batch, scratch.data());
+    net.Forward(c.params.data(), c.batch, true, 1234);
+    return net.Backward(c.params.data(), c.batch, scratch.data());
   };
-  CheckGradient(&params, grads, loss, "classifier", 1e-2f, 400);
+  CheckGradient(&c.params, grads, loss, "classifier", 1e-2f, 400);
+}
+
+TEST(TrainOps, ClassifierGradientWithDropout) { CheckClassifierGradient(true); }
+TEST(TrainOps, ClassifierGradientWithDropoutAllRows) { CheckClassifierGradient(false); }
+
+TEST(TrainOps, ClsOnlyLastLayerMatchesAllRows) {
+  // Without dropout the pruned last layer gives the same logits and gradients.
+  SmallClassifier c;
+  NetOptions options;
+  options.layer_norm_eps = 1e-5f;
+  options.hidden_dropout = options.attention_dropout = 0.0f;
+  ClassifierNet pruned(c.layout, options);
+  options.last_layer_cls_only = false;
+  ClassifierNet full(c.layout, options);
+  std::vector<float> gp(c.layout.total), gf(c.layout.total);
+  pruned.Forward(c.params.data(), c.batch, true, 1);
+  full.Forward(c.params.data(), c.batch, true, 1);
+  for (size_t i = 0; i < pruned.logits().size(); ++i)
+    EXPECT_NEAR(pruned.logits()[i], full.logits()[i], 1e-5f);
+  EXPECT_NEAR(pruned.Backward(c.params.data(), c.batch, gp.data()),
+              full.Backward(c.params.data(), c.batch, gf.data()), 1e-6);
+  float scale = 0;
+  for (float g : gf) scale = std::max(scale, std::abs(g));
+  for (size_t i = 0; i < gp.size(); ++i) ASSERT_NEAR(gp[i], gf[i], 1e-5f * scale) << i;
 }
 
 TEST(TrainOps, ScheduleAndClipping) {
