@@ -115,5 +115,45 @@ TEST(StepKernels, AdamWAndNormMatchDoubleFormulas) {
   }
 }
 
+TEST(StepKernels, LayerNormAndColumnSumsMatchScalar) {
+  // The scalar table is checked by finite differences (train_ops_test with
+  // MG_ISA=scalar); the vector tables must agree with it.
+  const int64_t rows = 5, cols = 77;
+  const auto x = Random(rows * cols, 12), gamma = Random(cols, 13), beta = Random(cols, 14);
+  const auto dy = Random(rows * cols, 15);
+  auto run = [&](const StepKernelTable& t) {
+    std::vector<float> y(rows * cols), xhat(rows * cols), rstd(rows), dx(rows * cols);
+    std::vector<float> sum_a(64, 1.0f), sum_ab(64, 2.0f);
+    t.layer_norm(x.data(), rows, cols, gamma.data(), beta.data(), 1e-5f, y.data(), xhat.data(),
+                 rstd.data());
+    t.layer_norm_backward(dy.data(), xhat.data(), rstd.data(), gamma.data(), rows, cols, dx.data());
+    t.column_sums(dy.data() + 13, xhat.data() + 13, rows, 64, cols, sum_a.data(), sum_ab.data());
+    std::vector<float> all = y;
+    for (const auto* v : {&xhat, &rstd, &dx, &sum_a, &sum_ab})
+      all.insert(all.end(), v->begin(), v->end());
+    return all;
+  };
+  const std::vector<float> want = run(ScalarStepKernels());
+  for (const StepKernelTable* table : Tables()) {
+    const std::vector<float> got = run(*table);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-5f * (1.0f + std::abs(want[i]))) << i;
+  }
+  // Independent check of the column sums.
+  std::vector<float> sum_a(64, 1.0f), sum_ab(64, 2.0f);
+  ScalarStepKernels().column_sums(dy.data() + 13, x.data() + 13, rows, 64, cols, sum_a.data(),
+                                  sum_ab.data());
+  for (int64_t c = 0; c < 64; ++c) {
+    double a = 1.0, ab = 2.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      a += dy[r * cols + 13 + c];
+      ab += static_cast<double>(dy[r * cols + 13 + c]) * x[r * cols + 13 + c];
+    }
+    EXPECT_NEAR(sum_a[c], a, 1e-5);
+    EXPECT_NEAR(sum_ab[c], ab, 1e-5);
+  }
+}
+
 }  // namespace
 }  // namespace mg::train
