@@ -72,6 +72,9 @@ void RunServe(ServeArgs args) {
   if (!args.audit_key.empty() && args.db.empty()) throw CliError("--audit-key needs --db", 2);
   // Admit and Finish hold a worker while they wait for the database: with
   // more workers, concurrent requests share commits (group commit).
+  if (args.service.metrics_auth && args.auth != "on") {
+    throw CliError("--metrics-auth needs --auth on (and --db)", 2);
+  }
   if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
@@ -213,6 +216,8 @@ void RegisterServe(CLI::App& app) {
                   "on: every inference request needs an API key of --db (the default with --db);\n"
                   "off: admit every request (the default without --db)")
       ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_flag("--metrics-auth", args->service.metrics_auth,
+                "/metrics needs a key with the admin scope (default: public)");
   cmd->add_option("--audit-key", args->audit_key,
                   "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");
   cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");

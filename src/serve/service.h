@@ -48,6 +48,8 @@ struct ServiceOptions {
   // The clock licence expiry is checked against, per request.
   std::function<std::chrono::sys_seconds()> clock;
   std::string version = "0.1.0";
+  // /metrics needs a key the gate admits with the `admin` scope.
+  bool metrics_auth = false;
 };
 
 class Service {
