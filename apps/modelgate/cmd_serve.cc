@@ -175,6 +175,9 @@ void RegisterServe(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--auth", args->auth, "Access control: off (admit every request)")
       ->capture_default_str();
+  cmd->add_option("--index", args->service.catalogue_dir,
+                  "Recommendation catalogue folder (created when missing) behind /v1/items, "
+                  "/v1/items/delete and /v1/recommend; without it those routes answer 404");
   cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");
   cmd->callback([args] { RunServe(*args); });
 }
