@@ -7,7 +7,7 @@ namespace mg::serve {
 namespace {
 
 bool IsDashboardPath(const std::string& path) {
-  return path == "/" || path == "/index.html" || path == "/dashboard" ||
+  return path == "/" || path == "/index.html" || path == "/favicon.ico" || path == "/dashboard" ||
          path.starts_with("/dashboard/");
 }
 
