@@ -157,7 +157,18 @@ void Service::Handle(HttpRequest request, Responder respond) {
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4";
     response.body = metrics_.Render();
+    response.body.append(gate_->MetricsText());
     return simple("/metrics", std::move(response));
+  }
+  if (admin_ && request.path.starts_with("/admin/")) {
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
+      HttpResponse response = admin_(*shared);
+      metrics_.CountRequest("/admin", response.status);
+      metrics_.total_seconds.Observe(MillisecondsSince(start) / 1000);
+      respond(std::move(response));
+    });
+    return;
   }
   if (auto dashboard = DashboardResponse(request))
     return simple("dashboard", std::move(*dashboard));
@@ -326,15 +337,22 @@ void Service::Fail(Call& call, const ApiError& error) {
 void Service::Reply(Call& call, HttpResponse response) {
   if (call.answered) return;
   call.answered = true;
-  const int status = response.status;
   const double latency_ms = MillisecondsSince(call.start);
+  if (call.admitted) {
+    // Recorded before it is sent: a reply the client receives is in the ledger.
+    Outcome outcome{response.status, call.packed.tokens(), latency_ms};
+    const Status recorded = gate_->Finish(call.admission, call.gate_request(), outcome);
+    if (!recorded.ok()) {
+      logger_->Log(LogLevel::kError, "gate finish failed",
+                   {{"request_id", call.request.request_id}, {"error", recorded.message()}});
+      response = ErrorResponse(call.style, {503, "service_unavailable",
+                                            "the control plane could not record the request"});
+    }
+  }
+  const int status = response.status;
   call.respond(std::move(response));
   metrics_.CountRequest(call.route_name, status);
   metrics_.total_seconds.Observe(latency_ms / 1000);
-  if (call.admitted) {
-    Outcome outcome{status, call.packed.tokens(), latency_ms};
-    gate_->Finish(call.admission, call.gate_request(), outcome);
-  }
   // Never the request text: ids, counts and timings only.
   std::vector<LogField> fields = {{"request_id", call.request.request_id},
                                   {"route", call.route_name},

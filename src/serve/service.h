@@ -73,6 +73,11 @@ class Service {
   // Finishes queued work and stops the threads (after BeginShutdown()).
   void Stop();
 
+  // Routes under /admin/ (admin_api.h); they block on a database, so they
+  // run on the workers. Set before serving; without it /admin/* is 404.
+  using AdminHandler = std::function<HttpResponse(const HttpRequest&)>;
+  void SetAdminHandler(AdminHandler handler) { admin_ = std::move(handler); }
+
   Metrics& metrics() { return metrics_; }
   const ServiceOptions& options() const { return options_; }
 
@@ -107,6 +112,7 @@ class Service {
   std::shared_ptr<RecommendState> recommend_;  // null without --index
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> shutting_down_{false};
+  AdminHandler admin_;
 };
 
 }  // namespace mg::serve

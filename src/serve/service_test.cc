@@ -35,10 +35,11 @@ class TestGate : public Gate {
     admission.key_id = "key-" + std::string(request.api_key);
     return admission;
   }
-  void Finish(const Admission& admission, const GateRequest& /*request*/,
-              const Outcome& outcome) override {
+  Status Finish(const Admission& admission, const GateRequest& /*request*/,
+                const Outcome& outcome) override {
     std::lock_guard<std::mutex> lock(mutex_);
     finished.push_back({admission.key_id, outcome.status, outcome.tokens});
+    return Status::Ok();
   }
 
   struct Seen {
