@@ -301,7 +301,7 @@ const pages = {
     const list = await api('/admin/keys');
     const secretBox = el('div');
     const form = el('form', { class: 'inline', id: 'create-key' },
-      el('label', {}, 'Name', el('input', { name: 'name', required: '', pattern: '[A-Za-z0-9_.-]{1,64}' })),
+      el('label', {}, 'Name', el('input', { name: 'name', required: '', pattern: '[A-Za-z0-9_.\\-]{1,64}' })),
       el('label', {}, 'Scopes', el('input', { name: 'scopes', value: 'classify,embed' })),
       el('label', {}, 'Requests/min', el('input', { name: 'rpm', type: 'number', min: '0' })),
       el('label', {}, 'Tokens/min', el('input', { name: 'tpm', type: 'number', min: '0' })),
