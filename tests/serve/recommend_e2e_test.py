@@ -261,12 +261,57 @@ def test_privacy_block(binary, checks):
         server.stop()
 
 
+def test_scopes(binary, checks):
+    """With the control plane: /v1/recommend needs "recommend", item changes "admin"."""
+    import subprocess
+    tmp = tempfile.mkdtemp(prefix="mg-rec-")
+    db = "sqlite:" + os.path.join(tmp, "control.db")
+
+    def key(name, scopes):
+        return subprocess.run([binary, "keys", "create", "--db", db, "--name", name,
+                               "--scopes", scopes], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    admin, reader = key("ops", "admin"), key("shop", "recommend")
+    server = Server(binary, "--model", EMBED_MODEL, "--index", os.path.join(tmp, "catalogue"),
+                    "--db", db)
+    try:
+        items = {"items": [{"id": "a", "text": "refunds"}, {"id": "b", "text": "passwords"}]}
+        auth = lambda k: {"Authorization": "Bearer " + k}  # noqa: E731
+        status, _, body = server.post("/v1/items", items)
+        checks.check("items without a key: 401", status == 401, (status, body))
+        status, _, body = server.post("/v1/items", items, headers=auth(reader))
+        checks.check("items with the recommend scope: 403", status == 403, (status, body))
+        status, _, body = server.post("/v1/items", items, headers=auth(admin))
+        checks.check("items with the admin scope", status == 200 and body["items"] == 2,
+                     (status, body))
+        status, _, body = server.post("/v1/recommend", {"query": "refund"}, headers=auth(admin))
+        checks.check("recommend with only admin: 403", status == 403, (status, body))
+        status, headers, body = server.post("/v1/recommend", {"query": "refund", "k": 1},
+                                            headers=auth(reader))
+        checks.check("recommend with the recommend scope", status == 200 and len(body) == 1,
+                     (status, body))
+        status, _, body = server.post("/v1/items/delete", {"ids": ["a"]}, headers=auth(reader))
+        checks.check("delete with the recommend scope: 403", status == 403, (status, body))
+        status, _, usage = server.request("GET", "/admin/usage?since=2000-01-01",
+                                          headers=auth(admin))
+        rows = __import__("json").loads(usage).get("rows", [])
+        shop = [r for r in rows if r["key"] == "shop"]
+        checks.check("recommend requests are metered with their tokens",
+                     sum(r["requests"] for r in shop) == 1 and
+                     sum(r["tokens"] for r in shop) > 0, rows)
+        checks.check("scopes server exits 0", server.stop() == 0)
+    finally:
+        server.stop()
+
+
 def main():
     binary = sys.argv[1]
     checks = Checks()
     test_without_index(binary, checks)
     test_with_index(binary, checks)
     test_privacy_block(binary, checks)
+    test_scopes(binary, checks)
     return checks.finish()
 
 
