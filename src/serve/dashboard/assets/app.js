@@ -224,8 +224,9 @@ const pages = {
   },
 
   // The server's latency histogram (modelgate_request_duration_seconds) covers
-  // every inference request without a route label; requests and errors are
-  // counted per route and status (modelgate_requests_total).
+  // every request the workers answer (inference, recommendation, admin) and
+  // has no route label; requests and errors are counted per route and status
+  // (modelgate_requests_total).
   async latency(root) {
     const samples = parseMetrics(await api('/metrics', { raw: true }));
     const histogram = (name) => samples
@@ -260,7 +261,7 @@ const pages = {
         card('Error rate (5xx, 429)', fmt.pct(total ? errors / total : NaN), errors > 0 ? 'error' : ''),
         card('p50 latency', fmt.ms(1000 * histogramQuantile(stages[0].buckets, 0.5))),
         card('p99 latency', fmt.ms(1000 * histogramQuantile(stages[0].buckets, 0.99)))),
-      el('h2', {}, 'Latency of inference requests, by stage'),
+      el('h2', {}, 'Latency by stage (requests that reach the workers: inference, recommendation, admin)'),
       table([
         { title: 'Stage', key: 'stage' },
         { title: 'Observations', num: true, render: (r) => fmt.int(r.count) },
@@ -399,7 +400,9 @@ document.getElementById('sign-in-form').addEventListener('submit', async (event)
     await render();
   } catch (e) {
     sessionStorage.removeItem(KEY_STORE);
-    document.getElementById('sign-in-error').textContent = 'Sign-in failed: ' + e.message;
+    document.getElementById('sign-in-error').textContent = e.status === 404
+      ? 'This server runs without the control plane: start it with --db to use the dashboard.'
+      : 'Sign-in failed: ' + e.message;
   }
 });
 document.getElementById('sign-out').addEventListener('click', () => {
