@@ -64,7 +64,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-dashboard-'));
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const model = path.join(tmp, 'classifier');
-  execFileSync('/usr/bin/python3', ['-c',
+  execFileSync('/usr/bin/python3', ['-B', '-c',
     'import sys; sys.path.insert(0, sys.argv[1]); from serve_harness import make_classifier; ' +
     'make_classifier(sys.argv[2])', path.join(ROOT, 'tests', 'serve'), model]);
   const db = 'sqlite:' + path.join(tmp, 'control.db');
