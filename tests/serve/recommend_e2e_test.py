@@ -305,6 +305,56 @@ def test_scopes(binary, checks):
         server.stop()
 
 
+def test_many_jobs(binary, checks):
+    """Items whose tokens exceed --max-batch-tokens are embedded in several
+    batcher jobs, each row landing with its own item; concurrent requests
+    share the batcher with /embed."""
+    import threading
+    index = os.path.join(tempfile.mkdtemp(prefix="mg-rec-"), "catalogue")
+    server = Server(binary, "--model", EMBED_MODEL, "--index", index,
+                    "--max-batch-tokens", "128", "--max-input-length", "64")
+    try:
+        words = ["refund", "invoice", "password", "login", "parcel", "crash", "card", "sunday",
+                 "account", "order", "delivery", "settings"]
+        items = [{"id": f"i{n}", "text": " ".join(words[(n * 7 + j) % 12] for j in range(1 + n % 5))
+                  + f" number {n}"} for n in range(40)]
+        status, _, body = server.post("/v1/items", {"items": items})
+        checks.check("40 items in several jobs", status == 200 and body["added"] == 40,
+                     (status, body))
+        texts = [i["text"] for i in items]
+        rows = []
+        for start in range(0, len(texts), 5):  # /embed takes up to 128 tokens per request here
+            rows += embed(server, texts[start:start + 5])
+        vectors = dict(zip([i["id"] for i in items], rows))
+        status, _, tokens = server.post("/tokenize", {"inputs": texts[:20]})
+        status2, _, tokens2 = server.post("/tokenize", {"inputs": texts[20:]})
+        total = sum(len(t) for t in tokens + tokens2)
+        checks.check("the items need several jobs of 128 tokens", total > 2 * 128, total)
+        failures = []
+
+        def ask(n):
+            q = embed(server, [items[n]["text"]])[0]
+            status, _, got = server.post("/v1/recommend", {"query": items[n]["text"], "k": 40})
+            if status != 200 or len(got) != 40:
+                failures.append((n, status, got))
+                return
+            for g in got:
+                if abs(dot(q, vectors[g["id"]]) - g["score"]) > 1e-4:
+                    failures.append((n, g))
+                    return
+
+        threads = [threading.Thread(target=ask, args=(n,)) for n in range(0, 40, 3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        checks.check("every item's stored vector is its own text's (concurrent queries)",
+                     not failures, failures[:3])
+        checks.check("many-jobs server exits 0", server.stop() == 0)
+    finally:
+        server.stop()
+
+
 def main():
     binary = sys.argv[1]
     checks = Checks()
@@ -312,6 +362,7 @@ def main():
     test_with_index(binary, checks)
     test_privacy_block(binary, checks)
     test_scopes(binary, checks)
+    test_many_jobs(binary, checks)
     return checks.finish()
 
 
