@@ -35,6 +35,7 @@ struct ServeArgs {
   std::string auth;  // default: on with --db, off without
   std::string db;
   std::string audit_key;
+  bool workers_given = false;
   std::string now;  // tests: the licence clock
   std::string port_file;
 };
@@ -69,6 +70,12 @@ void RunServe(ServeArgs args) {
     throw CliError("--auth on needs the control plane: give --db sqlite:PATH or postgresql://…", 2);
   }
   if (!args.audit_key.empty() && args.db.empty()) throw CliError("--audit-key needs --db", 2);
+  // Admit and Finish hold a worker while they wait for the database: with
+  // more workers, concurrent requests share commits (group commit).
+  if (args.service.metrics_auth && args.auth != "on") {
+    throw CliError("--metrics-auth needs --auth on (and --db)", 2);
+  }
+  if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
   if (!args.db.empty()) control_plane = OpenControlPlane(args.db, args.audit_key);
@@ -155,7 +162,8 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--tokenization-workers", args->service.tokenization_workers,
-                  "Threads that parse, tokenise and format replies")
+                  "Threads that parse, tokenise, check keys and format replies (default 2; 32\n"
+                  "with --auth on, as they wait on the control-plane database)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("--max-concurrent-requests", args->service.max_concurrent_requests,
@@ -208,13 +216,18 @@ void RegisterServe(CLI::App& app) {
                   "on: every inference request needs an API key of --db (the default with --db);\n"
                   "off: admit every request (the default without --db)")
       ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_flag("--metrics-auth", args->service.metrics_auth,
+                "/metrics needs a key with the admin scope (default: public)");
   cmd->add_option("--audit-key", args->audit_key,
                   "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");
   cmd->add_option("--index", args->service.catalogue_dir,
                   "Recommendation catalogue folder (created when missing) behind /v1/items, "
                   "/v1/items/delete and /v1/recommend; without it those routes answer 404");
   cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");
-  cmd->callback([args] { RunServe(*args); });
+  cmd->callback([args, cmd] {
+    args->workers_given = cmd->count("--tokenization-workers") > 0;
+    RunServe(*args);
+  });
 }
 
 }  // namespace mg::cli

@@ -153,6 +153,34 @@ void Service::Handle(HttpRequest request, Responder respond) {
     response.body = Info();
     return simple("/info", std::move(response));
   }
+  if (request.path == "/metrics" && options_.metrics_auth) {
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
+      GateRequest gate_request;
+      gate_request.api_key = shared->api_key;
+      gate_request.route = "/metrics";
+      gate_request.scope = "admin";
+      gate_request.request_id = shared->request_id;
+      const Admission admission = gate_->Admit(gate_request);
+      HttpResponse response;
+      if (admission.status != 200) {
+        response = ErrorResponse(ApiStyle::kTei, {admission.status, admission.error_type,
+                                                  admission.message, admission.retry_after_s});
+      } else {
+        response.content_type = "text/plain; version=0.0.4";
+        response.body = metrics_.Render();
+        response.body.append(gate_->MetricsText());
+        if (!gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)}).ok()) {
+          response = ErrorResponse(
+              ApiStyle::kTei,
+              {503, "service_unavailable", "the control plane could not record the request"});
+        }
+      }
+      metrics_.CountRequest("/metrics", response.status);
+      respond(std::move(response));
+    });
+    return;
+  }
   if (request.path == "/metrics") {
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4";

@@ -49,6 +49,8 @@ struct ServiceOptions {
   // The clock licence expiry is checked against, per request.
   std::function<std::chrono::sys_seconds()> clock;
   std::string version = "0.1.0";
+  // /metrics needs a key the gate admits with the `admin` scope.
+  bool metrics_auth = false;
   // Recommendation catalogue folder (--index) behind /v1/items and
   // /v1/recommend (routes_recommend.cc); empty: those routes answer 404.
   std::string catalogue_dir;

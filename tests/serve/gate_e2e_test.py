@@ -197,6 +197,19 @@ finally:
     code = server.stop()
     checks.check("server exits 0", code == 0, server.read_log()[-2000:])
 
+# --metrics-auth: /metrics for admin keys only.
+guarded = Server(BINARY, "--model", EMBED_MODEL, "--db", DB, "--log-level", "warn",
+                 "--metrics-auth")
+try:
+    checks.check("metrics-auth: no key -> 401", guarded.request("GET", "/metrics")[0] == 401)
+    checks.check("metrics-auth: embed key -> 403",
+                 guarded.request("GET", "/metrics", headers=bearer(alice))[0] == 403)
+    status, _, body = guarded.request("GET", "/metrics", headers=admin)
+    checks.check("metrics-auth: admin key -> 200", status == 200 and b"modelgate_" in body, body[:200])
+    checks.check("metrics-auth: /health public", guarded.request("GET", "/health")[0] == 200)
+finally:
+    checks.check("guarded server exits 0", guarded.stop() == 0)
+
 code, out, err = cli("audit", "verify", "--db", DB)
 checks.check("modelgate audit verify", code == 0, out + err)
 sys.exit(checks.finish())
