@@ -76,8 +76,9 @@ async function main() {
 
   const portFile = path.join(tmp, 'port');
   const log = fs.openSync(path.join(tmp, 'serve.log'), 'w');
+  // --metrics-auth: the Latency page reads /metrics with the admin key too.
   const server = spawn(BINARY, ['serve', '--model', model, '--db', db, '--auth', 'on',
-    '--port', '0', '--port-file', portFile], { stdio: ['ignore', log, log] });
+    '--metrics-auth', '--port', '0', '--port-file', portFile], { stdio: ['ignore', log, log] });
   let browser = null;
   try {
     const port = await waitForFile(portFile, server, 60);
@@ -195,7 +196,10 @@ async function main() {
       charts.every((n) => n >= 2), charts);
     await shot('usage');
 
-    const metrics = (await call(base, 'GET', '/metrics')).text;
+    const unauthenticated = await call(base, 'GET', '/metrics');
+    check('/metrics needs a key (--metrics-auth)', unauthenticated.status === 401,
+      String(unauthenticated.status));
+    const metrics = (await call(base, 'GET', '/metrics', adminKey)).text;
     const predicted = metrics.match(/modelgate_requests_total\{route="\/predict",status="200"\} (\d+)/);
     await page.goto(base + '/#/latency');
     await page.waitForSelector('#page-latency');
