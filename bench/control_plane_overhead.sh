@@ -7,14 +7,18 @@
 #   --db postgresql://…&options=-c synchronous_commit=off
 # in one run, alternating ROUNDS times (best run of each counts: the machine is
 # shared). Prints mean/p50/p99 latency, throughput and the ratios to --auth off.
-# Usage: [INPUT=short|long] bench/control_plane_overhead.sh [MODELGATE] [SECONDS] [ROUNDS]
+# MODEL=DIR serves another model (default: the 2-layer test fixture, whose
+# ~2 ms requests make the control plane's fixed per-request cost look large;
+# MODEL=build/bench-models/minilm/modelgate — see bench/serve_bench.sh — is a
+# production-shaped 6×384 encoder).
+# Usage: [INPUT=short|long] [MODEL=DIR] bench/control_plane_overhead.sh [MODELGATE] [SECONDS] [ROUNDS]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$(realpath "${1:-$ROOT/build/apps/modelgate/modelgate}")"
 SECS="${2:-8}"
 ROUNDS="${3:-2}"
 CONC=32
-MODEL="$ROOT/tests/data/fixtures/tiny-bert-model-safetensors"
+MODEL="${MODEL:-$ROOT/tests/data/fixtures/tiny-bert-model-safetensors}"
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)"; exit 1; }
 source "$ROOT/tests/cli/pg_fixture.sh"
 WORK="$(mktemp -d /tmp/mg-cpbench-XXXXXX)"
