@@ -1,6 +1,9 @@
 # modelgate: the two commands a new machine needs are `make demo` and `make test`.
 #
-#   make demo    install dependencies, build, and run the main job on bundled data
+#   make demo    install dependencies, build, and run the customer-service scenario
+#                (train, release closed, serve, classify mail through the API)
+#   make demo-basics  tokenise, embed and anonymise bundled text
+#   make scenarios    run the three scenarios of examples/ and check their output
 #   make test    install dependencies, build, and run the test suite (CTest)
 #   make bench   side-by-side benchmarks against the reference tools
 #   make asan    the unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
@@ -17,6 +20,8 @@ DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev
                 libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
                 libhnswlib-dev
 DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
+# The scenarios in examples/ call the HTTP API with curl.
+DEB_PACKAGES += curl
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
@@ -47,7 +52,10 @@ build: deps
 
 setup: build oracle
 
-demo: build
+demo: build oracle
+	examples/customer-service/run.sh $(MODELGATE)
+
+demo-basics: build
 	@echo "== modelgate tokenize: real text with the bert-base-uncased vocabulary"
 	$(MODELGATE) tokenize --model $(UNCASED) --text "Héllo! Modelgate tokenises 中文, emoji 😀 and [MASK] tokens."
 	@echo "== a text pair, truncated to 16 tokens"
@@ -63,6 +71,11 @@ demo: build
 
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600 -LE slow
+
+.PHONY: demo-basics scenarios
+# The business scenarios of examples/ (label "scenario"; also part of `make test`).
+scenarios: setup
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -L scenario
 
 # Tests that take minutes (label "slow"): SpamAssassin from scratch to >= 97 %.
 test-slow: setup
