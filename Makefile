@@ -20,6 +20,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev
                 libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
                 libhnswlib-dev
 DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
+DEB_PACKAGES += libboost-dev libssl-dev
 # The scenarios in examples/ call the HTTP API with curl.
 DEB_PACKAGES += curl
 

@@ -25,5 +25,6 @@ void RegisterAudit(CLI::App& app);
 // Training (src/train).
 void RegisterTrain(CLI::App& app);
 void RegisterEval(CLI::App& app);
+void RegisterServe(CLI::App& app);
 
 }  // namespace mg::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   mg::cli::RegisterAudit(app);
   mg::cli::RegisterTrain(app);
   mg::cli::RegisterEval(app);
+  mg::cli::RegisterServe(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,182 @@
+// modelgate serve: the HTTP API (SPEC.md, "HTTP API") in the shapes of Hugging
+// Face text-embeddings-inference and OpenAI's embeddings API.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/modelgate/cli_error.h"
+#include "apps/modelgate/commands.h"
+#include "apps/modelgate/output.h"
+#include "release/licence.h"
+#include "release/served_model.h"
+#include "serve/gate.h"
+#include "serve/http_server.h"
+#include "serve/logger.h"
+#include "serve/service.h"
+
+namespace mg::cli {
+namespace {
+
+struct ServeArgs {
+  release::ModelSourceOptions source;
+  serve::HttpServerOptions http;
+  serve::ServiceOptions service;
+  int threads = 0;
+  std::string log_level = "info";
+  std::string privacy = "log";
+  std::vector<std::string> privacy_entities;
+  std::string auth = "off";
+  std::string now;  // tests: the licence clock
+  std::string port_file;
+};
+
+// Lets the server hold thousands of idle connections.
+void RaiseFileLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+std::chrono::sys_seconds ParseNow(const std::string& text) {
+  // "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ".
+  const int64_t days = ValueOrThrow(release::ParseDate(text.substr(0, 10)));
+  int hours = 0, minutes = 0, seconds = 0;
+  if (text.size() > 10 &&
+      std::sscanf(text.c_str() + 10, "T%d:%d:%dZ", &hours, &minutes, &seconds) != 3) {
+    throw CliError("bad --now " + text + " (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+  }
+  return std::chrono::sys_seconds(
+      std::chrono::seconds(days * 86400 + hours * 3600 + minutes * 60 + seconds));
+}
+
+void RunServe(ServeArgs args) {
+  RaiseFileLimit();
+  args.service.gemm_threads = args.threads;
+  serve::Logger logger(ValueOrThrow(serve::ParseLogLevel(args.log_level)));
+  if (args.auth != "off") {
+    throw CliError("--auth " + args.auth + " needs the control plane, which is not built yet");
+  }
+  args.service.privacy = ValueOrThrow(serve::ParsePrivacyMode(args.privacy));
+  for (const std::string& name : args.privacy_entities) {
+    args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
+  }
+  if (!args.now.empty()) {
+    const auto fixed = ParseNow(args.now);
+    args.service.clock = [fixed] { return fixed; };
+  }
+  const auto now =
+      args.service.clock
+          ? args.service.clock()
+          : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto served = ValueOrThrow(release::LoadServedModel(args.source, now));
+  for (const std::string& warning : served.model->warnings()) {
+    logger.Log(serve::LogLevel::kWarn, warning);
+  }
+  const std::string model_id = served.model_id;
+  auto service = ValueOrThrow(serve::Service::Create(args.service, std::move(served),
+                                                     std::make_unique<serve::OpenGate>(), &logger));
+  auto server = ValueOrThrow(serve::HttpServer::Create(args.http, service.get(), &logger));
+  if (!args.port_file.empty()) {
+    Output port_file(args.port_file);
+    port_file.Write(std::to_string(server->port()) + "\n");
+    port_file.Commit();
+  }
+  logger.Log(serve::LogLevel::kInfo, "listening",
+             {{"host", args.http.host},
+              {"port", server->port()},
+              {"tls", args.http.tls_cert.empty() ? "off" : "on"},
+              {"model_id", model_id},
+              {"privacy", args.privacy}});
+  server->Run();
+  service->Stop();
+  logger.Log(serve::LogLevel::kInfo, "stopped");
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "HTTP server for the model, compatible with Hugging Face text-embeddings-inference\n"
+      "(/embed, /predict, /tokenize, /info, /health) and OpenAI (/v1/embeddings), with\n"
+      "Prometheus /metrics. Requests from many clients are batched dynamically.\n"
+      "SIGTERM stops accepting, finishes the requests in flight and exits 0.");
+  cmd->add_option("--model", args->source.model,
+                  "Model source: model folder, open release, closed bundle (.mgb)")
+      ->required();
+  cmd->add_option("--base", args->source.base, "Hybrid release: the open base folder");
+  cmd->add_option("--key", args->source.deploy_key, "Deployment key (closed and hybrid releases)");
+  cmd->add_option("--license", args->source.licence, "Licence file, when the release needs one");
+  cmd->add_option("--vendor-pub", args->source.vendor_pub,
+                  "The vendor's public key (signatures and licences are checked against it)");
+  cmd->add_option("--host", args->http.host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", args->http.port, "Port (0: any free port)")->capture_default_str();
+  cmd->add_option("--port-file", args->port_file, "Write the port listened on to this file");
+  cmd->add_option("--tls-cert", args->http.tls_cert, "PEM certificate chain: serve HTTPS");
+  cmd->add_option("--tls-key", args->http.tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--threads", args->threads, "GEMM threads of the inference thread (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", args->http.io_threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--tokenization-workers", args->service.tokenization_workers,
+                  "Threads that parse, tokenise and format replies")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-concurrent-requests", args->service.max_concurrent_requests,
+                  "Inference requests in flight; beyond it 503 \"overloaded\" at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--max-batch-tokens", args->service.max_batch_tokens,
+                  "Tokens per forward pass (and per request)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cmd->add_option("--max-batch-requests", args->service.max_batch_requests,
+                  "Requests per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--max-client-batch-size", args->service.max_client_batch_size,
+                  "Inputs per request; more get 422")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--max-input-length", args->service.max_input_length,
+                  "Tokens per input (0: the model's limit); longer inputs get 422 unless the "
+                  "request says \"truncate\": true")
+      ->capture_default_str();
+  cmd->add_option("--max-body-bytes", args->http.max_body_bytes, "Largest request body (413)")
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", args->http.max_header_bytes, "Largest header block (431)")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", args->http.idle_timeout_s,
+                  "Seconds a connection has to deliver a whole request, counted from connect or "
+                  "the previous reply (idle and slow clients are disconnected)")
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", args->service.request_timeout_s,
+                  "Seconds a request may wait for inference before 503")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", args->http.drain_timeout_s,
+                  "On SIGTERM, seconds to let requests in flight finish")
+      ->capture_default_str();
+  cmd->add_option("--log-level", args->log_level, "debug, info, warn, error or off")
+      ->capture_default_str();
+  cmd->add_option("--privacy", args->privacy,
+                  "off; log (request text never logged, PII only counted); redact (PII replaced "
+                  "before the model sees it); block (requests with PII refused with 422)")
+      ->capture_default_str();
+  cmd->add_option("--privacy-entities", args->privacy_entities,
+                  "PII types looked for (default: all), e.g. EMAIL_ADDRESS PHONE_NUMBER")
+      ->delimiter(',');
+  cmd->add_option("--auth", args->auth, "Access control: off (admit every request)")
+      ->capture_default_str();
+  cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");
+  cmd->callback([args] { RunServe(*args); });
+}
+
+}  // namespace mg::cli

@@ -1,0 +1,59 @@
+// Gate: the access-control hook of the server. Every inference request is
+// admitted (or refused) by a Gate after tokenisation, and reported back to it
+// once its reply is known, so that a control plane can check keys and scopes,
+// enforce rate limits and quotas, meter usage and write an audit trail.
+//
+// Thread safety: implementations must be safe to call from several worker
+// threads at once. Admit() may block (database I/O): the server never calls
+// it on an I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mg::serve {
+
+struct GateRequest {
+  std::string_view api_key;  // from "Authorization: Bearer" or "X-Api-Key"; empty if none
+  std::string_view route;    // "/embed", "/predict", "/v1/embeddings", ...
+  std::string_view scope;    // "classify", "embed", "recommend" or "admin"
+  std::string_view request_id;
+  int64_t tokens = 0;  // tokens the request will consume (after tokenisation)
+};
+
+struct Admission {
+  int status = 200;        // 200: admitted; else 401/403/429/503
+  std::string error_type;  // e.g. "unauthorized", "forbidden", "rate_limited"
+  std::string message;     // human text, names the limit that was hit
+  int retry_after_s = 0;   // for 429: Retry-After header
+  std::string key_id;      // who, for logs and metrics; never the secret
+  std::string key_name;
+  uint64_t reservation = 0;  // opaque, handed back to Finish
+};
+
+struct Outcome {
+  int status = 0;
+  int64_t tokens = 0;
+  double latency_ms = 0;
+};
+
+class Gate {
+ public:
+  virtual ~Gate() = default;
+  // May block (database I/O): never call it on an I/O thread.
+  virtual Admission Admit(const GateRequest& request) = 0;
+  // Once per admitted request, after the reply is known.
+  virtual void Finish(const Admission& admission, const GateRequest& request,
+                      const Outcome& outcome) = 0;
+};
+
+// Admits every request (`--auth off`). Stateless; thread-safe.
+class OpenGate final : public Gate {
+ public:
+  Admission Admit(const GateRequest& /*request*/) override { return Admission{}; }
+  void Finish(const Admission& /*admission*/, const GateRequest& /*request*/,
+              const Outcome& /*outcome*/) override {}
+};
+
+}  // namespace mg::serve

@@ -1,0 +1,83 @@
+#include "serve/logger.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "base/json_writer.h"
+
+namespace mg::serve {
+namespace {
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      break;
+  }
+  return "off";
+}
+
+void AppendTimestamp(std::string* out) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc;
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                utc.tm_sec, static_cast<int>(millis));
+  out->append(buffer);
+}
+
+}  // namespace
+
+Result<LogLevel> ParseLogLevel(std::string_view name) {
+  for (LogLevel level :
+       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kOff}) {
+    if (name == LevelName(level)) return level;
+  }
+  return InvalidArgumentError("unknown log level \"" + std::string(name) +
+                              "\" (expected debug, info, warn, error or off)");
+}
+
+LogField::LogField(std::string_view k, double v) : key(k), is_number(true) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", v);
+  text = buffer;
+}
+
+Logger::Logger(LogLevel level, std::FILE* file) : level_(level), file_(file ? file : stderr) {}
+
+void Logger::Log(LogLevel level, std::string_view message, const std::vector<LogField>& fields) {
+  if (!Enabled(level)) return;
+  std::string line = "{\"ts\":";
+  AppendTimestamp(&line);
+  line.append(",\"level\":\"").append(LevelName(level)).append("\",\"msg\":");
+  AppendJsonString(&line, message);
+  for (const LogField& field : fields) {
+    line.push_back(',');
+    AppendJsonString(&line, field.key);
+    line.push_back(':');
+    if (field.is_number) {
+      line.append(field.text);
+    } else {
+      AppendJsonString(&line, field.text);
+    }
+  }
+  line.append("}\n");
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::fwrite(line.data(), 1, line.size(), file_);
+  std::fflush(file_);
+}
+
+}  // namespace mg::serve

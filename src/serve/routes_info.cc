@@ -1,0 +1,49 @@
+// /info: what the server runs — TEI's fields, plus the release and licence.
+#include <nlohmann/json.hpp>
+
+#include "serve/service.h"
+
+namespace mg::serve {
+
+std::string Service::Info() const {
+  using nlohmann::json;
+  const model::Model& model = *served_.model;
+  json info;
+  info["model_id"] = served_.model_id;
+  info["model_sha"] = served_.sha256;
+  info["sha256"] = served_.sha256;
+  info["model_dtype"] = "float32";
+  if (model.is_classifier()) {
+    json id2label = json::object();
+    json label2id = json::object();
+    const auto& labels = model.config().labels;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      id2label[std::to_string(i)] = labels[i];
+      label2id[labels[i]] = i;
+    }
+    info["model_type"] = {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}};
+  } else {
+    info["model_type"] = {
+        {"embedding",
+         {{"pooling", model.default_pooling() == model::Pooling::kCls ? "cls" : "mean"}}}};
+  }
+  info["hidden_size"] = model.config().hidden_size;
+  info["max_concurrent_requests"] = options_.max_concurrent_requests;
+  info["max_input_length"] = options_.max_input_length;
+  info["max_batch_tokens"] = options_.max_batch_tokens;
+  info["max_batch_requests"] = options_.max_batch_requests;
+  info["max_client_batch_size"] = options_.max_client_batch_size;
+  info["tokenization_workers"] = options_.tokenization_workers;
+  info["version"] = options_.version;
+  info["release_mode"] = served_.release_mode;
+  info["signer"] = served_.signer_key_id.empty() ? json(nullptr) : json(served_.signer_key_id);
+  info["privacy"] = std::string(PrivacyModeName(options_.privacy));
+  if (served_.licence) {
+    info["licence"] = {{"licensee", served_.licence->licensee},
+                       {"expires", served_.licence->expires},
+                       {"features", served_.licence->features}};
+  }
+  return info.dump();
+}
+
+}  // namespace mg::serve

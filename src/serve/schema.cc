@@ -1,0 +1,167 @@
+#include "serve/schema.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace mg::serve {
+namespace {
+
+using nlohmann::json;
+
+ApiError BadRequest(std::string message) { return {400, "bad_request", std::move(message)}; }
+
+std::optional<ApiError> ParseObject(std::string_view body, json* out) {
+  *out = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (out->is_discarded()) {
+    return BadRequest("the body is not valid JSON (or not valid UTF-8)");
+  }
+  if (!out->is_object()) return Validation("the body must be a JSON object");
+  return std::nullopt;
+}
+
+std::optional<ApiError> ReadBool(const json& object, const char* name, bool* value) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) return Validation(std::string("`") + name + "` must be a boolean");
+  *value = it->get<bool>();
+  return std::nullopt;
+}
+
+std::optional<ApiError> AddText(const json& value, const std::string& where, TextInputs* out) {
+  if (!value.is_string()) return Validation(where + " must be a string");
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.empty()) return Validation(where + " is empty");
+  out->texts.push_back(text);
+  return std::nullopt;
+}
+
+ApiError TooMany(size_t count, const SchemaLimits& limits) {
+  return Validation("batch size " + std::to_string(count) + " > maximum allowed batch size " +
+                    std::to_string(limits.max_inputs));
+}
+
+std::optional<ApiError> CheckCount(const TextInputs& inputs, const char* field,
+                                   const SchemaLimits& limits) {
+  if (inputs.texts.empty()) return Validation(std::string("`") + field + "` cannot be empty");
+  if (inputs.texts.size() > limits.max_inputs) return TooMany(inputs.texts.size(), limits);
+  return std::nullopt;
+}
+
+// "t" or ["t", ...]: TEI's /embed and /tokenize inputs, OpenAI's input.
+std::optional<ApiError> ReadTexts(const json& object, const char* field, const SchemaLimits& limits,
+                                  TextInputs* out) {
+  auto it = object.find(field);
+  if (it == object.end()) return Validation(std::string("missing field `") + field + "`");
+  const std::string name = std::string("`") + field + "`";
+  if (it->is_string()) {
+    if (auto error = AddText(*it, name, out)) return error;
+  } else if (it->is_array()) {
+    out->batched = true;
+    if (it->size() > limits.max_inputs) return TooMany(it->size(), limits);
+    for (size_t i = 0; i < it->size(); ++i) {
+      if ((*it)[i].is_array()) {
+        return Validation(name +
+                          " must be a string or a list of strings (token ids are not "
+                          "accepted)");
+      }
+      if (auto error = AddText((*it)[i], name + "[" + std::to_string(i) + "]", out)) return error;
+    }
+  } else {
+    return Validation(name + " must be a string or a list of strings");
+  }
+  return CheckCount(*out, field, limits);
+}
+
+// One TEI sequence: "t", ["t"] or ["a", "b"] (a pair).
+std::optional<ApiError> AddSequence(const json& value, const std::string& where, TextInputs* out) {
+  if (value.is_string()) {
+    if (auto error = AddText(value, where, out)) return error;
+    out->pairs.emplace_back();
+    return std::nullopt;
+  }
+  if (!value.is_array() || value.empty() || value.size() > 2) {
+    return Validation(where + " must be a string, [text] or [text, text_pair]");
+  }
+  if (auto error = AddText(value[0], where + "[0]", out)) return error;
+  if (value.size() == 1) {
+    out->pairs.emplace_back();
+    return std::nullopt;
+  }
+  if (!value[1].is_string() || value[1].get_ref<const std::string&>().empty()) {
+    return Validation(where + "[1] must be a non-empty string");
+  }
+  out->pairs.emplace_back(value[1].get<std::string>());
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ApiError> ParseEmbedRequest(std::string_view body, const SchemaLimits& limits,
+                                          EmbedRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  if (auto error = ReadTexts(object, "inputs", limits, &out->inputs)) return error;
+  if (auto error = ReadBool(object, "normalize", &out->normalize)) return error;
+  return ReadBool(object, "truncate", &out->truncate);
+}
+
+std::optional<ApiError> ParsePredictRequest(std::string_view body, const SchemaLimits& limits,
+                                            PredictRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  auto it = object.find("inputs");
+  if (it == object.end()) return Validation("missing field `inputs`");
+  TextInputs& inputs = out->inputs;
+  const bool all_strings = it->is_array() && std::all_of(it->begin(), it->end(), [](const json& v) {
+                             return v.is_string();
+                           });
+  if (it->is_string() || (all_strings && (it->size() == 1 || it->size() == 2))) {
+    // "t", ["t"] or ["a", "b"]: one sequence (TEI reads a list of two
+    // strings as a text pair).
+    if (auto error = AddSequence(*it, "`inputs`", &inputs)) return error;
+  } else if (it->is_array()) {
+    inputs.batched = true;
+    if (it->empty()) return Validation("`inputs` cannot be empty");
+    if (it->size() > limits.max_inputs) return TooMany(it->size(), limits);
+    for (size_t i = 0; i < it->size(); ++i) {
+      if (auto error = AddSequence((*it)[i], "`inputs[" + std::to_string(i) + "]`", &inputs)) {
+        return error;
+      }
+    }
+  } else {
+    return Validation("`inputs` must be a string, a text pair or a list of those");
+  }
+  if (auto error = CheckCount(inputs, "inputs", limits)) return error;
+  if (auto error = ReadBool(object, "truncate", &out->truncate)) return error;
+  return ReadBool(object, "raw_scores", &out->raw_scores);
+}
+
+std::optional<ApiError> ParseOpenAiEmbedRequest(std::string_view body, const SchemaLimits& limits,
+                                                OpenAiEmbedRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  if (auto error = ReadTexts(object, "input", limits, &out->inputs)) return error;
+  if (auto it = object.find("model"); it != object.end() && !it->is_null()) {
+    if (!it->is_string()) return Validation("`model` must be a string");
+    out->model = it->get<std::string>();
+  }
+  if (auto it = object.find("encoding_format"); it != object.end() && !it->is_null()) {
+    if (*it == "base64") {
+      out->base64 = true;
+    } else if (*it != "float") {
+      return Validation("`encoding_format` must be \"float\" or \"base64\"");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseTokenizeRequest(std::string_view body, const SchemaLimits& limits,
+                                             TokenizeRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  if (auto error = ReadTexts(object, "inputs", limits, &out->inputs)) return error;
+  return ReadBool(object, "add_special_tokens", &out->add_special_tokens);
+}
+
+}  // namespace mg::serve

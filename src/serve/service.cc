@@ -1,0 +1,338 @@
+#include "serve/service.h"
+
+#include <cstdio>
+
+#include "kernels/gemm.h"
+#include "serve/api_error.h"
+#include "serve/batcher.h"
+#include "serve/call.h"
+#include "serve/worker_pool.h"
+
+namespace mg::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MillisecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+bool RouteOf(const std::string& path, Route* route) {
+  if (path == "/embed") {
+    *route = Route::kEmbed;
+  } else if (path == "/v1/embeddings" || path == "/embeddings") {
+    *route = Route::kOpenAiEmbed;
+  } else if (path == "/predict") {
+    *route = Route::kPredict;
+  } else if (path == "/tokenize") {
+    *route = Route::kTokenize;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+HttpResponse ErrorResponse(ApiStyle style, const ApiError& error) {
+  HttpResponse response;
+  response.status = error.status;
+  response.body = ErrorBody(style, error);
+  if (error.retry_after_s > 0) {
+    response.headers.emplace_back("Retry-After", std::to_string(error.retry_after_s));
+  }
+  return response;
+}
+
+std::string Milliseconds(double ms) { return std::to_string(static_cast<int64_t>(ms + 0.5)); }
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options,
+                                                 release::ServedModel served,
+                                                 std::unique_ptr<Gate> gate, Logger* logger) {
+  if (!served.model) return InvalidArgumentError("no model to serve");
+  if (!gate) gate = std::make_unique<OpenGate>();
+  if (!options.clock) {
+    options.clock = [] {
+      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    };
+  }
+  const size_t model_limit = served.model->max_length();
+  if (options.max_input_length == 0 || options.max_input_length > model_limit) {
+    options.max_input_length = model_limit;
+  }
+  if (options.max_batch_tokens < static_cast<int64_t>(options.max_input_length)) {
+    return InvalidArgumentError("--max-batch-tokens (" + std::to_string(options.max_batch_tokens) +
+                                ") must be at least --max-input-length (" +
+                                std::to_string(options.max_input_length) + ")");
+  }
+  std::unique_ptr<Service> service(
+      new Service(std::move(options), std::move(served), std::move(gate), logger));
+  MG_ASSIGN_OR_RETURN(service->privacy_, PrivacyFilter::Create(service->options_.privacy,
+                                                               service->options_.privacy_entities));
+  return service;
+}
+
+Service::Service(ServiceOptions options, release::ServedModel served, std::unique_ptr<Gate> gate,
+                 Logger* logger)
+    : options_(std::move(options)),
+      served_(std::move(served)),
+      gate_(std::move(gate)),
+      logger_(logger) {
+  workers_ = std::make_unique<WorkerPool>(std::max(1, options_.tokenization_workers));
+  BatcherOptions batcher_options;
+  batcher_options.max_batch_tokens = options_.max_batch_tokens;
+  batcher_options.max_batch_requests = options_.max_batch_requests;
+  batcher_options.on_start = [threads = options_.gemm_threads] { kernels::SetThreads(threads); };
+  batcher_options.on_batch = [this](int requests, int64_t tokens, double inference_ms) {
+    metrics_.batch_requests.Observe(requests);
+    metrics_.batch_tokens.Observe(static_cast<double>(tokens));
+    metrics_.inference_seconds.Observe(inference_ms / 1000);
+    metrics_.CountTokens(tokens);
+  };
+  const model::Model* model = served_.model.get();
+  auto workspace = std::make_shared<model::EncoderWorkspace>();
+  batcher_ = std::make_unique<Batcher>(
+      batcher_options, [model, workspace](Task task, const model::PackedBatch& batch,
+                                          std::vector<float>* out, int64_t* width) {
+        if (task == Task::kEmbed) {
+          model->Embed(batch, model->default_pooling(), /*normalize=*/false, workspace.get(), out);
+          *width = model->config().hidden_size;
+        } else {
+          const Tensor& hidden = model->encoder().Forward(batch, workspace.get());
+          model->encoder().Classify(batch, hidden, workspace.get(), out);
+          *width = static_cast<int64_t>(model->config().labels.size());
+        }
+      });
+  metrics_.SetGauges([this] { return static_cast<int64_t>(batcher_->queue_depth()); },
+                     [this] { return in_flight_.load(); });
+}
+
+Service::~Service() { Stop(); }
+
+void Service::BeginShutdown() { shutting_down_ = true; }
+
+void Service::Stop() {
+  shutting_down_ = true;
+  // The batcher first: it runs what is queued and its replies go to the
+  // workers, which then run every task posted so far (and any posted while
+  // they drain) before they join.
+  if (batcher_) batcher_->Stop();
+  if (workers_) workers_->Stop();
+}
+
+void Service::Handle(HttpRequest request, Responder respond) {
+  const Clock::time_point start = Clock::now();
+  auto simple = [&](const std::string& route, HttpResponse response) {
+    metrics_.CountRequest(route, response.status);
+    if (logger_->Enabled(LogLevel::kDebug)) {
+      logger_->Log(LogLevel::kDebug, "request",
+                   {{"request_id", request.request_id},
+                    {"route", route},
+                    {"status", response.status},
+                    {"latency_ms", MillisecondsSince(start)}});
+    }
+    respond(std::move(response));
+  };
+  if (request.path == "/health") {
+    HttpResponse response;
+    if (shutting_down_) {
+      response = ErrorResponse(ApiStyle::kTei, {503, "unhealthy", "the server is shutting down"});
+    }
+    return simple("/health", std::move(response));
+  }
+  if (request.path == "/info") {
+    HttpResponse response;
+    response.body = Info();
+    return simple("/info", std::move(response));
+  }
+  if (request.path == "/metrics") {
+    HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = metrics_.Render();
+    return simple("/metrics", std::move(response));
+  }
+  Route route;
+  if (!RouteOf(request.path, &route)) {
+    return simple("other",
+                  ErrorResponse(ApiStyle::kTei, {404, "not_found", "no route " + request.path}));
+  }
+  auto call = std::make_shared<Call>();
+  call->route = route;
+  call->route_name = route == Route::kOpenAiEmbed ? "/v1/embeddings" : request.path;
+  call->style = route == Route::kOpenAiEmbed ? ApiStyle::kOpenAi : ApiStyle::kTei;
+  call->task = route == Route::kPredict ? Task::kClassify : Task::kEmbed;
+  call->scope = route == Route::kPredict ? "classify" : "embed";
+  call->start = start;
+  call->request = std::move(request);
+  call->respond = std::move(respond);
+  if (call->request.method != "POST") {
+    return Fail(*call, {405, "method_not_allowed", call->route_name + " takes POST"});
+  }
+  if (shutting_down_) return Fail(*call, {503, "unavailable", "the server is shutting down"});
+  if (in_flight_.fetch_add(1) >= options_.max_concurrent_requests) {
+    in_flight_.fetch_sub(1);
+    return Fail(*call, {503, "overloaded",
+                        "Model is overloaded: more than " +
+                            std::to_string(options_.max_concurrent_requests) +
+                            " requests in flight (--max-concurrent-requests)"});
+  }
+  call->counted = true;
+  workers_->Post([this, call] { Process(call); });
+}
+
+bool Service::Tokenize(Call& call) {
+  const Clock::time_point start = Clock::now();
+  const model::Model& model = *served_.model;
+  const text::Tokenizer& tokenizer = model.tokenizer();
+  const int32_t vocab_size = static_cast<int32_t>(model.config().vocab_size);
+  const int32_t unk = tokenizer.unk_id();
+  const int32_t type_limit = static_cast<int32_t>(model.config().type_vocab_size);
+  text::EncodeOptions options;
+  text::Encoding encoding;
+  for (size_t i = 0; i < call.inputs.texts.size(); ++i) {
+    const std::string& text = call.inputs.texts[i];
+    std::string_view pair_view;  // a view of the request's own text, never a temporary
+    if (i < call.inputs.pairs.size() && call.inputs.pairs[i]) pair_view = *call.inputs.pairs[i];
+    const std::string_view* pair = pair_view.empty() ? nullptr : &pair_view;
+    call.characters += static_cast<int64_t>(text.size() + pair_view.size());
+    options.max_length = 0;
+    Status status = tokenizer.Encode(text, pair, options, &encoding);
+    if (status.ok() && encoding.size() > options_.max_input_length) {
+      if (!call.truncate) {
+        Fail(call, Validation("Input validation error: `inputs` must have less than " +
+                              std::to_string(options_.max_input_length + 1) +
+                              " tokens. Given: " + std::to_string(encoding.size())));
+        return false;
+      }
+      options.max_length = options_.max_input_length;
+      status = tokenizer.Encode(text, pair, options, &encoding);
+    }
+    if (!status.ok()) {
+      Fail(call, Validation(status.message()));
+      return false;
+    }
+    for (size_t t = 0; t < encoding.size(); ++t) {
+      int32_t id = encoding.ids[t];
+      if (id >= vocab_size) id = unk >= 0 && unk < vocab_size ? unk : 0;
+      call.packed.ids.push_back(id);
+      call.packed.type_ids.push_back(encoding.type_ids[t] < type_limit ? encoding.type_ids[t] : 0);
+    }
+    call.packed.offsets.push_back(call.packed.tokens());
+  }
+  call.tokenize_ms = MillisecondsSince(start);
+  metrics_.tokenize_seconds.Observe(call.tokenize_ms / 1000);
+  if (call.packed.tokens() > options_.max_batch_tokens) {
+    Fail(call, Validation("the request has " + std::to_string(call.packed.tokens()) +
+                          " tokens, more than --max-batch-tokens " +
+                          std::to_string(options_.max_batch_tokens)));
+    return false;
+  }
+  return true;
+}
+
+void Service::Process(std::shared_ptr<Call> call) {
+  SchemaLimits limits;
+  limits.max_inputs = options_.max_client_batch_size;
+  if (auto error = ParseCall(limits, call.get())) return Fail(*call, *error);
+  if (!LicenceAllows(*call)) return;
+  if (call->route == Route::kPredict && !served_.model->is_classifier()) {
+    return Fail(*call, Validation("the model is not a classifier: use /embed"));
+  }
+  if (!ScreenPrivacy(*call)) return;
+  if (call->route == Route::kTokenize) {
+    if (!Admit(*call)) return;
+    auto body = FormatTokens(*call, served_.model->tokenizer());
+    if (!body.ok()) return Fail(*call, Validation(body.status().message()));
+    HttpResponse response;
+    response.body = std::move(body).value();
+    return Reply(*call, std::move(response));
+  }
+  if (!Tokenize(*call)) return;
+  if (!Admit(*call)) return;
+  auto job = std::make_unique<BatchJob>();
+  job->task = call->task;
+  job->sequences = call->packed;
+  job->deadline = call->start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(options_.request_timeout_s));
+  job->done = [this, call](BatchResult result) {
+    workers_->Post(
+        [this, call, result = std::move(result)]() mutable { Complete(call, std::move(result)); });
+  };
+  batcher_->Submit(std::move(job));
+}
+
+bool Service::Admit(Call& call) {
+  call.admission = gate_->Admit(call.gate_request());
+  if (call.admission.status != 200) {
+    Fail(call, {call.admission.status, call.admission.error_type, call.admission.message,
+                call.admission.retry_after_s});
+    return false;
+  }
+  call.admitted = true;
+  return true;
+}
+
+void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
+  metrics_.queue_seconds.Observe(result.queue_ms / 1000);
+  if (!result.status.ok()) {
+    return Fail(*call, {503, "unavailable", result.status.message()});
+  }
+  HttpResponse response;
+  switch (call->route) {
+    case Route::kEmbed:
+      response.body = FormatEmbeddings(*call, &result);
+      break;
+    case Route::kOpenAiEmbed:
+      response.body = FormatOpenAiEmbeddings(*call, served_.model_id, &result);
+      break;
+    case Route::kPredict:
+      response.body = FormatPredictions(*call, served_.model->config(), &result);
+      break;
+    case Route::kTokenize:
+      break;
+  }
+  // Text-embeddings-inference's timing headers.
+  response.headers.emplace_back("x-compute-type", "cpu");
+  response.headers.emplace_back("x-compute-characters", std::to_string(call->characters));
+  response.headers.emplace_back("x-compute-tokens", std::to_string(call->packed.tokens()));
+  response.headers.emplace_back("x-total-time", Milliseconds(MillisecondsSince(call->start)));
+  response.headers.emplace_back("x-tokenization-time", Milliseconds(call->tokenize_ms));
+  response.headers.emplace_back("x-queue-time", Milliseconds(result.queue_ms));
+  response.headers.emplace_back("x-inference-time", Milliseconds(result.inference_ms));
+  response.headers.emplace_back("x-compute-time",
+                                Milliseconds(call->tokenize_ms + result.inference_ms));
+  Reply(*call, std::move(response));
+}
+
+void Service::Fail(Call& call, const ApiError& error) {
+  Reply(call, ErrorResponse(call.style, error));
+}
+
+void Service::Reply(Call& call, HttpResponse response) {
+  if (call.answered) return;
+  call.answered = true;
+  const int status = response.status;
+  const double latency_ms = MillisecondsSince(call.start);
+  call.respond(std::move(response));
+  metrics_.CountRequest(call.route_name, status);
+  metrics_.total_seconds.Observe(latency_ms / 1000);
+  if (call.admitted) {
+    Outcome outcome{status, call.packed.tokens(), latency_ms};
+    gate_->Finish(call.admission, call.gate_request(), outcome);
+  }
+  // Never the request text: ids, counts and timings only.
+  std::vector<LogField> fields = {{"request_id", call.request.request_id},
+                                  {"route", call.route_name},
+                                  {"status", status},
+                                  {"latency_ms", latency_ms},
+                                  {"inputs", static_cast<int64_t>(call.inputs.texts.size())},
+                                  {"tokens", call.packed.tokens()}};
+  if (!call.admission.key_id.empty()) fields.emplace_back("key_id", call.admission.key_id);
+  if (privacy_->mode() != PrivacyMode::kOff) {
+    fields.emplace_back("pii", static_cast<int64_t>(call.pii_total));
+  }
+  logger_->Log(status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "request", fields);
+  if (call.counted) in_flight_.fetch_sub(1);
+}
+
+}  // namespace mg::serve

@@ -1,0 +1,102 @@
+// Service: the HTTP API of `modelgate serve` without the HTTP transport —
+// routing, request schemas, licence and privacy checks, tokenisation, the
+// access gate, the dynamic batcher, reply formatting, metrics and logs.
+//
+// Threads: Handle() runs on an I/O thread and never blocks: cheap routes
+// (/health, /info, /metrics) answer inline, inference routes go to the
+// tokenisation workers, then the batcher's inference thread, then back to a
+// worker to format the reply, which the Responder carries to the I/O thread.
+// Gate::Admit and Gate::Finish run only on workers.
+//
+// Thread safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "release/served_model.h"
+#include "serve/gate.h"
+#include "serve/http_types.h"
+#include "serve/logger.h"
+#include "serve/metrics.h"
+#include "serve/privacy_filter.h"
+
+namespace mg::serve {
+
+class Batcher;
+class WorkerPool;
+struct Call;
+struct BatchResult;
+
+struct ServiceOptions {
+  int max_concurrent_requests = 512;  // inference requests in flight; more get 503
+  int64_t max_batch_tokens = 16384;
+  int max_batch_requests = 64;
+  size_t max_client_batch_size = 32;  // inputs per request; more get 422
+  size_t max_input_length = 0;        // tokens per input; 0: the model's limit
+  int tokenization_workers = 2;
+  int gemm_threads = 0;           // of the inference thread; 0: all cores
+  double request_timeout_s = 30;  // queued longer than this: 503
+  PrivacyMode privacy = PrivacyMode::kLog;
+  std::vector<privacy::EntityType> privacy_entities;  // empty: every type
+  // The clock licence expiry is checked against, per request.
+  std::function<std::chrono::sys_seconds()> clock;
+  std::string version = "0.1.0";
+};
+
+class Service {
+ public:
+  static Result<std::unique_ptr<Service>> Create(ServiceOptions options,
+                                                 release::ServedModel served,
+                                                 std::unique_ptr<Gate> gate, Logger* logger);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Answers `request` through `respond`, now or later. Never blocks.
+  void Handle(HttpRequest request, Responder respond);
+
+  // From now on inference requests get 503 "shutting down"; /health too.
+  void BeginShutdown();
+  // Inference requests accepted and not yet answered.
+  int64_t in_flight() const { return in_flight_.load(); }
+  // Finishes queued work and stops the threads (after BeginShutdown()).
+  void Stop();
+
+  Metrics& metrics() { return metrics_; }
+  const ServiceOptions& options() const { return options_; }
+
+ private:
+  Service(ServiceOptions options, release::ServedModel served, std::unique_ptr<Gate> gate,
+          Logger* logger);
+
+  void Process(std::shared_ptr<Call> call);
+  void Complete(std::shared_ptr<Call> call, BatchResult result);
+  void Reply(Call& call, HttpResponse response);
+  void Fail(Call& call, const struct ApiError& error);
+  std::string Info() const;
+  bool LicenceAllows(Call& call);
+  bool ScreenPrivacy(Call& call);
+  // Asks the gate; on refusal answers the call and returns false.
+  bool Admit(Call& call);
+  bool Tokenize(Call& call);
+
+  ServiceOptions options_;
+  release::ServedModel served_;
+  std::unique_ptr<Gate> gate_;
+  Logger* logger_;
+  Metrics metrics_;
+  std::unique_ptr<PrivacyFilter> privacy_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<Batcher> batcher_;
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace mg::serve

@@ -1,0 +1,53 @@
+// The checks a request passes before tokenisation: the licence (expiry and
+// features, on every request) and the privacy mode.
+#include "release/licence.h"
+#include "serve/call.h"
+#include "serve/service.h"
+
+namespace mg::serve {
+
+bool Service::LicenceAllows(Call& call) {
+  if (!served_.licence) return true;
+  release::LicenceRequirements need;
+  need.model_id = served_.licence->model_id;
+  need.now = options_.clock();
+  need.feature = call.route == Route::kTokenize ? "" : call.scope;
+  Status status = release::CheckLicenceTerms(*served_.licence, need);
+  if (status.ok()) return true;
+  Fail(call, {403, "licence", "the model's licence does not allow this: " + status.message()});
+  return false;
+}
+
+bool Service::ScreenPrivacy(Call& call) {
+  // Analyse (and in redact mode rewrite) every text before the tokenizer sees it.
+  std::vector<std::string*> texts;
+  for (std::string& text : call.inputs.texts) texts.push_back(&text);
+  for (std::optional<std::string>& pair : call.inputs.pairs) {
+    if (pair) texts.push_back(&*pair);
+  }
+  for (std::string* text : texts) {
+    auto found = privacy_->Scan(text, &call.pii);
+    if (!found.ok()) {
+      Fail(call, {500, "internal", found.status().message()});
+      return false;
+    }
+    call.pii_total += *found;
+  }
+  std::string types;
+  for (size_t type = 0; type < call.pii.size(); ++type) {
+    if (call.pii[type] == 0) continue;
+    const std::string_view name = privacy::EntityTypeName(static_cast<privacy::EntityType>(type));
+    metrics_.CountPii(name, call.pii[type]);
+    if (!types.empty()) types.append(", ");
+    types.append(name);
+  }
+  if (privacy_->mode() == PrivacyMode::kBlock && call.pii_total > 0) {
+    Fail(call, {422, "pii_detected",
+                "the request contains personal data (" + types +
+                    ") and this server refuses it (--privacy block)"});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace mg::serve
