@@ -92,6 +92,9 @@ PORT="$(cat port)"
 URL="http://127.0.0.1:$PORT"
 curl -sf "$URL/health" >/dev/null
 echo "serving at $URL"
+if ! "$MG" serve --help | grep -q -- "--db"; then
+  echo "note: this server build admits every request (--auth off); the Bearer key is sent but not yet checked"
+fi
 curl -s "$URL/info" | node -e '
 const i = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const labels = Object.values(i.model_type.classifier.id2label).join(", ");
