@@ -4,6 +4,7 @@
 // {"samples_per_s",...}. The PyTorch side is bench/train_bench_torch.py.
 //
 // usage: train_bench --preset mini --batch 16 --seq-len 128 --threads 2 --steps 20
+//                    [--last-layer-cls-only 1]  (0: every row of the last layer)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   std::string preset = "mini";
   int64_t batch = 16, seq_len = 128, steps = 20, warmup = 3, labels = 2;
   int threads = 2;
+  mg::train::NetOptions net_options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* value = argv[i + 1];
@@ -33,6 +35,8 @@ int main(int argc, char** argv) {
       threads = std::atoi(value);
     else if (flag == "--steps")
       steps = std::atoll(value);
+    else if (flag == "--last-layer-cls-only")
+      net_options.last_layer_cls_only = std::atoi(value) != 0;
     else {
       std::fprintf(stderr, "error: unknown flag %s\n", argv[i]);
       return 2;
@@ -47,7 +51,7 @@ int main(int argc, char** argv) {
   const mg::train::ParamLayout layout = mg::train::ParamLayout::For(*config, labels);
   std::vector<float> params, grads(layout.total);
   mg::train::InitParams(layout, 0, 1, &params);
-  mg::train::ClassifierNet net(layout, mg::train::NetOptions{});
+  mg::train::ClassifierNet net(layout, net_options);
   mg::train::AdamW optimizer(layout, {});
   mg::train::TrainBatch data;
   std::mt19937 rng(3);
@@ -72,8 +76,10 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "{\"engine\":\"modelgate\",\"preset\":\"%s\",\"batch\":%lld,\"seq_len\":%lld,"
-      "\"threads\":%d,\"steps\":%lld,\"seconds\":%.3f,\"samples_per_s\":%.2f}\n",
+      "\"threads\":%d,\"last_layer_cls_only\":%s,\"steps\":%lld,\"seconds\":%.3f,\"samples_per_s\":"
+      "%.2f}\n",
       preset.c_str(), static_cast<long long>(batch), static_cast<long long>(seq_len), threads,
-      static_cast<long long>(steps), seconds, steps * batch / seconds);
+      net_options.last_layer_cls_only ? "true" : "false", static_cast<long long>(steps), seconds,
+      steps * batch / seconds);
   return 0;
 }

@@ -8,6 +8,10 @@
 # OMP_WAIT_POLICY=passive is set for both (both use OpenMP): on a machine
 # shared with other work, spinning threads cost either engine several-fold.
 #
+# MG_TRAIN_BENCH_FLAGS adds flags to modelgate's side, e.g.
+# "--last-layer-cls-only 0" to compute every row of the last encoder layer as
+# PyTorch does (by default only the [CLS] rows the pooler reads).
+#
 # usage: bench/train_vs_torch.sh BUILD_DIR [PRESET mini] [BATCH 16] [SEQ_LEN 128] [THREADS 2] [STEPS 10]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,7 +27,7 @@ best_mg=0
 best_pt=0
 for round in 1 2 3; do
   mg="$("$BUILD/bench/train_bench" --preset "$PRESET" --batch "$BATCH" --seq-len "$SEQ_LEN" \
-    --threads "$THREADS" --steps "$STEPS")"
+    --threads "$THREADS" --steps "$STEPS" ${MG_TRAIN_BENCH_FLAGS:-})"
   pt="$(/usr/bin/python3 "$ROOT/bench/train_bench_torch.py" "$PRESET" "$BATCH" "$SEQ_LEN" "$THREADS" "$STEPS")"
   echo "round $round: $mg"
   echo "round $round: $pt"

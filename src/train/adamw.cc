@@ -1,12 +1,23 @@
 #include "train/adamw.h"
 
+#include "train/step_kernels.h"
+
 #include <algorithm>
 #include <cmath>
 
 namespace mg::train {
 
 AdamW::AdamW(const ParamLayout& layout, AdamWOptions options)
-    : tensors_(layout.tensors), options_(options), m_(layout.total, 0.0f), v_(layout.total, 0.0f) {}
+    : tensors_(layout.tensors), options_(options), m_(layout.total, 0.0f), v_(layout.total, 0.0f) {
+  constexpr int64_t kChunk = 1 << 15;
+  for (const ParamTensor& t : tensors_) {
+    for (int64_t begin = 0; begin < static_cast<int64_t>(t.size); begin += kChunk) {
+      chunks_.push_back(Chunk{static_cast<int64_t>(t.offset) + begin,
+                              std::min<int64_t>(kChunk, static_cast<int64_t>(t.size) - begin),
+                              t.decay});
+    }
+  }
+}
 
 void AdamW::Step(float lr, const float* grads, float* params, float grad_scale) {
   ++step_;
@@ -15,22 +26,22 @@ void AdamW::Step(float lr, const float* grads, float* params, float grad_scale) 
   const double correction2 = 1.0 - std::pow(static_cast<double>(b2), static_cast<double>(step_));
   const float step_size = static_cast<float>(lr / correction1);
   const float sqrt_correction2 = static_cast<float>(std::sqrt(correction2));
-  for (const ParamTensor& t : tensors_) {
-    const float decay = t.decay ? 1.0f - lr * options_.weight_decay : 1.0f;
-    float* p = params + t.offset;
-    const float* g = grads + t.offset;
-    float* m = m_.data() + t.offset;
-    float* v = v_.data() + t.offset;
-    const int64_t n = static_cast<int64_t>(t.size);
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      const float grad = grad_scale == 1.0f ? g[i] : g[i] * grad_scale;
-      p[i] *= decay;
-      m[i] = b1 * m[i] + (1.0f - b1) * grad;
-      v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
-      const float denom = std::sqrt(v[i]) / sqrt_correction2 + options_.eps;
-      p[i] -= step_size * m[i] / denom;
-    }
+  const float eps = options_.eps, weight_decay = options_.weight_decay;
+  const StepKernelTable& kernels = StepKernels();
+  // Fixed chunks of whole tensors, one parallel region for all of them.
+  const int64_t chunks = static_cast<int64_t>(chunks_.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const Chunk& chunk = chunks_[c];
+    const AdamWConstants constants{b1,
+                                   b2,
+                                   eps,
+                                   step_size,
+                                   sqrt_correction2,
+                                   chunk.decay ? 1.0f - lr * weight_decay : 1.0f,
+                                   grad_scale};
+    kernels.adamw(params + chunk.begin, grads + chunk.begin, m_.data() + chunk.begin,
+                  v_.data() + chunk.begin, chunk.size, constants);
   }
 }
 
@@ -46,12 +57,12 @@ double GradNorm(const float* grads, size_t n) {
   constexpr size_t kChunk = 1 << 16;
   const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
   std::vector<double> partial(chunks, 0.0);
+  const StepKernelTable& kernels = StepKernels();
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
-    double sum = 0;
-    const size_t end = std::min(n, (c + 1) * kChunk);
-    for (size_t i = c * kChunk; i < end; ++i) sum += static_cast<double>(grads[i]) * grads[i];
-    partial[c] = sum;
+    const size_t begin = c * kChunk;
+    partial[c] = kernels.sum_squares(grads + begin,
+                                     static_cast<int64_t>(std::min(n, begin + kChunk) - begin));
   }
   double total = 0;
   for (double p : partial) total += p;

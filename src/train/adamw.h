@@ -36,7 +36,13 @@ class AdamW {
   void set_step(int64_t step) { step_ = step; }
 
  private:
+  struct Chunk {
+    int64_t begin = 0, size = 0;
+    bool decay = true;
+  };
+
   std::vector<ParamTensor> tensors_;
+  std::vector<Chunk> chunks_;  // the parameters in fixed pieces of one tensor each
   AdamWOptions options_;
   std::vector<float> m_, v_;
   int64_t step_ = 0;

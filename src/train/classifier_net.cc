@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "train/cls_attention.h"
 #include "train/loss.h"
 
 namespace mg::train {
@@ -14,11 +15,6 @@ constexpr uint64_t kPoolerSite = 1u << 20;
 uint64_t AttentionProbsSite(int64_t layer) { return 1 + 3 * layer; }
 uint64_t AttentionOutputSite(int64_t layer) { return 2 + 3 * layer; }
 uint64_t FeedForwardSite(int64_t layer) { return 3 + 3 * layer; }
-
-void AddInto(const float* a, int64_t n, float* out) {
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) out[i] += a[i];
-}
 
 }  // namespace
 
@@ -38,9 +34,14 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
   const float eps = options_.layer_norm_eps;
 
-  encoded_.resize(tokens * h);
-  float* x =
-      l.layers > 0 ? (acts_[0].input.resize(tokens * h), acts_[0].input.data()) : encoded_.data();
+  encoded_.resize(options_.last_layer_cls_only && l.layers > 0 ? 0 : tokens * h);
+  float* x;
+  if (l.layers > 0) {
+    acts_[0].input.resize(tokens * h);
+    x = acts_[0].input.data();
+  } else {
+    x = encoded_.data();
+  }
   embed_xhat_.resize(tokens * h);
   embed_rstd_.resize(tokens);
   EmbeddingForward(batch.ids.data(), batch.type_ids.data(), seqs, params + l.word_embeddings,
@@ -52,8 +53,21 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   for (int64_t layer = 0; layer < l.layers; ++layer) {
     LayerActivations& a = acts_[layer];
     const LayerOffsets& o = l.layer[layer];
+    // The last layer runs attention for the [CLS] queries only and everything
+    // after it on the [CLS] rows only: nothing else reaches the pooler.
+    const bool cls_only = options_.last_layer_cls_only && layer + 1 == l.layers;
+    const int64_t rows = cls_only ? batch_size : tokens;
+    const float* residual = a.input.data();
     float* out;
-    if (layer + 1 < l.layers) {
+    if (cls_only) {
+      a.cls_input.resize(batch_size * h);
+      for (int64_t s = 0; s < batch_size; ++s)
+        std::memcpy(a.cls_input.data() + s * h, a.input.data() + batch.offsets[s] * h,
+                    h * sizeof(float));
+      residual = a.cls_input.data();
+      cls_.resize(batch_size * h);
+      out = cls_.data();
+    } else if (layer + 1 < l.layers) {
       acts_[layer + 1].input.resize(tokens * h);
       out = acts_[layer + 1].input.data();
     } else {
@@ -62,40 +76,48 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     a.qkv.resize(tokens * 3 * h);
     LinearForward(a.input.data(), tokens, h, params + o.qkv_weight, params + o.qkv_bias, 3 * h,
                   a.qkv.data());
-    a.probs.resize(AttentionProbsFloats(seqs, l.heads));
+    a.probs.resize(cls_only ? ClsAttentionProbsFloats(seqs, l.heads)
+                            : AttentionProbsFloats(seqs, l.heads));
     if (attention_p > 0.0f) a.dropped.resize(a.probs.size());
-    a.ctx.resize(tokens * h);
-    AttentionForward(a.qkv.data(), seqs, l.heads, head_dim, attention_p,
-                     key(AttentionProbsSite(layer)), a.probs.data(), a.dropped.data(),
-                     a.ctx.data());
-    a.attention_out.resize(tokens * h);
-    LinearForward(a.ctx.data(), tokens, h, params + o.attention_output_weight,
+    a.ctx.resize(rows * h);
+    if (cls_only) {
+      ClsAttentionForward(a.qkv.data(), seqs, l.heads, head_dim, attention_p,
+                          key(AttentionProbsSite(layer)), a.probs.data(), a.dropped.data(),
+                          a.ctx.data());
+    } else {
+      AttentionForward(a.qkv.data(), seqs, l.heads, head_dim, attention_p,
+                       key(AttentionProbsSite(layer)), a.probs.data(), a.dropped.data(),
+                       a.ctx.data());
+    }
+    a.attention_out.resize(rows * h);
+    LinearForward(a.ctx.data(), rows, h, params + o.attention_output_weight,
                   params + o.attention_output_bias, h, a.attention_out.data());
-    Dropout(a.attention_out.data(), tokens * h, key(AttentionOutputSite(layer)), hidden_p);
-    AddInto(a.input.data(), tokens * h, a.attention_out.data());
-    a.norm1_xhat.resize(tokens * h);
-    a.norm1_rstd.resize(tokens);
-    LayerNormForward(a.attention_out.data(), tokens, h, params + o.attention_norm_gamma,
+    Dropout(a.attention_out.data(), residual, a.attention_out.data(), rows * h,
+            key(AttentionOutputSite(layer)), hidden_p);
+    a.norm1_xhat.resize(rows * h);
+    a.norm1_rstd.resize(rows);
+    LayerNormForward(a.attention_out.data(), rows, h, params + o.attention_norm_gamma,
                      params + o.attention_norm_beta, eps, a.attention_out.data(),
                      a.norm1_xhat.data(), a.norm1_rstd.data());
-    a.pre_gelu.resize(tokens * inter);
-    a.gelu.resize(tokens * inter);
-    LinearForward(a.attention_out.data(), tokens, h, params + o.intermediate_weight,
-                  params + o.intermediate_bias, inter, a.pre_gelu.data());
-    GeluForward(a.pre_gelu.data(), tokens * inter, a.gelu.data());
-    LinearForward(a.gelu.data(), tokens, inter, params + o.output_weight, params + o.output_bias, h,
+    a.gelu_grad.resize(rows * inter);
+    a.gelu.resize(rows * inter);
+    LinearForward(a.attention_out.data(), rows, h, params + o.intermediate_weight, nullptr, inter,
+                  a.gelu_grad.data());
+    BiasGeluForward(a.gelu_grad.data(), params + o.intermediate_bias, rows, inter, a.gelu.data());
+    LinearForward(a.gelu.data(), rows, inter, params + o.output_weight, params + o.output_bias, h,
                   out);
-    Dropout(out, tokens * h, key(FeedForwardSite(layer)), hidden_p);
-    AddInto(a.attention_out.data(), tokens * h, out);
-    a.norm2_xhat.resize(tokens * h);
-    a.norm2_rstd.resize(tokens);
-    LayerNormForward(out, tokens, h, params + o.output_norm_gamma, params + o.output_norm_beta, eps,
+    Dropout(out, a.attention_out.data(), out, rows * h, key(FeedForwardSite(layer)), hidden_p);
+    a.norm2_xhat.resize(rows * h);
+    a.norm2_rstd.resize(rows);
+    LayerNormForward(out, rows, h, params + o.output_norm_gamma, params + o.output_norm_beta, eps,
                      out, a.norm2_xhat.data(), a.norm2_rstd.data());
   }
 
-  cls_.resize(batch_size * h);
-  for (int64_t s = 0; s < batch_size; ++s)
-    std::memcpy(cls_.data() + s * h, encoded_.data() + batch.offsets[s] * h, h * sizeof(float));
+  if (l.layers == 0 || !options_.last_layer_cls_only) {
+    cls_.resize(batch_size * h);
+    for (int64_t s = 0; s < batch_size; ++s)
+      std::memcpy(cls_.data() + s * h, encoded_.data() + batch.offsets[s] * h, h * sizeof(float));
+  }
   pooled_.resize(batch_size * h);
   LinearForward(cls_.data(), batch_size, h, params + l.pooler_weight, params + l.pooler_bias, h,
                 pooled_.data());
@@ -129,38 +151,48 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   dcls_.resize(batch_size * h);
   LinearBackward(cls_.data(), dpooled_.data(), batch_size, h, params + l.pooler_weight, h,
                  dcls_.data(), false, grads + l.pooler_weight, grads + l.pooler_bias);
-  grad_.assign(tokens * h, 0.0f);
-  for (int64_t s = 0; s < batch_size; ++s)
-    std::memcpy(grad_.data() + batch.offsets[s] * h, dcls_.data() + s * h, h * sizeof(float));
-
+  grad_.resize(tokens * h);
   grad2_.resize(tokens * h);
   grad_inter_.resize(tokens * std::max(inter, h));
   grad_qkv_.resize(tokens * 3 * h);
+  if (l.layers == 0 || !options_.last_layer_cls_only) {
+    std::fill(grad_.begin(), grad_.end(), 0.0f);
+    for (int64_t s = 0; s < batch_size; ++s)
+      std::memcpy(grad_.data() + batch.offsets[s] * h, dcls_.data() + s * h, h * sizeof(float));
+  }
   for (int64_t layer = l.layers - 1; layer >= 0; --layer) {
     const LayerActivations& a = acts_[layer];
     const LayerOffsets& o = l.layer[layer];
-    // grad_ holds d(layer output).
-    LayerNormBackward(grad_.data(), a.norm2_xhat.data(), a.norm2_rstd.data(),
-                      params + o.output_norm_gamma, tokens, h, grad_.data(),
-                      grads + o.output_norm_gamma, grads + o.output_norm_beta);
-    grad2_ = grad_;
-    Dropout(grad2_.data(), tokens * h, key(FeedForwardSite(layer)), hidden_p);
-    LinearBackward(a.gelu.data(), grad2_.data(), tokens, inter, params + o.output_weight, h,
+    const bool cls_only = options_.last_layer_cls_only && layer + 1 == l.layers;
+    const int64_t rows = cls_only ? batch_size : tokens;
+    // g holds d(layer output): the [CLS] rows only in the last layer.
+    float* g = cls_only ? dcls_.data() : grad_.data();
+    LayerNormBackward(g, a.norm2_xhat.data(), a.norm2_rstd.data(), params + o.output_norm_gamma,
+                      rows, h, g, grads + o.output_norm_gamma, grads + o.output_norm_beta);
+    Dropout(g, nullptr, grad2_.data(), rows * h, key(FeedForwardSite(layer)), hidden_p);
+    LinearBackward(a.gelu.data(), grad2_.data(), rows, inter, params + o.output_weight, h,
                    grad_inter_.data(), false, grads + o.output_weight, grads + o.output_bias);
-    GeluBackward(a.pre_gelu.data(), grad_inter_.data(), tokens * inter, grad_inter_.data());
-    LinearBackward(a.attention_out.data(), grad_inter_.data(), tokens, h,
-                   params + o.intermediate_weight, inter, grad_.data(), true,
-                   grads + o.intermediate_weight, grads + o.intermediate_bias);
-    LayerNormBackward(grad_.data(), a.norm1_xhat.data(), a.norm1_rstd.data(),
-                      params + o.attention_norm_gamma, tokens, h, grad_.data(),
-                      grads + o.attention_norm_gamma, grads + o.attention_norm_beta);
-    grad2_ = grad_;
-    Dropout(grad2_.data(), tokens * h, key(AttentionOutputSite(layer)), hidden_p);
+    GeluBackwardFromGrad(a.gelu_grad.data(), grad_inter_.data(), rows * inter, grad_inter_.data());
+    LinearBackward(a.attention_out.data(), grad_inter_.data(), rows, h,
+                   params + o.intermediate_weight, inter, g, true, grads + o.intermediate_weight,
+                   grads + o.intermediate_bias);
+    LayerNormBackward(g, a.norm1_xhat.data(), a.norm1_rstd.data(), params + o.attention_norm_gamma,
+                      rows, h, g, grads + o.attention_norm_gamma, grads + o.attention_norm_beta);
+    Dropout(g, nullptr, grad2_.data(), rows * h, key(AttentionOutputSite(layer)), hidden_p);
     float* dctx = grad_inter_.data();
-    LinearBackward(a.ctx.data(), grad2_.data(), tokens, h, params + o.attention_output_weight, h,
+    LinearBackward(a.ctx.data(), grad2_.data(), rows, h, params + o.attention_output_weight, h,
                    dctx, false, grads + o.attention_output_weight, grads + o.attention_output_bias);
-    AttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads, head_dim,
-                      attention_p, grad_qkv_.data());
+    if (cls_only) {
+      ClsAttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads,
+                           head_dim, attention_p, grad_qkv_.data());
+      // The residual gradient reaches the [CLS] rows of the layer input only.
+      std::fill(grad_.begin(), grad_.end(), 0.0f);
+      for (int64_t s = 0; s < batch_size; ++s)
+        std::memcpy(grad_.data() + batch.offsets[s] * h, g + s * h, h * sizeof(float));
+    } else {
+      AttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads,
+                        head_dim, attention_p, grad_qkv_.data());
+    }
     LinearBackward(a.input.data(), grad_qkv_.data(), tokens, h, params + o.qkv_weight, 3 * h,
                    grad_.data(), true, grads + o.qkv_weight, grads + o.qkv_bias);
   }

@@ -33,6 +33,10 @@ struct NetOptions {
   float attention_dropout = 0.1f;  // attention probabilities
   float layer_norm_eps = 1e-12f;
   model::ProblemType problem = model::ProblemType::kSingleLabel;
+  // The last encoder layer computes only the [CLS] rows the pooler reads
+  // (same logits and gradients; other dropout masks in that layer). Off
+  // computes every row, as Hugging Face's BertForSequenceClassification does.
+  bool last_layer_cls_only = true;
 };
 
 class ClassifierNet {
@@ -52,13 +56,14 @@ class ClassifierNet {
 
  private:
   struct LayerActivations {
-    std::vector<float> input;    // [T, H]
-    std::vector<float> qkv;      // [T, 3H]
-    std::vector<float> probs;    // attention probabilities
-    std::vector<float> dropped;  // the same after dropout (train mode)
-    std::vector<float> ctx;      // [T, H]
+    std::vector<float> input;      // [T, H]
+    std::vector<float> cls_input;  // [B, H]: input's [CLS] rows (last layer)
+    std::vector<float> qkv;        // [T, 3H]
+    std::vector<float> probs;      // attention probabilities
+    std::vector<float> dropped;    // the same after dropout (train mode)
+    std::vector<float> ctx;        // [T, H] ([B, H] in the last layer, as all below)
     std::vector<float> norm1_xhat, norm1_rstd, attention_out;  // attention_out = LN1 output
-    std::vector<float> pre_gelu, gelu;                         // [T, I]
+    std::vector<float> gelu_grad, gelu;  // [T, I]: gelu' and gelu of the pre-activation
     std::vector<float> norm2_xhat, norm2_rstd;
   };
 
@@ -67,7 +72,8 @@ class ClassifierNet {
   bool train_ = false;
   uint64_t seed_ = 0;
   std::vector<LayerActivations> acts_;
-  std::vector<float> embed_xhat_, embed_rstd_, encoded_;  // encoded_ = last layer output
+  std::vector<float> embed_xhat_, embed_rstd_,
+      encoded_;  // encoded_: all rows of the encoder output when kept
   std::vector<float> cls_, pooled_, pooled_dropped_, logits_;
   // Backward scratch.
   std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_;

@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "kernels/kernels.h"
+#include "train/step_kernels.h"
 
 namespace mg::train {
 namespace {
@@ -18,16 +19,12 @@ constexpr int64_t kColumnBlock = 64;
 // out[c] += sum_r a[r][c], rows summed in order for every column.
 void ColumnSumAccumulate(const float* a, int64_t rows, int64_t cols, float* out) {
   const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+  const StepKernelTable& k = StepKernels();
 #pragma omp parallel for schedule(static)
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t begin = block * kColumnBlock;
-    const int64_t end = std::min(cols, begin + kColumnBlock);
-    float acc[kColumnBlock] = {};
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* row = a + r * cols;
-      for (int64_t c = begin; c < end; ++c) acc[c - begin] += row[c];
-    }
-    for (int64_t c = begin; c < end; ++c) out[c] += acc[c - begin];
+    k.column_sums(a + begin, nullptr, rows, std::min(kColumnBlock, cols - begin), cols, out + begin,
+                  nullptr);
   }
 }
 
@@ -38,26 +35,14 @@ uint64_t SplitMix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Four 16-bit uniforms per hash: element `index` of site `key`.
+// Four 16-bit uniforms per hash: element `index` of site `key` (the step
+// kernels compute the same bits, 32 elements at a time).
 inline uint32_t DropoutBits(uint64_t key, uint64_t index) {
   const uint64_t h = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
   return static_cast<uint32_t>(h >> (16 * (index & 3))) & 0xffffu;
 }
 
 inline uint32_t DropoutThreshold(float p) { return static_cast<uint32_t>(p * 65536.0f + 0.5f); }
-
-// dst[i] = keep(base + i) ? src[i] * scale : 0.
-void DropoutSpan(const float* src, float* dst, int64_t n, uint64_t key, uint64_t base, float p) {
-  const uint32_t threshold = DropoutThreshold(p);
-  const float scale = 1.0f / (1.0f - p);
-  uint64_t hash = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t index = base + static_cast<uint64_t>(i);
-    if (i == 0 || (index & 3) == 0) hash = SplitMix64(key ^ ((index >> 2) * 0xd1b54a32d192ed03ULL));
-    const uint32_t bits = static_cast<uint32_t>(hash >> (16 * (index & 3))) & 0xffffu;
-    dst[i] = bits >= threshold ? src[i] * scale : 0.0f;
-  }
-}
 
 std::vector<int64_t> ProbsOffsets(const SequenceOffsets& seqs, int64_t heads) {
   std::vector<int64_t> base(seqs.sequences + 1, 0);
@@ -105,27 +90,12 @@ void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, c
 
 void LayerNormForward(const float* x, int64_t rows, int64_t cols, const float* gamma,
                       const float* beta, float eps, float* y, float* xhat, float* rstd) {
+  constexpr int64_t kRows = 16;
+  const StepKernelTable& k = StepKernels();
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = x + r * cols;
-    float sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t c = 0; c < cols; ++c) sum += in[c];
-    const float mean = sum / static_cast<float>(cols);
-    float var = 0;
-#pragma omp simd reduction(+ : var)
-    for (int64_t c = 0; c < cols; ++c) {
-      const float d = in[c] - mean;
-      var += d * d;
-    }
-    const float inv = 1.0f / std::sqrt(var / static_cast<float>(cols) + eps);
-    rstd[r] = inv;
-    float* h = xhat + r * cols;
-    float* out = y + r * cols;
-    for (int64_t c = 0; c < cols; ++c) {
-      h[c] = (in[c] - mean) * inv;
-      out[c] = h[c] * gamma[c] + beta[c];
-    }
+  for (int64_t r = 0; r < rows; r += kRows) {
+    k.layer_norm(x + r * cols, std::min(kRows, rows - r), cols, gamma, beta, eps, y + r * cols,
+                 xhat + r * cols, rstd + r);
   }
 }
 
@@ -133,41 +103,18 @@ void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, co
                        int64_t rows, int64_t cols, float* dx, float* dgamma, float* dbeta) {
   // Parameter gradients first: dx may alias dy.
   const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+  const StepKernelTable& k = StepKernels();
 #pragma omp parallel for schedule(static)
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t begin = block * kColumnBlock;
-    const int64_t end = std::min(cols, begin + kColumnBlock);
-    float acc_g[kColumnBlock] = {};
-    float acc_b[kColumnBlock] = {};
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* g = dy + r * cols;
-      const float* h = xhat + r * cols;
-      for (int64_t c = begin; c < end; ++c) {
-        acc_g[c - begin] += g[c] * h[c];
-        acc_b[c - begin] += g[c];
-      }
-    }
-    for (int64_t c = begin; c < end; ++c) {
-      dgamma[c] += acc_g[c - begin];
-      dbeta[c] += acc_b[c - begin];
-    }
+    k.column_sums(dy + begin, xhat + begin, rows, std::min(kColumnBlock, cols - begin), cols,
+                  dbeta + begin, dgamma + begin);
   }
+  constexpr int64_t kRows = 16;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* g = dy + r * cols;
-    const float* h = xhat + r * cols;
-    float mean_g = 0, mean_gh = 0;
-#pragma omp simd reduction(+ : mean_g, mean_gh)
-    for (int64_t c = 0; c < cols; ++c) {
-      const float gg = g[c] * gamma[c];
-      mean_g += gg;
-      mean_gh += gg * h[c];
-    }
-    mean_g /= static_cast<float>(cols);
-    mean_gh /= static_cast<float>(cols);
-    float* out = dx + r * cols;
-    for (int64_t c = 0; c < cols; ++c)
-      out[c] = rstd[r] * (g[c] * gamma[c] - mean_g - h[c] * mean_gh);
+  for (int64_t r = 0; r < rows; r += kRows) {
+    k.layer_norm_backward(dy + r * cols, xhat + r * cols, rstd + r, gamma,
+                          std::min(kRows, rows - r), cols, dx + r * cols);
   }
 }
 
@@ -187,6 +134,20 @@ void GeluBackward(const float* x, const float* dy, int64_t n, float* dx) {
     k.gelu_backward(x + begin, dy + begin, dx + begin, std::min(kChunk, n - begin));
 }
 
+void BiasGeluForward(float* x, const float* bias, int64_t rows, int64_t cols, float* y) {
+  const StepKernelTable& k = StepKernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) k.bias_gelu_with_grad(x + r * cols, bias, cols, y + r * cols);
+}
+
+void GeluBackwardFromGrad(const float* grad, const float* dy, int64_t n, float* dx) {
+  constexpr int64_t kChunk = 4096;
+  const StepKernelTable& k = StepKernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t begin = 0; begin < n; begin += kChunk)
+    k.multiply(dy + begin, grad + begin, dx + begin, std::min(kChunk, n - begin));
+}
+
 void TanhForward(const float* x, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
@@ -199,18 +160,43 @@ bool DropoutKeep(uint64_t key, uint64_t index, float p) {
   return DropoutBits(key, index) >= DropoutThreshold(p);
 }
 
-void Dropout(float* x, int64_t n, uint64_t key, float p) {
-  if (p <= 0.0f) return;
+void Dropout(float* x, int64_t n, uint64_t key, float p) { Dropout(x, nullptr, x, n, key, p); }
+
+void Dropout(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+             float p) {
+  if (p <= 0.0f && residual == nullptr) {
+    if (dst != src) std::memcpy(dst, src, n * sizeof(float));
+    return;
+  }
   constexpr int64_t kChunk = 4096;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
     const int64_t begin = c * kChunk;
-    DropoutSpan(x + begin, x + begin, std::min(kChunk, n - begin), key,
-                static_cast<uint64_t>(begin), p);
+    const int64_t count = std::min(kChunk, n - begin);
+    const float* add = residual != nullptr ? residual + begin : nullptr;
+    if (p <= 0.0f) {
+      for (int64_t i = 0; i < count; ++i) dst[begin + i] = src[begin + i] + add[i];
+    } else {
+      DropoutRange(src + begin, add, dst + begin, count, key, static_cast<uint64_t>(begin), p);
+    }
   }
 }
 
+void DropoutRange(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+                  uint64_t base, float p) {
+  const uint32_t threshold = DropoutThreshold(p);
+  const float scale = 1.0f / (1.0f - p);
+  if (threshold < 65536) {
+    StepKernels().dropout(src, residual, dst, n, key, base, threshold, scale);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float kept =
+        DropoutBits(key, base + static_cast<uint64_t>(i)) >= threshold ? src[i] * scale : 0.0f;
+    dst[i] = residual != nullptr ? kept + residual[i] : kept;
+  }
+}
 uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site) {
   return SplitMix64(SplitMix64(SplitMix64(seed) ^ step) ^ site);
 }
@@ -244,7 +230,8 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
       for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
       const float* weights = prob;
       if (p > 0.0f) {
-        DropoutSpan(prob, dropped + offset, len * len, key, offset, p);
+        DropoutRange(prob, nullptr, dropped + offset, len * len, key, static_cast<uint64_t>(offset),
+                     p);
         weights = dropped + offset;
       }
       Gemm(false, false, len, head_dim, len, 1.0f, weights, len, v, ld, 0.0f,
@@ -285,8 +272,10 @@ void AttentionBackward(const float* qkv, const float* probs, const float* droppe
       Gemm(true, false, len, head_dim, len, 1.0f, weights, len, dout, hidden, 0.0f, dv, ld);
       if (p > 0.0f) {
         const float keep_scale = 1.0f / (1.0f - p);
+        float* d = dprob.data();
+#pragma omp simd
         for (int64_t i = 0; i < len * len; ++i)
-          dprob[i] = weights[i] != 0.0f ? dprob[i] * keep_scale : 0.0f;
+          d[i] = weights[i] != 0.0f ? d[i] * keep_scale : 0.0f;
       }
       for (int64_t i = 0; i < len; ++i) {
         float* drow = dprob.data() + i * len;
@@ -294,6 +283,7 @@ void AttentionBackward(const float* qkv, const float* probs, const float* droppe
         float dot = 0;
 #pragma omp simd reduction(+ : dot)
         for (int64_t j = 0; j < len; ++j) dot += drow[j] * prow[j];
+#pragma omp simd
         for (int64_t j = 0; j < len; ++j) drow[j] = prow[j] * (drow[j] - dot);
       }
       Gemm(false, false, len, head_dim, len, scale, dprob.data(), len, k, ld, 0.0f, dq, ld);
@@ -320,17 +310,24 @@ void EmbeddingForward(const int32_t* ids, const int32_t* type_ids, const Sequenc
 void EmbeddingBackward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
                        const float* dx, int64_t hidden, float* dword, float* dposition,
                        float* dtoken_type) {
-  // Tokens in order: rows of repeated ids are summed deterministically.
-  for (int64_t s = 0; s < seqs.sequences; ++s) {
-    for (int64_t t = seqs.offsets[s]; t < seqs.offsets[s + 1]; ++t) {
-      const float* g = dx + t * hidden;
-      float* w = dword + static_cast<int64_t>(ids[t]) * hidden;
-      float* pos = dposition + (t - seqs.offsets[s]) * hidden;
-      float* type = dtoken_type + static_cast<int64_t>(type_ids[t]) * hidden;
-      for (int64_t c = 0; c < hidden; ++c) {
-        w[c] += g[c];
-        pos[c] += g[c];
-        type[c] += g[c];
+  // Tokens in order within each block of columns: rows of repeated ids are
+  // summed in the same order for any thread count.
+  const int64_t blocks = (hidden + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t begin = block * kColumnBlock;
+    const int64_t end = std::min(hidden, begin + kColumnBlock);
+    for (int64_t s = 0; s < seqs.sequences; ++s) {
+      for (int64_t t = seqs.offsets[s]; t < seqs.offsets[s + 1]; ++t) {
+        const float* g = dx + t * hidden;
+        float* w = dword + static_cast<int64_t>(ids[t]) * hidden;
+        float* pos = dposition + (t - seqs.offsets[s]) * hidden;
+        float* type = dtoken_type + static_cast<int64_t>(type_ids[t]) * hidden;
+        for (int64_t c = begin; c < end; ++c) {
+          w[c] += g[c];
+          pos[c] += g[c];
+          type[c] += g[c];
+        }
       }
     }
   }

@@ -40,6 +40,13 @@ void GeluForward(const float* x, int64_t n, float* y);
 // dx = dy * gelu'(x); dx may alias dy.
 void GeluBackward(const float* x, const float* dy, int64_t n, float* dx);
 
+// The feed-forward activation fused with its bias: x [rows, cols] holds the
+// product without bias; y = gelu(x + bias), and x is overwritten with
+// gelu'(x + bias) for GeluBackwardFromGrad (no erf in the backward pass).
+void BiasGeluForward(float* x, const float* bias, int64_t rows, int64_t cols, float* y);
+// dx = dy * grad with `grad` from BiasGeluForward; dx may alias dy.
+void GeluBackwardFromGrad(const float* grad, const float* dy, int64_t n, float* dx);
+
 // y = tanh(x); dx = dy * (1 - y^2) (dx may alias dy).
 void TanhForward(const float* x, int64_t n, float* y);
 void TanhBackward(const float* y, const float* dy, int64_t n, float* dx);
@@ -50,6 +57,13 @@ void TanhBackward(const float* y, const float* dy, int64_t n, float* dx);
 bool DropoutKeep(uint64_t key, uint64_t index, float p);
 // x[i] = keep ? x[i] / (1 - p) : 0, in place (forward and backward alike).
 void Dropout(float* x, int64_t n, uint64_t key, float p);
+// dst[i] = dropout(src)[i] + residual[i] (residual may be null); dst may
+// alias src or residual. One pass over memory.
+void Dropout(const float* src, const float* residual, float* dst, int64_t n, uint64_t key, float p);
+// Elements base .. base + n of a site, single-threaded: dst[i] =
+// dropout(src)[base + i] + residual[i] (residual may be null).
+void DropoutRange(const float* src, const float* residual, float* dst, int64_t n, uint64_t key,
+                  uint64_t base, float p);
 // A site key from the run's seed, the step and a site number.
 uint64_t DropoutKey(uint64_t seed, uint64_t step, uint64_t site);
 

@@ -9,6 +9,7 @@
 #include "kernels/gemm.h"
 #include "train/adamw.h"
 #include "train/classifier_net.h"
+#include "train/cls_attention.h"
 #include "train/loss.h"
 #include "train/ops.h"
 
@@ -130,6 +131,38 @@ void CheckAttention(float p) {
 TEST(TrainOps, AttentionGradients) { CheckAttention(0.0f); }
 TEST(TrainOps, AttentionGradientsWithDropout) { CheckAttention(0.3f); }
 
+void CheckClsAttention(float p) {
+  const int64_t heads = 2, head_dim = 3, hidden = heads * head_dim;
+  const std::vector<int64_t> offsets = {0, 4, 5, 11};  // lengths 4, 1, 6
+  const SequenceOffsets seqs{offsets.data(), 3};
+  auto qkv = Random(seqs.tokens() * 3 * hidden, 13);
+  const auto r = Random(seqs.sequences * hidden, 14);
+  std::vector<float> probs(ClsAttentionProbsFloats(seqs, heads)), ctx(seqs.sequences * hidden);
+  std::vector<float> dropped(probs.size());
+  auto loss = [&] {
+    ClsAttentionForward(qkv.data(), seqs, heads, head_dim, p, 98, probs.data(), dropped.data(),
+                        ctx.data());
+    return Dot(ctx, r);
+  };
+  loss();
+  std::vector<float> dqkv(qkv.size(), 5.0f);
+  ClsAttentionBackward(qkv.data(), probs.data(), dropped.data(), r.data(), seqs, heads, head_dim, p,
+                       dqkv.data());
+  CheckGradient(&qkv, dqkv, loss, p > 0 ? "cls attention with dropout" : "cls attention", 1e-3f);
+  if (p > 0) return;
+  // Without dropout: the [CLS] rows of full attention.
+  loss();
+  std::vector<float> full_probs(AttentionProbsFloats(seqs, heads)), full(seqs.tokens() * hidden);
+  AttentionForward(qkv.data(), seqs, heads, head_dim, 0.0f, 0, full_probs.data(), nullptr,
+                   full.data());
+  for (int64_t s = 0; s < seqs.sequences; ++s)
+    for (int64_t c = 0; c < hidden; ++c)
+      EXPECT_NEAR(ctx[s * hidden + c], full[offsets[s] * hidden + c], 1e-5f);
+}
+
+TEST(TrainOps, ClsAttentionGradients) { CheckClsAttention(0.0f); }
+TEST(TrainOps, ClsAttentionGradientsWithDropout) { CheckClsAttention(0.3f); }
+
 TEST(TrainOps, AttentionKeepsSequencesApart) {
   // A token's context depends only on its own sequence (packing = masking).
   const int64_t heads = 1, head_dim = 4, hidden = 4;
@@ -210,33 +243,66 @@ TEST(TrainOps, LossGradients) {
   }
 }
 
-TEST(TrainOps, ClassifierGradientWithDropout) {
-  model::BertConfig config;
-  config.vocab_size = 20, config.hidden_size = 8, config.num_hidden_layers = 2;
-  config.num_attention_heads = 2, config.intermediate_size = 12;
-  config.max_position_embeddings = 16;
-  ParamLayout layout = ParamLayout::For(config, 3);
+struct SmallClassifier {
+  ParamLayout layout;
   std::vector<float> params;
-  InitParams(layout, 0, 5, &params);
-  const auto noise = Random(layout.total, 77, 0.1f);
-  for (size_t i = 0; i < params.size(); ++i) params[i] += noise[i];
+  TrainBatch batch;
+
+  SmallClassifier() {
+    model::BertConfig config;
+    config.vocab_size = 20, config.hidden_size = 8, config.num_hidden_layers = 2;
+    config.num_attention_heads = 2, config.intermediate_size = 12;
+    config.max_position_embeddings = 16;
+    layout = ParamLayout::For(config, 3);
+    InitParams(layout, 0, 5, &params);
+    const auto noise = Random(layout.total, 77, 0.1f);
+    for (size_t i = 0; i < params.size(); ++i) params[i] += noise[i];
+    batch.ids = {2, 5, 7, 3, 2, 9, 3, 2, 11, 12, 13, 3};
+    batch.type_ids = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+    batch.offsets = {0, 4, 7, 12};
+    batch.targets = {1, 0, 2};
+  }
+};
+
+void CheckClassifierGradient(bool last_layer_cls_only) {
+  SmallClassifier c;
   NetOptions options;
   options.layer_norm_eps = 1e-5f;
-  ClassifierNet net(layout, options);
-  TrainBatch batch;
-  batch.ids = {2, 5, 7, 3, 2, 9, 3, 2, 11, 12, 13, 3};
-  batch.type_ids = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
-  batch.offsets = {0, 4, 7, 12};
-  batch.targets = {1, 0, 2};
-  std::vector<float> grads(layout.total);
-  net.Forward(params.data(), batch, true, 1234);
-  net.Backward(params.data(), batch, grads.data());
-  std::vector<float> scratch(layout.total);
+  options.last_layer_cls_only = last_layer_cls_only;
+  ClassifierNet net(c.layout, options);
+  std::vector<float> grads(c.layout.total);
+  net.Forward(c.params.data(), c.batch, true, 1234);
+  net.Backward(c.params.data(), c.batch, grads.data());
+  std::vector<float> scratch(c.layout.total);
   auto loss = [&] {
-    net.Forward(params.data(), batch, true, 1234);
-    return net.Backward(params.data(), batch, scratch.data());
+    net.Forward(c.params.data(), c.batch, true, 1234);
+    return net.Backward(c.params.data(), c.batch, scratch.data());
   };
-  CheckGradient(&params, grads, loss, "classifier", 1e-2f, 400);
+  CheckGradient(&c.params, grads, loss, "classifier", 1e-2f, 400);
+}
+
+TEST(TrainOps, ClassifierGradientWithDropout) { CheckClassifierGradient(true); }
+TEST(TrainOps, ClassifierGradientWithDropoutAllRows) { CheckClassifierGradient(false); }
+
+TEST(TrainOps, ClsOnlyLastLayerMatchesAllRows) {
+  // Without dropout the pruned last layer gives the same logits and gradients.
+  SmallClassifier c;
+  NetOptions options;
+  options.layer_norm_eps = 1e-5f;
+  options.hidden_dropout = options.attention_dropout = 0.0f;
+  ClassifierNet pruned(c.layout, options);
+  options.last_layer_cls_only = false;
+  ClassifierNet full(c.layout, options);
+  std::vector<float> gp(c.layout.total), gf(c.layout.total);
+  pruned.Forward(c.params.data(), c.batch, true, 1);
+  full.Forward(c.params.data(), c.batch, true, 1);
+  for (size_t i = 0; i < pruned.logits().size(); ++i)
+    EXPECT_NEAR(pruned.logits()[i], full.logits()[i], 1e-5f);
+  EXPECT_NEAR(pruned.Backward(c.params.data(), c.batch, gp.data()),
+              full.Backward(c.params.data(), c.batch, gf.data()), 1e-6);
+  float scale = 0;
+  for (float g : gf) scale = std::max(scale, std::abs(g));
+  for (size_t i = 0; i < gp.size(); ++i) ASSERT_NEAR(gp[i], gf[i], 1e-5f * scale) << i;
 }
 
 TEST(TrainOps, ScheduleAndClipping) {
