@@ -21,6 +21,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev
                 libhnswlib-dev
 DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
 DEB_PACKAGES += libboost-dev libssl-dev
+DEB_PACKAGES += nginx curl
 # The scenarios in examples/ call the HTTP API with curl.
 DEB_PACKAGES += curl
 

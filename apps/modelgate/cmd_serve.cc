@@ -10,13 +10,16 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/control_plane_cli.h"
 #include "apps/modelgate/output.h"
 #include "release/licence.h"
 #include "release/served_model.h"
+#include "serve/admin_api.h"
 #include "serve/gate.h"
 #include "serve/http_server.h"
 #include "serve/logger.h"
 #include "serve/service.h"
+#include "serve/store_gate.h"
 
 namespace mg::cli {
 namespace {
@@ -29,7 +32,10 @@ struct ServeArgs {
   std::string log_level = "info";
   std::string privacy = "log";
   std::vector<std::string> privacy_entities;
-  std::string auth = "off";
+  std::string auth;  // default: on with --db, off without
+  std::string db;
+  std::string audit_key;
+  bool workers_given = false;
   std::string now;  // tests: the licence clock
   std::string port_file;
 };
@@ -59,8 +65,30 @@ void RunServe(ServeArgs args) {
   RaiseFileLimit();
   args.service.gemm_threads = args.threads;
   serve::Logger logger(ValueOrThrow(serve::ParseLogLevel(args.log_level)));
-  if (args.auth != "off") {
-    throw CliError("--auth " + args.auth + " needs the control plane, which is not built yet");
+  if (args.auth.empty()) args.auth = args.db.empty() ? "off" : "on";
+  if (args.auth == "on" && args.db.empty()) {
+    throw CliError("--auth on needs the control plane: give --db sqlite:PATH or postgresql://…", 2);
+  }
+  if (!args.audit_key.empty() && args.db.empty()) throw CliError("--audit-key needs --db", 2);
+  // Admit and Finish hold a worker while they wait for the database: with
+  // more workers, concurrent requests share commits (group commit).
+  if (args.service.metrics_auth && args.auth != "on") {
+    throw CliError("--metrics-auth needs --auth on (and --db)", 2);
+  }
+  if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
+  // Declared before the service, so that it outlives the gate that uses it.
+  std::unique_ptr<store::ControlPlane> control_plane;
+  if (!args.db.empty()) control_plane = OpenControlPlane(args.db, args.audit_key);
+  std::unique_ptr<serve::Gate> gate;
+  if (args.auth == "on") {
+    serve::StoreGateOptions gate_options;
+    // Well above the longest a request can take, so that only requests of a
+    // replica that died are released.
+    gate_options.release_grace_ms =
+        std::max<int64_t>(600'000, static_cast<int64_t>(args.service.request_timeout_s * 4000));
+    gate = std::make_unique<serve::StoreGate>(control_plane.get(), &logger, gate_options);
+  } else {
+    gate = std::make_unique<serve::OpenGate>();
   }
   args.service.privacy = ValueOrThrow(serve::ParsePrivacyMode(args.privacy));
   for (const std::string& name : args.privacy_entities) {
@@ -79,8 +107,14 @@ void RunServe(ServeArgs args) {
     logger.Log(serve::LogLevel::kWarn, warning);
   }
   const std::string model_id = served.model_id;
-  auto service = ValueOrThrow(serve::Service::Create(args.service, std::move(served),
-                                                     std::make_unique<serve::OpenGate>(), &logger));
+  auto service = ValueOrThrow(
+      serve::Service::Create(args.service, std::move(served), std::move(gate), &logger));
+  std::unique_ptr<serve::AdminApi> admin;
+  if (control_plane) {
+    admin = std::make_unique<serve::AdminApi>(control_plane.get());
+    service->SetAdminHandler(
+        [api = admin.get()](const serve::HttpRequest& request) { return api->Handle(request); });
+  }
   auto server = ValueOrThrow(serve::HttpServer::Create(args.http, service.get(), &logger));
   if (!args.port_file.empty()) {
     Output port_file(args.port_file);
@@ -92,7 +126,8 @@ void RunServe(ServeArgs args) {
               {"port", server->port()},
               {"tls", args.http.tls_cert.empty() ? "off" : "on"},
               {"model_id", model_id},
-              {"privacy", args.privacy}});
+              {"privacy", args.privacy},
+              {"auth", args.auth}});
   server->Run();
   service->Stop();
   logger.Log(serve::LogLevel::kInfo, "stopped");
@@ -127,7 +162,8 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--tokenization-workers", args->service.tokenization_workers,
-                  "Threads that parse, tokenise and format replies")
+                  "Threads that parse, tokenise, check keys and format replies (default 2; 32\n"
+                  "with --auth on, as they wait on the control-plane database)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("--max-concurrent-requests", args->service.max_concurrent_requests,
@@ -173,10 +209,22 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--privacy-entities", args->privacy_entities,
                   "PII types looked for (default: all), e.g. EMAIL_ADDRESS PHONE_NUMBER")
       ->delimiter(',');
-  cmd->add_option("--auth", args->auth, "Access control: off (admit every request)")
-      ->capture_default_str();
+  cmd->add_option("--db", args->db,
+                  "Control plane (API keys, limits, ledger, audit; /admin/* routes): sqlite:PATH\n"
+                  "or postgresql://USER@HOST:PORT/DB, which several replicas may share");
+  cmd->add_option("--auth", args->auth,
+                  "on: every inference request needs an API key of --db (the default with --db);\n"
+                  "off: admit every request (the default without --db)")
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_flag("--metrics-auth", args->service.metrics_auth,
+                "/metrics needs a key with the admin scope (default: public)");
+  cmd->add_option("--audit-key", args->audit_key,
+                  "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");
   cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");
-  cmd->callback([args] { RunServe(*args); });
+  cmd->callback([args, cmd] {
+    args->workers_given = cmd->count("--tokenization-workers") > 0;
+    RunServe(*args);
+  });
 }
 
 }  // namespace mg::cli

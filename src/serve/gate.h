@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace mg::serve {
 
 struct GateRequest {
@@ -43,17 +45,23 @@ class Gate {
   virtual ~Gate() = default;
   // May block (database I/O): never call it on an I/O thread.
   virtual Admission Admit(const GateRequest& request) = 0;
-  // Once per admitted request, after the reply is known.
-  virtual void Finish(const Admission& admission, const GateRequest& request,
-                      const Outcome& outcome) = 0;
+  // Once per admitted request, after the reply is known and before it is
+  // sent: records it (ledger, audit). On an error the server answers 503
+  // instead, so every reply a client received is recorded.
+  virtual Status Finish(const Admission& admission, const GateRequest& request,
+                        const Outcome& outcome) = 0;
+  // Extra Prometheus text for /metrics (e.g. per-key usage); may be empty.
+  virtual std::string MetricsText() const { return {}; }
 };
 
 // Admits every request (`--auth off`). Stateless; thread-safe.
 class OpenGate final : public Gate {
  public:
   Admission Admit(const GateRequest& /*request*/) override { return Admission{}; }
-  void Finish(const Admission& /*admission*/, const GateRequest& /*request*/,
-              const Outcome& /*outcome*/) override {}
+  Status Finish(const Admission& /*admission*/, const GateRequest& /*request*/,
+                const Outcome& /*outcome*/) override {
+    return Status::Ok();
+  }
 };
 
 }  // namespace mg::serve

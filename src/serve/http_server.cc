@@ -159,6 +159,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.method = std::string(message.method_string());
     std::string_view target(message.target().data(), message.target().size());
     request.path = std::string(target.substr(0, target.find('?')));
+    if (target.find('?') != std::string_view::npos) {
+      request.query = std::string(target.substr(target.find('?') + 1));
+    }
     auto id = message.find("x-request-id");
     request.request_id =
         RequestId(id == message.end() ? std::string_view()

@@ -13,6 +13,7 @@ namespace mg::serve {
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string path;    // the target without its query string
+  std::string query;   // after '?', undecoded; empty if none
   std::string body;
   std::string request_id;  // x-request-id, or one the server made up
   std::string api_key;     // "Authorization: Bearer K" or "X-Api-Key: K"; empty if none

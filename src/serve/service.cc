@@ -145,11 +145,50 @@ void Service::Handle(HttpRequest request, Responder respond) {
     response.body = Info();
     return simple("/info", std::move(response));
   }
+  if (request.path == "/metrics" && options_.metrics_auth) {
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
+      GateRequest gate_request;
+      gate_request.api_key = shared->api_key;
+      gate_request.route = "/metrics";
+      gate_request.scope = "admin";
+      gate_request.request_id = shared->request_id;
+      const Admission admission = gate_->Admit(gate_request);
+      HttpResponse response;
+      if (admission.status != 200) {
+        response = ErrorResponse(ApiStyle::kTei, {admission.status, admission.error_type,
+                                                  admission.message, admission.retry_after_s});
+      } else {
+        response.content_type = "text/plain; version=0.0.4";
+        response.body = metrics_.Render();
+        response.body.append(gate_->MetricsText());
+        if (!gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)}).ok()) {
+          response = ErrorResponse(
+              ApiStyle::kTei,
+              {503, "service_unavailable", "the control plane could not record the request"});
+        }
+      }
+      metrics_.CountRequest("/metrics", response.status);
+      respond(std::move(response));
+    });
+    return;
+  }
   if (request.path == "/metrics") {
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4";
     response.body = metrics_.Render();
+    response.body.append(gate_->MetricsText());
     return simple("/metrics", std::move(response));
+  }
+  if (admin_ && request.path.starts_with("/admin/")) {
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
+      HttpResponse response = admin_(*shared);
+      metrics_.CountRequest("/admin", response.status);
+      metrics_.total_seconds.Observe(MillisecondsSince(start) / 1000);
+      respond(std::move(response));
+    });
+    return;
   }
   Route route;
   if (!RouteOf(request.path, &route)) {
@@ -311,15 +350,22 @@ void Service::Fail(Call& call, const ApiError& error) {
 void Service::Reply(Call& call, HttpResponse response) {
   if (call.answered) return;
   call.answered = true;
-  const int status = response.status;
   const double latency_ms = MillisecondsSince(call.start);
+  if (call.admitted) {
+    // Recorded before it is sent: a reply the client receives is in the ledger.
+    Outcome outcome{response.status, call.packed.tokens(), latency_ms};
+    const Status recorded = gate_->Finish(call.admission, call.gate_request(), outcome);
+    if (!recorded.ok()) {
+      logger_->Log(LogLevel::kError, "gate finish failed",
+                   {{"request_id", call.request.request_id}, {"error", recorded.message()}});
+      response = ErrorResponse(call.style, {503, "service_unavailable",
+                                            "the control plane could not record the request"});
+    }
+  }
+  const int status = response.status;
   call.respond(std::move(response));
   metrics_.CountRequest(call.route_name, status);
   metrics_.total_seconds.Observe(latency_ms / 1000);
-  if (call.admitted) {
-    Outcome outcome{status, call.packed.tokens(), latency_ms};
-    gate_->Finish(call.admission, call.gate_request(), outcome);
-  }
   // Never the request text: ids, counts and timings only.
   std::vector<LogField> fields = {{"request_id", call.request.request_id},
                                   {"route", call.route_name},

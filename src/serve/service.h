@@ -48,6 +48,8 @@ struct ServiceOptions {
   // The clock licence expiry is checked against, per request.
   std::function<std::chrono::sys_seconds()> clock;
   std::string version = "0.1.0";
+  // /metrics needs a key the gate admits with the `admin` scope.
+  bool metrics_auth = false;
 };
 
 class Service {
@@ -68,6 +70,11 @@ class Service {
   int64_t in_flight() const { return in_flight_.load(); }
   // Finishes queued work and stops the threads (after BeginShutdown()).
   void Stop();
+
+  // Routes under /admin/ (admin_api.h); they block on a database, so they
+  // run on the workers. Set before serving; without it /admin/* is 404.
+  using AdminHandler = std::function<HttpResponse(const HttpRequest&)>;
+  void SetAdminHandler(AdminHandler handler) { admin_ = std::move(handler); }
 
   Metrics& metrics() { return metrics_; }
   const ServiceOptions& options() const { return options_; }
@@ -97,6 +104,7 @@ class Service {
   std::unique_ptr<Batcher> batcher_;
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> shutting_down_{false};
+  AdminHandler admin_;
 };
 
 }  // namespace mg::serve

@@ -35,10 +35,12 @@ class TestGate : public Gate {
     admission.key_id = "key-" + std::string(request.api_key);
     return admission;
   }
-  void Finish(const Admission& admission, const GateRequest& /*request*/,
-              const Outcome& outcome) override {
+  Status Finish(const Admission& admission, const GateRequest& /*request*/,
+                const Outcome& outcome) override {
     std::lock_guard<std::mutex> lock(mutex_);
     finished.push_back({admission.key_id, outcome.status, outcome.tokens});
+    if (admission.key_id == "key-unrecorded") return IoError("ledger unavailable");
+    return Status::Ok();
   }
 
   struct Seen {
@@ -158,6 +160,18 @@ TEST_F(ServiceTest, LicenceExpiryAndFeaturesAreEnforcedPerRequest) {
   HttpResponse expired = Call("/embed", R"({"inputs":"hello"})", "");
   EXPECT_EQ(expired.status, 403);
   EXPECT_NE(expired.body.find("licence"), std::string::npos);
+}
+
+// A reply the gate could not record is never sent: the client gets 503.
+TEST_F(ServiceTest, FailedFinishAnswers503) {
+  Start();
+  HttpResponse response = Call("/embed", R"({"inputs":"hello"})", "unrecorded");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(response.body)["error_type"], "service_unavailable");
+  EXPECT_EQ(Header(response, "x-compute-tokens"), "");
+  service_->Stop();
+  ASSERT_EQ(gate_->finished.size(), 1u);
+  EXPECT_EQ(gate_->finished[0].status, 200);
 }
 
 }  // namespace

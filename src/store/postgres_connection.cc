@@ -24,7 +24,16 @@ class PostgresConnection final : public SqlConnection {
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
 
+  // Outside a transaction a statement that found its connection dropped
+  // (the server restarted while it sat in the pool) ran nothing: it is
+  // retried once on a new session.
   Result<SqlRows> Query(const std::string& sql, const std::vector<SqlParam>& params) override {
+    Result<SqlRows> rows = RunQuery(sql, params);
+    if (rows.ok() || in_transaction_ || PQstatus(conn_) == CONNECTION_OK) return rows;
+    return RunQuery(sql, params);
+  }
+
+  Result<SqlRows> RunQuery(const std::string& sql, const std::vector<SqlParam>& params) {
     MG_RETURN_IF_ERROR(EnsureConnected());
     MG_ASSIGN_OR_RETURN(const std::string name, Prepare(sql));
     std::vector<std::string> texts(params.size());
@@ -82,11 +91,16 @@ class PostgresConnection final : public SqlConnection {
   // noticed here; nothing has run yet, so reconnecting and retrying is safe.
   Status Begin() override {
     Status status = ExecScript("BEGIN");
-    if (status.ok() || PQstatus(conn_) == CONNECTION_OK) return status;
-    return ExecScript("BEGIN");
+    if (!status.ok() && PQstatus(conn_) != CONNECTION_OK) status = ExecScript("BEGIN");
+    in_transaction_ = status.ok();
+    return status;
   }
-  Status Commit() override { return ExecScript("COMMIT"); }
+  Status Commit() override {
+    in_transaction_ = false;
+    return ExecScript("COMMIT");
+  }
   void Rollback() override {
+    in_transaction_ = false;
     if (PQstatus(conn_) != CONNECTION_OK) return;
     PQclear(PQexec(conn_, "ROLLBACK"));
   }
@@ -128,6 +142,7 @@ class PostgresConnection final : public SqlConnection {
   }
 
   PGconn* conn_;
+  bool in_transaction_ = false;
   std::unordered_map<std::string, std::string> statements_;
 };
 

@@ -1,0 +1,122 @@
+#include "serve/store_gate.h"
+
+#include <chrono>
+
+namespace mg::serve {
+namespace {
+
+store::AdmitRequest ToStore(const GateRequest& request) {
+  store::AdmitRequest out;
+  out.api_key = request.api_key;
+  out.route = request.route;
+  out.scope = request.scope;
+  out.request_id = request.request_id;
+  out.tokens = request.tokens;
+  return out;
+}
+
+// Prometheus label values: backslash, quote and newline escaped.
+std::string LabelValue(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+StoreGate::StoreGate(store::ControlPlane* control_plane, Logger* logger, StoreGateOptions options)
+    : control_plane_(control_plane), logger_(logger), options_(options) {
+  releaser_ = std::jthread([this](std::stop_token stop) { ReleaseLoop(stop); });
+}
+
+StoreGate::~StoreGate() {
+  releaser_.request_stop();
+  wake_.notify_all();
+}
+
+void StoreGate::ReleaseLoop(std::stop_token stop) {
+  std::mutex mutex;
+  std::unique_lock<std::mutex> lock(mutex);
+  while (!stop.stop_requested()) {
+    wake_.wait_for(lock, stop, std::chrono::milliseconds(options_.release_every_ms),
+                   [] { return false; });
+    if (stop.stop_requested()) break;
+    auto released = control_plane_->ReleaseAbandoned(options_.release_grace_ms, "server");
+    if (!released.ok()) {
+      logger_->Log(LogLevel::kWarn, "releasing abandoned reservations failed",
+                   {{"error", released.status().message()}});
+    } else if (*released > 0) {
+      logger_->Log(LogLevel::kInfo, "released abandoned reservations", {{"count", *released}});
+    }
+  }
+}
+
+Admission StoreGate::Admit(const GateRequest& request) {
+  const store::AdmitRequest store_request = ToStore(request);  // views into `request`
+  store::Admission admitted = control_plane_->Admit(store_request);
+  Admission admission;
+  admission.status = admitted.status;
+  admission.error_type = std::move(admitted.error_type);
+  admission.message = std::move(admitted.message);
+  admission.retry_after_s = admitted.retry_after_s;
+  admission.key_id = std::move(admitted.key_id);
+  admission.key_name = std::move(admitted.key_name);
+  admission.reservation = admitted.reservation;
+  if (admission.status != 200 && !admission.key_name.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++per_key_[admission.key_name].refused;
+  }
+  return admission;
+}
+
+Status StoreGate::Finish(const Admission& admission, const GateRequest& request,
+                         const Outcome& outcome) {
+  store::Admission store_admission;
+  store_admission.status = admission.status;
+  store_admission.key_id = admission.key_id;
+  store_admission.key_name = admission.key_name;
+  store_admission.reservation = admission.reservation;
+  const store::AdmitRequest store_request = ToStore(request);
+  const store::Outcome store_outcome{outcome.status, outcome.tokens, outcome.latency_ms};
+  MG_RETURN_IF_ERROR(control_plane_->Finish(store_admission, store_request, store_outcome));
+  std::lock_guard<std::mutex> lock(mutex_);
+  KeyCounters& counters = per_key_[admission.key_name];
+  ++counters.requests;
+  if (outcome.status == 200) counters.tokens += outcome.tokens;
+  return Status::Ok();
+}
+
+std::string StoreGate::MetricsText() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string out;
+  out.append("# HELP modelgate_key_requests_total Requests admitted per API key (by name).\n");
+  out.append("# TYPE modelgate_key_requests_total counter\n");
+  for (const auto& [name, counters] : per_key_) {
+    out.append("modelgate_key_requests_total{key=\"" + LabelValue(name) + "\"} " +
+               std::to_string(counters.requests) + "\n");
+  }
+  out.append("# HELP modelgate_key_tokens_total Tokens of successful requests per API key.\n");
+  out.append("# TYPE modelgate_key_tokens_total counter\n");
+  for (const auto& [name, counters] : per_key_) {
+    out.append("modelgate_key_tokens_total{key=\"" + LabelValue(name) + "\"} " +
+               std::to_string(counters.tokens) + "\n");
+  }
+  out.append("# HELP modelgate_key_refused_total Requests refused per API key (limits, scope).\n");
+  out.append("# TYPE modelgate_key_refused_total counter\n");
+  for (const auto& [name, counters] : per_key_) {
+    out.append("modelgate_key_refused_total{key=\"" + LabelValue(name) + "\"} " +
+               std::to_string(counters.refused) + "\n");
+  }
+  return out;
+}
+
+}  // namespace mg::serve

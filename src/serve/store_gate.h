@@ -1,0 +1,56 @@
+// StoreGate: the Gate of `modelgate serve --db`, backed by the control plane
+// (store::ControlPlane): API keys, scopes, rate limits, quotas and budgets at
+// admission; the ledger and audit entry of every admitted request before its
+// reply is sent. A background thread releases reservations of requests that
+// never finished (a crashed replica's), with a grace time well above the
+// request timeout. Per-key counters (by key name, never the secret) are
+// rendered for /metrics.
+//
+// Thread safety: Admit, Finish and MetricsText may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "serve/gate.h"
+#include "serve/logger.h"
+#include "store/control_plane.h"
+
+namespace mg::serve {
+
+struct StoreGateOptions {
+  int64_t release_every_ms = 60'000;   // how often abandoned reservations are released
+  int64_t release_grace_ms = 600'000;  // admitted longer ago than this and unfinished
+};
+
+class StoreGate final : public Gate {
+ public:
+  // `control_plane` and `logger` must outlive the gate.
+  StoreGate(store::ControlPlane* control_plane, Logger* logger, StoreGateOptions options = {});
+  ~StoreGate() override;
+
+  Admission Admit(const GateRequest& request) override;
+  Status Finish(const Admission& admission, const GateRequest& request,
+                const Outcome& outcome) override;
+  std::string MetricsText() const override;
+
+ private:
+  void ReleaseLoop(std::stop_token stop);
+
+  store::ControlPlane* control_plane_;
+  Logger* logger_;
+  StoreGateOptions options_;
+  struct KeyCounters {
+    int64_t requests = 0, tokens = 0, refused = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, KeyCounters> per_key_;  // by key name
+  std::condition_variable_any wake_;
+  std::jthread releaser_;  // last: stops and joins first
+};
+
+}  // namespace mg::serve
