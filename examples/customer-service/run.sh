@@ -78,9 +78,9 @@ echo "acme-helpdesk key created (secret kept in acme-helpdesk.secret, shown once
   --quota-tokens 100 >acme-trial.secret
 "$MG" keys list --db sqlite:control.db
 
-section "8. serve the closed bundle (decrypted in memory only)"
+section "8. serve the closed bundle (decrypted in memory only), keys checked against SQLite"
 "$MG" serve --model spam-filter.mgb --key acme.key --license acme.licence.json \
-  --vendor-pub vendor.pub --port 0 --port-file port --threads "$THREADS" --log-level warn \
+  --vendor-pub vendor.pub --db sqlite:control.db --port 0 --port-file port --threads "$THREADS" --log-level warn \
   --max-client-batch-size 64 >server.log 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -92,9 +92,6 @@ PORT="$(cat port)"
 URL="http://127.0.0.1:$PORT"
 curl -sf "$URL/health" >/dev/null
 echo "serving at $URL"
-if ! "$MG" serve --help | grep -q -- "--db"; then
-  echo "note: this server build admits every request (--auth off); the Bearer key is sent but not yet checked"
-fi
 curl -s "$URL/info" | node -e '
 const i = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const labels = Object.values(i.model_type.classifier.id2label).join(", ");
@@ -113,8 +110,21 @@ while IFS= read -r line; do
     "$(node -e 'const a = JSON.parse(process.argv[1]); console.log(`${a[0].label} (${a[0].score.toFixed(3)})`)' "$answer")"
 done <"$HERE/incoming.jsonl"
 
-section "10. stop the server"
+section "10. access control: no key, and a trial key over its 100-token quota"
+MAIL='{"inputs": "Subject: cheap meds\n\nBuy now, best prices online, click here.", "truncate": true}'
+echo "no key: HTTP $(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$MAIL" "$URL/predict")"
+TRIAL="$(cat acme-trial.secret)"
+for n in 1 2 3 4 5 6; do
+  code="$(curl -s -o trial.json -w '%{http_code}' -H "Authorization: Bearer $TRIAL" \
+    -H 'Content-Type: application/json' -d "$MAIL" "$URL/predict")"
+  echo "acme-trial request $n: HTTP $code"
+  [[ "$code" == 429 ]] && { echo "  $(cat trial.json)"; break; }
+done
+
+section "11. stop the server; usage per key from the ledger"
 stop_server
 echo "server stopped"
+"$MG" usage --db sqlite:control.db
+"$MG" audit verify --db sqlite:control.db
 echo
 echo "customer-service scenario done in $(($(date +%s) - started)) s"
