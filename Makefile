@@ -22,6 +22,8 @@ DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev
 DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
 DEB_PACKAGES += libboost-dev libssl-dev
 DEB_PACKAGES += nginx curl
+# The dashboard's browser test (tests/browser) drives Debian's headless Chromium.
+DEB_PACKAGES += chromium
 # The scenarios in examples/ call the HTTP API with curl.
 DEB_PACKAGES += curl
 
@@ -46,6 +48,9 @@ deps:
 oracle: deps
 	@if [ ! -d tests/oracle/node_modules/tokenizers ]; then \
 	  cd tests/oracle && npm ci --ignore-scripts --no-audit --no-fund; \
+	fi
+	@if [ ! -d tests/browser/node_modules/playwright-core ]; then \
+	  cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund; \
 	fi
 
 build: deps

@@ -220,6 +220,9 @@ void RegisterServe(CLI::App& app) {
                 "/metrics needs a key with the admin scope (default: public)");
   cmd->add_option("--audit-key", args->audit_key,
                   "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");
+  cmd->add_option("--index", args->service.catalogue_dir,
+                  "Recommendation catalogue folder (created when missing) behind /v1/items, "
+                  "/v1/items/delete and /v1/recommend; without it those routes answer 404");
   cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");
   cmd->callback([args, cmd] {
     args->workers_given = cmd->count("--tokenization-workers") > 0;

@@ -39,6 +39,10 @@ std::optional<ApiError> ParseCall(const SchemaLimits& limits, Call* call) {
       call->add_special_tokens = request.add_special_tokens;
       return std::nullopt;
     }
+    case Route::kItems:  // parsed in routes_recommend.cc
+    case Route::kItemsDelete:
+    case Route::kRecommend:
+      break;
   }
   return Validation("unknown route");
 }

@@ -21,7 +21,11 @@
 
 namespace mg::serve {
 
-enum class Route { kEmbed, kOpenAiEmbed, kPredict, kTokenize };
+enum class Route { kEmbed, kOpenAiEmbed, kPredict, kTokenize, kItems, kItemsDelete, kRecommend };
+
+inline bool IsRecommendRoute(Route route) {
+  return route == Route::kItems || route == Route::kItemsDelete || route == Route::kRecommend;
+}
 
 struct Call {
   HttpRequest request;

@@ -6,6 +6,7 @@
 #include "serve/api_error.h"
 #include "serve/batcher.h"
 #include "serve/call.h"
+#include "serve/routes_dashboard.h"
 #include "serve/worker_pool.h"
 
 namespace mg::serve {
@@ -26,6 +27,12 @@ bool RouteOf(const std::string& path, Route* route) {
     *route = Route::kPredict;
   } else if (path == "/tokenize") {
     *route = Route::kTokenize;
+  } else if (path == "/v1/items") {
+    *route = Route::kItems;
+  } else if (path == "/v1/items/delete") {
+    *route = Route::kItemsDelete;
+  } else if (path == "/v1/recommend") {
+    *route = Route::kRecommend;
   } else {
     return false;
   }
@@ -69,6 +76,7 @@ Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options,
       new Service(std::move(options), std::move(served), std::move(gate), logger));
   MG_ASSIGN_OR_RETURN(service->privacy_, PrivacyFilter::Create(service->options_.privacy,
                                                                service->options_.privacy_entities));
+  MG_RETURN_IF_ERROR(service->OpenCatalogue());
   return service;
 }
 
@@ -190,6 +198,8 @@ void Service::Handle(HttpRequest request, Responder respond) {
     });
     return;
   }
+  if (auto dashboard = DashboardResponse(request))
+    return simple("dashboard", std::move(*dashboard));
   Route route;
   if (!RouteOf(request.path, &route)) {
     return simple("other",
@@ -201,6 +211,7 @@ void Service::Handle(HttpRequest request, Responder respond) {
   call->style = route == Route::kOpenAiEmbed ? ApiStyle::kOpenAi : ApiStyle::kTei;
   call->task = route == Route::kPredict ? Task::kClassify : Task::kEmbed;
   call->scope = route == Route::kPredict ? "classify" : "embed";
+  if (IsRecommendRoute(route)) call->scope = route == Route::kRecommend ? "recommend" : "admin";
   call->start = start;
   call->request = std::move(request);
   call->respond = std::move(respond);
@@ -270,6 +281,7 @@ bool Service::Tokenize(Call& call) {
 }
 
 void Service::Process(std::shared_ptr<Call> call) {
+  if (IsRecommendRoute(call->route)) return ProcessRecommend(std::move(call));
   SchemaLimits limits;
   limits.max_inputs = options_.max_client_batch_size;
   if (auto error = ParseCall(limits, call.get())) return Fail(*call, *error);
@@ -328,6 +340,9 @@ void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
       response.body = FormatPredictions(*call, served_.model->config(), &result);
       break;
     case Route::kTokenize:
+    case Route::kItems:
+    case Route::kItemsDelete:
+    case Route::kRecommend:
       break;
   }
   // Text-embeddings-inference's timing headers.

@@ -33,6 +33,7 @@ class Batcher;
 class WorkerPool;
 struct Call;
 struct BatchResult;
+struct RecommendState;
 
 struct ServiceOptions {
   int max_concurrent_requests = 512;  // inference requests in flight; more get 503
@@ -50,6 +51,9 @@ struct ServiceOptions {
   std::string version = "0.1.0";
   // /metrics needs a key the gate admits with the `admin` scope.
   bool metrics_auth = false;
+  // Recommendation catalogue folder (--index) behind /v1/items and
+  // /v1/recommend (routes_recommend.cc); empty: those routes answer 404.
+  std::string catalogue_dir;
 };
 
 class Service {
@@ -93,6 +97,11 @@ class Service {
   // Asks the gate; on refusal answers the call and returns false.
   bool Admit(Call& call);
   bool Tokenize(Call& call);
+  // /v1/items, /v1/items/delete and /v1/recommend (routes_recommend.cc).
+  Status OpenCatalogue();
+  void ProcessRecommend(std::shared_ptr<Call> call);
+  void FinishRecommend(std::shared_ptr<Call> call, const std::vector<std::string>& texts,
+                       std::vector<float> rows, int64_t width);
 
   ServiceOptions options_;
   release::ServedModel served_;
@@ -102,6 +111,7 @@ class Service {
   std::unique_ptr<PrivacyFilter> privacy_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Batcher> batcher_;
+  std::shared_ptr<RecommendState> recommend_;  // null without --index
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> shutting_down_{false};
   AdminHandler admin_;

@@ -12,6 +12,7 @@ bool Service::LicenceAllows(Call& call) {
   need.model_id = served_.licence->model_id;
   need.now = options_.clock();
   need.feature = call.route == Route::kTokenize ? "" : call.scope;
+  if (IsRecommendRoute(call.route)) need.feature = "recommend";
   Status status = release::CheckLicenceTerms(*served_.licence, need);
   if (status.ok()) return true;
   Fail(call, {403, "licence", "the model's licence does not allow this: " + status.message()});

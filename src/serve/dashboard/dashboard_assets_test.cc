@@ -15,6 +15,7 @@ TEST(DashboardAssets, MatchTheSourceFiles) {
       {"/", "src/serve/dashboard/assets/index.html"},
       {"/dashboard/app.js", "src/serve/dashboard/assets/app.js"},
       {"/dashboard/style.css", "src/serve/dashboard/assets/style.css"},
+      {"/favicon.ico", "src/serve/dashboard/assets/favicon.svg"},
   };
   for (const auto& [url, path] : cases) {
     const DashboardAsset* asset = FindDashboardAsset(url);
@@ -26,6 +27,7 @@ TEST(DashboardAssets, MatchTheSourceFiles) {
   EXPECT_EQ(FindDashboardAsset("/")->content_type, "text/html; charset=utf-8");
   EXPECT_EQ(FindDashboardAsset("/dashboard/app.js")->content_type,
             "text/javascript; charset=utf-8");
+  EXPECT_EQ(FindDashboardAsset("/favicon.ico")->content_type, "image/svg+xml");
 }
 
 TEST(DashboardAssets, AliasesAndUnknownPaths) {
@@ -38,7 +40,7 @@ TEST(DashboardAssets, AliasesAndUnknownPaths) {
 
 // No page may load anything from outside the server.
 TEST(DashboardAssets, NoExternalReferences) {
-  for (const char* url : {"/", "/dashboard/app.js", "/dashboard/style.css"}) {
+  for (const char* url : {"/", "/dashboard/app.js", "/dashboard/style.css", "/favicon.ico"}) {
     std::string body(FindDashboardAsset(url)->body);
     // The SVG namespace name is an identifier, not a request.
     const std::string svg_namespace = "http://www.w3.org/2000/svg";

@@ -121,8 +121,12 @@ function lineChart(series, yLabel) {
 }
 
 function legend(names) {
-  return el('div', { class: 'legend' }, names.map((name, i) =>
-    el('span', {}, el('i', { style: `background:${COLORS[i % COLORS.length]}` }), name)));
+  // Colours through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+  return el('div', { class: 'legend' }, names.map((name, i) => {
+    const swatch = el('i');
+    swatch.style.background = COLORS[i % COLORS.length];
+    return el('span', {}, swatch, name);
+  }));
 }
 
 // Prometheus text format → [{name, labels, value}].
@@ -219,31 +223,59 @@ const pages = {
       ], keys));
   },
 
+  // The server's latency histogram (modelgate_request_duration_seconds) covers
+  // every request the workers answer (inference, recommendation, admin) and
+  // has no route label; requests and errors are counted per route and status
+  // (modelgate_requests_total).
   async latency(root) {
     const samples = parseMetrics(await api('/metrics', { raw: true }));
+    const histogram = (name) => samples
+      .filter((s) => s.name === name + '_bucket')
+      .map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value }));
+    const stages = [
+      ['Whole request', 'modelgate_request_duration_seconds'],
+      ['Queue wait', 'modelgate_queue_duration_seconds'],
+      ['Tokenisation', 'modelgate_tokenize_duration_seconds'],
+      ['Forward pass (per batch)', 'modelgate_inference_duration_seconds'],
+    ].map(([stage, name]) => {
+      const buckets = histogram(name);
+      const count = samples.find((s) => s.name === name + '_count');
+      return { stage, buckets, count: count ? count.value : 0 };
+    });
     const routes = new Map();
-    const route = (name) => {
-      if (!routes.has(name)) routes.set(name, { route: name, buckets: [], requests: 0, errors: 0 });
-      return routes.get(name);
-    };
     for (const s of samples) {
-      if (s.name === 'modelgate_request_duration_seconds_bucket' && s.labels.route) {
-        route(s.labels.route).buckets.push({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value });
-      } else if (s.name === 'modelgate_requests_total' && s.labels.route) {
-        const r = route(s.labels.route);
-        r.requests += s.value;
-        if (Number(s.labels.status) >= 500 || Number(s.labels.status) === 429) r.errors += s.value;
-      }
+      if (s.name !== 'modelgate_requests_total' || !s.labels.route) continue;
+      if (!routes.has(s.labels.route)) routes.set(s.labels.route, { route: s.labels.route, requests: 0, client: 0, errors: 0 });
+      const r = routes.get(s.labels.route);
+      const status = Number(s.labels.status);
+      r.requests += s.value;
+      if (status >= 500 || status === 429) r.errors += s.value;
+      else if (status >= 400) r.client += s.value;
     }
-    const rows = [...routes.values()].filter((r) => r.requests > 0 || r.buckets.length > 0);
+    const rows = [...routes.values()].filter((r) => r.requests > 0).sort((a, b) => b.requests - a.requests);
+    const total = rows.reduce((t, r) => t + r.requests, 0);
+    const errors = rows.reduce((t, r) => t + r.errors, 0);
     root.append(el('h1', {}, 'Latency and errors (since the server started)'),
+      el('div', { class: 'cards' },
+        card('Requests', fmt.int(total)),
+        card('Error rate (5xx, 429)', fmt.pct(total ? errors / total : NaN), errors > 0 ? 'error' : ''),
+        card('p50 latency', fmt.ms(1000 * histogramQuantile(stages[0].buckets, 0.5))),
+        card('p99 latency', fmt.ms(1000 * histogramQuantile(stages[0].buckets, 0.99)))),
+      el('h2', {}, 'Latency by stage (requests that reach the workers: inference, recommendation, admin)'),
       table([
-        { title: 'Route', key: 'route' },
-        { title: 'Requests', num: true, render: (r) => fmt.int(r.requests) },
+        { title: 'Stage', key: 'stage' },
+        { title: 'Observations', num: true, render: (r) => fmt.int(r.count) },
         { title: 'p50', num: true, render: (r) => fmt.ms(1000 * histogramQuantile(r.buckets, 0.5)) },
         { title: 'p90', num: true, render: (r) => fmt.ms(1000 * histogramQuantile(r.buckets, 0.9)) },
         { title: 'p99', num: true, render: (r) => fmt.ms(1000 * histogramQuantile(r.buckets, 0.99)) },
-        { title: 'Error rate (5xx, 429)', num: true, render: (r) => fmt.pct(r.requests ? r.errors / r.requests : NaN) },
+      ], stages),
+      el('h2', {}, 'Requests and errors, by route'),
+      table([
+        { title: 'Route', key: 'route' },
+        { title: 'Requests', num: true, render: (r) => fmt.int(r.requests) },
+        { title: 'Client errors (4xx)', num: true, render: (r) => fmt.int(r.client) },
+        { title: 'Errors (5xx, 429)', num: true, render: (r) => fmt.int(r.errors) },
+        { title: 'Error rate', num: true, render: (r) => fmt.pct(r.requests ? r.errors / r.requests : NaN) },
       ], rows));
   },
 
@@ -270,7 +302,7 @@ const pages = {
     const list = await api('/admin/keys');
     const secretBox = el('div');
     const form = el('form', { class: 'inline', id: 'create-key' },
-      el('label', {}, 'Name', el('input', { name: 'name', required: '', pattern: '[A-Za-z0-9_.-]{1,64}' })),
+      el('label', {}, 'Name', el('input', { name: 'name', required: '', pattern: '[A-Za-z0-9_.\\-]{1,64}' })),
       el('label', {}, 'Scopes', el('input', { name: 'scopes', value: 'classify,embed' })),
       el('label', {}, 'Requests/min', el('input', { name: 'rpm', type: 'number', min: '0' })),
       el('label', {}, 'Tokens/min', el('input', { name: 'tpm', type: 'number', min: '0' })),
@@ -368,7 +400,9 @@ document.getElementById('sign-in-form').addEventListener('submit', async (event)
     await render();
   } catch (e) {
     sessionStorage.removeItem(KEY_STORE);
-    document.getElementById('sign-in-error').textContent = 'Sign-in failed: ' + e.message;
+    document.getElementById('sign-in-error').textContent = e.status === 404
+      ? 'This server runs without the control plane: start it with --db to use the dashboard.'
+      : 'Sign-in failed: ' + e.message;
   }
 });
 document.getElementById('sign-out').addEventListener('click', () => {

@@ -1,0 +1,44 @@
+#include "serve/routes_dashboard.h"
+
+#include "serve/api_error.h"
+#include "serve/dashboard/dashboard_assets.h"
+
+namespace mg::serve {
+namespace {
+
+bool IsDashboardPath(const std::string& path) {
+  return path == "/" || path == "/index.html" || path == "/favicon.ico" || path == "/dashboard" ||
+         path.starts_with("/dashboard/");
+}
+
+void AddHeaders(HttpResponse* response) {
+  response->headers.emplace_back("Cache-Control", "no-cache");
+  response->headers.emplace_back("Content-Security-Policy", "default-src 'self'");
+  response->headers.emplace_back("X-Content-Type-Options", "nosniff");
+}
+
+}  // namespace
+
+std::optional<HttpResponse> DashboardResponse(const HttpRequest& request) {
+  if (!IsDashboardPath(request.path)) return std::nullopt;
+  HttpResponse response;
+  AddHeaders(&response);
+  if (request.method != "GET") {
+    response.status = 405;
+    response.body =
+        ErrorBody(ApiStyle::kTei, {405, "method_not_allowed", "the dashboard takes GET"});
+    return response;
+  }
+  const DashboardAsset* asset = FindDashboardAsset(request.path);
+  if (asset == nullptr) {
+    response.status = 404;
+    response.body =
+        ErrorBody(ApiStyle::kTei, {404, "not_found", "no dashboard file " + request.path});
+    return response;
+  }
+  response.content_type = std::string(asset->content_type);
+  response.body = std::string(asset->body);
+  return response;
+}
+
+}  // namespace mg::serve

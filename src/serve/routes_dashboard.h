@@ -1,0 +1,20 @@
+// The web dashboard's static files over HTTP: GET / and GET /dashboard/*
+// answer the assets compiled into the binary (dashboard_assets.h), with a
+// Content-Security-Policy that keeps the page from loading anything outside
+// the server. Public: the page signs in with an admin key through the API.
+//
+// Pure function; thread-safe.
+#pragma once
+
+#include <optional>
+
+#include "serve/http_types.h"
+
+namespace mg::serve {
+
+// The reply for `request` when its path is the dashboard's ("/",
+// "/index.html" or under "/dashboard"), else nullopt. Unknown files under
+// /dashboard get 404, methods other than GET 405.
+std::optional<HttpResponse> DashboardResponse(const HttpRequest& request);
+
+}  // namespace mg::serve
