@@ -76,6 +76,7 @@ section "7. control plane on SQLite: an API key for Acme's help desk with a quot
 echo "acme-helpdesk key created (secret kept in acme-helpdesk.secret, shown once)"
 "$MG" keys create --db sqlite:control.db --name acme-trial --scopes classify \
   --quota-tokens 100 >acme-trial.secret
+"$MG" keys create --db sqlite:control.db --name ops --scopes admin >ops.secret
 "$MG" keys list --db sqlite:control.db
 
 section "8. serve the closed bundle (decrypted in memory only), keys checked against SQLite"
@@ -92,6 +93,7 @@ PORT="$(cat port)"
 URL="http://127.0.0.1:$PORT"
 curl -sf "$URL/health" >/dev/null
 echo "serving at $URL"
+echo "dashboard: $URL/ (HTTP $(curl -s -o /dev/null -w '%{http_code}' "$URL/"); sign in with the admin key in $WORK/ops.secret)"
 curl -s "$URL/info" | node -e '
 const i = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const labels = Object.values(i.model_type.classifier.id2label).join(", ");

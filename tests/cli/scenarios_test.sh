@@ -32,6 +32,7 @@ case "$SCENARIO" in
     check "five mails answered with labels" [ "$(count '^mail-[1-5] .* -> (ham|spam) \(0\.[0-9]{3}\)$')" -eq 5 ]
     check "lottery mail is spam" has "^mail-2 .* -> spam "
     check "diet-pill mail is spam" has "^mail-4 .* -> spam "
+    check "dashboard served" has "^dashboard: http://127\.0\.0\.1:[0-9]+/ \(HTTP 200;"
     check "request without a key refused" has "^no key: HTTP 401$"
     check "trial key refused over its quota" has "^acme-trial request [0-9]: HTTP 429$"
     check "usage shows the help desk's 5 requests" has "^acme-helpdesk +[0-9TZ:-]+ +5 +0 "
