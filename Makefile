@@ -1,6 +1,9 @@
 # modelgate: the two commands a new machine needs are `make demo` and `make test`.
 #
-#   make demo    install dependencies, build, and run the main job on bundled data
+#   make demo    install dependencies, build, and run the customer-service scenario
+#                (train, release closed, serve, classify mail through the API)
+#   make demo-basics  tokenise, embed and anonymise bundled text
+#   make scenarios    run the three scenarios of examples/ and check their output
 #   make test    install dependencies, build, and run the test suite (CTest)
 #   make bench   side-by-side benchmarks against the reference tools
 #   make asan    the unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
@@ -21,6 +24,8 @@ DEB_PACKAGES += libboost-dev libssl-dev
 DEB_PACKAGES += nginx curl
 # The dashboard's browser test (tests/browser) drives Debian's headless Chromium.
 DEB_PACKAGES += chromium
+# The scenarios in examples/ call the HTTP API with curl.
+DEB_PACKAGES += curl
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
@@ -54,7 +59,10 @@ build: deps
 
 setup: build oracle
 
-demo: build
+demo: build oracle
+	examples/customer-service/run.sh $(MODELGATE)
+
+demo-basics: build
 	@echo "== modelgate tokenize: real text with the bert-base-uncased vocabulary"
 	$(MODELGATE) tokenize --model $(UNCASED) --text "Héllo! Modelgate tokenises 中文, emoji 😀 and [MASK] tokens."
 	@echo "== a text pair, truncated to 16 tokens"
@@ -70,6 +78,11 @@ demo: build
 
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 3600 -LE slow
+
+.PHONY: demo-basics scenarios
+# The business scenarios of examples/ (label "scenario"; also part of `make test`).
+scenarios: setup
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -L scenario
 
 # Tests that take minutes (label "slow"): SpamAssassin from scratch to >= 97 %.
 test-slow: setup

@@ -8,6 +8,7 @@
 #include "apps/modelgate/inference_input.h"
 #include "apps/modelgate/model_source.h"
 #include "apps/modelgate/output.h"
+#include "apps/modelgate/throughput_progress.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
 #include "model/model.h"
@@ -23,6 +24,7 @@ struct ClassifyArgs {
   std::string field = "text";
   size_t batch_size = 32;
   int threads = 0;
+  std::string progress = "auto";
 };
 
 void RunClassify(const ClassifyArgs& args) {
@@ -42,6 +44,9 @@ void RunClassify(const ClassifyArgs& args) {
   model::PackedBatch batch;
   std::vector<float> scores;
   std::string text;
+  ThroughputProgress progress("classify", "classified", records.size(), args.progress);
+  size_t done = 0;
+  int64_t tokens = 0;
   ForEachBatch(*model, records, args.batch_size, &batch, [&](size_t count) {
     model->Classify(batch, &ws, &scores);
     text.clear();
@@ -65,8 +70,12 @@ void RunClassify(const ClassifyArgs& args) {
       text.append("}}\n");
     }
     output.Write(text);
+    done += count;
+    tokens += batch.tokens();
+    progress.Update(done, tokens);
   });
   output.Commit();
+  progress.Finish();
 }
 
 }  // namespace
@@ -94,6 +103,11 @@ void RegisterClassify(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--threads", args->threads, "Intra-op threads (0 = all cores)")
       ->capture_default_str();
+  cmd->add_option("--progress", args->progress,
+                  "Progress bar and throughput (texts/s, tokens/s) on stderr: auto (on a\n"
+                  "terminal), on or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   AddModelSourceOptions(cmd, &args->source);
   cmd->callback([args] { RunClassify(*args); });
 }

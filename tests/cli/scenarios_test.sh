@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs a business scenario of examples/ exactly as the README shows it and
+# checks the key lines of its output: the model's accuracy on held-out data,
+# verified releases, labels answered by the HTTP API, recommendations.
+#
+# usage: scenarios_test.sh MODELGATE_BINARY customer-service|financial-sentiment|recommendation
+set -uo pipefail
+source "$(dirname "$0")/lib.sh" "$1"
+SCENARIO="$2"
+
+"$ROOT/examples/$SCENARIO/run.sh" "$MG" "$TMP/work" >"$TMP/log" 2>&1
+status=$?
+cat "$TMP/log"
+check "$SCENARIO exits 0" [ "$status" -eq 0 ]
+has() { grep -qE -- "$1" "$TMP/log"; }
+lacks() { ! grep -qE -- "$1" "$TMP/log"; }
+count() { grep -cE -- "$1" "$TMP/log"; }
+# "test accuracy 96.7 %" -> at least MIN percent.
+accuracy_at_least() {
+  local value
+  value="$(sed -nE 's/^test accuracy ([0-9.]+) %.*/\1/p' "$TMP/log")"
+  [[ -n "$value" ]] && awk -v v="$value" -v m="$1" 'BEGIN { exit !(v >= m) }'
+}
+
+case "$SCENARIO" in
+  customer-service)
+    check "accuracy printed, >= 90 %" accuracy_at_least 90
+    check "bundle verified" has "^OK: closed bundle of spam-filter, .*requires a licence"
+    check "licence signature valid" has "^signature: valid"
+    check "customer key created" has "created key 'acme-helpdesk'"
+    check "server reports the closed release" has "^model spam-filter: closed release"
+    check "five mails answered with labels" [ "$(count '^mail-[1-5] .* -> (ham|spam) \(0\.[0-9]{3}\)$')" -eq 5 ]
+    check "lottery mail is spam" has "^mail-2 .* -> spam "
+    check "diet-pill mail is spam" has "^mail-4 .* -> spam "
+    check "dashboard served" has "^dashboard: http://127\.0\.0\.1:[0-9]+/ \(HTTP 200;"
+    check "request without a key refused" has "^no key: HTTP 401$"
+    check "trial key refused over its quota" has "^acme-trial request [0-9]: HTTP 429$"
+    check "usage shows the help desk's 5 requests" has "^acme-helpdesk +[0-9TZ:-]+ +5 +0 "
+    check "audit chain intact" has "^audit chain intact"
+    check "server stopped" has "^server stopped"
+    ;;
+  financial-sentiment)
+    check "accuracy printed, >= 90 %" accuracy_at_least 90
+    check "stream classified with throughput" \
+      has "^classified 3000 texts \([0-9]+ tokens\) in [0-9.]+ s: [0-9]+ texts/s, [0-9]+ tokens/s$"
+    check "open base verified" has "^OK: open release of fin-sentiment-base"
+    check "hybrid head verified" has "^OK: hybrid bundle of fin-sentiment"
+    check "hybrid pair agrees with the model" has "^hybrid labels identical on 120 headlines"
+    check "API: positive headline" has "^  positive [01]\.[0-9]{2}  Quantum Robotics beats"
+    check "API: negative headline" has "^  negative [01]\.[0-9]{2}  Quantum Robotics shares tumble"
+    check "API: neutral headline" has "^  neutral  [01]\.[0-9]{2}  Quantum Robotics will report"
+    check "server stopped" has "^server stopped"
+    ;;
+  recommendation)
+    check "open release verified" has "^OK: open release of shop-encoder"
+    check "catalogue indexed" has '^\{"added":60,"items":60,"replaced":0\}'
+    check "five recommendations" [ "$(count '^  sku-[0-9]+  [0-9.]+  \[')" -eq 5 ]
+    check "recommendations are outdoor products" [ "$(count '^  sku-2[0-9]+  [0-9.]+  \[outdoor\]')" -eq 5 ]
+    check "history items not recommended again" lacks "^  sku-20[15] "
+    check "tag-filtered search returns toys" [ "$(count '^\{"id":"sku-6[0-9]+","score"')" -eq 3 ]
+    ;;
+  *)
+    echo "unknown scenario $SCENARIO"
+    exit 2
+    ;;
+esac
+finish
