@@ -99,7 +99,7 @@ print(json.dumps(b if a is None or b["rps"] > a["rps"] else a))' "${BEST[$name]:
   done
 done
 
-echo "model: tiny-bert fixture, input ${INPUT:-short}, concurrency $CONC, best of $ROUNDS alternating ${SECS}s runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "model: $(basename "$(dirname "$MODEL")")/$(basename "$MODEL"), input ${INPUT:-short}, concurrency $CONC, best of $ROUNDS alternating ${SECS}s runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 /usr/bin/python3 - "${BEST[off]}" "${BEST[sqlite]}" "${BEST[pg]}" "${BEST[pg_async]}" <<'PY'
 import json, sys
