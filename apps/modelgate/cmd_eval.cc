@@ -13,6 +13,7 @@
 #include "apps/modelgate/output.h"
 #include "kernels/gemm.h"
 #include "model/model.h"
+#include "train/dataset.h"
 #include "train/metrics.h"
 
 namespace mg::cli {
@@ -23,19 +24,6 @@ struct EvalArgs {
   size_t batch_size = 32;
   int threads = 0;
 };
-
-std::vector<std::string> SplitBars(const std::string& label) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= label.size()) {
-    const size_t bar = label.find('|', start);
-    const size_t end = bar == std::string::npos ? label.size() : bar;
-    if (end > start) parts.push_back(label.substr(start, end - start));
-    if (bar == std::string::npos) break;
-    start = bar + 1;
-  }
-  return parts;
-}
 
 void RunEval(const EvalArgs& args) {
   kernels::SetThreads(args.threads);
@@ -65,7 +53,7 @@ void RunEval(const EvalArgs& args) {
       truth.push_back(static_cast<int64_t>(label_index(r, *r.label)));
     } else if (problem == model::ProblemType::kMultiLabel) {
       std::vector<uint8_t> row(labels.size(), 0);
-      for (const std::string& part : SplitBars(*r.label)) row[label_index(r, part)] = 1;
+      for (const std::string& part : train::SplitLabels(*r.label)) row[label_index(r, part)] = 1;
       multi_truth.insert(multi_truth.end(), row.begin(), row.end());
     }
   }

@@ -15,6 +15,10 @@
 namespace mg::cli {
 namespace {
 
+void PrintNotes(const std::vector<std::string>& notes) {
+  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+}
+
 struct OpenArgs {
   std::string model;
   std::string out;
@@ -39,7 +43,7 @@ void RunOpen(const OpenArgs& args) {
   options.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   std::vector<std::string> notes;
   const release::Manifest manifest = ValueOrThrow(release::CreateOpenRelease(options, key, &notes));
-  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  PrintNotes(notes);
   std::printf("released %s (open, %s) to %s: %zu files, manifest signed by key %s\n",
               manifest.model_id.c_str(), manifest.license.c_str(), args.out.c_str(),
               manifest.files.size(), key.key_id().c_str());
@@ -61,9 +65,13 @@ std::chrono::sys_seconds Now() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-void RunClosed(const BundleArgs& args) {
+release::SigningKey LoadVendorKey(const BundleArgs& args) {
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
-  const release::SigningKey key = ValueOrThrow(release::SigningKey::Load(args.sign, passphrase));
+  return ValueOrThrow(release::SigningKey::Load(args.sign, passphrase));
+}
+
+void RunClosed(const BundleArgs& args) {
+  const release::SigningKey key = LoadVendorKey(args);
   const release::DeployPublicKey deploy = ValueOrThrow(release::DeployPublicKey::Load(args.to));
   release::ClosedReleaseOptions options;
   options.model_dir = args.model;
@@ -75,7 +83,7 @@ void RunClosed(const BundleArgs& args) {
   std::vector<std::string> notes;
   const release::BundleMetadata m =
       ValueOrThrow(release::CreateClosedRelease(options, key, deploy, &notes));
-  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  PrintNotes(notes);
   std::printf(
       "released %s (closed%s) to %s: %zu files sealed to deployment key %s, signed by "
       "key %s\n",
@@ -84,8 +92,7 @@ void RunClosed(const BundleArgs& args) {
 }
 
 void RunHybrid(const BundleArgs& args) {
-  const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
-  const release::SigningKey key = ValueOrThrow(release::SigningKey::Load(args.sign, passphrase));
+  const release::SigningKey key = LoadVendorKey(args);
   const release::DeployPublicKey deploy = ValueOrThrow(release::DeployPublicKey::Load(args.to));
   release::HybridReleaseOptions options;
   options.model_dir = args.model;
@@ -98,7 +105,7 @@ void RunHybrid(const BundleArgs& args) {
   std::vector<std::string> notes;
   const release::BundleMetadata m =
       ValueOrThrow(release::CreateHybridRelease(options, key, deploy, &notes));
-  for (const std::string& note : notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  PrintNotes(notes);
   std::printf(
       "released %s (hybrid): open base %s to %s, head sealed to deployment key %s in %s, "
       "signed by key %s\n",

@@ -10,19 +10,6 @@
 namespace mg::train {
 namespace {
 
-std::vector<std::string> SplitLabels(const std::string& label) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= label.size()) {
-    const size_t bar = label.find('|', start);
-    const size_t end = bar == std::string::npos ? label.size() : bar;
-    if (end > start) parts.push_back(label.substr(start, end - start));
-    if (bar == std::string::npos) break;
-    start = bar + 1;
-  }
-  return parts;
-}
-
 bool ParseInteger(const std::string& s, long long* out) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size();
@@ -48,6 +35,19 @@ std::string Where(const std::string& name, const data::Record& r) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitLabels(const std::string& label) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= label.size()) {
+    const size_t bar = label.find('|', start);
+    const size_t end = bar == std::string::npos ? label.size() : bar;
+    if (end > start) parts.push_back(label.substr(start, end - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  return parts;
+}
 
 Result<std::vector<std::string>> CollectLabels(const std::vector<data::Record>& records,
                                                model::ProblemType problem,

@@ -36,6 +36,10 @@ struct LabelledSet {
 Result<std::vector<std::string>> CollectLabels(const std::vector<data::Record>& records,
                                                model::ProblemType problem, const std::string& name);
 
+// The label names of a multi-label record: its label split at '|', empty
+// parts dropped.
+std::vector<std::string> SplitLabels(const std::string& label);
+
 // Tokenizes and labels every record (truncating to max_length tokens).
 Result<LabelledSet> EncodeRecords(const std::vector<data::Record>& records,
                                   const text::Tokenizer& tokenizer,
