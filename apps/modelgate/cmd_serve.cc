@@ -2,8 +2,11 @@
 // Face text-embeddings-inference and OpenAI's embeddings API.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "serve/admin_api.h"
 #include "serve/gate.h"
 #include "serve/http_server.h"
+#include "serve/licence_gate.h"
 #include "serve/logger.h"
 #include "serve/service.h"
 #include "serve/store_gate.h"
@@ -59,6 +63,39 @@ std::chrono::sys_seconds ParseNow(const std::string& text) {
   }
   return std::chrono::sys_seconds(
       std::chrono::seconds(days * 86400 + hours * 3600 + minutes * 60 + seconds));
+}
+
+// Wraps `gate` in the licence's quotas, counted in the control plane when
+// there is one.
+std::unique_ptr<serve::Gate> LicenceQuotaGate(
+    const release::Licence& licence, std::unique_ptr<serve::Gate> gate,
+    store::ControlPlane* control_plane, const std::function<std::chrono::sys_seconds()>& clock,
+    serve::Logger* logger) {
+  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  store::LicenceLimits limits;
+  limits.licence_id = licence.licence_id;
+  limits.max_requests = static_cast<int64_t>(std::min(licence.max_requests.value_or(0), kMax));
+  limits.max_tokens_per_day =
+      static_cast<int64_t>(std::min(licence.max_tokens_per_day.value_or(0), kMax));
+  std::unique_ptr<serve::LicenceCounter> counter;
+  if (control_plane != nullptr) {
+    counter = std::make_unique<serve::StoreLicenceCounter>(control_plane);
+  } else {
+    counter = std::make_unique<serve::MemoryLicenceCounter>();
+    logger->Log(serve::LogLevel::kWarn,
+                "the licence's request and token quotas are counted in this process only and "
+                "start from zero at each start; give --db to keep them in the control plane",
+                {{"licence_id", licence.licence_id}});
+  }
+  auto now_ms = [clock] {
+    const auto now =
+        clock
+            ? clock()
+            : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    return static_cast<int64_t>(now.time_since_epoch().count()) * 1000;
+  };
+  return std::make_unique<serve::LicenceGate>(std::move(gate), std::move(limits),
+                                              std::move(counter), now_ms);
 }
 
 void RunServe(ServeArgs args) {
@@ -107,6 +144,10 @@ void RunServe(ServeArgs args) {
     logger.Log(serve::LogLevel::kWarn, warning);
   }
   const std::string model_id = served.model_id;
+  if (served.licence && (served.licence->max_requests || served.licence->max_tokens_per_day)) {
+    gate = LicenceQuotaGate(*served.licence, std::move(gate), control_plane.get(),
+                            args.service.clock, &logger);
+  }
   auto service = ValueOrThrow(
       serve::Service::Create(args.service, std::move(served), std::move(gate), &logger));
   std::unique_ptr<serve::AdminApi> admin;

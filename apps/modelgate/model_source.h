@@ -2,6 +2,8 @@
 // open release, a closed bundle (--key, and --license/--vendor-pub where the
 // release requires one) or a hybrid head with its open base (--base), all
 // loaded through release::LoadServedModel. Decrypted weights stay in memory.
+// A licence with request or token quotas is refused here: only the server
+// counts them.
 #pragma once
 
 #include <chrono>
@@ -53,6 +55,13 @@ inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& 
   if (served.licence) {
     Status terms = release::CheckLicenceTerms(*served.licence, {served.model_id, now, feature});
     if (!terms.ok()) throw CliError("licence " + source.licence + ": " + terms.message());
+    // Quotas are counted by the server (in its control plane with --db); a
+    // batch command would run outside them.
+    if (served.licence->max_requests || served.licence->max_tokens_per_day) {
+      throw CliError("licence " + source.licence +
+                     " limits requests or tokens, which only `modelgate serve` counts: serve the "
+                     "model (with --db to keep the counts) and send it requests");
+    }
   }
   return std::move(served.model);
 }

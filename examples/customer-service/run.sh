@@ -122,6 +122,9 @@ for n in 1 2 3 4 5 6; do
   echo "acme-trial request $n: HTTP $code"
   [[ "$code" == 429 ]] && { echo "  $(cat trial.json)"; break; }
 done
+echo "licence quota so far (counted in control.db, shared by every replica):"
+curl -s "$URL/metrics" | grep -E '^modelgate_licence_(requests_used|max_requests|tokens_used_today)' |
+  sed 's/^/  /'
 
 section "11. stop the server; usage per key from the ledger"
 stop_server

@@ -32,6 +32,8 @@ struct Admission {
   std::string key_id;      // who, for logs and metrics; never the secret
   std::string key_name;
   uint64_t reservation = 0;  // opaque, handed back to Finish
+  // LicenceGate: the UTC day a licence reservation was made on; -1 if none.
+  int64_t licence_day_ms = -1;
 };
 
 struct Outcome {

@@ -42,6 +42,12 @@ std::string Service::Info() const {
     info["licence"] = {{"licensee", served_.licence->licensee},
                        {"expires", served_.licence->expires},
                        {"features", served_.licence->features}};
+    if (served_.licence->max_requests) {
+      info["licence"]["max_requests"] = *served_.licence->max_requests;
+    }
+    if (served_.licence->max_tokens_per_day) {
+      info["licence"]["max_tokens_per_day"] = *served_.licence->max_tokens_per_day;
+    }
   }
   return info.dump();
 }

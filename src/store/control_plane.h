@@ -50,6 +50,7 @@
 #include "store/audit_chain.h"
 #include "store/commit_batcher.h"
 #include "store/connection_pool.h"
+#include "store/licence_quota.h"
 
 namespace mg::store {
 
@@ -144,6 +145,18 @@ class ControlPlane {
   // request is ignored. Returns how many were released; audited.
   Result<int64_t> ReleaseAbandoned(int64_t older_than_ms, std::string_view actor);
 
+  // Licence quotas (licence_quota.h), shared by every replica on this
+  // database. ReserveLicence counts one request of `tokens` on the UTC day of
+  // `now_ms` (the licence clock) unless a limit would be exceeded; an error
+  // means the database is unavailable. SettleLicence corrects a reservation
+  // once the reply is known: a request that did not succeed gives back its
+  // request and tokens, one that did counts `tokens` instead of the reserved.
+  Result<LicenceVerdict> ReserveLicence(const LicenceLimits& limits, int64_t tokens,
+                                        int64_t now_ms);
+  Status SettleLicence(const std::string& licence_id, int64_t day_ms, int64_t reserved_tokens,
+                       int64_t tokens, bool succeeded);
+  Result<LicenceCounts> LicenceUsage(const std::string& licence_id, int64_t now_ms);
+
   Result<std::vector<UsageRow>> Usage(const UsageQuery& query);
   Result<AuditVerdict> VerifyAudit(std::string_view pinned_public_key = {});
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int64_t limit);
@@ -166,7 +179,8 @@ class ControlPlane {
   ConnectionPool pool_;       // writes: requests and admin actions
   ConnectionPool read_pool_;  // reports and verification, never blocking writers
   CommitBatcher batcher_;
-  std::jthread checkpointer_;  // SQLite only; stops and joins first on destruction
+  CommitBatcher licence_batcher_;  // licence_quota.cc: locks only licence rows
+  std::jthread checkpointer_;      // SQLite only; stops and joins first on destruction
 };
 
 // Validation shared with the CLI.

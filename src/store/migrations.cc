@@ -95,6 +95,23 @@ CREATE TABLE audit_checkpoints (
 );
 )sql";
 
+// Version 2: licence quotas. One row per licence id holds the lifetime
+// request count and is the lock every reservation takes; licence_daily keeps
+// each UTC day's requests and tokens.
+constexpr char kVersion2[] = R"sql(
+CREATE TABLE licence_state (
+  licence_id TEXT PRIMARY KEY,
+  requests BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE licence_daily (
+  licence_id TEXT NOT NULL,
+  day_ms BIGINT NOT NULL,
+  requests BIGINT NOT NULL DEFAULT 0,
+  tokens BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (licence_id, day_ms)
+);
+)sql";
+
 std::string ForDialect(std::string sql, Dialect dialect) {
   const bool pg = dialect == Dialect::kPostgres;
   auto replace = [&sql](const std::string& from, const std::string& to) {
@@ -109,7 +126,7 @@ std::string ForDialect(std::string sql, Dialect dialect) {
 }
 
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {kVersion1};
+  static const std::vector<const char*> kMigrations = {kVersion1, kVersion2};
   return kMigrations;
 }
 

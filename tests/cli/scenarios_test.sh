@@ -35,6 +35,8 @@ case "$SCENARIO" in
     check "dashboard served" has "^dashboard: http://127\.0\.0\.1:[0-9]+/ \(HTTP 200;"
     check "request without a key refused" has "^no key: HTTP 401$"
     check "trial key refused over its quota" has "^acme-trial request [0-9]: HTTP 429$"
+    check "licence quota shown" has '^  modelgate_licence_max_requests\{licence_id="[0-9a-f]{32}"\} 100000$'
+    check "licence requests counted" has '^  modelgate_licence_requests_used\{licence_id="[0-9a-f]{32}"\} ([6-9]|1[0-9])$'
     check "usage shows the help desk's 5 requests" has "^acme-helpdesk +[0-9TZ:-]+ +5 +0 "
     check "audit chain intact" has "^audit chain intact"
     check "server stopped" has "^server stopped"
