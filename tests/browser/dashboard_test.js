@@ -67,6 +67,16 @@ async function main() {
   execFileSync('/usr/bin/python3', ['-B', '-c',
     'import sys; sys.path.insert(0, sys.argv[1]); from serve_harness import make_classifier; ' +
     'make_classifier(sys.argv[2])', path.join(ROOT, 'tests', 'serve'), model]);
+  // Served as a closed release with a licence that has quotas, so that the
+  // model page shows the licence and its counts.
+  const file = (name) => path.join(tmp, name);
+  modelgate(['keygen', '--out', file('vendor')]);
+  modelgate(['keygen', '--out', file('deploy'), '--type', 'deploy']);
+  modelgate(['release', 'closed', '--model', model, '--out', file('classifier.mgb'), '--sign',
+    file('vendor.key'), '--to', file('deploy.pub'), '--model-id', 'classifier', '--require-license']);
+  modelgate(['license', 'issue', '--sign', file('vendor.key'), '--licensee', 'Acme Support',
+    '--model', 'classifier', '--expires', '2099-12-31', '--max-requests', '1000',
+    '--max-tokens-per-day', '100000', '--out', file('acme.lic')]);
   const db = 'sqlite:' + path.join(tmp, 'control.db');
   const create = (name, scopes) =>
     modelgate(['keys', 'create', '--db', db, '--name', name, '--scopes', scopes]).trim();
@@ -77,7 +87,9 @@ async function main() {
   const portFile = path.join(tmp, 'port');
   const log = fs.openSync(path.join(tmp, 'serve.log'), 'w');
   // --metrics-auth: the Latency page reads /metrics with the admin key too.
-  const server = spawn(BINARY, ['serve', '--model', model, '--db', db, '--auth', 'on',
+  const server = spawn(BINARY, ['serve', '--model', file('classifier.mgb'), '--key',
+    file('deploy.key'), '--license', file('acme.lic'), '--vendor-pub', file('vendor.pub'),
+    '--db', db, '--auth', 'on',
     '--metrics-auth', '--port', '0', '--port-file', portFile], { stdio: ['ignore', log, log] });
   let browser = null;
   try {
@@ -175,6 +187,12 @@ async function main() {
     const info = (await call(base, 'GET', '/info')).json;
     check('model page: release mode and weights hash from /info',
       modelText.includes('Release mode' + info.release_mode) && modelText.includes(info.sha256),
+      modelText);
+    // 5 /predict and 3 /embed were served; the 401 and the 403 do not count.
+    check('model page: licensee', modelText.includes('LicenseeAcme Support'), modelText);
+    check('model page: licence requests used of the quota',
+      modelText.includes('Licence requests used8 of 1,000'), modelText);
+    check('model page: licence tokens today', /Licence tokens today \(UTC\)\d+ of 100,000/.test(modelText),
       modelText);
     await shot('model');
 

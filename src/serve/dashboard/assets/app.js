@@ -160,6 +160,27 @@ function histogramQuantile(buckets, q) {
   return prevLe;
 }
 
+// The licence's quotas (from /info) beside the counts the server last saw (/metrics).
+async function quotaCards(licence) {
+  if (!licence.max_requests && !licence.max_tokens_per_day) return [];
+  const samples = parseMetrics(await api('/metrics', { raw: true }));
+  const seen = (name) => {
+    const s = samples.find((x) => x.name === name);
+    return s ? s.value : null;
+  };
+  const cards = [];
+  const quota = (title, used, max) => card(title, `${fmt.int(used)} of ${fmt.int(max)}`,
+    used !== null && used >= max ? 'error' : '');
+  if (licence.max_requests) {
+    cards.push(quota('Licence requests used', seen('modelgate_licence_requests_used'), licence.max_requests));
+  }
+  if (licence.max_tokens_per_day) {
+    cards.push(quota('Licence tokens today (UTC)', seen('modelgate_licence_tokens_used_today'),
+      licence.max_tokens_per_day));
+  }
+  return cards;
+}
+
 const pages = {
   async model(root) {
     const info = await api('/info');
@@ -180,7 +201,8 @@ const pages = {
           card('Licensee', fmt.text(licence.licensee)),
           card('Expires', fmt.text(expires) + (daysLeft === null ? '' : daysLeft < 0 ? ' (expired)' : ` (${daysLeft} days left)`),
             daysLeft !== null && daysLeft < 0 ? 'error' : ''),
-          card('Features', fmt.text((licence.features || []).join(', '))))
+          card('Features', fmt.text((licence.features || []).join(', '))),
+          ...(await quotaCards(licence)))
         : el('p', {}, 'This deployment runs without a licence.'));
     const labels = info.labels || (info.model_type && info.model_type.classifier &&
       Object.values(info.model_type.classifier.id2label || {}));
