@@ -202,13 +202,15 @@ void Service::Handle(HttpRequest request, Responder respond) {
     return simple("dashboard", std::move(*dashboard));
   Route route;
   if (!RouteOf(request.path, &route)) {
-    return simple("other",
-                  ErrorResponse(ApiStyle::kTei, {404, "not_found", "no route " + request.path}));
+    // Under /v1/ errors take OpenAI's shape, elsewhere TEI's.
+    const ApiStyle style = request.path.starts_with("/v1/") ? ApiStyle::kOpenAi : ApiStyle::kTei;
+    return simple("other", ErrorResponse(style, {404, "not_found", "no route " + request.path}));
   }
   auto call = std::make_shared<Call>();
   call->route = route;
   call->route_name = route == Route::kOpenAiEmbed ? "/v1/embeddings" : request.path;
-  call->style = route == Route::kOpenAiEmbed ? ApiStyle::kOpenAi : ApiStyle::kTei;
+  call->style =
+      route == Route::kOpenAiEmbed || IsRecommendRoute(route) ? ApiStyle::kOpenAi : ApiStyle::kTei;
   call->task = route == Route::kPredict ? Task::kClassify : Task::kEmbed;
   call->scope = route == Route::kPredict ? "classify" : "embed";
   if (IsRecommendRoute(route)) call->scope = route == Route::kRecommend ? "recommend" : "admin";

@@ -66,6 +66,16 @@ def same_ranking(checks, name, got, want, vectors, user):
     checks.check(name, ok, f"got {got} want {want}")
 
 
+def openai_error(body, error_type=None, code=None):
+    """/v1/* errors take OpenAI's shape: {"error": {"message", "type", "code"}}."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return False
+    error = body["error"]
+    return (isinstance(error.get("message"), str) and error.get("message") != "" and
+            (error_type is None or error.get("type") == error_type) and
+            (code is None or error.get("code") == code))
+
+
 def test_without_index(binary, checks):
     server = Server(binary, "--model", EMBED_MODEL)
     try:
@@ -73,8 +83,8 @@ def test_without_index(binary, checks):
             status, _, body = server.post(path, {"query": "x"})
             checks.check(f"{path} without --index is 404", status == 404, status)
             checks.check(f"{path} without --index says why",
-                         isinstance(body, dict) and body.get("error_type") == "no_catalogue"
-                         and "--index" in body.get("error", ""), body)
+                         openai_error(body, "no_catalogue") and
+                         "--index" in body["error"]["message"], body)
         # The dashboard's files.
         status, headers, page = server.request("GET", "/")
         checks.check("GET / is the dashboard", status == 200 and b"modelgate dashboard" in page,
@@ -199,8 +209,7 @@ def test_with_index(binary, checks):
         for path, body, want in bad:
             status, _, reply = server.post(path, body)
             checks.check(f"bad body {path} {str(body)[:40]} -> {want}", status == want and
-                         isinstance(reply, dict) and isinstance(reply.get("error"), str) and
-                         "error_type" in reply, (status, reply))
+                         openai_error(reply, None, want), (status, reply))
         status, _, _ = server.request("GET", "/v1/recommend")
         checks.check("GET /v1/recommend is 405", status == 405, status)
         status, _, body = server.post("/v1/recommend", b"\xff\xfe{}")
@@ -247,12 +256,12 @@ def test_privacy_block(binary, checks):
         status, _, body = server.post("/v1/items", {"items": [
             {"id": "a", "text": "write to jane.doe@example.com for a refund"}]})
         checks.check("--privacy block refuses items with PII",
-                     status == 422 and body.get("error_type") == "pii_detected", (status, body))
+                     status == 422 and openai_error(body, "pii_detected"), (status, body))
         status, _, body = server.post("/v1/items", {"items": [{"id": "a", "text": "refunds"}]})
         checks.check("--privacy block accepts clean items", status == 200, (status, body))
         status, _, body = server.post("/v1/recommend", {"query": "mail john.smith@example.org"})
         checks.check("--privacy block refuses a query with PII",
-                     status == 422 and body.get("error_type") == "pii_detected", (status, body))
+                     status == 422 and openai_error(body, "pii_detected"), (status, body))
         status, _, body = server.post("/v1/recommend", {"query": "refund"})
         checks.check("--privacy block answers a clean query",
                      status == 200 and [g["id"] for g in body] == ["a"], (status, body))
