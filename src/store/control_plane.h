@@ -106,7 +106,7 @@ struct UsageQuery {
 
 struct UsageRow {
   std::string key_name, key_id;
-  int64_t period_ms = 0;  // start of the bucket (since_ms when not bucketed)
+  int64_t period_ms = 0;  // start of the bucket (not bucketed: the first hour with usage)
   int64_t requests = 0, errors = 0, tokens = 0, micro_usd = 0;
   double mean_latency_ms = 0;
 };

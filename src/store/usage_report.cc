@@ -9,11 +9,11 @@ Result<std::vector<UsageRow>> ControlPlane::Usage(const UsageQuery& query) {
   if (query.bucket_ms < 0) return InvalidArgumentError("bucket must not be negative");
   MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
   // Bucketed: one row per key and bucket; otherwise one row per key, whose
-  // period starts at `since`.
+  // period starts at the key's first hour with usage from `since` on.
   const std::string bucket = query.bucket_ms > 0
                                  ? "(h.hour_ms / " + std::to_string(query.bucket_ms) + ") * " +
                                        std::to_string(query.bucket_ms)
-                                 : std::string("0");
+                                 : std::string("MIN(h.hour_ms)");
   std::string sql = "SELECT k.name, k.id, " + bucket +
                     ", SUM(h.requests), SUM(h.errors), SUM(h.tokens), SUM(h.micro_usd), "
                     "SUM(h.latency_ms_sum) FROM usage_hourly h JOIN api_keys k ON k.id = "
@@ -28,7 +28,7 @@ Result<std::vector<UsageRow>> ControlPlane::Usage(const UsageQuery& query) {
     UsageRow out;
     out.key_name = row.Text(0);
     out.key_id = row.Text(1);
-    out.period_ms = query.bucket_ms > 0 ? row.Int(2) : since;
+    out.period_ms = row.Int(2);
     out.requests = row.Int(3);
     out.errors = row.Int(4);
     out.tokens = row.Int(5);
