@@ -71,6 +71,42 @@ const std::string* FindFile(const std::vector<std::pair<std::string, std::string
   return nullptr;
 }
 
+bool IsWeightsFile(const std::string& relative);
+
+// A folder whose weights are not one model.safetensors (pytorch_model.bin,
+// or sharded safetensors or .bin with an index): its tensors, each in its
+// own dtype, become one model.safetensors image in place of those files.
+Status ConvertWeightsToSafetensors(const std::string& dir,
+                                   std::vector<std::pair<std::string, std::string>>* files,
+                                   std::vector<std::string>* notes) {
+  Result<model::Checkpoint> checkpoint = model::Checkpoint::OpenFolder(dir);
+  if (!checkpoint.ok()) {
+    return InvalidArgumentError(dir + " has no readable weights: " + checkpoint.status().message());
+  }
+  std::vector<model::TensorToWrite> tensors;
+  for (const model::TensorRecord& record : checkpoint->tensors()) {
+    model::TensorToWrite tensor;
+    tensor.name = record.name;
+    tensor.dtype = record.dtype;
+    tensor.shape = record.shape;
+    tensor.raw = std::string_view(reinterpret_cast<const char*>(record.data), record.size_bytes);
+    tensors.push_back(std::move(tensor));
+  }
+  MG_ASSIGN_OR_RETURN(std::string image,
+                      model::SerializeSafetensors(tensors, checkpoint->metadata()));
+  std::string replaced;
+  std::erase_if(*files, [&](const auto& file) {
+    if (!IsWeightsFile(file.first)) return false;
+    if (!replaced.empty()) replaced.append(", ");
+    replaced.append(file.first);
+    return true;
+  });
+  files->emplace_back("model.safetensors", std::move(image));
+  notes->push_back("converted " + replaced + " to model.safetensors (" +
+                   std::to_string(tensors.size()) + " tensors, dtypes kept)");
+  return Status::Ok();
+}
+
 // The metadata as sealed into a bundle image.
 Result<BundleMetadata> SealedMetadata(std::string_view bundle) {
   uint64_t size = 0;
@@ -98,9 +134,8 @@ Result<BundleMetadata> CreateClosedRelease(const ClosedReleaseOptions& options,
   const std::string* config = FindFile(files, "config.json");
   if (config == nullptr) return InvalidArgumentError(options.model_dir + " has no config.json");
   if (FindFile(files, "model.safetensors") == nullptr) {
-    return InvalidArgumentError(options.model_dir +
-                                " has no model.safetensors (closed releases carry the weights as "
-                                "one safetensors file)");
+    // Bundles carry the weights as one safetensors file.
+    MG_RETURN_IF_ERROR(ConvertWeightsToSafetensors(options.model_dir, &files, notes));
   }
   BundleInput input;
   BundleMetadata& m = input.metadata;
@@ -131,7 +166,8 @@ Result<std::string> BaseConfig(const std::string& config_text, const std::string
 
 bool IsWeightsFile(const std::string& relative) {
   return relative == "model.safetensors" || relative.starts_with("model.safetensors.index") ||
-         relative.starts_with("pytorch_model");
+         relative.starts_with("pytorch_model") ||
+         (relative.starts_with("model-") && relative.ends_with(".safetensors"));
 }
 
 // Writes the base's source folder (encoder weights, base config, tokenizer

@@ -93,6 +93,23 @@ run verify "$TMP/t.mgb" --pub "$TMP/vendor.pub"
 check "downgraded version refused" one_error_line
 check "downgrade named" err_has "format version 0 is not supported"
 
+# A folder with PyTorch weights (pytorch_model.bin): the bundle carries them as one
+# model.safetensors, and outputs stay bit-identical.
+BIN_FIXTURE="$ROOT/tests/data/fixtures/tiny-bert-ner-pytorch-bin"
+run release closed --model "$BIN_FIXTURE" --out "$TMP/bin.mgb" --sign "$TMP/vendor.key" \
+  --to "$TMP/deploy.pub" --model-id ner
+check "release closed of pytorch_model.bin exits 0" test "$(rc)" = 0
+check "conversion noted" grep -q "converted pytorch_model.bin to model.safetensors" "$TMP/err"
+run embed --model "$BIN_FIXTURE" --input "$TMP/in.txt" --output "$TMP/bin_orig.jsonl"
+run embed --model "$TMP/bin.mgb" --key "$TMP/deploy.key" --input "$TMP/in.txt" \
+  --output "$TMP/bin_closed.jsonl"
+check "pytorch_model.bin bundle embeds bit-identically" cmp -s "$TMP/bin_orig.jsonl" "$TMP/bin_closed.jsonl"
+mkdir -p "$TMP/noweights" && cp "$BIN_FIXTURE/config.json" "$BIN_FIXTURE/vocab.txt" "$TMP/noweights/"
+run release closed --model "$TMP/noweights" --out "$TMP/nw.mgb" --sign "$TMP/vendor.key" \
+  --to "$TMP/deploy.pub"
+check "folder without weights refused" one_error_line
+check "missing weights named" err_has "has no readable weights"
+
 # Licences: required by the release, checked against the pinned key and the clock.
 run release closed --model "$TMP/cls" --out "$TMP/lic.mgb" --sign "$TMP/vendor.key" \
   --to "$TMP/deploy.pub" --model-id spam-filter --require-license
