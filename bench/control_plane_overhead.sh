@@ -21,6 +21,7 @@ CONC=32
 MODEL="${MODEL:-$ROOT/tests/data/fixtures/tiny-bert-model-safetensors}"
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)"; exit 1; }
 source "$ROOT/tests/cli/pg_fixture.sh"
+source "$ROOT/bench/wrk_measure.sh"
 WORK="$(mktemp -d /tmp/mg-cpbench-XXXXXX)"
 PIDS=()
 cleanup() {
@@ -59,31 +60,9 @@ done
 # INPUT=long: a 128-token input, so that inference weighs more per request.
 TEXT="the quick brown fox jumps over the lazy dog"
 if [[ "${INPUT:-short}" == long ]]; then TEXT="$(printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 12))"; fi
-cat >"$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"inputs":"$TEXT","truncate":true}'
-LUA
-# measure NAME: one JSON line {rps, mean_ms, p50_ms, p99_ms, errors}.
-measure() {
-  local auth=()
-  [[ -n "${KEY[$1]}" ]] && auth=(-H "Authorization: Bearer ${KEY[$1]}")
-  wrk -t 2 -c "$CONC" -d "${SECS}s" --timeout 30s --latency -s "$WORK/post.lua" "${auth[@]}" \
-    "http://127.0.0.1:${PORT[$1]}/embed" >"$WORK/wrk.txt"
-  /usr/bin/python3 - "$WORK/wrk.txt" <<'PY'
-import json, re, sys
-t = open(sys.argv[1]).read()
-def ms(s):
-    m = re.match(r"([\d.]+)(us|ms|s)", s)
-    return float(m[1]) * {"us": 0.001, "ms": 1, "s": 1000}[m[2]]
-pct = lambda p: ms(re.search(r"^\s*%d%%\s+(\S+)" % p, t, re.M)[1])
-non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", t) or [0, 0])[1])
-sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
-errors = non2xx + (sum(int(x) for x in sock.groups()) if sock else 0)
-print(json.dumps({"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", t)[1]),
-                  "mean_ms": ms(re.search(r"Latency\s+(\S+)", t)[1]),
-                  "p50_ms": pct(50), "p99_ms": pct(99), "errors": errors}))
-PY
+wrk_post_script "$WORK/post.lua" "$TEXT"
+measure() {  # NAME
+  wrk_measure "http://127.0.0.1:${PORT[$1]}/embed" "$WORK/post.lua" "$SECS" "$CONC" "${KEY[$1]}"
 }
 
 NAMES=(off sqlite pg pg_async)
@@ -91,11 +70,7 @@ declare -A BEST
 for round in $(seq "$ROUNDS"); do
   for name in "${NAMES[@]}"; do
     line="$(measure "$name")"
-    BEST[$name]="$(/usr/bin/python3 -c '
-import json, sys
-a = json.loads(sys.argv[1]) if sys.argv[1] else None
-b = json.loads(sys.argv[2])
-print(json.dumps(b if a is None or b["rps"] > a["rps"] else a))' "${BEST[$name]:-}" "$line")"
+    BEST[$name]="$(best_of "${BEST[$name]:-}" "$line")"
   done
 done
 

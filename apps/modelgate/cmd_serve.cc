@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,18 +66,40 @@ std::chrono::sys_seconds ParseNow(const std::string& text) {
       std::chrono::seconds(days * 86400 + hours * 3600 + minutes * 60 + seconds));
 }
 
-// Wraps `gate` in the licence's quotas, counted in the control plane when
-// there is one.
-std::unique_ptr<serve::Gate> LicenceQuotaGate(
-    const release::Licence& licence, std::unique_ptr<serve::Gate> gate,
-    store::ControlPlane* control_plane, const std::function<std::chrono::sys_seconds()>& clock,
-    serve::Logger* logger) {
+// The licence's quotas, if it has any.
+std::optional<store::LicenceLimits> LicenceQuotas(const std::optional<release::Licence>& licence) {
+  if (!licence || (!licence->max_requests && !licence->max_tokens_per_day)) return std::nullopt;
   constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
   store::LicenceLimits limits;
-  limits.licence_id = licence.licence_id;
-  limits.max_requests = static_cast<int64_t>(std::min(licence.max_requests.value_or(0), kMax));
+  limits.licence_id = licence->licence_id;
+  limits.max_requests = static_cast<int64_t>(std::min(licence->max_requests.value_or(0), kMax));
   limits.max_tokens_per_day =
-      static_cast<int64_t>(std::min(licence.max_tokens_per_day.value_or(0), kMax));
+      static_cast<int64_t>(std::min(licence->max_tokens_per_day.value_or(0), kMax));
+  return limits;
+}
+
+// The access gate: the control plane's with --auth on (which also counts
+// the licence's quotas, in the same transactions), else one that admits
+// everyone, in front of which the licence's quotas are counted in the
+// control plane when there is one, in the process otherwise.
+std::unique_ptr<serve::Gate> MakeGate(const ServeArgs& args, store::ControlPlane* control_plane,
+                                      const std::optional<store::LicenceLimits>& quotas,
+                                      serve::Logger* logger) {
+  auto licence_now_ms = [clock = args.service.clock] {
+    return static_cast<int64_t>(clock().time_since_epoch().count()) * 1000;
+  };
+  if (args.auth == "on") {
+    serve::StoreGateOptions options;
+    // Well above the longest a request can take, so that only requests of a
+    // replica that died are released.
+    options.release_grace_ms =
+        std::max<int64_t>(600'000, static_cast<int64_t>(args.service.request_timeout_s * 4000));
+    options.licence = quotas;
+    options.licence_now_ms = licence_now_ms;
+    return std::make_unique<serve::StoreGate>(control_plane, logger, options);
+  }
+  std::unique_ptr<serve::Gate> gate = std::make_unique<serve::OpenGate>();
+  if (!quotas) return gate;
   std::unique_ptr<serve::LicenceCounter> counter;
   if (control_plane != nullptr) {
     counter = std::make_unique<serve::StoreLicenceCounter>(control_plane);
@@ -85,17 +108,10 @@ std::unique_ptr<serve::Gate> LicenceQuotaGate(
     logger->Log(serve::LogLevel::kWarn,
                 "the licence's request and token quotas are counted in this process only and "
                 "start from zero at each start; give --db to keep them in the control plane",
-                {{"licence_id", licence.licence_id}});
+                {{"licence_id", quotas->licence_id}});
   }
-  auto now_ms = [clock] {
-    const auto now =
-        clock
-            ? clock()
-            : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    return static_cast<int64_t>(now.time_since_epoch().count()) * 1000;
-  };
-  return std::make_unique<serve::LicenceGate>(std::move(gate), std::move(limits),
-                                              std::move(counter), now_ms);
+  return std::make_unique<serve::LicenceGate>(std::move(gate), *quotas, std::move(counter),
+                                              licence_now_ms);
 }
 
 void RunServe(ServeArgs args) {
@@ -116,17 +132,6 @@ void RunServe(ServeArgs args) {
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
   if (!args.db.empty()) control_plane = OpenControlPlane(args.db, args.audit_key);
-  std::unique_ptr<serve::Gate> gate;
-  if (args.auth == "on") {
-    serve::StoreGateOptions gate_options;
-    // Well above the longest a request can take, so that only requests of a
-    // replica that died are released.
-    gate_options.release_grace_ms =
-        std::max<int64_t>(600'000, static_cast<int64_t>(args.service.request_timeout_s * 4000));
-    gate = std::make_unique<serve::StoreGate>(control_plane.get(), &logger, gate_options);
-  } else {
-    gate = std::make_unique<serve::OpenGate>();
-  }
   args.service.privacy = ValueOrThrow(serve::ParsePrivacyMode(args.privacy));
   for (const std::string& name : args.privacy_entities) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
@@ -134,20 +139,19 @@ void RunServe(ServeArgs args) {
   if (!args.now.empty()) {
     const auto fixed = ParseNow(args.now);
     args.service.clock = [fixed] { return fixed; };
+  } else {
+    args.service.clock = [] {
+      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    };
   }
-  const auto now =
-      args.service.clock
-          ? args.service.clock()
-          : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now = args.service.clock();
   auto served = ValueOrThrow(release::LoadServedModel(args.source, now));
   for (const std::string& warning : served.model->warnings()) {
     logger.Log(serve::LogLevel::kWarn, warning);
   }
   const std::string model_id = served.model_id;
-  if (served.licence && (served.licence->max_requests || served.licence->max_tokens_per_day)) {
-    gate = LicenceQuotaGate(*served.licence, std::move(gate), control_plane.get(),
-                            args.service.clock, &logger);
-  }
+  std::unique_ptr<serve::Gate> gate =
+      MakeGate(args, control_plane.get(), LicenceQuotas(served.licence), &logger);
   auto service = ValueOrThrow(
       serve::Service::Create(args.service, std::move(served), std::move(gate), &logger));
   std::unique_ptr<serve::AdminApi> admin;

@@ -3,15 +3,35 @@
 #include <string_view>
 
 namespace mg::serve {
-namespace {
-
-// Inference and recommendation count; tokenisation and admin requests do not.
-bool Counts(const GateRequest& request) {
+bool CountsTowardsLicence(const GateRequest& request) {
   if (request.route == "/tokenize") return false;
   return request.scope == "classify" || request.scope == "embed" || request.scope == "recommend";
 }
 
-}  // namespace
+void AppendLicenceMetrics(const store::LicenceLimits& limits, int64_t requests_used,
+                          int64_t tokens_used_today, int64_t refused, std::string* out) {
+  const std::string label = "{licence_id=\"" + limits.licence_id + "\"}";
+  auto gauge = [&](const char* name, const char* help, int64_t value) {
+    out->append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out->append("# TYPE ").append(name).append(" gauge\n");
+    out->append(name).append(label).append(" ").append(std::to_string(value)).append("\n");
+  };
+  if (limits.max_requests > 0) {
+    gauge("modelgate_licence_max_requests", "Requests the licence allows over its life",
+          limits.max_requests);
+  }
+  if (limits.max_tokens_per_day > 0) {
+    gauge("modelgate_licence_max_tokens_per_day", "Tokens the licence allows per UTC day",
+          limits.max_tokens_per_day);
+  }
+  gauge("modelgate_licence_requests_used",
+        "Requests counted on the licence, as last seen by this server", requests_used);
+  gauge("modelgate_licence_tokens_used_today",
+        "Tokens counted on the licence today (UTC), as last seen by this server",
+        tokens_used_today);
+  gauge("modelgate_licence_refused", "Requests this server refused over the licence's quotas",
+        refused);
+}
 
 Result<store::LicenceVerdict> MemoryLicenceCounter::Reserve(const store::LicenceLimits& limits,
                                                             int64_t tokens, int64_t now_ms) {
@@ -41,7 +61,7 @@ LicenceGate::LicenceGate(std::unique_ptr<Gate> inner, store::LicenceLimits limit
 
 Admission LicenceGate::Admit(const GateRequest& request) {
   Admission admission = inner_->Admit(request);
-  if (admission.status != 200 || !Counts(request)) return admission;
+  if (admission.status != 200 || !CountsTowardsLicence(request)) return admission;
   auto verdict = counter_->Reserve(limits_, request.tokens, now_ms_());
   Outcome refused;
   refused.tokens = 0;
@@ -93,27 +113,8 @@ Status LicenceGate::Finish(const Admission& admission, const GateRequest& reques
 
 std::string LicenceGate::MetricsText() const {
   std::string text = inner_->MetricsText();
-  const std::string label = "{licence_id=\"" + limits_.licence_id + "\"}";
-  auto gauge = [&](const char* name, const char* help, int64_t value) {
-    text.append("# HELP ").append(name).append(" ").append(help).append("\n");
-    text.append("# TYPE ").append(name).append(" gauge\n");
-    text.append(name).append(label).append(" ").append(std::to_string(value)).append("\n");
-  };
-  if (limits_.max_requests > 0) {
-    gauge("modelgate_licence_max_requests", "Requests the licence allows over its life",
-          limits_.max_requests);
-  }
-  if (limits_.max_tokens_per_day > 0) {
-    gauge("modelgate_licence_max_tokens_per_day", "Tokens the licence allows per UTC day",
-          limits_.max_tokens_per_day);
-  }
-  gauge("modelgate_licence_requests_used",
-        "Requests counted on the licence, as last seen by this server", seen_requests_.load());
-  gauge("modelgate_licence_tokens_used_today",
-        "Tokens counted on the licence today (UTC), as last seen by this server",
-        seen_day_tokens_.load());
-  gauge("modelgate_licence_refused", "Requests this server refused over the licence's quotas",
-        refused_.load());
+  AppendLicenceMetrics(limits_, seen_requests_.load(), seen_day_tokens_.load(), refused_.load(),
+                       &text);
   return text;
 }
 

@@ -1,12 +1,12 @@
 // LicenceGate: enforces the quotas of the served model's licence
 // (max_requests over its life, max_tokens_per_day per UTC day) in front of
-// another gate. A request is first admitted by the inner gate (API key,
-// scopes, the key's own limits), then reserves one request and its tokens
-// on the licence's counters; a request over the licence is refused with 429
-// "licence_quota_exceeded" and reported to the inner gate as such, so the
-// key's ledger and the audit trail show it. Once the reply is known the
-// licence reservation is settled (a failed request gives it back) and the
-// inner gate finishes.
+// another gate that does not count them itself (without --db, or with
+// --auth off; StoreGate counts them in its own transactions). A request is first admitted by the
+// inner gate (API key, scopes, the key's own limits), then reserves one request and its tokens on
+// the licence's counters; a request over the licence is refused with 429 "licence_quota_exceeded"
+// and reported to the inner gate as such, so the key's ledger and the audit trail show it. Once the
+// reply is known the licence reservation is settled (a failed request gives it back) and the inner
+// gate finishes.
 //
 // The counters live in the control plane when the server has one (shared by
 // every replica on the database, kept across restarts), in this process
@@ -29,6 +29,14 @@
 #include "store/licence_quota.h"
 
 namespace mg::serve {
+
+// Whether a request counts towards the licence's quotas: inference and
+// recommendation do; /tokenize and admin requests do not.
+bool CountsTowardsLicence(const GateRequest& request);
+
+// Prometheus gauges of the licence's quotas and of its counts as last seen.
+void AppendLicenceMetrics(const store::LicenceLimits& limits, int64_t requests_used,
+                          int64_t tokens_used_today, int64_t refused, std::string* out);
 
 // Where the licence's counters are kept.
 class LicenceCounter {

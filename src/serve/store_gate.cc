@@ -1,19 +1,11 @@
 #include "serve/store_gate.h"
 
+#include "serve/licence_gate.h"
+
 #include <chrono>
 
 namespace mg::serve {
 namespace {
-
-store::AdmitRequest ToStore(const GateRequest& request) {
-  store::AdmitRequest out;
-  out.api_key = request.api_key;
-  out.route = request.route;
-  out.scope = request.scope;
-  out.request_id = request.request_id;
-  out.tokens = request.tokens;
-  return out;
-}
 
 // Prometheus label values: backslash, quote and newline escaped.
 std::string LabelValue(const std::string& text) {
@@ -32,6 +24,20 @@ std::string LabelValue(const std::string& text) {
 }
 
 }  // namespace
+
+store::AdmitRequest StoreGate::ToStore(const GateRequest& request) const {
+  store::AdmitRequest out;
+  out.api_key = request.api_key;
+  out.route = request.route;
+  out.scope = request.scope;
+  out.request_id = request.request_id;
+  out.tokens = request.tokens;
+  if (options_.licence && CountsTowardsLicence(request)) {
+    out.licence = &*options_.licence;
+    out.licence_now_ms = options_.licence_now_ms();
+  }
+  return out;
+}
 
 StoreGate::StoreGate(store::ControlPlane* control_plane, Logger* logger, StoreGateOptions options)
     : control_plane_(control_plane), logger_(logger), options_(options) {
@@ -71,6 +77,13 @@ Admission StoreGate::Admit(const GateRequest& request) {
   admission.key_id = std::move(admitted.key_id);
   admission.key_name = std::move(admitted.key_name);
   admission.reservation = admitted.reservation;
+  admission.licence_day_ms = admitted.licence_day_ms;
+  const bool licence_refused = admission.error_type == "licence_quota_exceeded";
+  if (admitted.licence_day_ms >= 0 || licence_refused) {
+    licence_requests_ = admitted.licence_counts.requests;
+    licence_day_tokens_ = admitted.licence_counts.day_tokens;
+    if (licence_refused) licence_refused_.fetch_add(1);
+  }
   if (admission.status != 200 && !admission.key_name.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++per_key_[admission.key_name].refused;
@@ -85,6 +98,7 @@ Status StoreGate::Finish(const Admission& admission, const GateRequest& request,
   store_admission.key_id = admission.key_id;
   store_admission.key_name = admission.key_name;
   store_admission.reservation = admission.reservation;
+  store_admission.licence_day_ms = admission.licence_day_ms;
   const store::AdmitRequest store_request = ToStore(request);
   const store::Outcome store_outcome{outcome.status, outcome.tokens, outcome.latency_ms};
   MG_RETURN_IF_ERROR(control_plane_->Finish(store_admission, store_request, store_outcome));
@@ -115,6 +129,10 @@ std::string StoreGate::MetricsText() const {
   for (const auto& [name, counters] : per_key_) {
     out.append("modelgate_key_refused_total{key=\"" + LabelValue(name) + "\"} " +
                std::to_string(counters.refused) + "\n");
+  }
+  if (options_.licence) {
+    AppendLicenceMetrics(*options_.licence, licence_requests_.load(), licence_day_tokens_.load(),
+                         licence_refused_.load(), &out);
   }
   return out;
 }

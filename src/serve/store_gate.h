@@ -9,10 +9,13 @@
 // Thread safety: Admit, Finish and MetricsText may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,6 +28,11 @@ namespace mg::serve {
 struct StoreGateOptions {
   int64_t release_every_ms = 60'000;   // how often abandoned reservations are released
   int64_t release_grace_ms = 600'000;  // admitted longer ago than this and unfinished
+  // The served model's licence quotas, counted in the same transactions as
+  // the key's limits (ControlPlane::Admit); `licence_now_ms` is the licence
+  // clock. Tokenisation and admin requests do not count.
+  std::optional<store::LicenceLimits> licence;
+  std::function<int64_t()> licence_now_ms;
 };
 
 class StoreGate final : public Gate {
@@ -40,6 +48,7 @@ class StoreGate final : public Gate {
 
  private:
   void ReleaseLoop(std::stop_token stop);
+  store::AdmitRequest ToStore(const GateRequest& request) const;
 
   store::ControlPlane* control_plane_;
   Logger* logger_;
@@ -49,6 +58,8 @@ class StoreGate final : public Gate {
   };
   mutable std::mutex mutex_;
   std::map<std::string, KeyCounters> per_key_;  // by key name
+  // The licence's counts as last seen, and requests refused over it.
+  std::atomic<int64_t> licence_requests_{0}, licence_day_tokens_{0}, licence_refused_{0};
   std::condition_variable_any wake_;
   std::jthread releaser_;  // last: stops and joins first
 };

@@ -8,13 +8,15 @@ namespace mg::store {
 struct CommitBatcher::Waiter {
   const std::string* order_key;
   const Op* op;
+  const std::string* lock_first;
   Status status;
   bool done = false;
   std::condition_variable wake;
 };
 
-Status CommitBatcher::Run(const std::string& order_key, const Op& op) {
-  Waiter self{&order_key, &op, Status::Ok(), false, {}};
+Status CommitBatcher::Run(const std::string& order_key, const Op& op,
+                          const std::string& lock_first) {
+  Waiter self{&order_key, &op, &lock_first, Status::Ok(), false, {}};
   std::unique_lock lock(mutex_);
   queue_.push_back(&self);
   while (!self.done && queue_.front() != &self) self.wake.wait(lock);
@@ -61,6 +63,15 @@ void CommitBatcher::ExecuteBatch(std::vector<Waiter*> batch) {
 Status CommitBatcher::RunInTransaction(SqlConnection& db, const std::vector<Waiter*>& ops) {
   std::vector<AuditEntry> audit;
   return InTransaction(db, [&]() -> Status {
+    if (lock_first_) {
+      std::vector<std::string> rows;
+      for (const Waiter* waiter : ops) {
+        if (!waiter->lock_first->empty()) rows.push_back(*waiter->lock_first);
+      }
+      std::sort(rows.begin(), rows.end());
+      rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+      if (!rows.empty()) MG_RETURN_IF_ERROR(lock_first_(db, rows));
+    }
     for (Waiter* waiter : ops) {
       waiter->status = (*waiter->op)(db, audit);
       if (!waiter->status.ok()) return waiter->status;

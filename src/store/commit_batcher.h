@@ -16,6 +16,12 @@
 // database is unavailable, nothing is retried: a lost COMMIT may have
 // landed, and running an operation twice must not be a possibility.
 //
+// An operation may also name a row that must be locked before anything else
+// (`lock_first`, e.g. a licence's counters, which operations of several keys
+// share): a batch first locks every such row of its operations, in sorted
+// order, through the LockFirst function, so that a shared row is never
+// locked after a key's row and batches still cannot deadlock.
+//
 // Thread safety: Run may be called from any number of threads.
 #pragma once
 
@@ -36,16 +42,20 @@ class CommitBatcher {
   // An operation runs its statements on the connection and adds its audit
   // entries to the vector.
   using Op = std::function<Status(SqlConnection&, std::vector<AuditEntry>&)>;
+  // Locks the named rows (sorted, distinct) at the start of a transaction.
+  using LockFirst = std::function<Status(SqlConnection&, const std::vector<std::string>&)>;
 
   // `signer` (may be null) signs audit checkpoints; it must outlive this.
-  CommitBatcher(ConnectionPool* pool, size_t max_batch, const AuditSigner* signer)
-      : pool_(pool), max_batch_(max_batch), signer_(signer) {}
+  CommitBatcher(ConnectionPool* pool, size_t max_batch, const AuditSigner* signer,
+                LockFirst lock_first = nullptr)
+      : pool_(pool), max_batch_(max_batch), signer_(signer), lock_first_(std::move(lock_first)) {}
   CommitBatcher(const CommitBatcher&) = delete;
   CommitBatcher& operator=(const CommitBatcher&) = delete;
 
   // Runs `op` in a write transaction shared with other callers' operations;
   // returns its status once committed (or the reason nothing was).
-  Status Run(const std::string& order_key, const Op& op);
+  // `lock_first` (empty: none) is handed to LockFirst before any operation.
+  Status Run(const std::string& order_key, const Op& op, const std::string& lock_first = {});
 
  private:
   struct Waiter;
@@ -55,6 +65,7 @@ class CommitBatcher {
   ConnectionPool* pool_;
   const size_t max_batch_;
   const AuditSigner* signer_;
+  const LockFirst lock_first_;
   std::mutex mutex_;
   std::deque<Waiter*> queue_;  // guarded by mutex_; front is the leader
 };

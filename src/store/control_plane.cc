@@ -59,7 +59,7 @@ ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlan
       now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
       pool_(factory, pool_size),
       read_pool_(std::move(factory), 2),
-      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer()),
+      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer(), LockLicenceRows),
       licence_batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer()) {}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
@@ -220,6 +220,20 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
                  who + "budget of " + FormatUsd(budget) + " USD per " + period_kind + " is spent",
                  period_retry));
     }
+    if (request.licence != nullptr) {
+      // The licence's row is already locked (CommitBatcher's lock_first).
+      MG_ASSIGN_OR_RETURN(
+          const LicenceVerdict verdict,
+          ReserveInLockedLicence(db, *request.licence, tokens, request.licence_now_ms));
+      if (verdict.status != 200) {
+        Admission refused =
+            Reject(verdict.status, verdict.error_type, verdict.message, verdict.retry_after_s);
+        refused.licence_counts = verdict.counts;
+        return reject_key(std::move(refused));
+      }
+      admission.licence_day_ms = verdict.day_ms;
+      admission.licence_counts = verdict.counts;
+    }
     MG_RETURN_IF_ERROR(
         db.Query("UPDATE key_state SET minute_ms = $2, minute_requests = $3, minute_tokens = $4, "
                  "period_ms = $5, period_tokens = $6, period_micro_usd = $7 WHERE key_id = $1",
@@ -237,7 +251,8 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     admission.reservation = static_cast<uint64_t>(inserted[0].Int(0));
     return Status::Ok();
   };
-  if (!batcher_.Run(hash, op).ok()) return Unavailable();
+  const std::string licence_id = request.licence ? request.licence->licence_id : std::string();
+  if (!batcher_.Run(hash, op, licence_id).ok()) return Unavailable();
   return admission;
 }
 
@@ -249,7 +264,9 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
   const int64_t tokens = outcome.tokens < 0 ? 0 : outcome.tokens;
   const std::string order_key =
       IsWellFormedApiKey(request.api_key) ? HashApiKey(request.api_key) : std::string();
-  return batcher_.Run(order_key, [&](SqlConnection& db, std::vector<AuditEntry>& audit) -> Status {
+  const bool licensed = request.licence != nullptr && admission.licence_day_ms >= 0;
+  const std::string licence_id = licensed ? request.licence->licence_id : std::string();
+  const auto op = [&](SqlConnection& db, std::vector<AuditEntry>& audit) -> Status {
     MG_ASSIGN_OR_RETURN(
         SqlRows rows,
         db.Query(std::string("SELECT key_id, route, admitted_ms, minute_ms, period_ms, "
@@ -269,6 +286,16 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
                            .status());
     const int64_t token_delta = tokens - row.Int(5);
     const int64_t cost_delta = cost - row.Int(6);
+    if (licensed) {
+      // A request that did not succeed gives back its licence request and
+      // tokens; one that did counts what it used instead of the reserved.
+      const bool succeeded = status < 400;
+      const int64_t licence_tokens = (succeeded ? tokens : 0) - row.Int(5);
+      if (!succeeded || licence_tokens != 0) {
+        MG_RETURN_IF_ERROR(AddToLicenceRows(db, licence_id, admission.licence_day_ms,
+                                            succeeded ? 0 : -1, licence_tokens));
+      }
+    }
     // Always, even with nothing to correct: the key's counters row is the
     // first lock every Admit and Finish of the key takes (see CommitBatcher).
     MG_RETURN_IF_ERROR(
@@ -301,7 +328,8 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     entry.tokens = tokens;
     audit.push_back(std::move(entry));
     return Status::Ok();
-  });
+  };
+  return batcher_.Run(order_key, op, licence_id);
 }
 
 }  // namespace mg::store

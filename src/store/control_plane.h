@@ -13,6 +13,10 @@
 //           request is in the ledger even if the process dies right after.
 //           Revocation is read inside that transaction, so it takes effect
 //           on the next request on every replica.
+//           With the licence's quotas in the request, the licence's row is
+//           locked and its request and tokens reserved in the same
+//           transaction; over them the request is refused (429
+//           licence_quota_exceeded) and audited like any rejection.
 //   Finish  records the outcome on that ledger row (status, tokens, cost,
 //           latency), corrects the reservation by actual − reserved tokens,
 //           adds to the hourly roll-up and appends the audit entry, all in
@@ -82,6 +86,11 @@ struct CreatedKey {
 struct AdmitRequest {
   std::string_view api_key, route, scope, request_id;
   int64_t tokens = 0;
+  // The served model's licence quotas (licence_quota.h), reserved in the
+  // same transaction once the key is admitted and settled by Finish; null:
+  // none. `licence_now_ms` is the licence clock (the day tokens count on).
+  const LicenceLimits* licence = nullptr;
+  int64_t licence_now_ms = 0;
 };
 
 struct Admission {
@@ -89,7 +98,9 @@ struct Admission {
   std::string error_type, message;
   int retry_after_s = 0;
   std::string key_id, key_name;
-  uint64_t reservation = 0;  // usage_ledger id; 0 when not admitted
+  uint64_t reservation = 0;      // usage_ledger id; 0 when not admitted
+  int64_t licence_day_ms = -1;   // the day the licence reservation counts on; -1: none
+  LicenceCounts licence_counts;  // after this request's reservation (or as found if refused)
 };
 
 struct Outcome {

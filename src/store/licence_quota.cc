@@ -53,9 +53,9 @@ LicenceVerdict CheckLicenceQuota(const LicenceLimits& limits, const LicenceCount
 
 namespace {
 
-// Creates the licence's row if needed and locks it; returns the counters.
-Result<LicenceCounts> LockLicence(SqlConnection& db, const std::string& licence_id,
-                                  int64_t day_ms) {
+// Creates the licence's state row if needed, locks it and returns its
+// lifetime request count.
+Result<int64_t> LockStateRow(SqlConnection& db, const std::string& licence_id) {
   MG_RETURN_IF_ERROR(db.Query("INSERT INTO licence_state (licence_id, requests) VALUES ($1, 0) "
                               "ON CONFLICT (licence_id) DO NOTHING",
                               {licence_id})
@@ -65,8 +65,15 @@ Result<LicenceCounts> LockLicence(SqlConnection& db, const std::string& licence_
                                                   ForUpdate(db.dialect()),
                                               {licence_id}));
   if (state.empty()) return InternalError("licence_state row missing for " + licence_id);
+  return state[0].Int(0);
+}
+
+}  // namespace
+
+Result<LicenceCounts> LockLicenceRow(SqlConnection& db, const std::string& licence_id,
+                                     int64_t day_ms) {
   LicenceCounts counts;
-  counts.requests = state[0].Int(0);
+  MG_ASSIGN_OR_RETURN(counts.requests, LockStateRow(db, licence_id));
   counts.day_ms = day_ms;
   MG_ASSIGN_OR_RETURN(SqlRows day, db.Query("SELECT tokens FROM licence_daily "
                                             "WHERE licence_id = $1 AND day_ms = $2",
@@ -75,8 +82,54 @@ Result<LicenceCounts> LockLicence(SqlConnection& db, const std::string& licence_
   return counts;
 }
 
-Status AddToLicence(SqlConnection& db, const std::string& licence_id, int64_t day_ms,
-                    int64_t requests, int64_t tokens) {
+Status LockLicenceRows(SqlConnection& db, const std::vector<std::string>& licence_ids) {
+  for (const std::string& id : licence_ids) MG_RETURN_IF_ERROR(LockStateRow(db, id).status());
+  return Status::Ok();
+}
+
+Result<LicenceVerdict> ReserveInLockedLicence(SqlConnection& db, const LicenceLimits& limits,
+                                              int64_t tokens, int64_t now_ms) {
+  if (tokens < 0) tokens = 0;
+  const int64_t day = PeriodStart("day", now_ms);
+  const std::string& id = limits.licence_id;
+  // The refusal, worded from the counts as they are.
+  auto refusal = [&]() -> Result<LicenceVerdict> {
+    MG_ASSIGN_OR_RETURN(LicenceCounts current, LockLicenceRow(db, id, day));
+    LicenceVerdict verdict = CheckLicenceQuota(limits, current, tokens, now_ms);
+    if (verdict.status == 200) return InternalError("licence " + id + " counts changed under lock");
+    return verdict;
+  };
+  if (limits.max_tokens_per_day > 0 && tokens > limits.max_tokens_per_day) return refusal();
+  // The limits are cast: PostgreSQL would otherwise type them as integer
+  // from the comparison with 0, and refuse limits beyond 2^31.
+  MG_ASSIGN_OR_RETURN(SqlRows state, db.Query("UPDATE licence_state SET requests = requests + 1 "
+                                              "WHERE licence_id = $1 AND (CAST($2 AS BIGINT) = 0 OR requests < $2) "
+                                              "RETURNING requests",
+                                              {id, limits.max_requests}));
+  if (state.empty()) return refusal();
+  MG_ASSIGN_OR_RETURN(
+      SqlRows daily,
+      db.Query("INSERT INTO licence_daily (licence_id, day_ms, requests, tokens) "
+               "VALUES ($1, $2, 1, $3) ON CONFLICT (licence_id, day_ms) DO UPDATE SET "
+               "requests = licence_daily.requests + 1, "
+               "tokens = licence_daily.tokens + excluded.tokens "
+               "WHERE CAST($4 AS BIGINT) = 0 OR licence_daily.tokens + excluded.tokens <= $4 "
+               "RETURNING tokens",
+               {id, day, tokens, limits.max_tokens_per_day}));
+  if (daily.empty()) {
+    MG_RETURN_IF_ERROR(
+        db.Query("UPDATE licence_state SET requests = requests - 1 WHERE licence_id = $1", {id})
+            .status());
+    return refusal();
+  }
+  LicenceVerdict verdict;
+  verdict.day_ms = day;
+  verdict.counts = {state[0].Int(0), day, daily[0].Int(0)};
+  return verdict;
+}
+
+Status AddToLicenceRows(SqlConnection& db, const std::string& licence_id, int64_t day_ms,
+                        int64_t requests, int64_t tokens) {
   MG_RETURN_IF_ERROR(db.Query("UPDATE licence_state SET requests = requests + $2 "
                               "WHERE licence_id = $1",
                               {licence_id, requests})
@@ -91,8 +144,6 @@ Status AddToLicence(SqlConnection& db, const std::string& licence_id, int64_t da
       .status();
 }
 
-}  // namespace
-
 Result<LicenceVerdict> ControlPlane::ReserveLicence(const LicenceLimits& limits, int64_t tokens,
                                                     int64_t now_ms) {
   if (limits.licence_id.empty()) return InvalidArgumentError("licence id is empty");
@@ -101,11 +152,9 @@ Result<LicenceVerdict> ControlPlane::ReserveLicence(const LicenceLimits& limits,
   const Status status = licence_batcher_.Run(
       limits.licence_id, [&](SqlConnection& db, std::vector<AuditEntry>&) -> Status {
         verdict = LicenceVerdict();
-        MG_ASSIGN_OR_RETURN(LicenceCounts current,
-                            LockLicence(db, limits.licence_id, PeriodStart("day", now_ms)));
-        verdict = CheckLicenceQuota(limits, current, tokens, now_ms);
-        if (verdict.status != 200) return Status::Ok();
-        return AddToLicence(db, limits.licence_id, verdict.day_ms, 1, tokens);
+        MG_RETURN_IF_ERROR(LockLicenceRows(db, {limits.licence_id}));
+        MG_ASSIGN_OR_RETURN(verdict, ReserveInLockedLicence(db, limits, tokens, now_ms));
+        return Status::Ok();
       });
   if (!status.ok()) return status;
   return verdict;
@@ -119,8 +168,8 @@ Status ControlPlane::SettleLicence(const std::string& licence_id, int64_t day_ms
   if (request_delta == 0 && token_delta == 0) return Status::Ok();
   return licence_batcher_.Run(
       licence_id, [&](SqlConnection& db, std::vector<AuditEntry>&) -> Status {
-        MG_RETURN_IF_ERROR(LockLicence(db, licence_id, day_ms).status());
-        return AddToLicence(db, licence_id, day_ms, request_delta, token_delta);
+        MG_RETURN_IF_ERROR(LockLicenceRow(db, licence_id, day_ms).status());
+        return AddToLicenceRows(db, licence_id, day_ms, request_delta, token_delta);
       });
 }
 

@@ -14,6 +14,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/sql.h"
 
 namespace mg::store {
 
@@ -48,5 +52,22 @@ inline bool HasLicenceLimits(const LicenceLimits& limits) {
 // success the returned counts include the request.
 LicenceVerdict CheckLicenceQuota(const LicenceLimits& limits, const LicenceCounts& current,
                                  int64_t tokens, int64_t now_ms);
+
+// The control plane's licence rows (tables licence_state, licence_daily),
+// inside the caller's write transaction:
+// creates the licence's row if needed, locks it and returns its counts on
+// the day starting at `day_ms`;
+Result<LicenceCounts> LockLicenceRow(SqlConnection& db, const std::string& licence_id,
+                                     int64_t day_ms);
+// the same for several licences, without reading (sorted ids: the lock order);
+Status LockLicenceRows(SqlConnection& db, const std::vector<std::string>& licence_ids);
+// reserves one request of `tokens` on the UTC day of `now_ms` in a licence
+// whose row this transaction already locked (LockLicenceRows), in two
+// conditional statements, or returns the refusal (nothing changed then);
+Result<LicenceVerdict> ReserveInLockedLicence(SqlConnection& db, const LicenceLimits& limits,
+                                              int64_t tokens, int64_t now_ms);
+// adds to the licence's lifetime requests and to its day's requests and tokens.
+Status AddToLicenceRows(SqlConnection& db, const std::string& licence_id, int64_t day_ms,
+                        int64_t requests, int64_t tokens);
 
 }  // namespace mg::store

@@ -108,6 +108,11 @@ TEST_P(LicenceQuotaStoreTest, ReserveSettleAndReadBack) {
   auto next_day = cp_->ReserveLicence(limits, 701, kNoon + kDayMs);
   ASSERT_TRUE(next_day.ok());
   EXPECT_EQ(next_day->status, 200);
+  // Limits beyond 32 bits.
+  auto large = cp_->ReserveLicence(
+      {"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 3'000'000'000, 5'000'000'000}, 7, kNoon);
+  ASSERT_TRUE(large.ok()) << large.status().ToString();
+  EXPECT_EQ(large->status, 200);
   auto other = cp_->ReserveLicence({"ffffffffffffffffffffffffffffffff", 1, 0}, 5, kNoon);
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->counts.requests, 1);
@@ -174,6 +179,82 @@ TEST_P(LicenceQuotaStoreTest, ProcessesAndThreadsNeverOvershoot) {
   ASSERT_TRUE(tokens.ok());
   EXPECT_EQ(tokens->day_tokens, 777 / 9 * 9);
   EXPECT_EQ(tokens->requests, 777 / 9);
+}
+
+// The licence counted inside Admit and Finish of several keys at once, from
+// several processes: never overshot, no deadlock between a batch that locks
+// the licence and one that locks a key, failures give their count back, and
+// refusals are audited.
+TEST_P(LicenceQuotaStoreTest, AdmitAndFinishShareTheLicenceAcrossKeys) {
+  // The daily limit is beyond 32 bits and never reached.
+  const LicenceLimits licence{"33333333333333333333333333333333", 60, 5'000'000'000};
+  std::vector<std::string> keys;
+  for (const char* name : {"a", "b", "c"}) {
+    auto created = cp_->CreateKey({.name = name, .scopes = {"embed"}}, "test");
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    keys.push_back(created->secret);
+  }
+  constexpr int kProcesses = 3, kThreads = 6, kCalls = 8;
+  cp_.reset();
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto child = ControlPlane::Open(url_, {.pool_size = kThreads});
+      if (!child.ok()) _exit(3);
+      std::atomic<int> bad{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < kCalls; ++i) {
+            AdmitRequest request{keys[(t + i) % keys.size()], "/embed", "embed", "r", 4};
+            request.licence = &licence;
+            request.licence_now_ms = kNoon;
+            const Admission admission = (*child)->Admit(request);
+            if (admission.status == 200) {
+              // Every fourth request fails after admission: it must not count.
+              const int status = i % 4 == 3 ? 503 : 200;
+              if (!(*child)->Finish(admission, request, {status, 4, 1}).ok()) bad++;
+            } else if (admission.status != 429 ||
+                       admission.error_type != "licence_quota_exceeded") {
+              bad++;
+            }
+          }
+        });
+      }
+      for (auto& thread : threads) thread.join();
+      _exit(bad.load() == 0 ? 0 : 4);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  auto reopened = ControlPlane::Open(url_);
+  ASSERT_TRUE(reopened.ok());
+  cp_ = std::move(reopened).value();
+  auto usage = cp_->LicenceUsage(licence.licence_id, kNoon);
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->requests, 60);  // 144 tried, failures given back
+  EXPECT_EQ(usage->day_tokens, 60 * 4);
+  auto lease = cp_->Connection();
+  ASSERT_TRUE(lease.ok());
+  auto served = (*lease)->Query("SELECT COUNT(*) FROM usage_ledger WHERE status = 200", {});
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ((*served)[0].Int(0), 60);
+  auto refused = (*lease)->Query(
+      "SELECT COUNT(*) FROM audit_log WHERE status = 429 AND detail = 'licence_quota_exceeded'",
+      {});
+  ASSERT_TRUE(refused.ok());
+  auto finished = (*lease)->Query("SELECT COUNT(*) FROM usage_ledger WHERE status <> 0", {});
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ((*refused)[0].Int(0) + (*finished)[0].Int(0), kProcesses * kThreads * kCalls);
+  auto verdict = cp_->VerifyAudit();
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_TRUE(verdict->intact) << verdict->problem;
 }
 
 INSTANTIATE_TEST_SUITE_P(Store, LicenceQuotaStoreTest,
