@@ -4,7 +4,6 @@
 #include "store/control_plane.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -285,43 +284,24 @@ TEST_P(ControlPlaneTest, SeveralProcessesShareOneQuotaAndOneChain) {
   constexpr int kProcesses = 4, kThreads = 6, kCalls = 12;
   const std::string key = Create({.name = "shared", .quota_tokens = kQuota});
   cp_.reset();
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto child = ControlPlane::Open(url_, {.pool_size = kThreads});
-      if (!child.ok()) _exit(3);
-      std::atomic<int> bad{0};
-      std::vector<std::thread> threads;
-      for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&] {
-          for (int i = 0; i < kCalls; ++i) {
-            AdmitRequest request{key, "/v1/embeddings", "embed", "mp", kTokens};
-            Admission admission = (*child)->Admit(request);
-            if (admission.status == 200) {
-              const Status finished = (*child)->Finish(admission, request, {200, kTokens, 1});
-              if (!finished.ok()) {
-                std::fprintf(stderr, "child: %s\n", finished.ToString().c_str());
-                bad++;
-              }
-            } else if (admission.status != 429) {
-              std::fprintf(stderr, "child: %d %s\n", admission.status, admission.message.c_str());
-              bad++;
-            }
-          }
-        });
+  EXPECT_TRUE(testing::RunInProcesses(url_, kProcesses, kThreads, [&](ControlPlane& cp, int) {
+    int bad = 0;
+    for (int i = 0; i < kCalls; ++i) {
+      AdmitRequest request{key, "/v1/embeddings", "embed", "mp", kTokens};
+      Admission admission = cp.Admit(request);
+      if (admission.status == 200) {
+        const Status finished = cp.Finish(admission, request, {200, kTokens, 1});
+        if (!finished.ok()) {
+          std::fprintf(stderr, "child: %s\n", finished.ToString().c_str());
+          bad++;
+        }
+      } else if (admission.status != 429) {
+        std::fprintf(stderr, "child: %d %s\n", admission.status, admission.message.c_str());
+        bad++;
       }
-      for (auto& thread : threads) thread.join();
-      _exit(bad.load() == 0 ? 0 : 4);
     }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
+    return bad;
+  }));
   auto reopened = ControlPlane::Open(url_);
   ASSERT_TRUE(reopened.ok());
   cp_ = std::move(reopened).value();

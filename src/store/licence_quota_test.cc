@@ -4,9 +4,6 @@
 #include "store/licence_quota.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -141,35 +138,16 @@ TEST_P(LicenceQuotaStoreTest, ProcessesAndThreadsNeverOvershoot) {
   const LicenceLimits by_tokens{"22222222222222222222222222222222", 0, 777};
   constexpr int kProcesses = 3, kThreads = 8, kCalls = 10;
   cp_.reset();
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto child = ControlPlane::Open(url_, {.pool_size = kThreads});
-      if (!child.ok()) _exit(3);
-      std::atomic<int> bad{0};
-      std::vector<std::thread> threads;
-      for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&] {
-          for (int i = 0; i < kCalls; ++i) {
-            for (const LicenceLimits* limits : {&by_requests, &by_tokens}) {
-              auto verdict = (*child)->ReserveLicence(*limits, 9, kNoon);
-              if (!verdict.ok() || (verdict->status != 200 && verdict->status != 429)) bad++;
-            }
-          }
-        });
+  EXPECT_TRUE(testing::RunInProcesses(url_, kProcesses, kThreads, [&](ControlPlane& cp, int) {
+    int bad = 0;
+    for (int i = 0; i < kCalls; ++i) {
+      for (const LicenceLimits* limits : {&by_requests, &by_tokens}) {
+        auto verdict = cp.ReserveLicence(*limits, 9, kNoon);
+        if (!verdict.ok() || (verdict->status != 200 && verdict->status != 429)) bad++;
       }
-      for (auto& thread : threads) thread.join();
-      _exit(bad.load() == 0 ? 0 : 4);
     }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
+    return bad;
+  }));
   auto reopened = ControlPlane::Open(url_);
   ASSERT_TRUE(reopened.ok());
   auto requests = (*reopened)->LicenceUsage(by_requests.licence_id, kNoon);
@@ -196,43 +174,23 @@ TEST_P(LicenceQuotaStoreTest, AdmitAndFinishShareTheLicenceAcrossKeys) {
   }
   constexpr int kProcesses = 3, kThreads = 6, kCalls = 8;
   cp_.reset();
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto child = ControlPlane::Open(url_, {.pool_size = kThreads});
-      if (!child.ok()) _exit(3);
-      std::atomic<int> bad{0};
-      std::vector<std::thread> threads;
-      for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-          for (int i = 0; i < kCalls; ++i) {
-            AdmitRequest request{keys[(t + i) % keys.size()], "/embed", "embed", "r", 4};
-            request.licence = &licence;
-            request.licence_now_ms = kNoon;
-            const Admission admission = (*child)->Admit(request);
-            if (admission.status == 200) {
-              // Every fourth request fails after admission: it must not count.
-              const int status = i % 4 == 3 ? 503 : 200;
-              if (!(*child)->Finish(admission, request, {status, 4, 1}).ok()) bad++;
-            } else if (admission.status != 429 ||
-                       admission.error_type != "licence_quota_exceeded") {
-              bad++;
-            }
-          }
-        });
+  EXPECT_TRUE(testing::RunInProcesses(url_, kProcesses, kThreads, [&](ControlPlane& cp, int t) {
+    int bad = 0;
+    for (int i = 0; i < kCalls; ++i) {
+      AdmitRequest request{keys[(t + i) % keys.size()], "/embed", "embed", "r", 4};
+      request.licence = &licence;
+      request.licence_now_ms = kNoon;
+      const Admission admission = cp.Admit(request);
+      if (admission.status == 200) {
+        // Every fourth request fails after admission: it must not count.
+        const int status = i % 4 == 3 ? 503 : 200;
+        if (!cp.Finish(admission, request, {status, 4, 1}).ok()) bad++;
+      } else if (admission.status != 429 || admission.error_type != "licence_quota_exceeded") {
+        bad++;
       }
-      for (auto& thread : threads) thread.join();
-      _exit(bad.load() == 0 ? 0 : 4);
     }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
+    return bad;
+  }));
   auto reopened = ControlPlane::Open(url_);
   ASSERT_TRUE(reopened.ok());
   cp_ = std::move(reopened).value();

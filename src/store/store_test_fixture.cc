@@ -2,12 +2,16 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <thread>
+#include <vector>
 
 namespace mg::store::testing {
 namespace {
@@ -160,6 +164,37 @@ std::string FreshDatabaseUrl(Dialect dialect) {
   }();
   static std::atomic<int> counter{0};
   return "sqlite:" + dir + "/control-" + std::to_string(counter.fetch_add(1)) + ".db";
+}
+
+bool RunInProcesses(const std::string& url, int processes, int threads,
+                    const std::function<int(ControlPlane&, int)>& body) {
+  std::vector<pid_t> children;
+  for (int p = 0; p < processes; ++p) {
+    const pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      auto child = ControlPlane::Open(url, {.pool_size = threads});
+      if (!child.ok()) {
+        std::fprintf(stderr, "child: %s\n", child.status().ToString().c_str());
+        _exit(3);
+      }
+      std::atomic<int> bad{0};
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] { bad += body(**child, t); });
+      }
+      for (std::thread& thread : pool) thread.join();
+      _exit(bad.load() == 0 ? 0 : 4);
+    }
+    children.push_back(pid);
+  }
+  bool all = true;
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) all = false;
+  }
+  return all;
 }
 
 std::string DialectName(Dialect dialect) {

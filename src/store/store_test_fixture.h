@@ -8,8 +8,10 @@
 // Thread safety: set up once per process; tests run one at a time.
 #pragma once
 
+#include <functional>
 #include <string>
 
+#include "store/control_plane.h"
 #include "store/sql.h"
 
 namespace mg::store::testing {
@@ -41,5 +43,12 @@ class TestPostgres {
 std::string FreshDatabaseUrl(Dialect dialect);
 
 std::string DialectName(Dialect dialect);
+
+// Forks `processes` children; each opens its own ControlPlane on `url` (a
+// pool of `threads` connections) and runs `body(control_plane, thread)` on
+// `threads` threads. `body` returns how many results it did not expect.
+// True when every child opened the database and saw none.
+bool RunInProcesses(const std::string& url, int processes, int threads,
+                    const std::function<int(ControlPlane&, int)>& body);
 
 }  // namespace mg::store::testing
