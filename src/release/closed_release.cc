@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "model/bert_config.h"
 #include "model/checkpoint.h"
+#include "model/lora_adapter.h"
 #include "model/safetensors_writer.h"
 #include "release/encoding.h"
 #include "release/licence.h"
@@ -130,7 +131,8 @@ Result<std::string> BaseConfig(const std::string& config_text, const std::string
 }
 
 bool IsWeightsFile(const std::string& relative) {
-  return relative == "model.safetensors" || relative.starts_with("model.safetensors.index") ||
+  return relative == "model.safetensors" || relative == model::kAdapterWeightsFile ||
+         relative == model::kAdapterConfigFile || relative.starts_with("model.safetensors.index") ||
          relative.starts_with("pytorch_model");
 }
 
@@ -188,6 +190,16 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   if (!FileExists(weights_path)) {
     return InvalidArgumentError(options.model_dir + " has no model.safetensors");
   }
+  // A LoRA folder: the base's weights stay as they are (open, untouched);
+  // the adapter, which carries the trained head, goes into the bundle.
+  const bool lora = model::HasLoraAdapter(options.model_dir);
+  std::string adapter_config, adapter_weights;
+  if (lora) {
+    MG_ASSIGN_OR_RETURN(adapter_config,
+                        ReadFile(JoinPath(options.model_dir, model::kAdapterConfigFile)));
+    MG_ASSIGN_OR_RETURN(adapter_weights,
+                        ReadFile(JoinPath(options.model_dir, model::kAdapterWeightsFile)));
+  }
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFile(weights_path));
   std::vector<model::TensorToWrite> base, head;
   for (const model::TensorRecord& record : checkpoint.tensors()) {
@@ -198,8 +210,13 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
     tensor.raw = std::string_view(reinterpret_cast<const char*>(record.data), record.size_bytes);
     (IsHeadTensor(record.name) ? head : base).push_back(std::move(tensor));
   }
-  MG_ASSIGN_OR_RETURN(std::string base_weights, model::SerializeSafetensors(base, {}));
-  MG_ASSIGN_OR_RETURN(std::string head_weights, model::SerializeSafetensors(head, {}));
+  std::string base_weights, head_weights;
+  if (lora) {
+    MG_ASSIGN_OR_RETURN(base_weights, ReadFile(weights_path));
+  } else {
+    MG_ASSIGN_OR_RETURN(base_weights, model::SerializeSafetensors(base, {}));
+    MG_ASSIGN_OR_RETURN(head_weights, model::SerializeSafetensors(head, {}));
+  }
   MG_ASSIGN_OR_RETURN(std::string base_config, BaseConfig(config_text, config_path));
 
   const std::string model_id =
@@ -229,7 +246,12 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   m.base_model_id = model_id + "-base";
   m.base_weights_sha256 = Sha256Hex(base_weights);
   input.files.emplace_back("config.json", config_text);
-  input.files.emplace_back("head.safetensors", head_weights);
+  if (lora) {
+    input.files.emplace_back(model::kAdapterConfigFile, adapter_config);
+    input.files.emplace_back(model::kAdapterWeightsFile, adapter_weights);
+  } else {
+    input.files.emplace_back("head.safetensors", head_weights);
+  }
   Result<std::string> bundle = SealBundle(std::move(input), vendor, deploy);
   Status written = bundle.ok() ? WriteBundle(options.head_out, *bundle) : bundle.status();
   if (!written.ok()) {
