@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -199,6 +200,15 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
                         ReadFile(JoinPath(options.model_dir, model::kAdapterConfigFile)));
     MG_ASSIGN_OR_RETURN(adapter_weights,
                         ReadFile(JoinPath(options.model_dir, model::kAdapterWeightsFile)));
+    auto bytes = std::make_shared<const std::string>(adapter_weights);
+    MG_ASSIGN_OR_RETURN(model::Checkpoint adapter,
+                        model::Checkpoint::FromSafetensorsBuffer(
+                            bytes, JoinPath(options.model_dir, model::kAdapterWeightsFile)));
+    if (adapter.Find("base_model.model.classifier.weight") == nullptr) {
+      return InvalidArgumentError(options.model_dir +
+                                  ": the LoRA adapter carries no classifier (modules_to_save); a "
+                                  "hybrid release keeps the head closed, so it needs one");
+    }
   }
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFile(weights_path));
   std::vector<model::TensorToWrite> base, head;

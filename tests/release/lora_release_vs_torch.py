@@ -15,7 +15,8 @@ a PyTorch reference reader, and bad input.
    base's file) and seals the adapter in the head; `classify`/`embed` on
    HEAD.mgb + open base are bit-identical to the folder. `release open`
    carries the adapter files under the signed manifest; `classify` on it is
-   bit-identical too.
+   bit-identical too, and its model card says how PEFT loads it; so is a
+   closed release of the folder.
 4. Bad input, each one `error:` line, non-zero exit, no crash: the LoRA head
    with another base (hash binding) and with a base whose weights changed; a
    folder with half an adapter, rank 0, an unknown target module, a
@@ -195,6 +196,13 @@ def main():
     r = run(mg, "classify", "--model", opened, "--vendor-pub", os.path.join(keys, "vendor.pub"), "--input", inputs)
     check("classify on the open release is bit-identical to the folder",
           r.returncode == 0 and r.stdout == folder_cls.stdout, r.stderr)
+    with open(os.path.join(opened, "README.md")) as f:
+        check("the open release's model card says how to load the adapter", "PeftModel.from_pretrained" in f.read())
+    closed = os.path.join(work, "closed.mgb")
+    r = run(mg, "release", "closed", "--model", out, "--out", closed, *sign, "--to", os.path.join(keys, "deploy.pub"))
+    r = run(mg, "classify", "--model", closed, "--key", os.path.join(keys, "deploy.key"), "--input", inputs)
+    check("classify on a closed release of the LoRA folder is bit-identical to the folder",
+          r.returncode == 0 and r.stdout == folder_cls.stdout, r.stderr)
 
     # Hash binding: another base, and this base with changed weights.
     other_fixture = os.path.join(work, "other_fixture")
@@ -223,6 +231,23 @@ def main():
     refused("the LoRA head refuses a base with changed weights",
             run(mg, "classify", "--model", head, "--base", tampered, "--key", os.path.join(keys, "deploy.key"),
                 "--input", inputs), "was made for another base")
+
+    # A hybrid release needs the adapter to carry the head it keeps closed.
+    headless = os.path.join(work, "headless")
+    shutil.copytree(out, headless)
+    h, blob = read_raw(os.path.join(headless, "adapter_model.safetensors"))
+    kept, body = {}, b""
+    for name, info in h.items():
+        if name == "__metadata__" or name.startswith("base_model.model.classifier."):
+            continue
+        b, e = info["data_offsets"]
+        kept[name] = dict(info, data_offsets=[len(body), len(body) + e - b])
+        body += blob[b:e]
+    write_raw(os.path.join(headless, "adapter_model.safetensors"), kept, body)
+    r = run(mg, "release", "hybrid", "--model", headless, "--base-out", os.path.join(work, "headless_base"),
+            "--head-out", os.path.join(work, "headless.mgb"), *sign, "--to", os.path.join(keys, "deploy.pub"),
+            "--license", "MIT")
+    refused("release hybrid refuses an adapter without the classifier", r, "carries no classifier")
 
     # Malformed adapters in a folder.
     def broken(name, change, needle):
