@@ -14,7 +14,8 @@ a PyTorch reference reader, and bad input.
 3. `release hybrid` keeps the base untouched (its model.safetensors is the
    base's file) and seals the adapter in the head; `classify`/`embed` on
    HEAD.mgb + open base are bit-identical to the folder. `release open`
-   carries the adapter files under the signed manifest; `classify` on it is
+   carries the adapter files under the signed manifest; `serve` on the
+   hybrid pair answers /predict with the folder's scores; `classify` on it is
    bit-identical too, and its model card says how PEFT loads it; so is a
    closed release of the folder.
 4. Bad input, each one `error:` line, non-zero exit, no crash: the LoRA head
@@ -37,7 +38,9 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "train"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "serve"))
 from grad_vs_torch import forward, read_safetensors  # noqa: E402
+from serve_harness import Server  # noqa: E402
 
 FIXTURE = os.path.join(ROOT, "tests/data/fixtures/tiny-bert-model-safetensors")
 TEXTS = ["t5 t17 t23 t9", "t120 t133 t101", "t7 t140 t30 t111 t12", "t150", "t44 t45 t46 t47 t48 t49"]
@@ -185,6 +188,19 @@ def main():
     r = run(mg, "embed", *hybrid)
     check("embed on HEAD.mgb + base is bit-identical to the folder",
           r.returncode == 0 and folder_emb.returncode == 0 and r.stdout == folder_emb.stdout, r.stderr)
+
+    # serve runs the same pair: /predict gives the folder's scores.
+    server = Server(mg, "--model", head, "--base", base, "--key", os.path.join(keys, "deploy.key"),
+                    "--vendor-pub", os.path.join(keys, "vendor.pub"))
+    try:
+        served_ok = True
+        for text, scores in zip(TEXTS, got):
+            status, _, body = server.request("POST", "/predict", {"inputs": text})
+            reply = {item["label"]: item["score"] for item in json.loads(body)} if status == 200 else {}
+            served_ok &= status == 200 and all(abs(reply.get(k, -1) - v) <= 1e-6 for k, v in scores.items())
+        check("serve --model HEAD.mgb --base DIR gives the folder's scores", served_ok)
+    finally:
+        server.stop()
 
     opened = os.path.join(work, "open")
     r = run(mg, "release", "open", "--model", out, "--out", opened, "--license", "MIT", *sign)
