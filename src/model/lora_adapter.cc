@@ -74,7 +74,8 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
   const nlohmann::json c = nlohmann::json::parse(config_json, nullptr, false);
   if (c.is_discarded() || !c.is_object())
     return CorruptionError(config_file + ": not a JSON object");
-  if (c.value("peft_type", std::string()) != "LORA")
+  const bool is_lora = c.contains("peft_type") && c["peft_type"] == "LORA";
+  if (!is_lora)
     return UnimplementedError(config_file + ": peft_type is " +
                               (c.contains("peft_type") ? c["peft_type"].dump() : "missing") +
                               "; only LORA adapters are supported");
@@ -91,7 +92,9 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
     return CorruptionError(config_file + ": lora_alpha must be a positive number, got " +
                            alpha.dump());
   adapter.alpha = alpha.get<double>();
-  const bool rslora = c.value("use_rslora", false);
+  if (c.contains("use_rslora") && !c["use_rslora"].is_boolean() && !c["use_rslora"].is_null())
+    return CorruptionError(config_file + ": use_rslora must be true or false");
+  const bool rslora = c.contains("use_rslora") && c["use_rslora"] == true;
   adapter.scale = static_cast<float>(
       adapter.alpha / (rslora ? std::sqrt(static_cast<double>(adapter.rank)) : adapter.rank));
   MG_RETURN_IF_ERROR(CheckNeutral(c, "use_dora", false, config_file));
