@@ -43,7 +43,7 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
 Result<std::unique_ptr<Model>> Model::FromParts(
     std::string_view config_json, const Checkpoint& checkpoint, text::Tokenizer tokenizer,
     std::string_view pooling_config, const std::string& dir, std::string_view adapter_config,
-    const Checkpoint* adapter_weights) {
+    const Checkpoint* adapter_weights, const std::string& adapter_name) {
   std::unique_ptr<Model> model(new Model());
   MG_ASSIGN_OR_RETURN(BertConfig config,
                       ParseBertConfig(std::string(config_json), JoinPath(dir, "config.json")));
@@ -54,7 +54,8 @@ Result<std::unique_ptr<Model>> Model::FromParts(
       return CorruptionError(dir + " holds half a LoRA adapter: " + kAdapterConfigFile + " and " +
                              kAdapterWeightsFile + " go together");
     }
-    MG_ASSIGN_OR_RETURN(adapter, ParseLoraAdapter(adapter_config, *adapter_weights, config, dir));
+    MG_ASSIGN_OR_RETURN(adapter, ParseLoraAdapter(adapter_config, *adapter_weights, config,
+                                                  adapter_name.empty() ? dir : adapter_name));
   }
   // An adapter may carry the classifier head (modules_to_save) the base lacks.
   Result<BertWeights> weights =

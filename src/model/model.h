@@ -36,11 +36,13 @@ class Model {
   // 1_Pooling/config.json (empty when absent). `name` stands for the model
   // in messages. With `adapter_weights` (and the text of its
   // adapter_config.json) a LoRA adapter is checked and merged into the
-  // weights. Nothing is written to disk.
+  // weights; `adapter_name` stands for where it came from (default: `name`).
+  // Nothing is written to disk.
   static Result<std::unique_ptr<Model>> FromParts(
       std::string_view config_json, const Checkpoint& checkpoint, text::Tokenizer tokenizer,
       std::string_view pooling_config, const std::string& name,
-      std::string_view adapter_config = {}, const Checkpoint* adapter_weights = nullptr);
+      std::string_view adapter_config = {}, const Checkpoint* adapter_weights = nullptr,
+      const std::string& adapter_name = {});
 
   // Tokenizes `texts` (with pairs[i] as the second text when `pairs` is
   // non-empty and pairs[i] is set), truncating each to max_length() tokens,

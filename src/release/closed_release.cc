@@ -204,7 +204,12 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
     MG_ASSIGN_OR_RETURN(model::Checkpoint adapter,
                         model::Checkpoint::FromSafetensorsBuffer(
                             bytes, JoinPath(options.model_dir, model::kAdapterWeightsFile)));
-    if (adapter.Find("base_model.model.classifier.weight") == nullptr) {
+    // Checked now, not first when a deployment loads the head.
+    MG_ASSIGN_OR_RETURN(model::BertConfig config, model::ParseBertConfig(config_text, config_path));
+    MG_ASSIGN_OR_RETURN(
+        model::LoraAdapter parsed,
+        model::ParseLoraAdapter(adapter_config, adapter, config, options.model_dir));
+    if (!parsed.has_classifier()) {
       return InvalidArgumentError(options.model_dir +
                                   ": the LoRA adapter carries no classifier (modules_to_save); a "
                                   "hybrid release keeps the head closed, so it needs one");

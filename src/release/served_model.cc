@@ -153,7 +153,7 @@ Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
   return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
                                  std::move(tokenizer), FileText(contents, "1_Pooling/config.json"),
                                  path, FileText(contents, model::kAdapterConfigFile),
-                                 adapter ? &*adapter : nullptr);
+                                 adapter ? &*adapter : nullptr, path);
 }
 
 Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& options,
@@ -211,7 +211,7 @@ Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& opti
   }
   return model::Model::FromParts(
       FileText(contents, "config.json"), checkpoint, std::move(tokenizer), pooling, options.base,
-      FileText(contents, model::kAdapterConfigFile), adapter ? &*adapter : nullptr);
+      FileText(contents, model::kAdapterConfigFile), adapter ? &*adapter : nullptr, options.model);
 }
 
 Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::sys_seconds now) {

@@ -264,6 +264,14 @@ def main():
             "--head-out", os.path.join(work, "headless.mgb"), *sign, "--to", os.path.join(keys, "deploy.pub"),
             "--license", "MIT")
     refused("release hybrid refuses an adapter without the classifier", r, "carries no classifier")
+    check("no half hybrid release left", not os.path.exists(os.path.join(work, "headless_base")))
+    bad_rank = os.path.join(work, "bad_rank_model")
+    shutil.copytree(out, bad_rank)
+    edit_config_file(os.path.join(bad_rank, "adapter_config.json"), r=0)
+    r = run(mg, "release", "hybrid", "--model", bad_rank, "--base-out", os.path.join(work, "bad_rank_base"),
+            "--head-out", os.path.join(work, "bad_rank.mgb"), *sign, "--to", os.path.join(keys, "deploy.pub"),
+            "--license", "MIT")
+    refused("release hybrid checks the adapter (rank 0)", r, "r (the rank) must be a positive integer")
 
     # Malformed adapters in a folder.
     def broken(name, change, needle):
@@ -273,14 +281,7 @@ def main():
         refused("refused: " + name, run(mg, "classify", "--model", folder, "--input", inputs), needle)
 
     def edit_config(**fields):
-        def change(folder):
-            path = os.path.join(folder, "adapter_config.json")
-            with open(path) as f:
-                c = json.load(f)
-            c.update(fields)
-            with open(path, "w") as f:
-                json.dump(c, f)
-        return change
+        return lambda folder: edit_config_file(os.path.join(folder, "adapter_config.json"), **fields)
 
     def edit_tensor(name, fn):
         def change(folder):
@@ -341,6 +342,14 @@ def main():
     check("no output folder from refused runs", not os.path.exists(os.path.join(work, "never")))
     print(f"{len(failures)} failed")
     sys.exit(1 if failures else 0)
+
+
+def edit_config_file(path, **fields):
+    with open(path) as f:
+        c = json.load(f)
+    c.update(fields)
+    with open(path, "w") as f:
+        json.dump(c, f)
 
 
 def reference_scores_without_adapter(folder, tokens):
