@@ -5,6 +5,8 @@
 //
 // usage: train_bench --preset mini --batch 16 --seq-len 128 --threads 2 --steps 20
 //                    [--last-layer-cls-only 1]  (0: every row of the last layer)
+//                    [--lora-rank R]  (R > 0: a LoRA step, encoder frozen;
+//                                      bench/lora_vs_full.sh compares the two)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +21,7 @@
 
 int main(int argc, char** argv) {
   std::string preset = "mini";
-  int64_t batch = 16, seq_len = 128, steps = 20, warmup = 3, labels = 2;
+  int64_t batch = 16, seq_len = 128, steps = 20, warmup = 3, labels = 2, lora_rank = 0;
   int threads = 2;
   mg::train::NetOptions net_options;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
       threads = std::atoi(value);
     else if (flag == "--steps")
       steps = std::atoll(value);
+    else if (flag == "--lora-rank")
+      lora_rank = std::atoll(value);
     else if (flag == "--last-layer-cls-only")
       net_options.last_layer_cls_only = std::atoi(value) != 0;
     else {
@@ -48,7 +52,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", config.status().message().c_str());
     return 2;
   }
-  const mg::train::ParamLayout layout = mg::train::ParamLayout::For(*config, labels);
+  const mg::train::ParamLayout layout =
+      mg::train::ParamLayout::For(*config, labels, {lora_rank, 0.0f});
   std::vector<float> params, grads(layout.total);
   mg::train::InitParams(layout, 0, 1, &params);
   mg::train::ClassifierNet net(layout, net_options);
@@ -76,10 +81,10 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "{\"engine\":\"modelgate\",\"preset\":\"%s\",\"batch\":%lld,\"seq_len\":%lld,"
-      "\"threads\":%d,\"last_layer_cls_only\":%s,\"steps\":%lld,\"seconds\":%.3f,\"samples_per_s\":"
-      "%.2f}\n",
+      "\"threads\":%d,\"last_layer_cls_only\":%s,\"lora_rank\":%lld,\"steps\":%lld,\"seconds\":"
+      "%.3f,\"samples_per_s\":%.2f}\n",
       preset.c_str(), static_cast<long long>(batch), static_cast<long long>(seq_len), threads,
-      net_options.last_layer_cls_only ? "true" : "false", static_cast<long long>(steps), seconds,
-      steps * batch / seconds);
+      net_options.last_layer_cls_only ? "true" : "false", static_cast<long long>(lora_rank),
+      static_cast<long long>(steps), seconds, steps * batch / seconds);
   return 0;
 }

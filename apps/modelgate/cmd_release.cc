@@ -122,7 +122,9 @@ void RegisterRelease(CLI::App& app) {
   CLI::App* open = cmd->add_subcommand(
       "open",
       "Copy a Hugging Face model folder to --out with LICENSE, a README.md model card and a\n"
-      "manifest.json of every file's size and SHA-256, signed (manifest.sig) with --sign.");
+      "manifest.json of every file's size and SHA-256, signed (manifest.sig) with --sign.\n"
+      "A LoRA adapter (adapter_config.json, adapter_model.safetensors) is carried as it is,\n"
+      "for PEFT's PeftModel.from_pretrained; modelgate merges it on load.");
   open->add_option("--model", args->model, "Model folder (config.json, weights, tokenizer files)")
       ->required();
   open->add_option("--out", args->out, "Release folder to create (must not exist, or be empty)")
@@ -163,7 +165,9 @@ void RegisterRelease(CLI::App& app) {
       "hybrid",
       "Release a sequence classifier in two halves: its encoder as a signed open release\n"
       "(--base-out) and its head (pooler and classifier) as a bundle for one deployment\n"
-      "(--head-out), bound to exactly that base by the SHA-256 of its weights.");
+      "(--head-out), bound to exactly that base by the SHA-256 of its weights. For a folder\n"
+      "with a LoRA adapter (train --lora-rank) the open base is the untouched base and the\n"
+      "bundle carries the adapter and the trained head.");
   hybrid->add_option("--model", bundle->model, "Model folder of a *ForSequenceClassification model")
       ->required();
   hybrid->add_option("--base-out", bundle->base_out, "Open base folder to create")->required();

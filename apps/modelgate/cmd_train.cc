@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "text/tokenizer.h"
 #include "train/dataset.h"
 #include "train/hf_folder.h"
+#include "train/lora_folder.h"
 #include "train/params.h"
 #include "train/trainer.h"
 
@@ -44,6 +46,9 @@ struct TrainArgs {
   double max_grad_norm = 1.0;
   int64_t save_steps = 0;
   int threads = 0;
+  int64_t lora_rank = 0;  // 0: full fine-tuning
+  float lora_alpha = 0;   // 0: alpha = rank
+  bool lora_rank_given = false, lora_alpha_given = false;
   bool resume = false;
   bool keep_checkpoint = false;
 };
@@ -78,6 +83,20 @@ void RunTrain(const TrainArgs& args) {
     throw CliError("give exactly one of --base DIR (fine-tune) or --init PRESET (from scratch)");
   if (!args.init.empty() && args.vocab.empty())
     throw CliError("--init needs --vocab (a vocab.txt, tokenizer.json or model folder)");
+  if (args.lora_alpha_given && !args.lora_rank_given)
+    throw CliError("--lora-alpha goes with --lora-rank");
+  if (args.lora_rank_given) {
+    if (args.lora_rank <= 0)
+      throw CliError("--lora-rank must be a positive number of ranks (e.g. 8); got " +
+                     std::to_string(args.lora_rank));
+    if (args.base.empty())
+      throw CliError("--lora-rank adapts a pretrained model: give it with --base (not --init)");
+    if (!FileExists(JoinPath(args.base, "model.safetensors")))
+      throw CliError("--lora-rank needs a base folder with model.safetensors; " + args.base +
+                     " has none");
+    if (args.lora_alpha_given && !(std::isfinite(args.lora_alpha) && args.lora_alpha > 0))
+      throw CliError("--lora-alpha must be a positive number");
+  }
   kernels::SetThreads(args.threads);
   const model::ProblemType problem = ValueOrThrow(train::ParseProblemType(args.problem_type));
   const data::RecordFormat format = ValueOrThrow(data::ParseRecordFormat(args.format));
@@ -113,7 +132,12 @@ void RunTrain(const TrainArgs& args) {
   const train::LabelledSet eval_set = ValueOrThrow(
       train::EncodeRecords(eval_records, tokenizer, labels, problem, max_length, eval_name));
 
-  const train::ParamLayout layout = train::ParamLayout::For(config, labels.size());
+  if (args.lora_rank > config.hidden_size)
+    throw CliError("--lora-rank " + std::to_string(args.lora_rank) +
+                   " exceeds the model's hidden_size (" + std::to_string(config.hidden_size) +
+                   "); a low-rank adapter needs a rank below it");
+  const train::ParamLayout layout =
+      train::ParamLayout::For(config, labels.size(), {args.lora_rank, args.lora_alpha});
   train::TrainOptions options;
   options.epochs = args.epochs;
   options.batch_size = args.batch_size;
@@ -137,6 +161,9 @@ void RunTrain(const TrainArgs& args) {
                   std::to_string(args.batch_size) + "/" + std::to_string(args.lr) + "/" +
                   std::to_string(args.seed) + "/" + std::to_string(args.warmup) + "/" +
                   std::to_string(max_length) + "/" + args.base + "/" + args.init);
+  if (layout.has_lora())
+    identity.append("/lora/" + std::to_string(layout.lora_rank) + "/" +
+                    std::to_string(layout.lora_alpha));
   const uint64_t fingerprint = Fnv(identity);
 
   const std::string checkpoint_dir = JoinPath(args.out, "checkpoint");
@@ -178,6 +205,10 @@ void RunTrain(const TrainArgs& args) {
     }
   };
   callbacks.saved = [&](const std::vector<float>& params) {
+    if (layout.has_lora()) {
+      return train::WriteLoraFolder(args.out, args.base, config, labels, layout, params.data(),
+                                    tokenizer, tokenizer_source);
+    }
     return train::WriteHfFolder(args.out, config, labels, layout, params.data(), tokenizer,
                                 tokenizer_source);
   };
@@ -216,7 +247,11 @@ void RegisterTrain(CLI::App& app) {
       "(regression). Without --eval, a fixed share of the training file is held out.\n"
       "On a terminal a progress bar shows loss, throughput and ETA; otherwise one JSON line per\n"
       "epoch goes to standard output. Ctrl-C or SIGTERM stops after the current step and leaves\n"
-      "a checkpoint in OUT/checkpoint; run the same command with --resume to continue.");
+      "a checkpoint in OUT/checkpoint; run the same command with --resume to continue.\n"
+      "With --lora-rank R the base's encoder stays frozen and a low-rank adapter on every\n"
+      "layer's query and value projections trains with the head; OUT then holds the base's\n"
+      "model.safetensors unchanged plus adapter_model.safetensors and adapter_config.json\n"
+      "(PEFT's format), which classify, embed, serve and release apply.");
   cmd->add_option("--train", args->train, "Training data (JSON lines or CSV)")->required();
   cmd->add_option("--eval", args->eval, "Evaluation data (default: hold out --eval-fraction)");
   cmd->add_option("--base", args->base, "HF model folder to fine-tune");
@@ -256,6 +291,21 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--format", args->format, "Input format: auto, jsonl or csv")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->add_option_function<int64_t>(
+      "--lora-rank",
+      [args](int64_t rank) {
+        args->lora_rank = rank;
+        args->lora_rank_given = true;
+      },
+      "Train a LoRA adapter of this rank on the attention query and value projections, the\n"
+      "encoder frozen (needs --base with model.safetensors)");
+  cmd->add_option_function<float>(
+      "--lora-alpha",
+      [args](float alpha) {
+        args->lora_alpha = alpha;
+        args->lora_alpha_given = true;
+      },
+      "LoRA scale numerator: the update is (alpha / rank) B A (default: alpha = rank)");
   cmd->add_flag("--resume", args->resume, "Continue the run checkpointed in OUT/checkpoint");
   cmd->add_flag("--keep-checkpoint", args->keep_checkpoint,
                 "Keep OUT/checkpoint (weights and optimizer state) after training");

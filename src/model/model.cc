@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "model/checkpoint.h"
+#include "model/lora_adapter.h"
 
 namespace mg::model {
 
@@ -25,20 +26,46 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
   if (FileExists(pooling_path)) {
     MG_ASSIGN_OR_RETURN(pooling_text, ReadFile(pooling_path));
   }
-  return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir);
+  if (!HasLoraAdapter(dir))
+    return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir);
+  const std::string adapter_config_path = JoinPath(dir, kAdapterConfigFile);
+  const std::string adapter_weights_path = JoinPath(dir, kAdapterWeightsFile);
+  if (!FileExists(adapter_config_path) || !FileExists(adapter_weights_path)) {
+    return CorruptionError(dir + " holds half a LoRA adapter: " + kAdapterConfigFile + " and " +
+                           kAdapterWeightsFile + " go together");
+  }
+  MG_ASSIGN_OR_RETURN(std::string adapter_config, ReadFile(adapter_config_path));
+  MG_ASSIGN_OR_RETURN(Checkpoint adapter_weights, Checkpoint::OpenFile(adapter_weights_path));
+  return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir, adapter_config,
+                   &adapter_weights);
 }
 
-Result<std::unique_ptr<Model>> Model::FromParts(std::string_view config_json,
-                                                const Checkpoint& checkpoint,
-                                                text::Tokenizer tokenizer,
-                                                std::string_view pooling_config,
-                                                const std::string& dir) {
+Result<std::unique_ptr<Model>> Model::FromParts(
+    std::string_view config_json, const Checkpoint& checkpoint, text::Tokenizer tokenizer,
+    std::string_view pooling_config, const std::string& dir, std::string_view adapter_config,
+    const Checkpoint* adapter_weights, const std::string& adapter_name) {
   std::unique_ptr<Model> model(new Model());
   MG_ASSIGN_OR_RETURN(BertConfig config,
                       ParseBertConfig(std::string(config_json), JoinPath(dir, "config.json")));
   const bool classifier = config.is_sequence_classifier();
-  Result<BertWeights> weights = LoadBertWeights(checkpoint, config, classifier);
+  std::optional<LoraAdapter> adapter;
+  if (adapter_weights != nullptr || !adapter_config.empty()) {
+    if (adapter_weights == nullptr || adapter_config.empty()) {
+      return CorruptionError(dir + " holds half a LoRA adapter: " + kAdapterConfigFile + " and " +
+                             kAdapterWeightsFile + " go together");
+    }
+    MG_ASSIGN_OR_RETURN(adapter, ParseLoraAdapter(adapter_config, *adapter_weights, config,
+                                                  adapter_name.empty() ? dir : adapter_name));
+  }
+  // An adapter may carry the classifier head (modules_to_save) the base lacks.
+  Result<BertWeights> weights =
+      LoadBertWeights(checkpoint, config, classifier && !(adapter && adapter->has_classifier()));
   if (!weights.ok()) return weights.status().WithContext(dir);
+  if (adapter) {
+    MergeLoraAdapter(*adapter, &*weights);
+    if (classifier && !weights->has_pooler())
+      return NotFoundError(dir + ": a sequence classifier needs pooler.dense.* tensors");
+  }
   model->tokenizer_ = std::make_unique<text::Tokenizer>(std::move(tokenizer));
 
   const int64_t vocab = static_cast<int64_t>(model->tokenizer_->vocab().size());

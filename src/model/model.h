@@ -26,18 +26,23 @@ Result<Pooling> ParsePooling(std::string_view name);
 class Model {
  public:
   // Reads config.json, the weights (any format Checkpoint reads) and the
-  // tokenizer files of `dir`, and 1_Pooling/config.json when present.
+  // tokenizer files of `dir`, and 1_Pooling/config.json when present. A LoRA
+  // adapter in the folder (adapter_config.json + adapter_model.safetensors,
+  // model/lora_adapter.h) is merged into the weights.
   static Result<std::unique_ptr<Model>> Load(const std::string& dir);
 
   // The same from parts already in memory (e.g. decrypted from a bundle):
   // config.json text, the weights, the tokenizer and the text of
   // 1_Pooling/config.json (empty when absent). `name` stands for the model
-  // in messages. Nothing is written to disk.
-  static Result<std::unique_ptr<Model>> FromParts(std::string_view config_json,
-                                                  const Checkpoint& checkpoint,
-                                                  text::Tokenizer tokenizer,
-                                                  std::string_view pooling_config,
-                                                  const std::string& name);
+  // in messages. With `adapter_weights` (and the text of its
+  // adapter_config.json) a LoRA adapter is checked and merged into the
+  // weights; `adapter_name` stands for where it came from (default: `name`).
+  // Nothing is written to disk.
+  static Result<std::unique_ptr<Model>> FromParts(
+      std::string_view config_json, const Checkpoint& checkpoint, text::Tokenizer tokenizer,
+      std::string_view pooling_config, const std::string& name,
+      std::string_view adapter_config = {}, const Checkpoint* adapter_weights = nullptr,
+      const std::string& adapter_name = {});
 
   // Tokenizes `texts` (with pairs[i] as the second text when `pairs` is
   // non-empty and pairs[i] is set), truncating each to max_length() tokens,

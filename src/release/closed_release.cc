@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "model/bert_config.h"
 #include "model/checkpoint.h"
+#include "model/lora_adapter.h"
 #include "model/safetensors_writer.h"
 #include "release/encoding.h"
 #include "release/licence.h"
@@ -71,7 +73,7 @@ const std::string* FindFile(const std::vector<std::pair<std::string, std::string
   return nullptr;
 }
 
-bool IsWeightsFile(const std::string& relative);
+bool IsBaseWeightsFile(const std::string& relative);
 
 // A folder whose weights are not one model.safetensors (pytorch_model.bin,
 // or sharded safetensors or .bin with an index): its tensors, each in its
@@ -96,7 +98,7 @@ Status ConvertWeightsToSafetensors(const std::string& dir,
                       model::SerializeSafetensors(tensors, checkpoint->metadata()));
   std::string replaced;
   std::erase_if(*files, [&](const auto& file) {
-    if (!IsWeightsFile(file.first)) return false;
+    if (!IsBaseWeightsFile(file.first)) return false;
     if (!replaced.empty()) replaced.append(", ");
     replaced.append(file.first);
     return true;
@@ -164,10 +166,17 @@ Result<std::string> BaseConfig(const std::string& config_text, const std::string
   return config.dump(2) + "\n";
 }
 
-bool IsWeightsFile(const std::string& relative) {
+// The model's weights in any of the layouts a folder may hold them in.
+bool IsBaseWeightsFile(const std::string& relative) {
   return relative == "model.safetensors" || relative.starts_with("model.safetensors.index") ||
          relative.starts_with("pytorch_model") ||
          (relative.starts_with("model-") && relative.ends_with(".safetensors"));
+}
+
+// Those, and a LoRA adapter's files.
+bool IsWeightsFile(const std::string& relative) {
+  return IsBaseWeightsFile(relative) || relative == model::kAdapterWeightsFile ||
+         relative == model::kAdapterConfigFile;
 }
 
 // Writes the base's source folder (encoder weights, base config, tokenizer
@@ -224,6 +233,30 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   if (!FileExists(weights_path)) {
     return InvalidArgumentError(options.model_dir + " has no model.safetensors");
   }
+  // A LoRA folder: the base's weights stay as they are (open, untouched);
+  // the adapter, which carries the trained head, goes into the bundle.
+  const bool lora = model::HasLoraAdapter(options.model_dir);
+  std::string adapter_config, adapter_weights;
+  if (lora) {
+    MG_ASSIGN_OR_RETURN(adapter_config,
+                        ReadFile(JoinPath(options.model_dir, model::kAdapterConfigFile)));
+    MG_ASSIGN_OR_RETURN(adapter_weights,
+                        ReadFile(JoinPath(options.model_dir, model::kAdapterWeightsFile)));
+    auto bytes = std::make_shared<const std::string>(adapter_weights);
+    MG_ASSIGN_OR_RETURN(model::Checkpoint adapter,
+                        model::Checkpoint::FromSafetensorsBuffer(
+                            bytes, JoinPath(options.model_dir, model::kAdapterWeightsFile)));
+    // Checked now, not first when a deployment loads the head.
+    MG_ASSIGN_OR_RETURN(model::BertConfig config, model::ParseBertConfig(config_text, config_path));
+    MG_ASSIGN_OR_RETURN(
+        model::LoraAdapter parsed,
+        model::ParseLoraAdapter(adapter_config, adapter, config, options.model_dir));
+    if (!parsed.has_classifier()) {
+      return InvalidArgumentError(options.model_dir +
+                                  ": the LoRA adapter carries no classifier (modules_to_save); a "
+                                  "hybrid release keeps the head closed, so it needs one");
+    }
+  }
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFile(weights_path));
   std::vector<model::TensorToWrite> base, head;
   for (const model::TensorRecord& record : checkpoint.tensors()) {
@@ -234,8 +267,13 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
     tensor.raw = std::string_view(reinterpret_cast<const char*>(record.data), record.size_bytes);
     (IsHeadTensor(record.name) ? head : base).push_back(std::move(tensor));
   }
-  MG_ASSIGN_OR_RETURN(std::string base_weights, model::SerializeSafetensors(base, {}));
-  MG_ASSIGN_OR_RETURN(std::string head_weights, model::SerializeSafetensors(head, {}));
+  std::string base_weights, head_weights;
+  if (lora) {
+    MG_ASSIGN_OR_RETURN(base_weights, ReadFile(weights_path));
+  } else {
+    MG_ASSIGN_OR_RETURN(base_weights, model::SerializeSafetensors(base, {}));
+    MG_ASSIGN_OR_RETURN(head_weights, model::SerializeSafetensors(head, {}));
+  }
   MG_ASSIGN_OR_RETURN(std::string base_config, BaseConfig(config_text, config_path));
 
   const std::string model_id =
@@ -265,7 +303,12 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   m.base_model_id = model_id + "-base";
   m.base_weights_sha256 = Sha256Hex(base_weights);
   input.files.emplace_back("config.json", config_text);
-  input.files.emplace_back("head.safetensors", head_weights);
+  if (lora) {
+    input.files.emplace_back(model::kAdapterConfigFile, adapter_config);
+    input.files.emplace_back(model::kAdapterWeightsFile, adapter_weights);
+  } else {
+    input.files.emplace_back("head.safetensors", head_weights);
+  }
   Result<std::string> bundle = SealBundle(std::move(input), vendor, deploy);
   Status written = bundle.ok() ? WriteBundle(options.head_out, *bundle) : bundle.status();
   if (!written.ok()) {

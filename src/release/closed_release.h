@@ -8,7 +8,10 @@
 // card, licence) and its head (pooler and classifier tensors, with the full
 // config.json) as a bundle bound to that base by the SHA-256 of the base's
 // model.safetensors. The base folder is a plain BertModel any Hugging Face
-// loader reads.
+// loader reads. For a folder with a LoRA adapter (model/lora_adapter.h) the
+// base's model.safetensors is released as it is (the untouched base) and the
+// bundle carries adapter_config.json and adapter_model.safetensors (adapter
+// and trained head) instead of head.safetensors.
 //
 // Outputs appear atomically under their final names. Not thread-safe with
 // respect to other writers of the same outputs.

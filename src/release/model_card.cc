@@ -115,9 +115,21 @@ std::string ModelCard(const ModelCardInfo& info) {
     card += "\n";
   }
   card += "- licence: " + info.spdx_license + " (see `LICENSE`)\n\n";
-  card +=
-      "## Use\n\nThe folder loads with Hugging Face `transformers` "
-      "(`AutoModel.from_pretrained(\"path/to/folder\")`)\nand with modelgate:\n\n```\n";
+  if (info.lora_adapter) {
+    card +=
+        "## Use\n\n`model.safetensors` holds the base's weights; the fine-tuning is a LoRA "
+        "adapter\n"
+        "(`adapter_config.json`, `adapter_model.safetensors`, with the trained head). Load both "
+        "with\n"
+        "Hugging Face `transformers` and `peft`\n"
+        "(`PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained("
+        "\"path/to/folder\"), \"path/to/folder\")`)\nor with modelgate, which merges the "
+        "adapter on load:\n\n```\n";
+  } else {
+    card +=
+        "## Use\n\nThe folder loads with Hugging Face `transformers` "
+        "(`AutoModel.from_pretrained(\"path/to/folder\")`)\nand with modelgate:\n\n```\n";
+  }
   card += info.pipeline_tag == "text-classification"
               ? "modelgate classify --model path/to/folder --input texts.jsonl\n"
               : "modelgate embed --model path/to/folder --input texts.jsonl\n";

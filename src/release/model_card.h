@@ -20,6 +20,7 @@ struct ModelCardInfo {
   std::vector<std::string> labels;  // classification labels, in id order
   std::string signer_key_id;
   std::string created_at;
+  bool lora_adapter = false;  // the folder carries a PEFT LoRA adapter
 };
 
 // True for a plausible SPDX licence id (letters, digits, '.', '-', '+').

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "model/lora_adapter.h"
 #include "release/encoding.h"
 #include "release/fingerprint.h"
 #include "release/licence.h"
@@ -96,6 +97,7 @@ Result<ModelCardInfo> ReadCardInfo(const std::string& model_dir) {
   }
   ModelCardInfo info;
   info.pipeline_tag = "feature-extraction";
+  info.lora_adapter = model::HasLoraAdapter(model_dir);
   if (config.contains("architectures") && config["architectures"].is_array() &&
       !config["architectures"].empty() && config["architectures"][0].is_string()) {
     info.architecture = config["architectures"][0].get<std::string>();

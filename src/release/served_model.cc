@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "model/checkpoint.h"
+#include "model/lora_adapter.h"
 #include "release/bundle.h"
 #include "release/encoding.h"
 #include "release/keys.h"
@@ -116,6 +117,25 @@ Status CheckLicence(const ModelSourceOptions& options, const BundleMetadata& met
   return Status::Ok();
 }
 
+// A LoRA adapter the bundle carries (adapter_model.safetensors with its
+// adapter_config.json), read in place from the decrypted buffer; nullopt
+// when the bundle carries none. Half an adapter is an error.
+Result<std::optional<model::Checkpoint>> BundledAdapter(const std::string& path,
+                                                        const BundleContents& contents) {
+  auto weights = contents.files.find(model::kAdapterWeightsFile);
+  const bool has_config = contents.files.count(model::kAdapterConfigFile) != 0;
+  if (weights == contents.files.end() && !has_config) return std::optional<model::Checkpoint>();
+  if (weights == contents.files.end() || !has_config) {
+    return CorruptionError(path + ": the bundle holds half a LoRA adapter (" +
+                           model::kAdapterConfigFile + " and " + model::kAdapterWeightsFile +
+                           " go together)");
+  }
+  MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::FromSafetensorsMemory(
+                                                        weights->second, weights->second->view(),
+                                                        path + ":" + model::kAdapterWeightsFile));
+  return std::optional<model::Checkpoint>(std::move(checkpoint));
+}
+
 Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
                                                   const BundleContents& contents) {
   auto weights = contents.files.find("model.safetensors");
@@ -129,9 +149,11 @@ Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
                       text::Tokenizer::FromMemory(
                           FileText(contents, "tokenizer.json"), FileText(contents, "vocab.txt"),
                           FileText(contents, "tokenizer_config.json"), path));
+  MG_ASSIGN_OR_RETURN(std::optional<model::Checkpoint> adapter, BundledAdapter(path, contents));
   return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
                                  std::move(tokenizer), FileText(contents, "1_Pooling/config.json"),
-                                 path);
+                                 path, FileText(contents, model::kAdapterConfigFile),
+                                 adapter ? &*adapter : nullptr, path);
 }
 
 Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& options,
@@ -165,23 +187,31 @@ Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& opti
                                 ", weights SHA-256 " + m.base_weights_sha256 + "), not for " +
                                 options.base + " (weights SHA-256 " + sha256 + ")");
   }
+  // The head: head.safetensors (pooler, classifier), or for a LoRA model the
+  // adapter, which carries the head and is merged into the base's weights.
+  MG_ASSIGN_OR_RETURN(std::optional<model::Checkpoint> adapter,
+                      BundledAdapter(options.model, contents));
   auto head = contents.files.find("head.safetensors");
-  if (head == contents.files.end() || FileText(contents, "config.json").empty()) {
+  if ((head == contents.files.end() && !adapter) || FileText(contents, "config.json").empty()) {
     return CorruptionError(options.model + ": the bundle lacks head.safetensors or config.json");
   }
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFolder(options.base));
-  MG_ASSIGN_OR_RETURN(model::Checkpoint head_checkpoint,
-                      model::Checkpoint::FromSafetensorsMemory(
-                          head->second, head->second->view(), options.model + ":head.safetensors"));
-  MG_RETURN_IF_ERROR(checkpoint.Append(std::move(head_checkpoint)));
+  if (head != contents.files.end()) {
+    MG_ASSIGN_OR_RETURN(
+        model::Checkpoint head_checkpoint,
+        model::Checkpoint::FromSafetensorsMemory(head->second, head->second->view(),
+                                                 options.model + ":head.safetensors"));
+    MG_RETURN_IF_ERROR(checkpoint.Append(std::move(head_checkpoint)));
+  }
   MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer, text::Tokenizer::Load(options.base));
   std::string pooling;
   const std::string pooling_path = JoinPath(options.base, "1_Pooling/config.json");
   if (FileExists(pooling_path)) {
     MG_ASSIGN_OR_RETURN(pooling, ReadFile(pooling_path));
   }
-  return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
-                                 std::move(tokenizer), pooling, options.base);
+  return model::Model::FromParts(
+      FileText(contents, "config.json"), checkpoint, std::move(tokenizer), pooling, options.base,
+      FileText(contents, model::kAdapterConfigFile), adapter ? &*adapter : nullptr, options.model);
 }
 
 Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::sys_seconds now) {

@@ -102,10 +102,11 @@ Result<LicenceVerdict> ReserveInLockedLicence(SqlConnection& db, const LicenceLi
   if (limits.max_tokens_per_day > 0 && tokens > limits.max_tokens_per_day) return refusal();
   // The limits are cast: PostgreSQL would otherwise type them as integer
   // from the comparison with 0, and refuse limits beyond 2^31.
-  MG_ASSIGN_OR_RETURN(SqlRows state, db.Query("UPDATE licence_state SET requests = requests + 1 "
-                                              "WHERE licence_id = $1 AND (CAST($2 AS BIGINT) = 0 OR requests < $2) "
-                                              "RETURNING requests",
-                                              {id, limits.max_requests}));
+  MG_ASSIGN_OR_RETURN(
+      SqlRows state, db.Query("UPDATE licence_state SET requests = requests + 1 "
+                              "WHERE licence_id = $1 AND (CAST($2 AS BIGINT) = 0 OR requests < $2) "
+                              "RETURNING requests",
+                              {id, limits.max_requests}));
   if (state.empty()) return refusal();
   MG_ASSIGN_OR_RETURN(
       SqlRows daily,

@@ -11,6 +11,7 @@ AdamW::AdamW(const ParamLayout& layout, AdamWOptions options)
     : tensors_(layout.tensors), options_(options), m_(layout.total, 0.0f), v_(layout.total, 0.0f) {
   constexpr int64_t kChunk = 1 << 15;
   for (const ParamTensor& t : tensors_) {
+    if (!t.trainable) continue;  // frozen: never moved, not even by weight decay
     for (int64_t begin = 0; begin < static_cast<int64_t>(t.size); begin += kChunk) {
       chunks_.push_back(Chunk{static_cast<int64_t>(t.offset) + begin,
                               std::min<int64_t>(kChunk, static_cast<int64_t>(t.size) - begin),

@@ -27,7 +27,8 @@ class AdamW {
 
   // One update of `params` from `grads` * grad_scale (the clipping
   // coefficient, see ClipCoefficient) at learning rate `lr`; tensors with
-  // decay = false get no weight decay.
+  // decay = false get no weight decay, tensors with trainable = false are
+  // left bit-identical.
   void Step(float lr, const float* grads, float* params, float grad_scale = 1.0f);
 
   int64_t step() const { return step_; }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "train/cls_attention.h"
+#include "train/lora_ops.h"
 #include "train/loss.h"
 
 namespace mg::train {
@@ -76,6 +77,15 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     a.qkv.resize(tokens * 3 * h);
     LinearForward(a.input.data(), tokens, h, params + o.qkv_weight, params + o.qkv_bias, 3 * h,
                   a.qkv.data());
+    if (l.has_lora()) {
+      const int64_t r = l.lora_rank;
+      a.lora_query_xa.resize(tokens * r);
+      a.lora_value_xa.resize(tokens * r);
+      LoraForward(a.input.data(), tokens, h, params + o.lora_query_a, params + o.lora_query_b, r, h,
+                  l.lora_scale, a.lora_query_xa.data(), a.qkv.data(), 3 * h);
+      LoraForward(a.input.data(), tokens, h, params + o.lora_value_a, params + o.lora_value_b, r, h,
+                  l.lora_scale, a.lora_value_xa.data(), a.qkv.data() + 2 * h, 3 * h);
+    }
     a.probs.resize(cls_only ? ClsAttentionProbsFloats(seqs, l.heads)
                             : AttentionProbsFloats(seqs, l.heads));
     if (attention_p > 0.0f) a.dropped.resize(a.probs.size());
@@ -138,6 +148,10 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   const float attention_p = train_ ? options_.attention_dropout : 0.0f;
   auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
   std::memset(grads, 0, l.total * sizeof(float));
+  // A LoRA layout freezes the encoder: its weights get no gradient (null
+  // skips those products) but gradients still flow through them.
+  const bool frozen = l.has_lora();
+  auto encoder_grad = [&](size_t offset) { return frozen ? nullptr : grads + offset; };
 
   dlogits_.resize(batch_size * l.labels);
   const double loss = LossAndGradient(options_.problem, logits_.data(), batch.targets.data(),
@@ -168,20 +182,24 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     // g holds d(layer output): the [CLS] rows only in the last layer.
     float* g = cls_only ? dcls_.data() : grad_.data();
     LayerNormBackward(g, a.norm2_xhat.data(), a.norm2_rstd.data(), params + o.output_norm_gamma,
-                      rows, h, g, grads + o.output_norm_gamma, grads + o.output_norm_beta);
+                      rows, h, g, encoder_grad(o.output_norm_gamma),
+                      encoder_grad(o.output_norm_beta));
     Dropout(g, nullptr, grad2_.data(), rows * h, key(FeedForwardSite(layer)), hidden_p);
     LinearBackward(a.gelu.data(), grad2_.data(), rows, inter, params + o.output_weight, h,
-                   grad_inter_.data(), false, grads + o.output_weight, grads + o.output_bias);
+                   grad_inter_.data(), false, encoder_grad(o.output_weight),
+                   encoder_grad(o.output_bias));
     GeluBackwardFromGrad(a.gelu_grad.data(), grad_inter_.data(), rows * inter, grad_inter_.data());
     LinearBackward(a.attention_out.data(), grad_inter_.data(), rows, h,
-                   params + o.intermediate_weight, inter, g, true, grads + o.intermediate_weight,
-                   grads + o.intermediate_bias);
+                   params + o.intermediate_weight, inter, g, true,
+                   encoder_grad(o.intermediate_weight), encoder_grad(o.intermediate_bias));
     LayerNormBackward(g, a.norm1_xhat.data(), a.norm1_rstd.data(), params + o.attention_norm_gamma,
-                      rows, h, g, grads + o.attention_norm_gamma, grads + o.attention_norm_beta);
+                      rows, h, g, encoder_grad(o.attention_norm_gamma),
+                      encoder_grad(o.attention_norm_beta));
     Dropout(g, nullptr, grad2_.data(), rows * h, key(AttentionOutputSite(layer)), hidden_p);
     float* dctx = grad_inter_.data();
     LinearBackward(a.ctx.data(), grad2_.data(), rows, h, params + o.attention_output_weight, h,
-                   dctx, false, grads + o.attention_output_weight, grads + o.attention_output_bias);
+                   dctx, false, encoder_grad(o.attention_output_weight),
+                   encoder_grad(o.attention_output_bias));
     if (cls_only) {
       ClsAttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads,
                            head_dim, attention_p, grad_qkv_.data());
@@ -193,9 +211,23 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
       AttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads,
                         head_dim, attention_p, grad_qkv_.data());
     }
+    // The first layer's input gradient only matters to trainable embeddings.
+    float* dinput = frozen && layer == 0 && !options_.input_grad ? nullptr : grad_.data();
     LinearBackward(a.input.data(), grad_qkv_.data(), tokens, h, params + o.qkv_weight, 3 * h,
-                   grad_.data(), true, grads + o.qkv_weight, grads + o.qkv_bias);
+                   dinput, true, encoder_grad(o.qkv_weight), encoder_grad(o.qkv_bias));
+    if (l.has_lora()) {
+      const int64_t r = l.lora_rank;
+      lora_dxa_.resize(tokens * r);
+      LoraBackward(a.input.data(), grad_qkv_.data(), 3 * h, tokens, h, params + o.lora_query_a,
+                   params + o.lora_query_b, r, h, l.lora_scale, a.lora_query_xa.data(),
+                   lora_dxa_.data(), dinput, grads + o.lora_query_a, grads + o.lora_query_b);
+      LoraBackward(a.input.data(), grad_qkv_.data() + 2 * h, 3 * h, tokens, h,
+                   params + o.lora_value_a, params + o.lora_value_b, r, h, l.lora_scale,
+                   a.lora_value_xa.data(), lora_dxa_.data(), dinput, grads + o.lora_value_a,
+                   grads + o.lora_value_b);
+    }
   }
+  if (frozen) return loss;  // the embeddings are frozen too
   Dropout(grad_.data(), tokens * h, key(kEmbeddingSite), hidden_p);
   LayerNormBackward(grad_.data(), embed_xhat_.data(), embed_rstd_.data(),
                     params + l.embedding_norm_gamma, tokens, h, grad_.data(),

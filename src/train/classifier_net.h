@@ -37,6 +37,9 @@ struct NetOptions {
   // (same logits and gradients; other dropout masks in that layer). Off
   // computes every row, as Hugging Face's BertForSequenceClassification does.
   bool last_layer_cls_only = true;
+  // With a LoRA layout (frozen encoder): also compute d loss / d encoder
+  // input (input_grad()), which training itself does not need.
+  bool input_grad = false;
 };
 
 class ClassifierNet {
@@ -53,6 +56,10 @@ class ClassifierNet {
   double Backward(const float* params, const TrainBatch& batch, float* grads);
 
   const ParamLayout& layout() const { return layout_; }
+  // With a LoRA layout and NetOptions::input_grad: d loss / d (encoder input,
+  // the embeddings after LayerNorm and dropout) [tokens, hidden] of the last
+  // Backward.
+  const std::vector<float>& input_grad() const { return grad_; }
 
  private:
   struct LayerActivations {
@@ -65,6 +72,7 @@ class ClassifierNet {
     std::vector<float> norm1_xhat, norm1_rstd, attention_out;  // attention_out = LN1 output
     std::vector<float> gelu_grad, gelu;  // [T, I]: gelu' and gelu of the pre-activation
     std::vector<float> norm2_xhat, norm2_rstd;
+    std::vector<float> lora_query_xa, lora_value_xa;  // [T, rank]: x A^T (LoRA layouts)
   };
 
   ParamLayout layout_;
@@ -76,7 +84,7 @@ class ClassifierNet {
       encoded_;  // encoded_: all rows of the encoder output when kept
   std::vector<float> cls_, pooled_, pooled_dropped_, logits_;
   // Backward scratch.
-  std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_;
+  std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_, lora_dxa_;
 };
 
 }  // namespace mg::train

@@ -88,6 +88,13 @@ Status WriteHfFolder(const std::string& dir, const model::BertConfig& config,
   std::filesystem::create_directories(dir, ec);
   if (ec) return InvalidArgumentError("cannot create " + dir + ": " + ec.message());
   MG_RETURN_IF_ERROR(WriteParamsSafetensors(JoinPath(dir, "model.safetensors"), layout, values));
+  return WriteTokenizerAndConfig(dir, config, labels, tokenizer, tokenizer_source);
+}
+
+Status WriteTokenizerAndConfig(const std::string& dir, const model::BertConfig& config,
+                               const std::vector<std::string>& labels,
+                               const text::Tokenizer& tokenizer,
+                               const std::string& tokenizer_source) {
   namespace fs = std::filesystem;
   std::vector<std::pair<std::string, std::string>> copies;  // from, to
   if (fs::is_directory(tokenizer_source)) {

@@ -38,4 +38,11 @@ Status WriteHfFolder(const std::string& dir, const model::BertConfig& config,
                      const float* values, const text::Tokenizer& tokenizer,
                      const std::string& tokenizer_source);
 
+// The same without the weights: tokenizer files, then config.json (last, so
+// that a folder with a config is complete).
+Status WriteTokenizerAndConfig(const std::string& dir, const model::BertConfig& config,
+                               const std::vector<std::string>& labels,
+                               const text::Tokenizer& tokenizer,
+                               const std::string& tokenizer_source);
+
 }  // namespace mg::train

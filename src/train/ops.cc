@@ -84,7 +84,7 @@ void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, c
   if (dx != nullptr)
     Gemm(false, false, rows, in, out, 1.0f, dy, out, weight, in, accumulate_dx ? 1.0f : 0.0f, dx,
          in);
-  Gemm(true, false, out, in, rows, 1.0f, dy, out, x, in, 1.0f, dweight, in);
+  if (dweight != nullptr) Gemm(true, false, out, in, rows, 1.0f, dy, out, x, in, 1.0f, dweight, in);
   if (dbias != nullptr) ColumnSumAccumulate(dy, rows, out, dbias);
 }
 
@@ -104,8 +104,9 @@ void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, co
   // Parameter gradients first: dx may alias dy.
   const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
   const StepKernelTable& k = StepKernels();
+  const int64_t param_blocks = dgamma == nullptr ? 0 : blocks;
 #pragma omp parallel for schedule(static)
-  for (int64_t block = 0; block < blocks; ++block) {
+  for (int64_t block = 0; block < param_blocks; ++block) {
     const int64_t begin = block * kColumnBlock;
     k.column_sums(dy + begin, xhat + begin, rows, std::min(kColumnBlock, cols - begin), cols,
                   dbeta + begin, dgamma + begin);

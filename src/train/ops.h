@@ -22,8 +22,9 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 // y[rows, out] = x[rows, in] W^T + b.
 void LinearForward(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
                    int64_t out, float* y);
-// dW += dy^T x, db += sum_rows dy, dx = dy W (or += when accumulate_dx; skipped
-// when dx is null).
+// dW += dy^T x, db += sum_rows dy, dx = dy W (or += when accumulate_dx).
+// A null dx, dweight or dbias skips that product (a frozen weight costs no
+// weight gradient).
 void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, const float* weight,
                     int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias);
 
@@ -31,7 +32,8 @@ void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, c
 // rstd [rows]. y may alias x.
 void LayerNormForward(const float* x, int64_t rows, int64_t cols, const float* gamma,
                       const float* beta, float eps, float* y, float* xhat, float* rstd);
-// dx = LayerNorm'(dy) (overwritten; may alias dy), dgamma/dbeta accumulated.
+// dx = LayerNorm'(dy) (overwritten; may alias dy), dgamma/dbeta accumulated
+// (skipped when both are null: frozen).
 void LayerNormBackward(const float* dy, const float* xhat, const float* rstd, const float* gamma,
                        int64_t rows, int64_t cols, float* dx, float* dgamma, float* dbeta);
 

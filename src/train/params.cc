@@ -37,7 +37,11 @@ class LayoutBuilder {
 
 }  // namespace
 
-ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels) {
+bool IsLoraTensor(const std::string& name) {
+  return name.ends_with(".lora_A.weight") || name.ends_with(".lora_B.weight");
+}
+
+ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
   ParamLayout l;
   l.vocab = config.vocab_size;
   l.hidden = config.hidden_size;
@@ -83,6 +87,21 @@ ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels) {
   l.pooler_bias = b.Add("bert.pooler.dense.bias", {h}, false);
   l.classifier_weight = b.Add("classifier.weight", {labels, h}, true);
   l.classifier_bias = b.Add("classifier.bias", {labels}, false);
+  if (lora.rank <= 0) return l;
+  l.lora_rank = lora.rank;
+  l.lora_alpha = lora.alpha > 0 ? lora.alpha : static_cast<float>(lora.rank);
+  l.lora_scale = l.lora_alpha / static_cast<float>(lora.rank);
+  // Everything but the adapter and the head (pooler, classifier) is frozen.
+  for (ParamTensor& t : l.tensors)
+    t.trainable = t.name.starts_with("bert.pooler.") || t.name.starts_with("classifier.");
+  for (int64_t i = 0; i < l.layers; ++i) {
+    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".attention.self.";
+    LayerOffsets& o = l.layer[i];
+    o.lora_query_a = b.Add(p + "query.lora_A.weight", {lora.rank, h}, true);
+    o.lora_query_b = b.Add(p + "query.lora_B.weight", {h, lora.rank}, true);
+    o.lora_value_a = b.Add(p + "value.lora_A.weight", {lora.rank, h}, true);
+    o.lora_value_b = b.Add(p + "value.lora_B.weight", {h, lora.rank}, true);
+  }
   return l;
 }
 
@@ -118,6 +137,13 @@ void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
   };
   for (const ParamTensor& t : layout.tensors) {
     float* data = values->data() + t.offset;
+    if (t.name.ends_with(".lora_A.weight")) {
+      const double bound = 1.0 / std::sqrt(static_cast<double>(t.shape[1]));
+      for (size_t i = 0; i < t.size; ++i)
+        data[i] = static_cast<float>(bound * (2.0 * uniform() - 1.0));
+      continue;
+    }
+    if (t.name.ends_with(".lora_B.weight")) continue;  // zero
     const bool is_norm = t.name.find("LayerNorm.weight") != std::string::npos;
     const bool is_matrix = t.shape.size() == 2;
     for (size_t i = 0; i < t.size; ++i)

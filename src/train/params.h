@@ -22,7 +22,8 @@ struct ParamTensor {
   std::vector<int64_t> shape;
   size_t offset = 0;
   size_t size = 0;
-  bool decay = true;  // weight decay applies (not to biases and LayerNorm)
+  bool decay = true;      // weight decay applies (not to biases and LayerNorm)
+  bool trainable = true;  // false: frozen (LoRA training freezes the encoder)
 };
 
 struct LayerOffsets {
@@ -30,6 +31,17 @@ struct LayerOffsets {
   size_t attention_norm_gamma, attention_norm_beta;
   size_t intermediate_weight, intermediate_bias, output_weight, output_bias;
   size_t output_norm_gamma, output_norm_beta;
+  // LoRA on the query and value projections (when ParamLayout::lora_rank > 0):
+  // A [rank, hidden], B [hidden, rank].
+  size_t lora_query_a, lora_query_b, lora_value_a, lora_value_b;
+};
+
+// Low-rank adaptation (Hu et al. 2021) of the attention query and value
+// projections: y = x W^T + b + (alpha / rank) (x A^T) B^T, with every encoder
+// weight frozen. rank 0: no adapter, every parameter trains.
+struct LoraOptions {
+  int64_t rank = 0;
+  float alpha = 0;  // scale numerator; 0 means alpha = rank (scale 1)
 };
 
 struct ParamLayout {
@@ -40,17 +52,25 @@ struct ParamLayout {
   std::vector<LayerOffsets> layer;
   size_t pooler_weight = 0, pooler_bias = 0, classifier_weight = 0, classifier_bias = 0;
   size_t total = 0;
-  std::vector<ParamTensor> tensors;  // in Hugging Face's state-dict order
+  std::vector<ParamTensor> tensors;      // in Hugging Face's state-dict order, LoRA last
+  int64_t lora_rank = 0;                 // 0: no adapter
+  float lora_alpha = 0, lora_scale = 0;  // scale = alpha / rank
 
-  static ParamLayout For(const model::BertConfig& config, int64_t labels);
+  bool has_lora() const { return lora_rank > 0; }
+  static ParamLayout For(const model::BertConfig& config, int64_t labels, LoraOptions lora = {});
 };
+
+// True for the LoRA tensors of a layout (names end in lora_A.weight / lora_B.weight).
+bool IsLoraTensor(const std::string& name);
 
 // The BERT miniature shapes (Turc et al. 2019) and BERT-base: "tiny"
 // (2 layers, 128 hidden), "mini" (4, 256), "small" (4, 512), "base" (12, 768).
 Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size);
 
 // Initialises like Hugging Face's BertPreTrainedModel: N(0, 0.02) weights and
-// embeddings, zero biases, LayerNorm 1/0, the padding row zeroed. Seeded.
+// embeddings, zero biases, LayerNorm 1/0, the padding row zeroed; LoRA A
+// uniform in +-1/sqrt(hidden) (PEFT's kaiming_uniform(a=sqrt(5))) and B zero,
+// so that an adapter starts as the identity. Seeded.
 void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
                 std::vector<float>* values);
 

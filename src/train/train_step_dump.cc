@@ -4,15 +4,20 @@
 // usage: train_step_dump MODEL_DIR BATCH_JSON OUT_DIR
 //   BATCH_JSON: {"ids":[[…],…], "type_ids":[[…],…], "targets":[…],
 //                "lr":…, "weight_decay":…, "max_grad_norm":…, "steps":N}
+//   optional "lora": {"rank": R, "alpha": A, "init": "FILE.safetensors"}: a
+//   LoRA layout (encoder frozen) whose adapter tensors (layout names, e.g.
+//   bert.encoder.layer.0.attention.self.query.lora_A.weight) come from FILE.
 // Writes OUT_DIR/grads.safetensors (gradients of the first step, dropout
 // off), OUT_DIR/stepped.safetensors (weights after N AdamW steps on the batch)
-// and OUT_DIR/loss.json.
+// and OUT_DIR/loss.json; with "lora" also OUT_DIR/input_grad.safetensors
+// (d loss / d encoder input of the first step, packed [tokens, hidden]).
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "model/checkpoint.h"
+#include "model/safetensors_writer.h"
 #include "train/adamw.h"
 #include "train/classifier_net.h"
 #include "train/hf_folder.h"
@@ -32,14 +37,29 @@ int Main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.status().message());
   auto checkpoint = model::Checkpoint::OpenFolder(dir);
   if (!checkpoint.ok()) return Fail(checkpoint.status().message());
-  const ParamLayout layout = ParamLayout::For(*config, config->labels.size());
-  std::vector<float> params(layout.total, 0.0f);
-  Status status = LoadParams(*checkpoint, *config, layout, &params);
-  if (!status.ok()) return Fail(status.message());
-
   auto text = ReadFile(argv[2]);
   if (!text.ok()) return Fail(text.status().message());
   const nlohmann::json spec = nlohmann::json::parse(*text);
+  LoraOptions lora;
+  if (spec.contains("lora")) {
+    lora.rank = spec["lora"]["rank"].get<int64_t>();
+    lora.alpha = spec["lora"]["alpha"].get<float>();
+  }
+  const ParamLayout layout = ParamLayout::For(*config, config->labels.size(), lora);
+  std::vector<float> params(layout.total, 0.0f);
+  Status status = LoadParams(*checkpoint, *config, layout, &params);
+  if (!status.ok()) return Fail(status.message());
+  if (layout.has_lora()) {
+    auto init = model::Checkpoint::OpenFile(spec["lora"]["init"].get<std::string>());
+    if (!init.ok()) return Fail(init.status().message());
+    for (const ParamTensor& t : layout.tensors) {
+      if (!IsLoraTensor(t.name)) continue;
+      const model::TensorRecord* record = init->Find(t.name);
+      if (record == nullptr || record->numel() != t.size) return Fail("lora init lacks " + t.name);
+      status = init->ReadF32(*record, params.data() + t.offset);
+      if (!status.ok()) return Fail(status.message());
+    }
+  }
   TrainBatch batch;
   for (size_t s = 0; s < spec["ids"].size(); ++s) {
     for (const auto& id : spec["ids"][s]) batch.ids.push_back(id.get<int32_t>());
@@ -51,6 +71,7 @@ int Main(int argc, char** argv) {
   NetOptions options;
   options.layer_norm_eps = config->layer_norm_eps;
   options.problem = config->problem_type;
+  options.input_grad = layout.has_lora();
   ClassifierNet net(layout, options);
   AdamW optimizer(layout, {0.9f, 0.999f, 1e-8f, spec["weight_decay"].get<float>()});
   std::vector<float> grads(layout.total);
@@ -62,6 +83,14 @@ int Main(int argc, char** argv) {
     if (step == 0) {
       status = WriteParamsSafetensors(JoinPath(out, "grads.safetensors"), layout, grads.data());
       if (!status.ok()) return Fail(status.message());
+      if (layout.has_lora()) {
+        model::TensorToWrite input_grad;
+        input_grad.name = "input_grad";
+        input_grad.shape = {batch.tokens(), layout.hidden};
+        input_grad.f32 = net.input_grad().data();
+        status = model::WriteSafetensors(JoinPath(out, "input_grad.safetensors"), {input_grad}, {});
+        if (!status.ok()) return Fail(status.message());
+      }
     }
     ClipGradNorm(grads.data(), grads.size(), spec.value("max_grad_norm", 0.0));
     optimizer.Step(spec["lr"].get<float>(), grads.data(), params.data());

@@ -1,0 +1,213 @@
+#include "model/lora_adapter.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+
+namespace mg::model {
+namespace {
+
+constexpr std::string_view kPeftPrefix = "base_model.model.";
+constexpr const char* kProjections[] = {"query", "key", "value"};
+
+int ProjectionIndex(std::string_view name) {
+  for (int p = 0; p < 3; ++p)
+    if (name == kProjections[p]) return p;
+  return -1;
+}
+
+// "query", "attention.self.query", "bert.encoder.layer.0.attention.self.query"
+// name the same projection; the result is its index or -1.
+int TargetIndex(std::string_view target) {
+  const size_t dot = target.rfind('.');
+  const std::string_view last = dot == std::string_view::npos ? target : target.substr(dot + 1);
+  if (dot != std::string_view::npos && !target.substr(0, dot).ends_with("attention.self"))
+    return -1;
+  return ProjectionIndex(last);
+}
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) out.append(", ");
+    out.append(std::to_string(shape[i]));
+  }
+  return out + "]";
+}
+
+Status ReadChecked(const Checkpoint& weights, const TensorRecord& record,
+                   const std::vector<int64_t>& shape, const std::string& file,
+                   std::vector<float>* out) {
+  if (record.shape != shape)
+    return CorruptionError(file + ": tensor \"" + record.name + "\" has shape " +
+                           ShapeText(record.shape) + ", expected " + ShapeText(shape));
+  MG_ASSIGN_OR_RETURN(*out, weights.ReadF32(record));
+  for (float v : *out) {
+    if (!std::isfinite(v))
+      return CorruptionError(file + ": tensor \"" + record.name + "\" holds a non-finite value");
+  }
+  return Status::Ok();
+}
+
+// Refuses a config field that changes what the adapter computes unless it
+// has its neutral value.
+Status CheckNeutral(const nlohmann::json& c, const char* key, const nlohmann::json& neutral,
+                    const std::string& file) {
+  if (!c.contains(key) || c[key].is_null() || c[key] == neutral) return Status::Ok();
+  return UnimplementedError(file + ": " + key + " = " + c[key].dump() +
+                            " is not supported (only plain LoRA on attention query, key and "
+                            "value)");
+}
+
+}  // namespace
+
+bool HasLoraAdapter(const std::string& dir) {
+  return FileExists(JoinPath(dir, kAdapterConfigFile)) ||
+         FileExists(JoinPath(dir, kAdapterWeightsFile));
+}
+
+Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpoint& weights,
+                                     const BertConfig& config, const std::string& name) {
+  const std::string config_file = JoinPath(name, kAdapterConfigFile);
+  const std::string weights_file = JoinPath(name, kAdapterWeightsFile);
+  const nlohmann::json c = nlohmann::json::parse(config_json, nullptr, false);
+  if (c.is_discarded() || !c.is_object())
+    return CorruptionError(config_file + ": not a JSON object");
+  const bool is_lora = c.contains("peft_type") && c["peft_type"] == "LORA";
+  if (!is_lora)
+    return UnimplementedError(config_file + ": peft_type is " +
+                              (c.contains("peft_type") ? c["peft_type"].dump() : "missing") +
+                              "; only LORA adapters are supported");
+  LoraAdapter adapter;
+  if (!c.contains("r") || !c["r"].is_number_integer() || c["r"].get<int64_t>() <= 0)
+    return CorruptionError(config_file + ": r (the rank) must be a positive integer, got " +
+                           (c.contains("r") ? c["r"].dump() : "nothing"));
+  adapter.rank = c["r"].get<int64_t>();
+  if (adapter.rank > config.hidden_size)
+    return CorruptionError(config_file + ": rank " + std::to_string(adapter.rank) +
+                           " exceeds hidden_size " + std::to_string(config.hidden_size));
+  const nlohmann::json alpha = c.value("lora_alpha", nlohmann::json(adapter.rank));
+  if (!alpha.is_number() || !std::isfinite(alpha.get<double>()) || alpha.get<double>() <= 0)
+    return CorruptionError(config_file + ": lora_alpha must be a positive number, got " +
+                           alpha.dump());
+  adapter.alpha = alpha.get<double>();
+  if (c.contains("use_rslora") && !c["use_rslora"].is_boolean() && !c["use_rslora"].is_null())
+    return CorruptionError(config_file + ": use_rslora must be true or false");
+  const bool rslora = c.contains("use_rslora") && c["use_rslora"] == true;
+  adapter.scale = static_cast<float>(
+      adapter.alpha / (rslora ? std::sqrt(static_cast<double>(adapter.rank)) : adapter.rank));
+  MG_RETURN_IF_ERROR(CheckNeutral(c, "use_dora", false, config_file));
+  MG_RETURN_IF_ERROR(CheckNeutral(c, "fan_in_fan_out", false, config_file));
+  MG_RETURN_IF_ERROR(CheckNeutral(c, "bias", "none", config_file));
+  MG_RETURN_IF_ERROR(CheckNeutral(c, "layers_to_transform", nullptr, config_file));
+  MG_RETURN_IF_ERROR(CheckNeutral(c, "rank_pattern", nlohmann::json::object(), config_file));
+  MG_RETURN_IF_ERROR(CheckNeutral(c, "alpha_pattern", nlohmann::json::object(), config_file));
+  if (!c.contains("target_modules") || !c["target_modules"].is_array() ||
+      c["target_modules"].empty())
+    return CorruptionError(config_file +
+                           ": target_modules must be a list of module names (query, key, value)");
+  std::array<bool, 3> targeted = {false, false, false};
+  for (const nlohmann::json& target : c["target_modules"]) {
+    const int index = target.is_string() ? TargetIndex(target.get<std::string>()) : -1;
+    if (index < 0)
+      return UnimplementedError(config_file + ": unknown target module " + target.dump() +
+                                " (supported: query, key, value)");
+    targeted[index] = true;
+  }
+
+  const int64_t h = config.hidden_size, r = adapter.rank, layers = config.num_hidden_layers;
+  adapter.a.resize(layers);
+  adapter.b.resize(layers);
+  const int64_t labels = static_cast<int64_t>(config.labels.size());
+  for (const TensorRecord& record : weights.tensors()) {
+    std::string_view tensor = record.name;
+    if (!tensor.starts_with(kPeftPrefix))
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name +
+                             "\" (PEFT names start with base_model.model.)");
+    tensor.remove_prefix(kPeftPrefix.size());
+    if (tensor.starts_with("bert.")) tensor.remove_prefix(5);
+    struct Head {
+      std::string_view name;
+      std::vector<int64_t> shape;
+      std::vector<float>* out;
+    };
+    const Head heads[] = {{"pooler.dense.weight", {h, h}, &adapter.pooler_weight},
+                          {"pooler.dense.bias", {h}, &adapter.pooler_bias},
+                          {"classifier.weight", {labels, h}, &adapter.classifier_weight},
+                          {"classifier.bias", {labels}, &adapter.classifier_bias}};
+    bool is_head = false;
+    for (const Head& head : heads) {
+      if (tensor != head.name) continue;
+      MG_RETURN_IF_ERROR(ReadChecked(weights, record, head.shape, weights_file, head.out));
+      is_head = true;
+    }
+    if (is_head) continue;
+    // encoder.layer.L.attention.self.P.lora_X.weight
+    const std::string_view layer_prefix = "encoder.layer.";
+    const size_t self = tensor.find(".attention.self.");
+    const bool is_a = tensor.ends_with(".lora_A.weight"), is_b = tensor.ends_with(".lora_B.weight");
+    if (!tensor.starts_with(layer_prefix) || self == std::string_view::npos || !(is_a || is_b))
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name + "\"");
+    const std::string layer_text(tensor.substr(layer_prefix.size(), self - layer_prefix.size()));
+    char* end = nullptr;
+    const long long layer = std::strtoll(layer_text.c_str(), &end, 10);
+    const std::string_view rest = tensor.substr(self + 16);
+    const int projection = ProjectionIndex(rest.substr(0, rest.find('.')));
+    if (layer_text.empty() || *end != '\0' || layer < 0 || layer >= layers || projection < 0)
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name +
+                             "\" (no such layer or projection in this model)");
+    if (!targeted[projection])
+      return CorruptionError(weights_file + ": tensor \"" + record.name + "\" adapts " +
+                             kProjections[projection] + ", which target_modules does not list");
+    std::vector<float>* out = is_a ? &adapter.a[layer][projection] : &adapter.b[layer][projection];
+    MG_RETURN_IF_ERROR(ReadChecked(weights, record,
+                                   is_a ? std::vector<int64_t>{r, h} : std::vector<int64_t>{h, r},
+                                   weights_file, out));
+  }
+  if ((adapter.pooler_weight.empty() != adapter.pooler_bias.empty()) ||
+      (adapter.classifier_weight.empty() != adapter.classifier_bias.empty()))
+    return CorruptionError(weights_file + ": a head module needs both its weight and its bias");
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    for (int p = 0; p < 3; ++p) {
+      if (!targeted[p]) continue;
+      if (adapter.a[layer][p].empty() || adapter.b[layer][p].empty())
+        return CorruptionError(weights_file + ": layer " + std::to_string(layer) + " lacks lora_" +
+                               (adapter.a[layer][p].empty() ? "A" : "B") + " of " +
+                               kProjections[p]);
+    }
+  }
+  return adapter;
+}
+
+void MergeLoraAdapter(const LoraAdapter& adapter, BertWeights* weights) {
+  const int64_t r = adapter.rank;
+  for (size_t layer = 0; layer < adapter.a.size(); ++layer) {
+    for (int p = 0; p < 3; ++p) {
+      const std::vector<float>& a = adapter.a[layer][p];
+      const std::vector<float>& b = adapter.b[layer][p];
+      if (a.empty()) continue;
+      const int64_t h = static_cast<int64_t>(b.size()) / r;
+      float* w = weights->layers[layer].qkv_weight.data() + p * h * h;
+      for (int64_t row = 0; row < h; ++row) {
+        for (int64_t col = 0; col < h; ++col) {
+          double delta = 0;
+          for (int64_t k = 0; k < r; ++k)
+            delta += static_cast<double>(b[row * r + k]) * a[k * h + col];
+          w[row * h + col] =
+              static_cast<float>(w[row * h + col] + static_cast<double>(adapter.scale) * delta);
+        }
+      }
+    }
+  }
+  if (!adapter.pooler_weight.empty()) {
+    weights->pooler_weight = adapter.pooler_weight;
+    weights->pooler_bias = adapter.pooler_bias;
+  }
+  if (adapter.has_classifier()) {
+    weights->classifier_weight = adapter.classifier_weight;
+    weights->classifier_bias = adapter.classifier_bias;
+  }
+}
+
+}  // namespace mg::model
