@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Recommendation, end to end: train a small product encoder on the shop's own
 # labelled descriptions, release it open (signed Hugging Face folder), verify
-# it, index the catalogue with it and recommend products for a user's history.
+# it, index the catalogue with it and recommend products for a user's history;
+# then serve the catalogue over HTTP with API keys in SQLite: the merchandiser
+# adds a product, the storefront asks for recommendations.
 #
 # usage: examples/recommendation/run.sh [MODELGATE_BINARY] [WORK_DIR]
 #   defaults: build/apps/modelgate/modelgate, out/recommendation
@@ -59,6 +61,48 @@ for (const line of fs.readFileSync("recommended.jsonl", "utf8").trim().split("\n
 section "6. search the catalogue: \"gift for a child who likes puzzles\", toys only"
 "$MG" recommend --model shop-encoder --index catalogue --query "gift for a child who likes puzzles" \
   --k 3 --tags toys --threads "$THREADS"
+
+section "7. serve the encoder and the catalogue over HTTP, keys in SQLite"
+"$MG" keys create --db sqlite:shop.db --name merchandiser --scopes admin >merchandiser.secret
+"$MG" keys create --db sqlite:shop.db --name storefront --scopes recommend >storefront.secret
+echo "keys merchandiser (admin) and storefront (recommend) created"
+"$MG" serve --model shop-encoder --vendor-pub vendor.pub --index catalogue --db sqlite:shop.db \
+  --port 0 --port-file port --threads "$THREADS" --log-level warn >server.log 2>&1 &
+SERVER_PID=$!
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+trap stop_server EXIT
+for _ in $(seq 1 300); do
+  [[ -s port ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat server.log; exit 1; }
+  sleep 0.1
+done
+URL="http://127.0.0.1:$(cat port)"
+post() {  # KEY_FILE PATH BODY: prints the HTTP status, then the body
+  curl -s -w '\n%{http_code}\n' -H "Authorization: Bearer $(cat "$1")" \
+    -H 'Content-Type: application/json' -d "$3" "$URL$2" | tail -n 2 | tac | tr '\n' ' '
+  echo
+}
+echo "serving $URL"
+
+section "8. the merchandiser adds a new product through POST /v1/items"
+post merchandiser.secret /v1/items \
+  '{"items": [{"id": "sku-299", "text": "ultralight waterproof trail running shoes for mountain hikes", "tags": ["outdoor"]}]}'
+echo "the storefront key may not change the catalogue:"
+post storefront.secret /v1/items '{"items": [{"id": "sku-x", "text": "anything"}]}'
+
+section "9. the storefront asks POST /v1/recommend for the same user"
+post storefront.secret /v1/recommend \
+  '{"history": [{"id": "sku-201"}, {"text": "waterproof hiking boots for the mountains"}, {"id": "sku-205"}], "k": 5}' |
+  node -e '
+const [status, ...rest] = require("fs").readFileSync(0, "utf8").trim().split(" ");
+console.log(`HTTP ${status}`);
+for (const r of JSON.parse(rest.join(" "))) console.log(`  ${r.id}  ${r.score.toFixed(3)}`);'
+stop_server
+echo "server stopped"
+"$MG" usage --db sqlite:shop.db
 
 echo
 echo "recommendation scenario done in $(($(date +%s) - started)) s"
