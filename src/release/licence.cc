@@ -82,6 +82,10 @@ Result<Licence> ParsePayload(std::string_view payload) {
   }
   for (const auto& [name, value] : j["limits"].items()) {
     if (!value.is_number_unsigned()) return CorruptionError("licence limit is not a count");
+    // An absent limit means none; 0 would be ambiguous, and no issuer writes it.
+    if (value.get<uint64_t>() == 0) {
+      return CorruptionError("licence limit " + name + " is 0 (an absent limit means none)");
+    }
     if (name == "max_requests") {
       licence.max_requests = value.get<uint64_t>();
     } else if (name == "max_tokens_per_day") {
@@ -91,6 +95,11 @@ Result<Licence> ParsePayload(std::string_view payload) {
     }
   }
   if (j.size() != 10) return CorruptionError("licence has unknown fields");
+  // Server counters and metrics are keyed by it.
+  if (licence.licence_id.size() != 32 ||
+      licence.licence_id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return CorruptionError("licence id is not 32 hexadecimal digits");
+  }
   Status valid = ValidateFields(licence);
   if (!valid.ok()) return CorruptionError(valid.message());
   return licence;

@@ -126,6 +126,35 @@ TEST_F(LicenceTest, UnknownOrDowngradedVersionIsRejectedEvenWhenSigned) {
   }
 }
 
+// Well signed, but malformed: a licence id that is not 32 hex digits, and a
+// limit of 0 (absent means none; 0 is refused rather than guessed at).
+TEST_F(LicenceTest, MalformedIdsAndZeroLimitsAreRejectedEvenWhenSigned) {
+  auto payload = [&](const std::string& id, const std::string& limits) {
+    return "{\"expires\":\"2026-12-31\",\"features\":[\"classify\"],\"issued_at\":\"2025-12-01T00:"
+           "00:00Z\",\"licence_id\":\"" +
+           id + "\",\"licensee\":\"A\",\"limits\":" + limits +
+           ",\"model_id\":\"intent-v3\",\"not_before\":\"2026-01-01\",\"vendor_key_id\":\"" +
+           vendor_.key_id() + "\",\"version\":1}";
+  };
+  const std::string good_id(32, 'a');
+  auto verify = [&](const std::string& text) {
+    return VerifyLicenceSignature(MakeSignatureFile(vendor_, kLicenceType, text, true),
+                                  vendor_.public_key());
+  };
+  ASSERT_TRUE(verify(payload(good_id, "{\"max_requests\":5}")).ok());
+  for (const std::string& id : {std::string("00"), std::string(32, 'G'), std::string(33, 'a'),
+                                std::string("x'); DROP TABLE licence_state; --")}) {
+    Result<Licence> licence = verify(payload(id, "{}"));
+    ASSERT_FALSE(licence.ok()) << id;
+    EXPECT_NE(licence.status().message().find("licence id"), std::string::npos);
+  }
+  for (const char* limits : {"{\"max_requests\":0}", "{\"max_tokens_per_day\":0}"}) {
+    Result<Licence> licence = verify(payload(good_id, limits));
+    ASSERT_FALSE(licence.ok()) << limits;
+    EXPECT_NE(licence.status().message().find("is 0"), std::string::npos);
+  }
+}
+
 TEST_F(LicenceTest, InvalidTermsAreRefusedAtIssue) {
   Licence licence = Terms();
   licence.expires = "2025-12-31";
