@@ -69,6 +69,10 @@ void StoreGate::ReleaseLoop(std::stop_token stop) {
 Admission StoreGate::Admit(const GateRequest& request) {
   const store::AdmitRequest store_request = ToStore(request);  // views into `request`
   store::Admission admitted = control_plane_->Admit(store_request);
+  if (!admitted.cause.empty()) {
+    logger_->Log(LogLevel::kWarn, "control plane unavailable",
+                 {{"request_id", request.request_id}, {"error", admitted.cause}});
+  }
   Admission admission;
   admission.status = admitted.status;
   admission.error_type = std::move(admitted.error_type);

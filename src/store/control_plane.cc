@@ -252,7 +252,12 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     return Status::Ok();
   };
   const std::string licence_id = request.licence ? request.licence->licence_id : std::string();
-  if (!batcher_.Run(hash, op, licence_id).ok()) return Unavailable();
+  const Status status = batcher_.Run(hash, op, licence_id);
+  if (!status.ok()) {
+    Admission unavailable = Unavailable();
+    unavailable.cause = status.ToString();
+    return unavailable;
+  }
   return admission;
 }
 

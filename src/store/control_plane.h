@@ -101,6 +101,9 @@ struct Admission {
   uint64_t reservation = 0;      // usage_ledger id; 0 when not admitted
   int64_t licence_day_ms = -1;   // the day the licence reservation counts on; -1: none
   LicenceCounts licence_counts;  // after this request's reservation (or as found if refused)
+  // With 503: what the database said, for the operator's log (never sent to
+  // the client).
+  std::string cause;
 };
 
 struct Outcome {
