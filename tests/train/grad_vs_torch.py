@@ -160,12 +160,7 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
             torch.nn.utils.clip_grad_norm_(list(params.values()), max_norm)
         opt.step()
 
-    failures = []
-    with open(os.path.join(folder, "loss.json")) as f:
-        got_losses = json.load(f)
-    for step, (got, want) in enumerate(zip(got_losses, losses)):
-        if abs(got - want) > 1e-4 * max(1.0, abs(want)):
-            failures.append(f"{name}: loss at step {step}: {got} vs {want}")
+    failures, got_losses = check_losses(name, folder, losses)
     grads = read_safetensors(os.path.join(folder, "grads.safetensors"))
     stepped = read_safetensors(os.path.join(folder, "stepped.safetensors"))
     if set(grads) != set(params):
@@ -195,17 +190,36 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
     return failures
 
 
-def main():
+def check_losses(name, folder, losses):
+    """The losses modelgate wrote (loss.json) against the reference's:
+    (failures, modelgate's losses)."""
+    failures = []
+    with open(os.path.join(folder, "loss.json")) as f:
+        got_losses = json.load(f)
+    for step, (got, want) in enumerate(zip(got_losses, losses)):
+        if abs(got - want) > 1e-4 * max(1.0, abs(want)):
+            failures.append(f"{name}: loss at step {step}: {got} vs {want}")
+    return failures, got_losses
+
+
+def run_cases(doc, cases, run_case, seed_base):
+    """The command line (TRAIN_STEP_DUMP WORK_DIR) of a script that runs
+    run_case(tool, work, *case, seed=...) for every case; exits 1 on any
+    failure."""
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        sys.exit(doc)
     tool, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     failures = []
-    for i, case in enumerate(CASES):
-        failures += run_case(tool, work, *case, seed=100 + i)
+    for i, case in enumerate(cases):
+        failures += run_case(tool, work, *case, seed=seed_base + i)
     for f in failures:
         print("FAIL", f)
     sys.exit(1 if failures else 0)
+
+
+def main():
+    run_cases(__doc__, CASES, run_case, 100)
 
 
 if __name__ == "__main__":

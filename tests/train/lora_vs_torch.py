@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "model"))
 from bert_vs_torch import layer_norm, make_state, write_safetensors  # noqa: E402
-from grad_vs_torch import loss_of, read_safetensors  # noqa: E402
+from grad_vs_torch import check_losses, loss_of, read_safetensors, run_cases  # noqa: E402
 
 
 def read_f32_bits(path):
@@ -178,12 +178,7 @@ def run_case(tool, work, name, shape, labels, problem, rank, alpha, steps, max_n
             torch.nn.utils.clip_grad_norm_(list(trained.values()), max_norm)
         opt.step()
 
-    failures = []
-    with open(os.path.join(folder, "loss.json")) as f:
-        got_losses = json.load(f)
-    for step, (got, want) in enumerate(zip(got_losses, losses)):
-        if abs(got - want) > 1e-4 * max(1.0, abs(want)):
-            failures.append(f"{name}: loss at step {step}: {got} vs {want}")
+    failures, got_losses = check_losses(name, folder, losses)
     grads = read_safetensors(os.path.join(folder, "grads.safetensors"))
     stepped = read_safetensors(os.path.join(folder, "stepped.safetensors"))
     worst_grad, worst_step = 0.0, 0.0
@@ -228,16 +223,7 @@ def run_case(tool, work, name, shape, labels, problem, rank, alpha, steps, max_n
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    tool, work = sys.argv[1], sys.argv[2]
-    os.makedirs(work, exist_ok=True)
-    failures = []
-    for i, case in enumerate(CASES):
-        failures += run_case(tool, work, *case, seed=200 + i)
-    for f in failures:
-        print("FAIL", f)
-    sys.exit(1 if failures else 0)
+    run_cases(__doc__, CASES, run_case, 200)
 
 
 if __name__ == "__main__":
