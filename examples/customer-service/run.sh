@@ -23,16 +23,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 WORK="$(realpath "$WORK")"
 cd "$WORK"
-SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" || true
-  fi
-  SERVER_PID=""
-}
-trap stop_server EXIT
-section() { printf '\n== %s\n' "$*"; }
+source "$ROOT/examples/lib.sh"
 started=$(date +%s)
 
 section "1. data: the SpamAssassin public corpus, fixed 20 % test split"
@@ -80,17 +71,8 @@ echo "acme-helpdesk key created (secret kept in acme-helpdesk.secret, shown once
 "$MG" keys list --db sqlite:control.db
 
 section "8. serve the closed bundle (decrypted in memory only), keys checked against SQLite"
-"$MG" serve --model spam-filter.mgb --key acme.key --license acme.licence.json \
-  --vendor-pub vendor.pub --db sqlite:control.db --port 0 --port-file port --threads "$THREADS" --log-level warn \
-  --max-client-batch-size 64 >server.log 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  [[ -s port ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat server.log; exit 1; }
-  sleep 0.1
-done
-PORT="$(cat port)"
-URL="http://127.0.0.1:$PORT"
+start_server --model spam-filter.mgb --key acme.key --license acme.licence.json \
+  --vendor-pub vendor.pub --db sqlite:control.db --threads "$THREADS" --max-client-batch-size 64
 curl -sf "$URL/health" >/dev/null
 echo "serving at $URL"
 echo "dashboard: $URL/ (HTTP $(curl -s -o /dev/null -w '%{http_code}' "$URL/"); sign in with the admin key in $WORK/ops.secret)"

@@ -23,16 +23,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 WORK="$(realpath "$WORK")"
 cd "$WORK"
-SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" || true
-  fi
-  SERVER_PID=""
-}
-trap stop_server EXIT
-section() { printf '\n== %s\n' "$*"; }
+source "$ROOT/examples/lib.sh"
 started=$(date +%s)
 
 section "1. data: synthetic headlines shipped in examples/financial-sentiment/data"
@@ -83,15 +74,8 @@ if cmp -s a.txt b.txt; then echo "hybrid labels identical on 120 headlines"; els
   echo "hybrid labels differ"; exit 1; fi
 
 section "7. serve the hybrid pair and call /predict"
-"$MG" serve --model head.mgb --base base --key desk.key --vendor-pub vendor.pub --port 0 \
-  --port-file port --threads "$THREADS" --log-level warn >server.log 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  [[ -s port ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat server.log; exit 1; }
-  sleep 0.1
-done
-URL="http://127.0.0.1:$(cat port)"
+start_server --model head.mgb --base base --key desk.key --vendor-pub vendor.pub \
+  --threads "$THREADS"
 echo "serving at $URL"
 BODY='{"inputs": ["Quantum Robotics beats profit estimates as revenue jumps 30%",
                   "Quantum Robotics shares tumble 12% after profit warning",

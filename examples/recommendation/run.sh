@@ -21,7 +21,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 WORK="$(realpath "$WORK")"
 cd "$WORK"
-section() { printf '\n== %s\n' "$*"; }
+source "$ROOT/examples/lib.sh"
 started=$(date +%s)
 
 section "1. data: a 60-product catalogue and 480 labelled descriptions (synthetic)"
@@ -66,20 +66,8 @@ section "7. serve the encoder and the catalogue over HTTP, keys in SQLite"
 "$MG" keys create --db sqlite:shop.db --name merchandiser --scopes admin >merchandiser.secret
 "$MG" keys create --db sqlite:shop.db --name storefront --scopes recommend >storefront.secret
 echo "keys merchandiser (admin) and storefront (recommend) created"
-"$MG" serve --model shop-encoder --vendor-pub vendor.pub --index catalogue --db sqlite:shop.db \
-  --port 0 --port-file port --threads "$THREADS" --log-level warn >server.log 2>&1 &
-SERVER_PID=$!
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
-trap stop_server EXIT
-for _ in $(seq 1 300); do
-  [[ -s port ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat server.log; exit 1; }
-  sleep 0.1
-done
-URL="http://127.0.0.1:$(cat port)"
+start_server --model shop-encoder --vendor-pub vendor.pub --index catalogue --db sqlite:shop.db \
+  --threads "$THREADS"
 post() {  # KEY_FILE PATH BODY: prints the HTTP status, then the body
   curl -s -w '\n%{http_code}\n' -H "Authorization: Bearer $(cat "$1")" \
     -H 'Content-Type: application/json' -d "$3" "$URL$2" | tail -n 2 | tac | tr '\n' ' '
