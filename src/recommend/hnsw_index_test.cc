@@ -75,5 +75,22 @@ TEST(HnswIndexTest, LoadedGraphTakesMorePointsAndUpdates) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
+TEST(HnswIndexTest, ReplacingEveryVectorRepairsTheGraph) {
+  // Replacing reaches the entry point, whose top-layer list is empty.
+  const size_t count = 1500;
+  const std::vector<float> before = testing::RandomUnitVectors(count, kDim, 21);
+  const std::vector<float> after = testing::RandomUnitVectors(count, kDim, 22);
+  auto index = HnswIndex::Create(kDim, count, 4, 40);
+  ASSERT_TRUE(index.ok());
+  for (size_t label = 0; label < count; ++label) {
+    ASSERT_TRUE((*index)->Add(before.data() + label * kDim, label).ok());
+  }
+  for (size_t label = 0; label < count; ++label) {
+    ASSERT_TRUE((*index)->Add(after.data() + label * kDim, label).ok());
+  }
+  (*index)->SetEf(200);
+  ExpectEachFindsItself(**index, after, count);
+}
+
 }  // namespace
 }  // namespace mg::recommend
