@@ -3,6 +3,8 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include <algorithm>
+
 #include "base/status.h"
 
 namespace mg::kernels {
@@ -20,8 +22,10 @@ void Linear(const float* x, int64_t rows, int64_t in, const float* weight, int64
 
 void SetThreads(int threads) {
   if (threads <= 0) threads = omp_get_num_procs();
-  omp_set_num_threads(threads);
+  omp_set_num_threads(std::min(threads, MaxThreads()));
 }
+
+int MaxThreads() { return std::max(256, omp_get_num_procs()); }
 
 int Threads() { return omp_get_max_threads(); }
 

@@ -3,6 +3,7 @@
 #include "kernels/kernels.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <random>
@@ -146,6 +147,23 @@ TEST(ScalarKernelTest, GeluMatchesDefinition) {
   EXPECT_NEAR(x[0], -0.04550026f, 1e-7f);
   EXPECT_EQ(x[1], 0.0f);
   EXPECT_NEAR(x[2], 0.84134475f, 1e-7f);
+}
+
+TEST(ThreadsTest, AbsurdCountsAreCappedAndZeroMeansAllCores) {
+  SetThreads(1 << 20);
+  EXPECT_EQ(Threads(), MaxThreads());
+  int team = 0;
+#pragma omp parallel
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+  }
+  EXPECT_GE(team, 1);
+  EXPECT_LE(team, MaxThreads());
+  SetThreads(0);
+  EXPECT_EQ(Threads(), omp_get_num_procs());
+  SetThreads(3);
+  EXPECT_EQ(Threads(), 3);
 }
 
 TEST(GemmTest, MatchesNaiveProduct) {

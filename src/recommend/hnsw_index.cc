@@ -3,6 +3,8 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include "recommend/vector_math.h"
@@ -26,6 +28,27 @@ class CosineSpace : public hnswlib::SpaceInterface<float> {
   }
   size_t dim_;
 };
+
+// hnswlib 0.6's searchBaseLayer (run by addPoint and by updates) prefetches
+// the neighbour after the current one, so at the end of a full link list it
+// reads one id past the list. For the upper layers, whose lists are a
+// separate allocation per element of exactly levels * size_links_per_element_
+// bytes (+1 in addPoint), that read leaves the allocation (an out-of-bounds
+// heap read; nmslib/hnswlib issues #107 and #578, not fixed upstream). Growing
+// each upper-layer allocation by one zeroed id keeps the read inside memory
+// the graph owns; the value read only steers a prefetch. Needs exclusive
+// access to the graph.
+Status PadUpperLinks(hnswlib::HierarchicalNSW<float>& graph, size_t id) {
+  const int levels = graph.element_levels_[id];
+  if (levels <= 0 || graph.linkLists_[id] == nullptr) return Status::Ok();
+  const size_t used = graph.size_links_per_element_ * static_cast<size_t>(levels);
+  const size_t padded = used + sizeof(hnswlib::tableint);
+  char* grown = static_cast<char*>(std::realloc(graph.linkLists_[id], padded));
+  if (grown == nullptr) return InternalError("out of memory for the index's link lists");
+  std::memset(grown + used, 0, padded - used);
+  graph.linkLists_[id] = grown;
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -59,6 +82,9 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, size
   } catch (const std::exception& e) {
     return CorruptionError(path + ": " + e.what());
   }
+  for (size_t id = 0; id < impl->graph->cur_element_count; ++id) {
+    MG_RETURN_IF_ERROR(PadUpperLinks(*impl->graph, id));
+  }
   return std::unique_ptr<HnswIndex>(new HnswIndex(std::move(impl)));
 }
 
@@ -81,7 +107,7 @@ Status HnswIndex::Add(const float* vector, size_t label) {
   } catch (const std::exception& e) {
     return InternalError(std::string("cannot add to the index: ") + e.what());
   }
-  return Status::Ok();
+  return PadUpperLinks(*impl_->graph, label);
 }
 
 void HnswIndex::MarkDeleted(size_t label) { impl_->graph->markDelete(label); }

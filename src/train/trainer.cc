@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 
@@ -53,9 +54,11 @@ Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_
       return CorruptionError(path + ": tensor \"" + names[i] + "\" missing or of the wrong size");
     MG_ASSIGN_OR_RETURN(*targets[i], checkpoint.ReadF32(*record));
   }
-  char* end = nullptr;
-  state.step = std::strtoll(meta["step"].c_str(), &end, 10);
-  if (meta["step"].empty() || *end != '\0' || state.step < 0)
+  const std::string& step = meta["step"];
+  const auto [step_end, step_error] =
+      std::from_chars(step.data(), step.data() + step.size(), state.step);
+  if (step.empty() || step_error != std::errc() || step_end != step.data() + step.size() ||
+      state.step < 0)
     return CorruptionError(path + ": bad step in metadata");
   return state;
 }
@@ -102,6 +105,9 @@ Result<bool> Trainer::Run(const LabelledSet& train, const LabelledSet& eval,
       static_cast<int64_t>((count + options_.batch_size - 1) / options_.batch_size);
   const int64_t total = per_epoch * options_.epochs;
   const int64_t warmup = static_cast<int64_t>(std::ceil(options_.warmup * total));
+  if (state->step > total)
+    return InvalidArgumentError("the checkpoint is at step " + std::to_string(state->step) +
+                                ", past the " + std::to_string(total) + " steps of this run");
   AdamW optimizer(layout_, {0.9f, 0.999f, 1e-8f, options_.weight_decay});
   if (!state->adam_m.empty()) {
     optimizer.m() = state->adam_m;

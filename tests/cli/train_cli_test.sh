@@ -103,6 +103,25 @@ check "checkpoint left for --resume" [ -s "$TMP/cut/checkpoint/trainer_state.saf
 check "the folder is a usable model meanwhile" [ -s "$TMP/cut/config.json" ]
 run "${LONG[@]}" --out "$TMP/cut"
 check "a second start without --resume is refused" grep -q "resume" "$TMP/err"
+# A damaged step in the checkpoint is refused, never taken for a finished run.
+refused_with_step_error() { [ "$(rc)" = 1 ] && grep -q "step" "$TMP/err" && no_crash; }
+for bad_step in 99999999999999999999 9223372036854775807 " 5" 0x10; do
+  rm -rf "$TMP/badstep"
+  cp -r "$TMP/cut" "$TMP/badstep"
+  python3 - "$TMP/badstep/checkpoint/trainer_state.safetensors" "$bad_step" <<'PY'
+import json, struct, sys
+path, step = sys.argv[1], sys.argv[2]
+blob = open(path, "rb").read()
+n = struct.unpack("<Q", blob[:8])[0]
+header = json.loads(blob[8:8 + n])
+header["__metadata__"]["step"] = step
+text = json.dumps(header).encode()
+open(path, "wb").write(struct.pack("<Q", len(text)) + text + blob[8 + n:])
+PY
+  run "${LONG[@]}" --out "$TMP/badstep" --resume
+  check "checkpoint step '$bad_step' refused" refused_with_step_error
+done
+rm -rf "$TMP/badstep"
 run "${LONG[@]}" --out "$TMP/cut" --resume
 check "resume finishes" [ "$(rc)" = 0 ]
 check "resumed weights equal uninterrupted weights" \
