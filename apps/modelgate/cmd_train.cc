@@ -97,6 +97,19 @@ void RunTrain(const TrainArgs& args) {
     if (args.lora_alpha_given && !(std::isfinite(args.lora_alpha) && args.lora_alpha > 0))
       throw CliError("--lora-alpha must be a positive number");
   }
+  // Ranges on the command line let NaN through; a NaN or infinite
+  // hyper-parameter would quietly train a NaN model.
+  auto finite_at_least = [](double value, double low, bool strict, const char* name) {
+    if (!std::isfinite(value) || value < low || (strict && value == low)) {
+      throw CliError(std::string(name) + " must be a finite number " +
+                     (strict ? "above " : "of at least ") + (low == 0 ? "0" : std::to_string(low)));
+    }
+  };
+  finite_at_least(args.lr, 0, true, "--lr");
+  finite_at_least(args.weight_decay, 0, false, "--weight-decay");
+  finite_at_least(args.max_grad_norm, 0, false, "--max-grad-norm");
+  finite_at_least(args.warmup, 0, false, "--warmup");
+  finite_at_least(args.eval_fraction, 0, false, "--eval-fraction");
   kernels::SetThreads(args.threads);
   const model::ProblemType problem = ValueOrThrow(train::ParseProblemType(args.problem_type));
   const data::RecordFormat format = ValueOrThrow(data::ParseRecordFormat(args.format));

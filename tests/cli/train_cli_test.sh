@@ -77,6 +77,16 @@ check "another seed, other weights" differs "$TMP/model/model.safetensors" "$TMP
 run train --train "$TMP/bad.jsonl" --init tiny --vocab "$VOCAB" --out "$TMP/bad"
 check "missing label rejected" [ "$(rc)" != 0 ]
 check "error names the line" grep -q "bad.jsonl line 5" "$TMP/err"
+
+# Non-finite or out-of-range hyper-parameters are refused before training.
+for opt in "--lr nan" "--lr 0" "--lr -inf" "--weight-decay nan" "--warmup nan" \
+  "--max-grad-norm inf" "--eval-fraction nan"; do
+  # shellcheck disable=SC2086
+  run train --train "$TMP/train.jsonl" --init tiny --vocab "$VOCAB" --out "$TMP/nan" $opt
+  check "train $opt refused" [ "$(rc)" != 0 ]
+  check "train $opt names the option" grep -q "^error: ${opt%% *} must be a finite number" "$TMP/err"
+  check "train $opt writes nothing" [ ! -e "$TMP/nan" ]
+done
 check "no output folder for bad data" [ ! -e "$TMP/bad" ]
 no_crash && check "no crash on bad data" true
 run train --train "$TMP/train.jsonl" --init huge --vocab "$VOCAB" --out "$TMP/huge"
