@@ -1,11 +1,27 @@
-# Shared by the scenario scripts (examples/*/run.sh); sourced, never run.
+# Shared by the scenario scripts (examples/*/run.sh); sourced, never run,
+# with ROOT set to the project's root.
 #
+# scenario_setup NAME [MODELGATE_BINARY] [WORK_DIR]
+#                      sets MG (default build/apps/modelgate/modelgate) and
+#                      WORK (default out/NAME), empties WORK and changes into
+#                      it, sets `started` for the closing time.
 # section TITLE        prints a "== TITLE" heading.
 # start_server ARGS... runs `$MG serve ARGS... --port 0 --port-file port
 #                      --log-level warn` in the background (log in server.log),
 #                      waits until it listens and sets URL; a server that
 #                      exits instead shows its log and ends the script.
 # stop_server          SIGTERM, then waits for it (also run at exit).
+
+scenario_setup() {
+  MG="$(realpath "${2:-$ROOT/build/apps/modelgate/modelgate}")"
+  WORK="${3:-$ROOT/out/$1}"
+  export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  WORK="$(realpath "$WORK")"
+  cd "$WORK"
+  started=$(date +%s)
+}
 
 section() { printf '\n== %s\n' "$*"; }
 

@@ -11,20 +11,12 @@
 # Needs the npm corpus in tests/oracle/node_modules (`make oracle`), curl and node.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-MG="$(realpath "${1:-$ROOT/build/apps/modelgate/modelgate}")"
-WORK="${2:-$ROOT/out/customer-service}"
+source "$ROOT/examples/lib.sh"
+scenario_setup customer-service "$@"
 EPOCHS="${EPOCHS:-2}"
 MAX_LENGTH="${MAX_LENGTH:-96}"
 THREADS="${THREADS:-2}"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 HERE="$ROOT/examples/customer-service"
-
-rm -rf "$WORK"
-mkdir -p "$WORK"
-WORK="$(realpath "$WORK")"
-cd "$WORK"
-source "$ROOT/examples/lib.sh"
-started=$(date +%s)
 
 section "1. data: the SpamAssassin public corpus, fixed 20 % test split"
 node "$ROOT/examples/spam/export_spam.js" data

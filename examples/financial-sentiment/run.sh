@@ -11,20 +11,12 @@
 # 120-headline stream is classified this many times over, for a steady rate).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-MG="$(realpath "${1:-$ROOT/build/apps/modelgate/modelgate}")"
-WORK="${2:-$ROOT/out/financial-sentiment}"
+source "$ROOT/examples/lib.sh"
+scenario_setup financial-sentiment "$@"
 EPOCHS="${EPOCHS:-12}"
 THREADS="${THREADS:-2}"
 STREAM_REPEAT="${STREAM_REPEAT:-25}"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 DATA="$ROOT/examples/financial-sentiment/data"
-
-rm -rf "$WORK"
-mkdir -p "$WORK"
-WORK="$(realpath "$WORK")"
-cd "$WORK"
-source "$ROOT/examples/lib.sh"
-started=$(date +%s)
 
 section "1. data: synthetic headlines shipped in examples/financial-sentiment/data"
 wc -l "$DATA"/train.jsonl "$DATA"/test.jsonl "$DATA"/stream.jsonl | sed '$d'

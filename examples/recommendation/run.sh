@@ -10,19 +10,11 @@
 # Knobs (environment): EPOCHS (8), THREADS (2).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-MG="$(realpath "${1:-$ROOT/build/apps/modelgate/modelgate}")"
-WORK="${2:-$ROOT/out/recommendation}"
+source "$ROOT/examples/lib.sh"
+scenario_setup recommendation "$@"
 EPOCHS="${EPOCHS:-8}"
 THREADS="${THREADS:-2}"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 HERE="$ROOT/examples/recommendation"
-
-rm -rf "$WORK"
-mkdir -p "$WORK"
-WORK="$(realpath "$WORK")"
-cd "$WORK"
-source "$ROOT/examples/lib.sh"
-started=$(date +%s)
 
 section "1. data: a 60-product catalogue and 480 labelled descriptions (synthetic)"
 wc -l "$HERE/data/catalogue.jsonl" "$HERE/data/train.jsonl" | sed '$d'

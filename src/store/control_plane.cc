@@ -59,8 +59,8 @@ ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlan
       now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
       pool_(factory, pool_size),
       read_pool_(std::move(factory), 2),
-      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer(), LockLicenceRows),
-      licence_batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer()) {}
+      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer(), LockLicenceRows) {
+}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
                                                          ControlPlaneOptions options) {

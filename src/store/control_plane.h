@@ -193,8 +193,7 @@ class ControlPlane {
   ConnectionPool pool_;       // writes: requests and admin actions
   ConnectionPool read_pool_;  // reports and verification, never blocking writers
   CommitBatcher batcher_;
-  CommitBatcher licence_batcher_;  // licence_quota.cc: locks only licence rows
-  std::jthread checkpointer_;      // SQLite only; stops and joins first on destruction
+  std::jthread checkpointer_;  // SQLite only; stops and joins first on destruction
 };
 
 // Validation shared with the CLI.

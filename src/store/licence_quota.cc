@@ -1,10 +1,10 @@
 // Licence quotas: the shared check, and the control plane's counters
 // (tables licence_state and licence_daily, migration 2).
 //
-// Reservations and settlements run through their own group-commit batcher:
-// each of their transactions locks only its licence's licence_state row, so
-// they never take a lock that Admit or Finish of an API key holds, and
-// batches on several replicas cannot deadlock.
+// Standalone reservations and settlements (serve --db --auth off) share the
+// group-commit batcher of Admit and Finish; like theirs, they name the
+// licence as the row to lock first, so each batch locks licence rows before
+// any key's and batches on several replicas cannot deadlock.
 #include "store/licence_quota.h"
 
 #include "store/control_plane.h"
@@ -150,13 +150,14 @@ Result<LicenceVerdict> ControlPlane::ReserveLicence(const LicenceLimits& limits,
   if (limits.licence_id.empty()) return InvalidArgumentError("licence id is empty");
   if (tokens < 0) tokens = 0;
   LicenceVerdict verdict;
-  const Status status = licence_batcher_.Run(
-      limits.licence_id, [&](SqlConnection& db, std::vector<AuditEntry>&) -> Status {
+  const Status status = batcher_.Run(
+      limits.licence_id,
+      [&](SqlConnection& db, std::vector<AuditEntry>&) -> Status {
         verdict = LicenceVerdict();
-        MG_RETURN_IF_ERROR(LockLicenceRows(db, {limits.licence_id}));
         MG_ASSIGN_OR_RETURN(verdict, ReserveInLockedLicence(db, limits, tokens, now_ms));
         return Status::Ok();
-      });
+      },
+      limits.licence_id);
   if (!status.ok()) return status;
   return verdict;
 }
@@ -167,11 +168,12 @@ Status ControlPlane::SettleLicence(const std::string& licence_id, int64_t day_ms
   const int64_t request_delta = succeeded ? 0 : -1;
   const int64_t token_delta = tokens - reserved_tokens;
   if (request_delta == 0 && token_delta == 0) return Status::Ok();
-  return licence_batcher_.Run(
-      licence_id, [&](SqlConnection& db, std::vector<AuditEntry>&) -> Status {
-        MG_RETURN_IF_ERROR(LockLicenceRow(db, licence_id, day_ms).status());
+  return batcher_.Run(
+      licence_id,
+      [&](SqlConnection& db, std::vector<AuditEntry>&) -> Status {
         return AddToLicenceRows(db, licence_id, day_ms, request_delta, token_delta);
-      });
+      },
+      licence_id);
 }
 
 Result<LicenceCounts> ControlPlane::LicenceUsage(const std::string& licence_id, int64_t now_ms) {

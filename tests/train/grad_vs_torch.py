@@ -102,8 +102,9 @@ CASES = [
 ]
 
 
-def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
-    folder = os.path.join(work, name)
+def write_random_classifier(folder, shape, labels, problem, seed):
+    """A random BertForSequenceClassification (F32 values held as float64)
+    written to `folder` as an HF folder: (config, state dict)."""
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     cfg = {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "vocab_size": 50,
@@ -118,7 +119,12 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
     write_safetensors(os.path.join(folder, "model.safetensors"), sd, "F32")
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f)
-    g = torch.Generator().manual_seed(seed + 1)
+    return cfg, sd
+
+
+def random_batch(g, labels, problem):
+    """Four sequences of different lengths and their targets, drawn from `g`:
+    (lengths, token ids, type ids, targets)."""
     lengths = [7, 3, 11, 5]
     seqs = [[2] + torch.randint(3, 50, (n - 2,), generator=g).tolist() + [3] for n in lengths]
     type_seqs = [[0] * (n // 2) + [1] * (n - n // 2) for n in lengths]
@@ -128,9 +134,12 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
         targets = torch.randint(0, 2, (len(seqs) * labels,), generator=g).double().tolist()
     else:
         targets = torch.randn(len(seqs), generator=g, dtype=torch.float64).tolist()
-    lr, wd = 1e-3, 0.01
-    spec = {"ids": seqs, "type_ids": type_seqs, "targets": targets, "lr": lr, "weight_decay": wd,
-            "max_grad_norm": max_norm, "steps": steps}
+    return lengths, seqs, type_seqs, targets
+
+
+def run_step_dump(tool, folder, spec, lengths, seqs, type_seqs):
+    """Runs train_step_dump on `folder` with the batch `spec`; returns the
+    padded reference batch (ids, type ids, attention mask)."""
     with open(os.path.join(folder, "batch.json"), "w") as f:
         json.dump(spec, f)
     subprocess.run([tool, folder, os.path.join(folder, "batch.json"), folder], check=True)
@@ -143,6 +152,18 @@ def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
         ids[i, :len(s)] = torch.tensor(s)
         types[i, :len(t)] = torch.tensor(t)
         mask[i, :len(s)] = 1
+    return ids, types, mask
+
+
+def run_case(tool, work, name, shape, labels, problem, steps, max_norm, seed):
+    folder = os.path.join(work, name)
+    cfg, sd = write_random_classifier(folder, shape, labels, problem, seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    lengths, seqs, type_seqs, targets = random_batch(g, labels, problem)
+    lr, wd = 1e-3, 0.01
+    spec = {"ids": seqs, "type_ids": type_seqs, "targets": targets, "lr": lr, "weight_decay": wd,
+            "max_grad_norm": max_norm, "steps": steps}
+    ids, types, mask = run_step_dump(tool, folder, spec, lengths, seqs, type_seqs)
     params = {k: v.clone().requires_grad_(True) for k, v in sd.items()}
     decay = [p for k, p in params.items() if not (k.endswith("bias") or "LayerNorm" in k)]
     no_decay = [p for k, p in params.items() if k.endswith("bias") or "LayerNorm" in k]

@@ -24,8 +24,6 @@ usage: /usr/bin/python3 tests/train/lora_vs_torch.py TRAIN_STEP_DUMP WORK_DIR
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
 
 import torch
@@ -33,8 +31,9 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "model"))
-from bert_vs_torch import layer_norm, make_state, write_safetensors  # noqa: E402
-from grad_vs_torch import check_losses, loss_of, read_safetensors, run_cases  # noqa: E402
+from bert_vs_torch import layer_norm, write_safetensors  # noqa: E402
+from grad_vs_torch import (check_losses, loss_of, random_batch, read_safetensors,  # noqa: E402
+                           run_cases, run_step_dump, write_random_classifier)
 
 
 def read_f32_bits(path):
@@ -100,20 +99,7 @@ CASES = [
 
 def run_case(tool, work, name, shape, labels, problem, rank, alpha, steps, max_norm, seed):
     folder = os.path.join(work, name)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.makedirs(folder)
-    cfg = {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "vocab_size": 50,
-           "hidden_size": shape["hidden"], "num_hidden_layers": shape["layers"],
-           "num_attention_heads": shape["heads"], "intermediate_size": shape["inter"],
-           "max_position_embeddings": 32, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
-           "hidden_act": "gelu", "problem_type": problem,
-           "id2label": {str(i): f"L{i}" for i in range(labels)}}
-    raw = make_state(dict(cfg, max_position_embeddings=32), seed, True, labels)
-    sd = {("" if k.startswith("classifier") else "bert.") + k: v.to(torch.float32).to(torch.float64)
-          for k, v in raw.items()}
-    write_safetensors(os.path.join(folder, "model.safetensors"), sd, "F32")
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(cfg, f)
+    cfg, sd = write_random_classifier(folder, shape, labels, problem, seed)
     g = torch.Generator().manual_seed(seed + 1)
     h = shape["hidden"]
     lora_sd = {}
@@ -126,31 +112,12 @@ def run_case(tool, work, name, shape, labels, problem, rank, alpha, steps, max_n
                                             ).to(torch.float32).to(torch.float64)
     init = os.path.join(folder, "lora_init.safetensors")
     write_safetensors(init, lora_sd, "F32")
-    lengths = [7, 3, 11, 5]
-    seqs = [[2] + torch.randint(3, 50, (n - 2,), generator=g).tolist() + [3] for n in lengths]
-    type_seqs = [[0] * (n // 2) + [1] * (n - n // 2) for n in lengths]
-    if problem == "single_label_classification":
-        targets = [i % labels for i in range(len(seqs))]
-    elif problem == "multi_label_classification":
-        targets = torch.randint(0, 2, (len(seqs) * labels,), generator=g).double().tolist()
-    else:
-        targets = torch.randn(len(seqs), generator=g, dtype=torch.float64).tolist()
+    lengths, seqs, type_seqs, targets = random_batch(g, labels, problem)
     lr, wd = 1e-3, 0.01
     spec = {"ids": seqs, "type_ids": type_seqs, "targets": targets, "lr": lr, "weight_decay": wd,
             "max_grad_norm": max_norm, "steps": steps,
             "lora": {"rank": rank, "alpha": alpha, "init": init}}
-    with open(os.path.join(folder, "batch.json"), "w") as f:
-        json.dump(spec, f)
-    subprocess.run([tool, folder, os.path.join(folder, "batch.json"), folder], check=True)
-
-    length = max(lengths)
-    ids = torch.zeros(len(seqs), length, dtype=torch.long)
-    types = torch.zeros(len(seqs), length, dtype=torch.long)
-    mask = torch.zeros(len(seqs), length, dtype=torch.long)
-    for i, (s, t) in enumerate(zip(seqs, type_seqs)):
-        ids[i, :len(s)] = torch.tensor(s)
-        types[i, :len(t)] = torch.tensor(t)
-        mask[i, :len(s)] = 1
+    ids, types, mask = run_step_dump(tool, folder, spec, lengths, seqs, type_seqs)
     trainable_names = [k for k in sd if k.startswith("bert.pooler.") or k.startswith("classifier.")]
     params = {k: (v.clone().requires_grad_(True) if k in trainable_names else v.clone()) for k, v in sd.items()}
     lora_params = {k: v.clone().requires_grad_(True) for k, v in lora_sd.items()}
