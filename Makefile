@@ -15,13 +15,15 @@ JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages needed to build and test.
-DEB_PACKAGES := cmake ninja-build g++ pkgconf libutf8proc-dev nlohmann-json3-dev libcli11-dev \
+DEB_PACKAGES := cmake ninja-build ccache g++ pkgconf libutf8proc-dev nlohmann-json3-dev libcli11-dev \
                 libgtest-dev libgmock-dev libbenchmark-dev clang-format libdnnl-dev \
                 libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
                 libhnswlib-dev
 DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
 DEB_PACKAGES += libboost-dev libssl-dev
 DEB_PACKAGES += nginx curl
+# The load test (tests/serve/serve_load_test.sh) and the server benchmarks drive wrk.
+DEB_PACKAGES += wrk
 # The dashboard's browser test (tests/browser) drives Debian's headless Chromium.
 DEB_PACKAGES += chromium
 # The scenarios in examples/ call the HTTP API with curl.
