@@ -20,7 +20,7 @@ DEB_PACKAGES := cmake ninja-build ccache g++ pkgconf libutf8proc-dev nlohmann-js
                 libhyperscan-dev libsodium-dev python3-torch libopenblas0-pthread \
                 libhnswlib-dev
 DEB_PACKAGES += libsqlite3-dev libpq-dev postgresql
-DEB_PACKAGES += libboost-dev libssl-dev
+DEB_PACKAGES += libboost-dev libssl-dev openssl
 DEB_PACKAGES += nginx curl
 # The load test (tests/serve/serve_load_test.sh) and the server benchmarks drive wrk.
 DEB_PACKAGES += wrk
