@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_harness import Checks, Server, EMBED_MODEL  # noqa: E402
@@ -58,6 +59,7 @@ def metric(server, name):
 admin_key = must("keys", "create", "--db", DB, "--name", "root",
                  "--scopes", "admin,embed,recommend")
 tpm_key = must("keys", "create", "--db", DB, "--name", "tpm5", "--scopes", "embed", "--tpm", "5")
+STARTED = time.monotonic()
 server = Server(BINARY, "--model", EMBED_MODEL, "--db", DB, "--log-level", "info",
                 "--index", os.path.join(WORK, "catalogue"))
 try:
@@ -113,7 +115,12 @@ try:
     sampled = [entry for entry in log if "without a valid API key" in entry.get("msg", "")]
     per_request = [entry for entry in log if entry.get("msg") == "request" and
                    entry.get("status") == 401]
-    checks.check("keyless requests: at most one log line", len(sampled) == 1, sampled)
+    # One line a minute at most (the first at once), whatever the machine's speed.
+    allowed = 1 + int((time.monotonic() - STARTED) // 60)
+    checks.check("keyless requests: one log line a minute at most",
+                 1 <= len(sampled) <= allowed and
+                 sum(entry["count"] for entry in sampled) <=
+                 metric(server, "modelgate_unauthenticated_requests_total"), sampled)
     checks.check("keyless requests: no line per request", per_request == [], per_request[:3])
 
     # A known key's refusal is still audited, under its name.
