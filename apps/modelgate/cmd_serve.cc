@@ -237,6 +237,11 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-header-bytes", args->http.max_header_bytes, "Largest header block (431)")
       ->capture_default_str();
+  cmd->add_option("--max-connections", args->http.max_connections,
+                  "Connections open at once; more are answered 503 and closed (0: what the open-"
+                  "file limit allows, less 128)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_option("--idle-timeout", args->http.idle_timeout_s,
                   "Seconds a connection has to deliver a whole request, counted from connect or "
                   "the previous reply (idle and slow clients are disconnected)")
@@ -270,11 +275,6 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--index", args->service.catalogue_dir,
                   "Recommendation catalogue folder (created when missing) behind /v1/items, "
                   "/v1/items/delete and /v1/recommend; without it those routes answer 404");
-  cmd->add_option("--max-connections", args->http.max_connections,
-                  "Connections open at once; more are answered 503 and closed (0: what the open-"
-                  "file limit allows, less 128)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1 << 24));
   cmd->callback([args, cmd] {
     args->workers_given = cmd->count("--tokenization-workers") > 0;
     RunServe(*args);
