@@ -1,11 +1,15 @@
 // modelgate serve: the HTTP API (SPEC.md, "HTTP API") in the shapes of Hugging
 // Face text-embeddings-inference and OpenAI's embeddings API.
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,7 +45,6 @@ struct ServeArgs {
   std::string db;
   std::string audit_key;
   bool workers_given = false;
-  std::string now;  // tests: the licence clock
   std::string port_file;
 };
 
@@ -54,16 +57,19 @@ void RaiseFileLimit() {
   }
 }
 
-std::chrono::sys_seconds ParseNow(const std::string& text) {
-  // "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ".
-  const int64_t days = ValueOrThrow(release::ParseDate(text.substr(0, 10)));
-  int hours = 0, minutes = 0, seconds = 0;
-  if (text.size() > 10 &&
-      std::sscanf(text.c_str() + 10, "T%d:%d:%dZ", &hours, &minutes, &seconds) != 3) {
-    throw CliError("bad --now " + text + " (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+// A closed bundle (or a hybrid's encrypted head) is decrypted into this
+// process: no core dump may hold the weights or the deployment key, and no
+// other process of the same user may read its memory through /proc or
+// ptrace. Bundles are files; plain and open models are folders.
+void KeepOutOfCoreDumps(const std::string& model, serve::Logger* logger) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(model, ec)) return;
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    logger->Log(serve::LogLevel::kWarn,
+                "could not mark the process non-dumpable: a core dump could hold the "
+                "decrypted weights",
+                {{"error", std::strerror(errno)}});
   }
-  return std::chrono::sys_seconds(
-      std::chrono::seconds(days * 86400 + hours * 3600 + minutes * 60 + seconds));
 }
 
 // The licence's quotas, if it has any.
@@ -136,16 +142,12 @@ void RunServe(ServeArgs args) {
   for (const std::string& name : args.privacy_entities) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
   }
-  if (!args.now.empty()) {
-    const auto fixed = ParseNow(args.now);
-    args.service.clock = [fixed] { return fixed; };
-  } else {
-    args.service.clock = [] {
-      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    };
-  }
-  const auto now = args.service.clock();
-  auto served = ValueOrThrow(release::LoadServedModel(args.source, now));
+  args.service.clock = [] {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  };
+  KeepOutOfCoreDumps(args.source.model, &logger);
+  auto served = ValueOrThrow(release::LoadServedModel(args.source, args.service.clock()));
+  for (const std::string& note : served.notes) logger.Log(serve::LogLevel::kWarn, "note: " + note);
   for (const std::string& warning : served.model->warnings()) {
     logger.Log(serve::LogLevel::kWarn, warning);
   }
@@ -235,6 +237,11 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-header-bytes", args->http.max_header_bytes, "Largest header block (431)")
       ->capture_default_str();
+  cmd->add_option("--max-connections", args->http.max_connections,
+                  "Connections open at once; more are answered 503 and closed (0: what the open-"
+                  "file limit allows, less 128)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_option("--idle-timeout", args->http.idle_timeout_s,
                   "Seconds a connection has to deliver a whole request, counted from connect or "
                   "the previous reply (idle and slow clients are disconnected)")
@@ -268,7 +275,6 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--index", args->service.catalogue_dir,
                   "Recommendation catalogue folder (created when missing) behind /v1/items, "
                   "/v1/items/delete and /v1/recommend; without it those routes answer 404");
-  cmd->add_option("--now", args->now, "Clock for licence checks (tests)")->group("");
   cmd->callback([args, cmd] {
     args->workers_given = cmd->count("--tokenization-workers") > 0;
     RunServe(*args);

@@ -53,10 +53,16 @@ struct Call {
   PiiCounts pii{};
   size_t pii_total = 0;
 
+  int64_t listed_tokens = 0;  // /tokenize: the tokens of its reply (nothing is packed)
+
   Admission admission;
+  bool unauthenticated = false;  // refused for want of a key anyone holds
   bool admitted = false;
   bool answered = false;
   bool counted = false;  // in Service::in_flight()
+
+  // What the request consumes: tokens run through the model, or listed by /tokenize.
+  int64_t tokens() const { return route == Route::kTokenize ? listed_tokens : packed.tokens(); }
 
   GateRequest gate_request() const {
     GateRequest gate;
@@ -64,7 +70,7 @@ struct Call {
     gate.route = route_name;
     gate.scope = scope;
     gate.request_id = request.request_id;
-    gate.tokens = packed.tokens();
+    gate.tokens = tokens();
     return gate;
   }
 };
@@ -78,7 +84,8 @@ std::string FormatOpenAiEmbeddings(const Call& call, const std::string& model_id
                                    BatchResult* result);
 std::string FormatPredictions(const Call& call, const model::BertConfig& config,
                               BatchResult* result);
-// /tokenize answers from the tokenizer alone.
-Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer);
+// /tokenize answers from the tokenizer alone; `tokens` is set to how many it lists.
+Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,
+                                 int64_t* tokens);
 
 }  // namespace mg::serve

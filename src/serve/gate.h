@@ -1,11 +1,12 @@
 // Gate: the access-control hook of the server. Every inference request is
-// admitted (or refused) by a Gate after tokenisation, and reported back to it
-// once its reply is known, so that a control plane can check keys and scopes,
-// enforce rate limits and quotas, meter usage and write an audit trail.
+// authenticated by a Gate before the server reads its body, admitted (or
+// refused) after tokenisation, and reported back once its reply is known, so
+// that a control plane can check keys and scopes, enforce rate limits and
+// quotas, meter usage and write an audit trail.
 //
 // Thread safety: implementations must be safe to call from several worker
-// threads at once. Admit() may block (database I/O): the server never calls
-// it on an I/O thread.
+// threads at once. Authenticate() and Admit() may block (database I/O): the
+// server never calls them on an I/O thread.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,13 @@ struct Outcome {
 class Gate {
  public:
   virtual ~Gate() = default;
+  // First, before the body is parsed or any licence, privacy or tokeniser
+  // work: whether the key may make the request at all (revoked, expired,
+  // scope), so that a client without a valid key learns nothing and costs
+  // little. Status 200 with the key's id and name, or the refusal; a refusal
+  // with no key name is a key nobody holds (401), which the gate must not
+  // store one row each. Counts towards no limit. Default: every key passes.
+  virtual Admission Authenticate(const GateRequest& /*request*/) { return Admission{}; }
   // May block (database I/O): never call it on an I/O thread.
   virtual Admission Admit(const GateRequest& request) = 0;
   // Once per admitted request, after the reply is known and before it is

@@ -1,5 +1,8 @@
 #include "serve/http_server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -68,10 +71,13 @@ struct HttpServer::Impl {
   // never races with an accept completing on another I/O thread.
   net::strand<net::io_context::executor_type> strand = net::make_strand(ioc);
   tcp::acceptor acceptor{strand};
-  std::atomic<int64_t> in_flight{0};  // requests read and not yet answered
+  std::atomic<int64_t> in_flight{0};    // requests read and not yet answered
+  std::atomic<int64_t> connections{0};  // sessions alive
   std::atomic<bool> draining{false};
 
   void Accept();
+  // Over --max-connections: counted, answered 503 and closed at once.
+  void RefuseConnection(tcp::socket socket);
   void Drain();
 };
 
@@ -84,6 +90,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   template <typename... Args>
   Session(HttpServer::Impl* server, Args&&... args)
       : server_(server), stream_(std::forward<Args>(args)...) {}
+  ~Session() { server_->connections.fetch_sub(1); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void Start() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -113,6 +122,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // before sending a larger body; a body over the limit is refused first.
   void OnHeader(beast::error_code error) {
     if (error) return OnRead(error);
+    // Only a lone "chunked" is understood: any other coding (or a list, or
+    // chunked with a Content-Length) would leave the body's end ambiguous,
+    // which is how requests are smuggled past proxies (RFC 9112, 6.1).
+    const auto& header = parser_->get();
+    if (header.count(http::field::transfer_encoding) > 0) {
+      auto coding = header.find(http::field::transfer_encoding);
+      if (header.count(http::field::transfer_encoding) > 1 ||
+          !beast::iequals(coding->value(), "chunked")) {
+        return Refuse(400, "bad_request",
+                      "unsupported Transfer-Encoding: only chunked is accepted");
+      }
+      if (header.count(http::field::content_length) > 0) {
+        return Refuse(400, "bad_request", "both Transfer-Encoding and Content-Length given");
+      }
+    }
     auto expect = parser_->get().find(http::field::expect);
     if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
       continue_.emplace(http::status::continue_, 11);
@@ -252,6 +276,11 @@ void HttpServer::Impl::Accept() {
       timer->async_wait([this, timer](beast::error_code) { Accept(); });
       return;
     }
+    if (connections.fetch_add(1) >= options.max_connections) {
+      connections.fetch_sub(1);
+      RefuseConnection(std::move(socket));
+      return Accept();
+    }
     socket.set_option(tcp::no_delay(true), error);
     if (tls) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket), *tls)
@@ -261,6 +290,40 @@ void HttpServer::Impl::Accept() {
     }
     Accept();
   });
+}
+
+void HttpServer::Impl::RefuseConnection(tcp::socket socket) {
+  service->metrics().CountRefusedConnection();
+  // Plain HTTP: a 503 the client can read, written without waiting (a fresh
+  // socket's send buffer has room); over TLS the connection is just closed.
+  if (!tls) {
+    static const std::string kReply = [] {
+      const std::string body = ErrorBody(
+          ApiStyle::kTei,
+          {503, "overloaded", "too many open connections (--max-connections); retry later"});
+      return "HTTP/1.1 503 Service Unavailable\r\nServer: modelgate\r\n"
+             "Content-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+             "Content-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    beast::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(net::buffer(kReply), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+  }
+  beast::error_code ignored;
+  socket.close(ignored);
+}
+
+int DefaultMaxConnections() {
+  // Each connection holds one descriptor; keep some for model files, logs,
+  // database connections and the catalogue.
+  constexpr rlim_t kReserve = 128;
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (1u << 20)) return 1 << 20;
+  return static_cast<int>(std::max<rlim_t>(
+      16, limit.rlim_cur > kReserve * 2 ? limit.rlim_cur - kReserve : limit.rlim_cur / 2));
 }
 
 void HttpServer::Impl::Drain() {
@@ -294,6 +357,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& 
                                                        Service* service, Logger* logger) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (options.max_connections < 0) return InvalidArgumentError("--max-connections must be >= 0");
+  if (options.max_connections == 0) impl->options.max_connections = DefaultMaxConnections();
   impl->service = service;
   impl->logger = logger;
   if (options.tls_cert.empty() != options.tls_key.empty()) {

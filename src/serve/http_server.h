@@ -3,7 +3,10 @@
 // threads; each request is handed to the Service and its reply written back
 // in order (pipelined requests are answered one after another). Limits:
 // header and body size (431, 413), a deadline for each request to arrive
-// (idle and slow clients are disconnected) and for each reply to be read.
+// (idle and slow clients are disconnected) and for each reply to be read,
+// and the number of open connections (more are answered 503 and closed at
+// once). A Transfer-Encoding other than a lone "chunked", or one together
+// with Content-Length, gets 400: the body's length would be ambiguous.
 //
 // Run() serves until SIGTERM or SIGINT, then stops accepting, lets the
 // requests in flight finish (up to `drain_timeout_s`) and returns.
@@ -33,7 +36,12 @@ struct HttpServerOptions {
   double idle_timeout_s = 60;   // to receive a whole request (from connect or the last reply)
   double write_timeout_s = 60;  // for the client to read a reply
   double drain_timeout_s = 30;  // on SIGTERM, for requests in flight
+  int max_connections = 0;      // open at once; 0: DefaultMaxConnections()
 };
+
+// What RLIMIT_NOFILE allows, less a reserve for the process's own files and
+// database connections.
+int DefaultMaxConnections();
 
 class HttpServer {
  public:

@@ -87,6 +87,9 @@ class LicenceGate final : public Gate {
   LicenceGate(std::unique_ptr<Gate> inner, store::LicenceLimits limits,
               std::unique_ptr<LicenceCounter> counter, std::function<int64_t()> now_ms);
 
+  Admission Authenticate(const GateRequest& request) override {
+    return inner_->Authenticate(request);
+  }
   Admission Admit(const GateRequest& request) override;
   Status Finish(const Admission& admission, const GateRequest& request,
                 const Outcome& outcome) override;

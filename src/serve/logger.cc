@@ -80,4 +80,18 @@ void Logger::Log(LogLevel level, std::string_view message, const std::vector<Log
   std::fflush(file_);
 }
 
+void SampledLog::Note() {
+  int64_t count = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++since_last_;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_ && now - *last_ < every_) return;
+    last_ = now;
+    count = since_last_;
+    since_last_ = 0;
+  }
+  logger_->Log(level_, message_, {{"count", count}});
+}
+
 }  // namespace mg::serve

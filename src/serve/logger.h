@@ -7,9 +7,11 @@
 // Thread safety: Log() may be called from any thread; lines never interleave.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +37,30 @@ struct LogField {
   std::string_view key;
   std::string text;
   bool is_number;
+};
+
+class Logger;
+
+// One log line for many events of one kind, such as requests refused for
+// want of an API key, which anyone can send by the thousand: the first event
+// is logged at once, later ones at most once per `every`, each line with how
+// many happened since the last (events after the last line are counted in
+// metrics, not logged). Thread-safe.
+class SampledLog {
+ public:
+  SampledLog(Logger* logger, LogLevel level, std::string message,
+             std::chrono::steady_clock::duration every)
+      : logger_(logger), level_(level), message_(std::move(message)), every_(every) {}
+  void Note();
+
+ private:
+  Logger* const logger_;
+  const LogLevel level_;
+  const std::string message_;
+  const std::chrono::steady_clock::duration every_;
+  std::mutex mutex_;
+  std::optional<std::chrono::steady_clock::time_point> last_;  // guarded by mutex_
+  int64_t since_last_ = 0;                                     // guarded by mutex_
 };
 
 class Logger {

@@ -110,6 +110,16 @@ std::string Metrics::Render() const {
   }
   Header(&out, "modelgate_tokens_total", "counter", "Tokens run through the model.");
   out.append("modelgate_tokens_total ").append(std::to_string(tokens_.load())).append("\n");
+  Header(&out, "modelgate_unauthenticated_requests_total", "counter",
+         "Requests refused without a key anyone holds (missing, malformed or unknown).");
+  out.append("modelgate_unauthenticated_requests_total ")
+      .append(std::to_string(unauthenticated_.load()))
+      .append("\n");
+  Header(&out, "modelgate_refused_connections_total", "counter",
+         "Connections closed at once because --max-connections were open.");
+  out.append("modelgate_refused_connections_total ")
+      .append(std::to_string(refused_connections_.load()))
+      .append("\n");
   const std::pair<const Histogram*, const char*> histograms[] = {
       {&queue_seconds, "modelgate_queue_duration_seconds"},
       {&tokenize_seconds, "modelgate_tokenize_duration_seconds"},

@@ -39,6 +39,11 @@ class Metrics {
   void CountRequest(std::string_view route, int status);
   void CountPii(std::string_view entity_type, uint64_t count);
   void CountTokens(int64_t tokens) { tokens_.fetch_add(tokens, std::memory_order_relaxed); }
+  // A request refused for want of a key anyone holds (missing, malformed,
+  // unknown); such requests are counted here, not stored or logged each.
+  void CountUnauthenticated() { unauthenticated_.fetch_add(1, std::memory_order_relaxed); }
+  // A connection closed at once because --max-connections were open.
+  void CountRefusedConnection() { refused_connections_.fetch_add(1, std::memory_order_relaxed); }
 
   // Latencies are observed in seconds, sizes in requests and tokens.
   Histogram queue_seconds;
@@ -60,6 +65,8 @@ class Metrics {
   std::function<int64_t()> queue_depth_;                      // guarded by mutex_
   std::function<int64_t()> in_flight_;                        // guarded by mutex_
   std::atomic<int64_t> tokens_{0};
+  std::atomic<int64_t> unauthenticated_{0};
+  std::atomic<int64_t> refused_connections_{0};
 };
 
 }  // namespace mg::serve

@@ -13,7 +13,11 @@ bool IsDashboardPath(const std::string& path) {
 
 void AddHeaders(HttpResponse* response) {
   response->headers.emplace_back("Cache-Control", "no-cache");
-  response->headers.emplace_back("Content-Security-Policy", "default-src 'self'");
+  // No other site may frame the dashboard (clickjacking); X-Frame-Options
+  // for browsers that predate frame-ancestors.
+  response->headers.emplace_back("Content-Security-Policy",
+                                 "default-src 'self'; frame-ancestors 'none'");
+  response->headers.emplace_back("X-Frame-Options", "DENY");
   response->headers.emplace_back("X-Content-Type-Options", "nosniff");
 }
 

@@ -4,9 +4,10 @@
 // A request's texts are embedded by the served model on the batcher's
 // inference thread, like /embed, so no second model instance runs. Steps,
 // all on the tokenisation workers except the forward pass:
-//   1. the api runs once with an embedder that only records the texts it is
-//      asked to embed (the api validates the whole body first, so a bad body
-//      gets 422 before anything else happens);
+//   1. once the key is known to be valid (Service::Process), the api runs
+//      with an embedder that only records the texts it is asked to embed
+//      (the api validates the whole body first, so a bad body gets 422
+//      before anything else happens);
 //   2. the privacy mode screens the texts (as on /embed), they are
 //      tokenised, the gate admits the request with their token
 //      count, and they join the batcher's queue as embedding jobs;

@@ -5,13 +5,16 @@
 
 namespace mg::serve {
 
-Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer) {
+Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,
+                                 int64_t* tokens) {
+  *tokens = 0;
   text::EncodeOptions options;
   options.add_special_tokens = call.add_special_tokens;
   text::Encoding encoding;
   std::string out = "[";
   for (size_t i = 0; i < call.inputs.texts.size(); ++i) {
     MG_RETURN_IF_ERROR(tokenizer.Encode(call.inputs.texts[i], nullptr, options, &encoding));
+    *tokens += static_cast<int64_t>(encoding.ids.size());
     if (i) out.push_back(',');
     out.push_back('[');
     for (size_t t = 0; t < encoding.ids.size(); ++t) {

@@ -39,6 +39,27 @@ bool RouteOf(const std::string& path, Route* route) {
   return true;
 }
 
+// The name a route is counted, logged and audited under: never the raw path.
+const char* RouteName(Route route) {
+  switch (route) {
+    case Route::kEmbed:
+      return "/embed";
+    case Route::kOpenAiEmbed:
+      return "/v1/embeddings";
+    case Route::kPredict:
+      return "/predict";
+    case Route::kTokenize:
+      return "/tokenize";
+    case Route::kItems:
+      return "/v1/items";
+    case Route::kItemsDelete:
+      return "/v1/items/delete";
+    case Route::kRecommend:
+      return "/v1/recommend";
+  }
+  return "unknown";
+}
+
 HttpResponse ErrorResponse(ApiStyle style, const ApiError& error) {
   HttpResponse response;
   response.status = error.status;
@@ -85,7 +106,9 @@ Service::Service(ServiceOptions options, release::ServedModel served, std::uniqu
     : options_(std::move(options)),
       served_(std::move(served)),
       gate_(std::move(gate)),
-      logger_(logger) {
+      logger_(logger),
+      unauthenticated_log_(logger, LogLevel::kWarn, "requests refused without a valid API key",
+                           std::chrono::minutes(1)) {
   workers_ = std::make_unique<WorkerPool>(std::max(1, options_.tokenization_workers));
   BatcherOptions batcher_options;
   batcher_options.max_batch_tokens = options_.max_batch_tokens;
@@ -163,6 +186,7 @@ void Service::Handle(HttpRequest request, Responder respond) {
       gate_request.request_id = shared->request_id;
       const Admission admission = gate_->Admit(gate_request);
       HttpResponse response;
+      if (admission.status == 401 && admission.key_name.empty()) NoteUnauthenticated();
       if (admission.status != 200) {
         response = ErrorResponse(ApiStyle::kTei, {admission.status, admission.error_type,
                                                   admission.message, admission.retry_after_s});
@@ -192,6 +216,7 @@ void Service::Handle(HttpRequest request, Responder respond) {
     auto shared = std::make_shared<HttpRequest>(std::move(request));
     workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
       HttpResponse response = admin_(*shared);
+      if (response.status == 401) NoteUnauthenticated();
       metrics_.CountRequest("/admin", response.status);
       metrics_.total_seconds.Observe(MillisecondsSince(start) / 1000);
       respond(std::move(response));
@@ -208,7 +233,7 @@ void Service::Handle(HttpRequest request, Responder respond) {
   }
   auto call = std::make_shared<Call>();
   call->route = route;
-  call->route_name = route == Route::kOpenAiEmbed ? "/v1/embeddings" : request.path;
+  call->route_name = RouteName(route);
   call->style =
       route == Route::kOpenAiEmbed || IsRecommendRoute(route) ? ApiStyle::kOpenAi : ApiStyle::kTei;
   call->task = route == Route::kPredict ? Task::kClassify : Task::kEmbed;
@@ -283,6 +308,9 @@ bool Service::Tokenize(Call& call) {
 }
 
 void Service::Process(std::shared_ptr<Call> call) {
+  // The key first: a client without one learns nothing about the body, the
+  // licence, the privacy verdict or the catalogue, and costs no more work.
+  if (!Authenticate(*call)) return;
   if (IsRecommendRoute(call->route)) return ProcessRecommend(std::move(call));
   SchemaLimits limits;
   limits.max_inputs = options_.max_client_batch_size;
@@ -293,9 +321,10 @@ void Service::Process(std::shared_ptr<Call> call) {
   }
   if (!ScreenPrivacy(*call)) return;
   if (call->route == Route::kTokenize) {
-    if (!Admit(*call)) return;
-    auto body = FormatTokens(*call, served_.model->tokenizer());
+    // Its tokens count towards the key's limits like those of /embed.
+    auto body = FormatTokens(*call, served_.model->tokenizer(), &call->listed_tokens);
     if (!body.ok()) return Fail(*call, Validation(body.status().message()));
+    if (!Admit(*call)) return;
     HttpResponse response;
     response.body = std::move(body).value();
     return Reply(*call, std::move(response));
@@ -312,17 +341,6 @@ void Service::Process(std::shared_ptr<Call> call) {
         [this, call, result = std::move(result)]() mutable { Complete(call, std::move(result)); });
   };
   batcher_->Submit(std::move(job));
-}
-
-bool Service::Admit(Call& call) {
-  call.admission = gate_->Admit(call.gate_request());
-  if (call.admission.status != 200) {
-    Fail(call, {call.admission.status, call.admission.error_type, call.admission.message,
-                call.admission.retry_after_s});
-    return false;
-  }
-  call.admitted = true;
-  return true;
 }
 
 void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
@@ -370,7 +388,7 @@ void Service::Reply(Call& call, HttpResponse response) {
   const double latency_ms = MillisecondsSince(call.start);
   if (call.admitted) {
     // Recorded before it is sent: a reply the client receives is in the ledger.
-    Outcome outcome{response.status, call.packed.tokens(), latency_ms};
+    Outcome outcome{response.status, call.tokens(), latency_ms};
     const Status recorded = gate_->Finish(call.admission, call.gate_request(), outcome);
     if (!recorded.ok()) {
       logger_->Log(LogLevel::kError, "gate finish failed",
@@ -383,13 +401,19 @@ void Service::Reply(Call& call, HttpResponse response) {
   call.respond(std::move(response));
   metrics_.CountRequest(call.route_name, status);
   metrics_.total_seconds.Observe(latency_ms / 1000);
+  if (call.unauthenticated) {
+    // Anyone can send these by the thousand: counted, not logged one line each.
+    NoteUnauthenticated();
+    if (call.counted) in_flight_.fetch_sub(1);
+    return;
+  }
   // Never the request text: ids, counts and timings only.
   std::vector<LogField> fields = {{"request_id", call.request.request_id},
                                   {"route", call.route_name},
                                   {"status", status},
                                   {"latency_ms", latency_ms},
                                   {"inputs", static_cast<int64_t>(call.inputs.texts.size())},
-                                  {"tokens", call.packed.tokens()}};
+                                  {"tokens", call.tokens()}};
   if (!call.admission.key_id.empty()) fields.emplace_back("key_id", call.admission.key_id);
   if (privacy_->mode() != PrivacyMode::kOff) {
     fields.emplace_back("pii", static_cast<int64_t>(call.pii_total));

@@ -6,7 +6,8 @@
 // (/health, /info, /metrics) answer inline, inference routes go to the
 // tokenisation workers, then the batcher's inference thread, then back to a
 // worker to format the reply, which the Responder carries to the I/O thread.
-// Gate::Admit and Gate::Finish run only on workers.
+// Gate::Authenticate (first, before the body is read), Gate::Admit and
+// Gate::Finish run only on workers.
 //
 // Thread safety: every public method may be called from any thread.
 #pragma once
@@ -92,6 +93,11 @@ class Service {
   void Reply(Call& call, HttpResponse response);
   void Fail(Call& call, const struct ApiError& error);
   std::string Info() const;
+  // Asks the gate whether the key may make the request at all, before any
+  // work on it; on refusal answers the call and returns false.
+  bool Authenticate(Call& call);
+  // Counts (and now and then logs) a request refused for want of a key.
+  void NoteUnauthenticated();
   bool LicenceAllows(Call& call);
   bool ScreenPrivacy(Call& call);
   // Asks the gate; on refusal answers the call and returns false.
@@ -108,6 +114,7 @@ class Service {
   std::unique_ptr<Gate> gate_;
   Logger* logger_;
   Metrics metrics_;
+  SampledLog unauthenticated_log_;
   std::unique_ptr<PrivacyFilter> privacy_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Batcher> batcher_;

@@ -1,5 +1,6 @@
-// The checks a request passes before tokenisation: the licence (expiry and
-// features, on every request) and the privacy mode.
+// The checks a request passes: the key first (before anything else), the
+// licence (expiry and features, on every request), the privacy mode, and
+// the gate's admission with the request's tokens.
 #include "release/licence.h"
 #include "serve/call.h"
 #include "serve/service.h"
@@ -48,6 +49,30 @@ bool Service::ScreenPrivacy(Call& call) {
                     ") and this server refuses it (--privacy block)"});
     return false;
   }
+  return true;
+}
+
+bool Service::Authenticate(Call& call) {
+  const Admission verdict = gate_->Authenticate(call.gate_request());
+  if (verdict.status == 200) return true;
+  call.unauthenticated = verdict.status == 401 && verdict.key_name.empty();
+  Fail(call, {verdict.status, verdict.error_type, verdict.message, verdict.retry_after_s});
+  return false;
+}
+
+void Service::NoteUnauthenticated() {
+  metrics_.CountUnauthenticated();
+  unauthenticated_log_.Note();
+}
+
+bool Service::Admit(Call& call) {
+  call.admission = gate_->Admit(call.gate_request());
+  if (call.admission.status != 200) {
+    Fail(call, {call.admission.status, call.admission.error_type, call.admission.message,
+                call.admission.retry_after_s});
+    return false;
+  }
+  call.admitted = true;
   return true;
 }
 

@@ -14,9 +14,21 @@ namespace {
 
 constexpr char kModel[] = "tests/data/fixtures/tiny-bert-model-safetensors";
 
-// Refuses "unknown" (401) and "limited" (429), admits everyone else.
+// Authenticates everyone but "nobody" (a key nobody holds); then refuses
+// "unknown" (401) and "limited" (429), admits everyone else.
 class TestGate : public Gate {
  public:
+  Admission Authenticate(const GateRequest& request) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++authenticated;
+    Admission admission;
+    if (request.api_key == "nobody") {
+      admission.status = 401;
+      admission.error_type = "invalid_api_key";
+      admission.message = "unknown API key";
+    }
+    return admission;
+  }
   Admission Admit(const GateRequest& request) override {
     std::lock_guard<std::mutex> lock(mutex_);
     admitted.push_back({std::string(request.api_key), std::string(request.route),
@@ -53,6 +65,7 @@ class TestGate : public Gate {
     int64_t tokens;
   };
   std::mutex mutex_;
+  int authenticated = 0;
   std::vector<Seen> admitted;
   std::vector<Done> finished;
 };
@@ -140,6 +153,34 @@ TEST_F(ServiceTest, InvalidRequestsNeverReachTheGate) {
   EXPECT_EQ(Call("/embed", "{", "good").status, 400);
   service_->Stop();
   EXPECT_TRUE(gate_->admitted.empty());
+}
+
+// A client without a valid key learns nothing about its body (no 400 or
+// 422), moves no PII metric and never reaches admission; it is counted.
+TEST_F(ServiceTest, KeyIsCheckedBeforeAnythingElse) {
+  Start();
+  EXPECT_EQ(Call("/embed", "{", "nobody").status, 401);
+  EXPECT_EQ(Call("/embed", R"({"inputs":[]})", "nobody").status, 401);
+  EXPECT_EQ(Call("/embed", R"({"inputs":"mail john.doe@example.com"})", "nobody").status, 401);
+  EXPECT_EQ(Call("/tokenize", R"({"inputs":"hello"})", "nobody").status, 401);
+  const std::string metrics = service_->metrics().Render();
+  EXPECT_EQ(metrics.find("modelgate_pii_detections_total{"), std::string::npos);
+  EXPECT_NE(metrics.find("modelgate_unauthenticated_requests_total 4\n"), std::string::npos);
+  service_->Stop();
+  EXPECT_EQ(gate_->authenticated, 4);
+  EXPECT_TRUE(gate_->admitted.empty());
+}
+
+// /tokenize is admitted with the tokens it lists, and finishes with them.
+TEST_F(ServiceTest, TokenizeCountsItsTokens) {
+  Start();
+  EXPECT_EQ(Call("/tokenize", R"({"inputs":"hello world"})", "good").status, 200);
+  service_->Stop();
+  ASSERT_EQ(gate_->admitted.size(), 1u);
+  EXPECT_EQ(gate_->admitted[0].route, "/tokenize");
+  EXPECT_EQ(gate_->admitted[0].tokens, 4);  // [CLS] hello world [SEP]
+  ASSERT_EQ(gate_->finished.size(), 1u);
+  EXPECT_EQ(gate_->finished[0].tokens, 4);
 }
 
 TEST_F(ServiceTest, LicenceExpiryAndFeaturesAreEnforcedPerRequest) {

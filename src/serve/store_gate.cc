@@ -66,9 +66,16 @@ void StoreGate::ReleaseLoop(std::stop_token stop) {
   }
 }
 
+Admission StoreGate::Authenticate(const GateRequest& request) {
+  return FromStore(request, control_plane_->Authenticate(ToStore(request)));
+}
+
 Admission StoreGate::Admit(const GateRequest& request) {
   const store::AdmitRequest store_request = ToStore(request);  // views into `request`
-  store::Admission admitted = control_plane_->Admit(store_request);
+  return FromStore(request, control_plane_->Admit(store_request));
+}
+
+Admission StoreGate::FromStore(const GateRequest& request, store::Admission admitted) {
   if (!admitted.cause.empty()) {
     logger_->Log(LogLevel::kWarn, "control plane unavailable",
                  {{"request_id", request.request_id}, {"error", admitted.cause}});

@@ -1,10 +1,9 @@
 // StoreGate: the Gate of `modelgate serve --db`, backed by the control plane
-// (store::ControlPlane): API keys, scopes, rate limits, quotas and budgets at
-// admission; the ledger and audit entry of every admitted request before its
-// reply is sent. A background thread releases reservations of requests that
-// never finished (a crashed replica's), with a grace time well above the
-// request timeout. Per-key counters (by key name, never the secret) are
-// rendered for /metrics.
+// (store::ControlPlane): API keys checked first (read-only; a key nobody
+// holds writes nothing), rate limits, quotas and budgets at admission; the ledger and audit entry
+// of every admitted request before its reply is sent. A background thread releases reservations of
+// requests that never finished (a crashed replica's), with a grace time well above the request
+// timeout. Per-key counters (by key name, never the secret) are rendered for /metrics.
 //
 // Thread safety: Admit, Finish and MetricsText may be called from any thread.
 #pragma once
@@ -41,6 +40,7 @@ class StoreGate final : public Gate {
   StoreGate(store::ControlPlane* control_plane, Logger* logger, StoreGateOptions options = {});
   ~StoreGate() override;
 
+  Admission Authenticate(const GateRequest& request) override;
   Admission Admit(const GateRequest& request) override;
   Status Finish(const Admission& admission, const GateRequest& request,
                 const Outcome& outcome) override;
@@ -48,6 +48,7 @@ class StoreGate final : public Gate {
 
  private:
   void ReleaseLoop(std::stop_token stop);
+  Admission FromStore(const GateRequest& request, store::Admission admitted);
   store::AdmitRequest ToStore(const GateRequest& request) const;
 
   store::ControlPlane* control_plane_;

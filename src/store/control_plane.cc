@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
 #include "store/api_key.h"
 #include "store/limits.h"
@@ -52,13 +53,41 @@ bool HasScope(const std::string& scopes, std::string_view scope) {
   return scopes.find("," + std::string(scope) + ",") != std::string::npos;
 }
 
+// Why the key of `key` (a kSelectKey row) may not make a request of `scope`
+// at `now`: revoked, expired or lacking the scope; nullopt if it may.
+std::optional<Admission> KeyRefusal(const SqlRow& key, int64_t now, std::string_view scope) {
+  const std::string name = key.Text(1);
+  std::optional<Admission> refused;
+  if (key.Int(10) != 0) {
+    refused = Reject(401, "invalid_api_key", "API key '" + name + "' has been revoked");
+  } else if (key.Int(9) != 0 && now >= key.Int(9)) {
+    refused = Reject(401, "invalid_api_key",
+                     "API key '" + name + "' expired at " + FormatUtc(key.Int(9)));
+  } else if (!HasScope(key.Text(3), scope)) {
+    refused = Reject(403, "insufficient_scope",
+                     "API key '" + name + "' lacks the '" + std::string(scope) + "' scope");
+  }
+  if (refused) {
+    refused->key_id = key.Text(0);
+    refused->key_name = name;
+  }
+  return refused;
+}
+
+Admission MalformedKey() {
+  return Reject(401, "invalid_api_key",
+                "malformed API key: expected mg_ followed by 43 base64url characters");
+}
+
+Admission UnknownKey() { return Reject(401, "invalid_api_key", "unknown API key"); }
+
 }  // namespace
 
 ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options)
     : options_(std::move(options)),
       now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
       pool_(factory, pool_size),
-      read_pool_(std::move(factory), 2),
+      read_pool_(std::move(factory), 4),
       batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer(), LockLicenceRows) {
 }
 
@@ -120,10 +149,56 @@ Status ControlPlane::AuditAction(SqlConnection& db, std::string_view actor, std:
   return AppendAudit(db, entry, signer());
 }
 
-Admission ControlPlane::Admit(const AdmitRequest& request) {
+Admission ControlPlane::Authenticate(const AdmitRequest& request) {
+  if (!IsWellFormedApiKey(request.api_key)) return MalformedKey();
+  const std::string hash = HashApiKey(request.api_key);
   const int64_t now = now_ms_();
-  const bool well_formed = IsWellFormedApiKey(request.api_key);
-  const std::string hash = well_formed ? HashApiKey(request.api_key) : std::string();
+  std::optional<Admission> refused;
+  Status status = [&]() -> Status {
+    MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
+    MG_ASSIGN_OR_RETURN(SqlRows rows, lease->Query(kSelectKey, {hash, std::string(request.route)}));
+    if (rows.empty() || !ConstantTimeEquals(rows[0].Text(2), hash)) {
+      refused = UnknownKey();
+      return Status::Ok();
+    }
+    refused = KeyRefusal(rows[0], now, request.scope);
+    if (!refused) {
+      Admission admitted;
+      admitted.key_id = rows[0].Text(0);
+      admitted.key_name = rows[0].Text(1);
+      refused = std::move(admitted);  // status 200: the key may go on to Admit
+    }
+    return Status::Ok();
+  }();
+  // A refusal of a known key is audited, in one write transaction, as Admit
+  // would have; a key nobody holds leaves no row.
+  if (status.ok() && refused->status != 200 && !refused->key_name.empty()) {
+    AuditEntry entry;
+    entry.ts_ms = now;
+    entry.actor = refused->key_name;
+    entry.action = "request";
+    entry.target = std::string(request.request_id);
+    entry.route = std::string(request.route);
+    entry.status = refused->status;
+    entry.detail = refused->error_type;
+    status = batcher_.Run(hash, [&](SqlConnection&, std::vector<AuditEntry>& audit) {
+      audit.push_back(entry);
+      return Status::Ok();
+    });
+  }
+  if (!status.ok()) {
+    Admission unavailable = Unavailable();
+    unavailable.cause = status.ToString();
+    return unavailable;
+  }
+  return std::move(*refused);
+}
+
+Admission ControlPlane::Admit(const AdmitRequest& request) {
+  // A key nobody holds costs no transaction and leaves no row.
+  if (!IsWellFormedApiKey(request.api_key)) return MalformedKey();
+  const int64_t now = now_ms_();
+  const std::string hash = HashApiKey(request.api_key);
   Admission admission;
   // Runs inside a batch transaction; may run twice (see CommitBatcher), so
   // it starts from a clean admission. Audits a rejection inside the transaction; the transaction
@@ -144,18 +219,13 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
   };
   const CommitBatcher::Op op = [&](SqlConnection& db, std::vector<AuditEntry>& audit) -> Status {
     admission = Admission();
-    if (!well_formed) {
-      return reject(audit, "anonymous",
-                    Reject(401, "invalid_api_key",
-                           "malformed API key: expected mg_ followed by 43 "
-                           "base64url characters"));
-    }
     MG_ASSIGN_OR_RETURN(SqlRows rows,
                         db.Query(std::string(kSelectKey) +
                                      (db.dialect() == Dialect::kPostgres ? " FOR UPDATE OF s" : ""),
                                  {hash, std::string(request.route)}));
     if (rows.empty() || !ConstantTimeEquals(rows[0].Text(2), hash)) {
-      return reject(audit, "anonymous", Reject(401, "invalid_api_key", "unknown API key"));
+      admission = UnknownKey();  // not audited: see Authenticate
+      return Status::Ok();
     }
     const SqlRow& key = rows[0];
     const std::string key_id = key.Text(0);
@@ -167,18 +237,7 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
       rejected.key_name = name;
       return reject(audit, name, std::move(rejected));
     };
-    if (key.Int(10) != 0) {
-      return reject_key(Reject(401, "invalid_api_key", "API key '" + name + "' has been revoked"));
-    }
-    if (key.Int(9) != 0 && now >= key.Int(9)) {
-      return reject_key(Reject(401, "invalid_api_key",
-                               "API key '" + name + "' expired at " + FormatUtc(key.Int(9))));
-    }
-    if (!HasScope(key.Text(3), request.scope)) {
-      return reject_key(
-          Reject(403, "insufficient_scope",
-                 "API key '" + name + "' lacks the '" + std::string(request.scope) + "' scope"));
-    }
+    if (auto refused = KeyRefusal(key, now, request.scope)) return reject_key(std::move(*refused));
     const int64_t per_1k = key.Int(17);
     const int64_t tokens = request.tokens < 0 ? 0 : request.tokens;
     const int64_t cost = CostMicroUsd(tokens, per_1k);

@@ -2,8 +2,15 @@
 // modelgate deployment, on a SQLite file or a PostgreSQL database that
 // several server replicas share.
 //
-// A request goes through Admit, then Finish (the server's Gate maps onto
-// these one-to-one):
+// A request goes through Authenticate, Admit, then Finish (the server's Gate
+// maps onto these one-to-one):
+//   Authenticate  checks the key alone, read-only and before the server
+//           does any work for the request: format, hash lookup,
+//           revocation, expiry, scope. A request without a key anyone holds
+//           (missing, malformed, unknown) is refused without writing
+//           anything: such refusals are counted by the server, never stored
+//           one row each, so that nobody without a key can fill the
+//           database. A known key that is refused is audited.
 //   Admit   checks the key (format, BLAKE2b hash lookup, constant-time
 //           compare, revocation, expiry, scope) and, in one transaction that
 //           locks the key's counters row, checks and reserves its limits:
@@ -24,7 +31,7 @@
 //           The server must call it before sending a response, and answer
 //           503 if it fails, so a response the client received is always in
 //           the ledger.
-// Rejections (401, 403, 429) are audited too. Anything the database cannot
+// Rejections (401, 403, 429) of known keys are audited too. Anything the database cannot
 // do (down, locked for too long, disk full) makes Admit answer 503
 // "service_unavailable": the control plane fails closed.
 //
@@ -144,6 +151,10 @@ class ControlPlane {
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;
 
+  // Status 200 with the key's id and name: the key may make the request
+  // (Admit checks it again, in its transaction). Only a known key's
+  // refusal writes (its audit entry); 503 when the database is unavailable.
+  Admission Authenticate(const AdmitRequest& request);
   Admission Admit(const AdmitRequest& request);
   Status Finish(const Admission& admission, const AdmitRequest& request, const Outcome& outcome);
 

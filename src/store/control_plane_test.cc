@@ -127,7 +127,7 @@ TEST_P(ControlPlaneTest, AdmitFinishMetersTheRequest) {
   EXPECT_EQ((*audit)[2].target, "r-1");
 }
 
-TEST_P(ControlPlaneTest, BadKeysAreRefusedAndAudited) {
+TEST_P(ControlPlaneTest, BadKeysAreRefusedAndKnownKeysAudited) {
   const std::string key = Create({.name = "acme", .scopes = {"embed"}});
   const std::string revoked = Create({.name = "gone"});
   const std::string expiring = Create({.name = "old", .expires_ms = now_ + 1000});
@@ -159,9 +159,30 @@ TEST_P(ControlPlaneTest, BadKeysAreRefusedAndAudited) {
   near.back() = near.back() == 'A' ? 'B' : 'A';
   EXPECT_EQ(Admit(near, 1).status, 401);
   EXPECT_EQ(Admit(key, 1).status, 200);
-  // Nothing but the admitted request reached the ledger; every refusal is audited.
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger")[0].Int(0), 1);
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_log WHERE action = 'request'")[0].Int(0), 8);
+  // Nothing but the admitted request reached the ledger; the refusals of
+  // known keys are audited, those of keys nobody holds are not.
+  const auto count = [this](const char* table) {
+    return Sql(std::string("SELECT COUNT(*) FROM ") + table)[0].Int(0);
+  };
+  EXPECT_EQ(count("usage_ledger"), 1);
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_log WHERE action = 'request'")[0].Int(0), 4);
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_log WHERE actor = 'anonymous'")[0].Int(0), 0);
+
+  // Authenticate gives the same verdicts, writing nothing for keys nobody holds.
+  const int64_t audit_rows = count("audit_log");
+  for (const std::string& nobody :
+       {std::string("not-a-key"), std::string(), GenerateApiKey(), near}) {
+    EXPECT_EQ(cp_->Authenticate({nobody, "/v1/embeddings", "embed", "auth", 0}).status, 401);
+  }
+  EXPECT_EQ(count("audit_log"), audit_rows);
+  EXPECT_EQ(cp_->Authenticate({revoked, "/v1/embeddings", "embed", "auth", 0}).status, 401);
+  EXPECT_EQ(cp_->Authenticate({key, "/v1/embeddings", "classify", "auth", 0}).status, 403);
+  EXPECT_EQ(count("audit_log"), audit_rows + 2);
+  const Admission known = cp_->Authenticate({key, "/v1/embeddings", "embed", "auth", 0});
+  EXPECT_EQ(known.status, 200);
+  EXPECT_EQ(known.key_name, "acme");
+  EXPECT_EQ(count("audit_log"), audit_rows + 2);
+  EXPECT_EQ(count("usage_ledger"), 1);
   auto verdict = cp_->VerifyAudit();
   ASSERT_TRUE(verdict.ok());
   EXPECT_TRUE(verdict->intact) << verdict->problem;

@@ -91,7 +91,8 @@ def test_without_index(binary, checks):
                      status)
         checks.check("dashboard is HTML", headers.get("content-type", "").startswith("text/html"),
                      headers)
-        checks.check("dashboard CSP", headers.get("content-security-policy") == "default-src 'self'",
+        checks.check("dashboard CSP", headers.get("content-security-policy") ==
+                     "default-src 'self'; frame-ancestors 'none'",
                      headers)
         checks.check("dashboard not cached", headers.get("cache-control") == "no-cache", headers)
         status, headers, script = server.request("GET", "/dashboard/app.js")

@@ -92,7 +92,10 @@ class Server:
         """Sends raw bytes on a fresh connection and returns what comes back until close."""
         sock = socket.create_connection(("127.0.0.1", self.port))
         sock.settimeout(read_timeout)
-        sock.sendall(data)
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before it was all sent (e.g. 431): read the reply anyway
         chunks = []
         try:
             while True:
