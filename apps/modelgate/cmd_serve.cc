@@ -133,8 +133,12 @@ void RunServe(ServeArgs args) {
   if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
-  if (!args.db.empty())
+  if (!args.db.empty()) {
     control_plane = OpenControlPlane(args.db, args.audit_key, args.audit_anchor);
+    if (auto warning = MissingAuditKeyWarning(*control_plane, args.audit_key)) {
+      logger.Log(serve::LogLevel::kWarn, *warning);
+    }
+  }
   args.service.privacy = ValueOrThrow(serve::ParsePrivacyMode(args.privacy));
   for (const std::string& name : args.privacy_entities) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));

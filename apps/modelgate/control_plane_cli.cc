@@ -77,6 +77,18 @@ std::string FormatUsd(int64_t micro_usd) {
   return buffer;
 }
 
+std::optional<std::string> MissingAuditKeyWarning(store::ControlPlane& cp,
+                                                  const std::string& audit_key_path) {
+  if (!audit_key_path.empty()) return std::nullopt;
+  auto lease = cp.Connection();
+  if (!lease.ok()) return std::nullopt;  // the command itself reports it
+  const auto count = store::CountAuditCheckpoints(**lease);
+  if (!count.ok() || *count == 0) return std::nullopt;
+  return "the audit trail of this database has signed checkpoints but no --audit-key was "
+         "given: an entry written now that is due a checkpoint will have none, and `audit "
+         "verify --audit-pub` will report it as missing";
+}
+
 void AddAuditSigningOptions(CLI::App* cmd, std::string& audit_key, std::string& audit_anchor) {
   cmd->add_option("--audit-key", audit_key,
                   "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");

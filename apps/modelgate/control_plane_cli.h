@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,13 @@ namespace mg::cli {
 std::unique_ptr<store::ControlPlane> OpenControlPlane(const std::string& db,
                                                       const std::string& audit_key_path = {},
                                                       const std::string& audit_anchor_path = {});
+
+// For commands that append to the audit trail: a warning when the chain is
+// signed but `audit_key_path` is empty (an entry due a checkpoint would then
+// have none, which verification with the key reports as tampering), else
+// nothing.
+std::optional<std::string> MissingAuditKeyWarning(store::ControlPlane& cp,
+                                                  const std::string& audit_key_path);
 
 // Adds --audit-key and --audit-anchor, for commands that append to the audit
 // trail.

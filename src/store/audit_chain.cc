@@ -129,6 +129,11 @@ void AnchorCommitted(const AuditSigner* signer, const std::vector<AuditCheckpoin
   for (const AuditCheckpoint& checkpoint : committed) signer->anchor(checkpoint);
 }
 
+Result<int64_t> CountAuditCheckpoints(SqlConnection& db) {
+  MG_ASSIGN_OR_RETURN(SqlRows rows, db.Query("SELECT COUNT(*) FROM audit_checkpoints", {}));
+  return rows.empty() ? 0 : rows[0].Int(0);
+}
+
 Result<std::vector<AuditEntry>> ReadAuditEntries(SqlConnection& db, int64_t after_seq,
                                                  int64_t limit) {
   MG_ASSIGN_OR_RETURN(SqlRows rows,

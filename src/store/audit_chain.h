@@ -132,6 +132,9 @@ struct AuditVerifyOptions {
 // Walks the whole chain in order and stops at the first problem.
 Result<AuditVerdict> VerifyAuditChain(SqlConnection& db, const AuditVerifyOptions& options);
 
+// How many signed checkpoints the chain has (0: it was never signed).
+Result<int64_t> CountAuditCheckpoints(SqlConnection& db);
+
 // Up to `limit` entries with seq > `after_seq`, in order.
 Result<std::vector<AuditEntry>> ReadAuditEntries(SqlConnection& db, int64_t after_seq,
                                                  int64_t limit);

@@ -180,6 +180,11 @@ try:
         bad.write(open(ANCHOR).read() + "not a checkpoint\n")
     code, out, err = verify(DB_PATH, "--audit-pub", PUB, "--anchor", os.path.join(WORK, "bad.anchor"))
     checks.check("garbled anchor refused", code != 0 and "line 2" in err, out + err)
+
+    # A writer without the key on a signed chain is warned.
+    code, out, err = cli("keys", "create", "--db", DB, "--name", "late")
+    checks.check("keys create without --audit-key on a signed chain warns",
+                 code == 0 and "signed checkpoints but no --audit-key" in err, err)
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 sys.exit(checks.finish())
