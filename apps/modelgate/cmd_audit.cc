@@ -1,5 +1,5 @@
-// modelgate audit: verify the audit trail's hash chain and signed
-// checkpoints, or export it as JSON lines. Both exit 0 only when the chain is
+// modelgate audit: verify the audit trail's hash chain, signed checkpoints
+// and anchor file, or export it as JSON lines. Both exit 0 only when the chain is
 // intact; otherwise they name the first edited, deleted or reordered entry.
 #include <cstdio>
 #include <memory>
@@ -11,36 +11,58 @@
 #include "apps/modelgate/control_plane_cli.h"
 #include "apps/modelgate/output.h"
 #include "release/keys.h"
+#include "store/audit_anchor.h"
 #include "store/limits.h"
 
 namespace mg::cli {
 namespace {
 
 struct AuditArgs {
-  std::string db, audit_pub, output;
+  std::string db, audit_pub, anchor, output;
 };
 
-store::AuditVerdict VerifyOrThrow(store::ControlPlane& cp, const std::string& audit_pub) {
-  std::string pinned;
-  if (!audit_pub.empty()) {
-    pinned = std::string(ValueOrThrow(release::VerifyKey::Load(audit_pub)).bytes());
+store::AuditVerdict VerifyOrThrow(store::ControlPlane& cp, const AuditArgs& args) {
+  store::AuditVerifyOptions options;
+  if (!args.audit_pub.empty()) {
+    options.pinned_public_key =
+        std::string(ValueOrThrow(release::VerifyKey::Load(args.audit_pub)).bytes());
+  } else {
+    std::fprintf(stderr,
+                 "modelgate: without --audit-pub, a chain rewritten consistently (hashes "
+                 "recomputed, checkpoints deleted) is not detected\n");
   }
-  store::AuditVerdict verdict = ValueOrThrow(cp.VerifyAudit(pinned));
+  if (!args.anchor.empty()) options.anchor = ValueOrThrow(store::ReadAuditAnchor(args.anchor));
+  store::AuditVerdict verdict = ValueOrThrow(cp.VerifyAudit(options));
   if (!verdict.intact) throw CliError("audit chain broken: " + verdict.problem);
   return verdict;
 }
 
 void RunVerify(const AuditArgs& args) {
   auto cp = OpenControlPlane(args.db);
-  const store::AuditVerdict verdict = VerifyOrThrow(*cp, args.audit_pub);
+  const store::AuditVerdict verdict = VerifyOrThrow(*cp, args);
   std::printf("audit chain intact: %lld entries, %lld signed checkpoints%s\n",
               static_cast<long long>(verdict.entries), static_cast<long long>(verdict.checkpoints),
               args.audit_pub.empty() ? "" : " (signed with the pinned key)");
+  if (!args.anchor.empty()) {
+    std::printf("anchored: %lld checkpoints of %s, the newest at entry %lld\n",
+                static_cast<long long>(verdict.anchored), args.anchor.c_str(),
+                static_cast<long long>(verdict.last_anchored_seq));
+  }
+  // What the signatures and the anchor do not cover, said plainly (without
+  // either, the warning above already covers the whole chain).
+  if (args.audit_pub.empty() && args.anchor.empty()) return;
+  const int64_t covered =
+      args.anchor.empty() ? verdict.last_checkpoint_seq : verdict.last_anchored_seq;
+  if (verdict.entries > covered) {
+    std::printf("entries %lld to %lld follow the last %s checkpoint: only hash-chained\n",
+                static_cast<long long>(covered + 1), static_cast<long long>(verdict.entries),
+                args.anchor.empty() ? "signed" : "anchored");
+  }
 }
 
 void RunExport(const AuditArgs& args) {
   auto cp = OpenControlPlane(args.db);
-  const store::AuditVerdict verdict = VerifyOrThrow(*cp, args.audit_pub);
+  const store::AuditVerdict verdict = VerifyOrThrow(*cp, args);
   Output out(args.output);
   int64_t after = 0;
   while (true) {
@@ -81,12 +103,17 @@ void RegisterAudit(CLI::App& app) {
       "verify", "Check the chain; exit 0 only if intact, else name the first bad entry");
   AddDbOption(verify, args->db);
   verify->add_option("--audit-pub", args->audit_pub,
-                     "Public key (.pub) every signed checkpoint must be signed with");
+                     "Public key (.pub) of --audit-key: every checkpoint must be signed with it,\n"
+                     "and every 1000th entry must have one");
+  verify->add_option("--anchor", args->anchor,
+                     "Anchor file (serve/keys --audit-anchor): every checkpoint in it must be in\n"
+                     "the chain, so a chain rewritten or cut back before it is caught");
   verify->callback([args] { RunVerify(*args); });
   CLI::App* exp = audit->add_subcommand(
       "export", "Write the chain as JSON lines, after checking it (exit 0 only if intact)");
   AddDbOption(exp, args->db);
   exp->add_option("--audit-pub", args->audit_pub, "Public key every checkpoint must carry");
+  exp->add_option("--anchor", args->anchor, "Anchor file every checkpoint of which must match");
   exp->add_option("--output", args->output, "Write here (default: standard output)");
   exp->callback([args] { RunExport(*args); });
 }

@@ -18,6 +18,7 @@ namespace {
 
 struct KeysArgs {
   std::string db, name, scopes = "classify,embed,recommend", budget, expires, audit_key;
+  std::string audit_anchor;
   std::string quota_period = "month", format = "table", route, usd_per_1k;
   int64_t rpm = 0, tpm = 0, quota_tokens = 0;
 };
@@ -38,6 +39,15 @@ std::string Joined(const std::vector<std::string>& items) {
   return out;
 }
 
+// Opens the control plane for a command that appends to the audit trail.
+std::unique_ptr<store::ControlPlane> OpenKeysControlPlane(const KeysArgs& args) {
+  auto cp = OpenControlPlane(args.db, args.audit_key, args.audit_anchor);
+  if (const auto warning = MissingAuditKeyWarning(*cp, args.audit_key)) {
+    std::fprintf(stderr, "modelgate: warning: %s\n", warning->c_str());
+  }
+  return cp;
+}
+
 std::string Limit(int64_t value) { return value == 0 ? "-" : std::to_string(value); }
 
 void RunCreate(const KeysArgs& args) {
@@ -51,7 +61,7 @@ void RunCreate(const KeysArgs& args) {
   if (!args.budget.empty()) spec.budget_micro_usd = ParseUsdOrThrow("--budget", args.budget);
   if (!args.expires.empty()) spec.expires_ms = ParseDateOrThrow("--expires", args.expires);
   ThrowIfError(store::ValidateKeySpec(spec));
-  auto cp = OpenControlPlane(args.db, args.audit_key);
+  auto cp = OpenKeysControlPlane(args);
   const store::CreatedKey created = ValueOrThrow(cp->CreateKey(spec, CliActor()));
   std::fprintf(stderr, "created key '%s' (%s, scopes %s); the secret below is shown only once\n",
                created.info.spec.name.c_str(), created.info.id.c_str(),
@@ -96,22 +106,21 @@ void RunList(const KeysArgs& args) {
 }
 
 void RunRevoke(const KeysArgs& args) {
-  auto cp = OpenControlPlane(args.db, args.audit_key);
+  auto cp = OpenKeysControlPlane(args);
   ThrowIfError(cp->RevokeKey(args.name, CliActor()));
   std::printf("revoked key '%s'\n", args.name.c_str());
 }
 
 void RunPrice(const KeysArgs& args) {
   const int64_t micro = ParseUsdOrThrow("--usd-per-1k", args.usd_per_1k);
-  auto cp = OpenControlPlane(args.db, args.audit_key);
+  auto cp = OpenKeysControlPlane(args);
   ThrowIfError(cp->SetRoutePrice(args.route, micro, CliActor()));
   std::printf("price of %s: %s USD per 1,000 tokens\n", args.route.c_str(),
               FormatUsd(micro).c_str());
 }
 
 void AddAuditKey(CLI::App* cmd, KeysArgs& args) {
-  cmd->add_option("--audit-key", args.audit_key,
-                  "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");
+  AddAuditSigningOptions(cmd, args.audit_key, args.audit_anchor);
 }
 
 }  // namespace

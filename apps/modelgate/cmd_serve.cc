@@ -43,7 +43,7 @@ struct ServeArgs {
   std::vector<std::string> privacy_entities;
   std::string auth;  // default: on with --db, off without
   std::string db;
-  std::string audit_key;
+  std::string audit_key, audit_anchor;
   bool workers_given = false;
   std::string port_file;
 };
@@ -128,7 +128,9 @@ void RunServe(ServeArgs args) {
   if (args.auth == "on" && args.db.empty()) {
     throw CliError("--auth on needs the control plane: give --db sqlite:PATH or postgresql://…", 2);
   }
-  if (!args.audit_key.empty() && args.db.empty()) throw CliError("--audit-key needs --db", 2);
+  if ((!args.audit_key.empty() || !args.audit_anchor.empty()) && args.db.empty()) {
+    throw CliError("--audit-key and --audit-anchor need --db", 2);
+  }
   // Admit and Finish hold a worker while they wait for the database: with
   // more workers, concurrent requests share commits (group commit).
   if (args.service.metrics_auth && args.auth != "on") {
@@ -137,7 +139,12 @@ void RunServe(ServeArgs args) {
   if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
-  if (!args.db.empty()) control_plane = OpenControlPlane(args.db, args.audit_key);
+  if (!args.db.empty()) {
+    control_plane = OpenControlPlane(args.db, args.audit_key, args.audit_anchor);
+    if (auto warning = MissingAuditKeyWarning(*control_plane, args.audit_key)) {
+      logger.Log(serve::LogLevel::kWarn, *warning);
+    }
+  }
   args.service.privacy = ValueOrThrow(serve::ParsePrivacyMode(args.privacy));
   for (const std::string& name : args.privacy_entities) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
@@ -158,7 +165,7 @@ void RunServe(ServeArgs args) {
       serve::Service::Create(args.service, std::move(served), std::move(gate), &logger));
   std::unique_ptr<serve::AdminApi> admin;
   if (control_plane) {
-    admin = std::make_unique<serve::AdminApi>(control_plane.get());
+    admin = std::make_unique<serve::AdminApi>(control_plane.get(), args.audit_anchor);
     service->SetAdminHandler(
         [api = admin.get()](const serve::HttpRequest& request) { return api->Handle(request); });
   }
@@ -270,8 +277,7 @@ void RegisterServe(CLI::App& app) {
       ->check(CLI::IsMember({"on", "off"}));
   cmd->add_flag("--metrics-auth", args->service.metrics_auth,
                 "/metrics needs a key with the admin scope (default: public)");
-  cmd->add_option("--audit-key", args->audit_key,
-                  "Ed25519 key (modelgate keygen --type sign) that signs audit checkpoints");
+  AddAuditSigningOptions(cmd, args->audit_key, args->audit_anchor);
   cmd->add_option("--index", args->service.catalogue_dir,
                   "Recommendation catalogue folder (created when missing) behind /v1/items, "
                   "/v1/items/delete and /v1/recommend; without it those routes answer 404");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/api_error.h"
+#include "store/audit_anchor.h"
 #include "store/limits.h"
 
 namespace mg::serve {
@@ -305,6 +306,28 @@ HttpResponse AdminApi::Usage(const HttpRequest& request) {
   return Json(200, {{"rows", std::move(list)}});
 }
 
+// With the pinned key of the server's signer and its anchor, so that a
+// chain recomputed by someone who can write the database, or cut back
+// behind the anchor, does not read as intact.
+Result<store::AuditVerdict> AdminApi::VerifyAudit() {
+  store::AuditVerifyOptions options;
+  if (const store::AuditSigner* signer = control_plane_->audit_signer()) {
+    options.pinned_public_key = signer->public_key;
+    options.checkpoint_every = signer->checkpoint_every;
+  }
+  if (!audit_anchor_path_.empty()) {
+    auto anchor = store::ReadAuditAnchor(audit_anchor_path_);
+    if (!anchor.ok()) {
+      store::AuditVerdict unreadable;
+      unreadable.intact = false;
+      unreadable.problem = "the audit anchor cannot be read: " + anchor.status().message();
+      return unreadable;
+    }
+    options.anchor = std::move(anchor).value();
+  }
+  return control_plane_->VerifyAudit(options);
+}
+
 HttpResponse AdminApi::Audit(const HttpRequest& request) {
   const auto params = ParseQuery(request.query);
   int64_t limit = 100;
@@ -315,8 +338,9 @@ HttpResponse AdminApi::Audit(const HttpRequest& request) {
       return Error(422, "validation", "`limit` must be 1 to 10000");
     }
   }
-  auto verdict = control_plane_->VerifyAudit();
+  auto verdict = VerifyAudit();
   if (!verdict.ok()) return FromStatus(verdict.status());
+  const store::AuditSigner* signer = control_plane_->audit_signer();
   // Sequence numbers run from 1 without gaps in an intact chain.
   auto entries = control_plane_->ReadAudit(std::max<int64_t>(0, verdict->entries - limit), limit);
   if (!entries.ok()) return FromStatus(entries.status());
@@ -333,8 +357,21 @@ HttpResponse AdminApi::Audit(const HttpRequest& request) {
   }
   json first_bad = nullptr;
   if (!verdict->intact) first_bad = {{"seq", verdict->first_bad_seq}, {"reason", verdict->problem}};
-  return Json(200, {{"verified", verdict->intact},
+  // Without a key only the hash links were checked, which anyone who can
+  // write the database can recompute: "unsigned", never "verified".
+  const char* state = !verdict->intact ? "broken" : signer != nullptr ? "verified" : "unsigned";
+  json anchor = nullptr;
+  if (!audit_anchor_path_.empty()) {
+    anchor = {{"checkpoints", verdict->anchored}, {"last_seq", verdict->last_anchored_seq}};
+  }
+  return Json(200, {{"verified", verdict->intact && signer != nullptr},
+                    {"status", state},
+                    {"public_key", signer != nullptr ? json(store::HexEncode(signer->public_key))
+                                                     : json(nullptr)},
                     {"entries_checked", verdict->entries},
+                    {"checkpoints", verdict->checkpoints},
+                    {"last_checkpoint_seq", verdict->last_checkpoint_seq},
+                    {"anchor", std::move(anchor)},
                     {"first_bad", std::move(first_bad)},
                     {"entries", std::move(list)}});
 }

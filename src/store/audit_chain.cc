@@ -2,37 +2,14 @@
 
 #include <sodium.h>
 
-#include <optional>
-
 namespace mg::store {
 namespace {
 
-constexpr char kGenesisHash[] = "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr char kEntryColumns[] =
     "seq, ts_ms, actor, action, target, route, status, tokens, detail, prev_hash, hash";
 
 void AppendField(std::string& out, std::string_view value) {
   out.append(std::to_string(value.size())).append(":").append(value).append("\n");
-}
-
-std::string Hex(std::string_view bytes) {
-  std::string hex(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  hex.pop_back();
-  return hex;
-}
-
-std::optional<std::string> Unhex(std::string_view hex) {
-  std::string bytes(hex.size() / 2, '\0');
-  size_t length = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(),
-                     hex.size(), nullptr, &length, nullptr) != 0 ||
-      length * 2 != hex.size()) {
-    return std::nullopt;
-  }
-  bytes.resize(length);
-  return bytes;
 }
 
 AuditEntry EntryFromRow(const SqlRow& row) {
@@ -53,6 +30,26 @@ AuditEntry EntryFromRow(const SqlRow& row) {
 
 }  // namespace
 
+std::string HexEncode(std::string_view bytes) {
+  std::string hex(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
+  hex.pop_back();
+  return hex;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+  std::string bytes(hex.size() / 2, '\0');
+  size_t length = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(),
+                     hex.size(), nullptr, &length, nullptr) != 0 ||
+      length * 2 != hex.size()) {
+    return std::nullopt;
+  }
+  bytes.resize(length);
+  return bytes;
+}
+
 std::string ComputeAuditHash(const AuditEntry& entry) {
   std::string canonical = "modelgate-audit-v1\n";
   AppendField(canonical, std::to_string(entry.seq));
@@ -69,7 +66,7 @@ std::string ComputeAuditHash(const AuditEntry& entry) {
   crypto_generichash(digest, sizeof(digest),
                      reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
                      nullptr, 0);
-  return Hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 std::string CheckpointMessage(int64_t seq, std::string_view hash) {
@@ -78,7 +75,21 @@ std::string CheckpointMessage(int64_t seq, std::string_view hash) {
   return message;
 }
 
-Status AppendAudit(SqlConnection& db, std::vector<AuditEntry>& entries, const AuditSigner* signer) {
+bool CheckpointSignatureValid(const AuditCheckpoint& checkpoint, std::string_view pinned) {
+  if (checkpoint.public_key.size() != crypto_sign_PUBLICKEYBYTES ||
+      checkpoint.signature.size() != crypto_sign_BYTES) {
+    return false;
+  }
+  if (!pinned.empty() && checkpoint.public_key != pinned) return false;
+  const std::string message = CheckpointMessage(checkpoint.seq, checkpoint.hash);
+  return crypto_sign_verify_detached(
+             reinterpret_cast<const unsigned char*>(checkpoint.signature.data()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+             reinterpret_cast<const unsigned char*>(checkpoint.public_key.data())) == 0;
+}
+
+Status AppendAudit(SqlConnection& db, std::vector<AuditEntry>& entries, const AuditSigner* signer,
+                   std::vector<AuditCheckpoint>* signed_out) {
   if (entries.empty()) return Status::Ok();
   const std::string head_sql =
       std::string("SELECT seq, hash FROM audit_head WHERE id = 1") + ForUpdate(db.dialect());
@@ -100,15 +111,27 @@ Status AppendAudit(SqlConnection& db, std::vector<AuditEntry>& entries, const Au
             .status());
     if (signer != nullptr && signer->checkpoint_every > 0 &&
         entry.seq % signer->checkpoint_every == 0) {
-      const std::string signature = signer->sign(CheckpointMessage(entry.seq, entry.hash));
-      MG_RETURN_IF_ERROR(
-          db.Query("INSERT INTO audit_checkpoints (seq, hash, ts_ms, public_key, "
-                   "signature) VALUES ($1, $2, $3, $4, $5)",
-                   {entry.seq, entry.hash, entry.ts_ms, Hex(signer->public_key), Hex(signature)})
-              .status());
+      AuditCheckpoint checkpoint{entry.seq, entry.hash, signer->public_key,
+                                 signer->sign(CheckpointMessage(entry.seq, entry.hash))};
+      MG_RETURN_IF_ERROR(db.Query("INSERT INTO audit_checkpoints (seq, hash, ts_ms, public_key, "
+                                  "signature) VALUES ($1, $2, $3, $4, $5)",
+                                  {entry.seq, entry.hash, entry.ts_ms,
+                                   HexEncode(signer->public_key), HexEncode(checkpoint.signature)})
+                             .status());
+      if (signed_out != nullptr) signed_out->push_back(std::move(checkpoint));
     }
   }
   return db.Query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", {seq, prev}).status();
+}
+
+void AnchorCommitted(const AuditSigner* signer, const std::vector<AuditCheckpoint>& committed) {
+  if (signer == nullptr || !signer->anchor) return;
+  for (const AuditCheckpoint& checkpoint : committed) signer->anchor(checkpoint);
+}
+
+Result<int64_t> CountAuditCheckpoints(SqlConnection& db) {
+  MG_ASSIGN_OR_RETURN(SqlRows rows, db.Query("SELECT COUNT(*) FROM audit_checkpoints", {}));
+  return rows.empty() ? 0 : rows[0].Int(0);
 }
 
 Result<std::vector<AuditEntry>> ReadAuditEntries(SqlConnection& db, int64_t after_seq,
@@ -121,84 +144,6 @@ Result<std::vector<AuditEntry>> ReadAuditEntries(SqlConnection& db, int64_t afte
   entries.reserve(rows.size());
   for (const SqlRow& row : rows) entries.push_back(EntryFromRow(row));
   return entries;
-}
-
-Result<AuditVerdict> VerifyAuditChain(SqlConnection& db, std::string_view pinned_public_key) {
-  if (sodium_init() < 0) return InternalError("libsodium failed to initialise");
-  AuditVerdict verdict;
-  auto fail = [&verdict](int64_t seq, std::string problem) {
-    verdict.intact = false;
-    verdict.first_bad_seq = seq;
-    verdict.problem = "audit entry " + std::to_string(seq) + ": " + std::move(problem);
-    return verdict;
-  };
-  // Checkpoints first: each must be validly signed; its hash is checked
-  // against the entry when the walk reaches it.
-  MG_ASSIGN_OR_RETURN(
-      SqlRows checkpoints,
-      db.Query("SELECT seq, hash, public_key, signature FROM audit_checkpoints ORDER BY seq", {}));
-  size_t next_checkpoint = 0;
-
-  std::string expected_prev = kGenesisHash;
-  int64_t expected_seq = 1;
-  while (true) {
-    MG_ASSIGN_OR_RETURN(std::vector<AuditEntry> page, ReadAuditEntries(db, expected_seq - 1, 5000));
-    if (page.empty()) break;
-    for (const AuditEntry& entry : page) {
-      if (entry.seq != expected_seq) {
-        return fail(expected_seq,
-                    "missing (deleted); the chain jumps to entry " + std::to_string(entry.seq));
-      }
-      if (ComputeAuditHash(entry) != entry.hash) {
-        return fail(entry.seq, "edited: its contents do not match its hash");
-      }
-      if (entry.prev_hash != expected_prev) {
-        return fail(entry.seq, "out of place: it does not follow entry " +
-                                   std::to_string(entry.seq - 1) +
-                                   " (an entry was deleted, inserted or reordered)");
-      }
-      while (next_checkpoint < checkpoints.size() &&
-             checkpoints[next_checkpoint].Int(0) <= entry.seq) {
-        const SqlRow& checkpoint = checkpoints[next_checkpoint];
-        const int64_t seq = checkpoint.Int(0);
-        if (seq == entry.seq) {
-          const auto key = Unhex(checkpoint.Text(2));
-          const auto signature = Unhex(checkpoint.Text(3));
-          const bool key_ok = key && key->size() == crypto_sign_PUBLICKEYBYTES &&
-                              (pinned_public_key.empty() || *key == pinned_public_key);
-          const std::string message = CheckpointMessage(seq, checkpoint.Text(1));
-          if (!key_ok || !signature || signature->size() != crypto_sign_BYTES ||
-              crypto_sign_verify_detached(
-                  reinterpret_cast<const unsigned char*>(signature->data()),
-                  reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                  reinterpret_cast<const unsigned char*>(key->data())) != 0) {
-            return fail(seq, "its signed checkpoint has a bad signature or an unexpected key");
-          }
-          if (checkpoint.Text(1) != entry.hash) {
-            return fail(seq, "does not match its signed checkpoint (the chain was rewritten)");
-          }
-          ++verdict.checkpoints;
-        } else {
-          return fail(seq, "missing, but a signed checkpoint names it");
-        }
-        ++next_checkpoint;
-      }
-      expected_prev = entry.hash;
-      ++expected_seq;
-      ++verdict.entries;
-    }
-  }
-  if (next_checkpoint < checkpoints.size()) {
-    return fail(checkpoints[next_checkpoint].Int(0),
-                "missing (deleted from the end), but a signed checkpoint names it");
-  }
-  MG_ASSIGN_OR_RETURN(SqlRows head, db.Query("SELECT seq, hash FROM audit_head WHERE id = 1", {}));
-  if (head.empty()) return fail(expected_seq, "the chain head record is missing");
-  if (head[0].Int(0) != expected_seq - 1 || head[0].Text(1) != expected_prev) {
-    return fail(expected_seq, "missing (deleted from the end): the chain head records entry " +
-                                  std::to_string(head[0].Int(0)));
-  }
-  return verdict;
 }
 
 }  // namespace mg::store

@@ -62,7 +62,8 @@ void CommitBatcher::ExecuteBatch(std::vector<Waiter*> batch) {
 
 Status CommitBatcher::RunInTransaction(SqlConnection& db, const std::vector<Waiter*>& ops) {
   std::vector<AuditEntry> audit;
-  return InTransaction(db, [&]() -> Status {
+  std::vector<AuditCheckpoint> signed_checkpoints;
+  const Status status = InTransaction(db, [&]() -> Status {
     if (lock_first_) {
       std::vector<std::string> rows;
       for (const Waiter* waiter : ops) {
@@ -76,8 +77,10 @@ Status CommitBatcher::RunInTransaction(SqlConnection& db, const std::vector<Wait
       waiter->status = (*waiter->op)(db, audit);
       if (!waiter->status.ok()) return waiter->status;
     }
-    return AppendAudit(db, audit, signer_);
+    return AppendAudit(db, audit, signer_, &signed_checkpoints);
   });
+  if (status.ok()) AnchorCommitted(signer_, signed_checkpoints);
+  return status;
 }
 
 }  // namespace mg::store

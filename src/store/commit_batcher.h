@@ -45,7 +45,8 @@ class CommitBatcher {
   // Locks the named rows (sorted, distinct) at the start of a transaction.
   using LockFirst = std::function<Status(SqlConnection&, const std::vector<std::string>&)>;
 
-  // `signer` (may be null) signs audit checkpoints; it must outlive this.
+  // `signer` (may be null) signs audit checkpoints and gets them back for
+  // its anchor once their batch committed; it must outlive this.
   CommitBatcher(ConnectionPool* pool, size_t max_batch, const AuditSigner* signer,
                 LockFirst lock_first = nullptr)
       : pool_(pool), max_batch_(max_batch), signer_(signer), lock_first_(std::move(lock_first)) {}

@@ -88,8 +88,8 @@ ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlan
       now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
       pool_(factory, pool_size),
       read_pool_(std::move(factory), 4),
-      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, signer(), LockLicenceRows) {
-}
+      batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, audit_signer(),
+               LockLicenceRows) {}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
                                                          ControlPlaneOptions options) {
@@ -138,7 +138,8 @@ void ControlPlane::CheckpointLoop(std::stop_token stop, ConnectionFactory factor
   }
 }
 
-Status ControlPlane::AuditAction(SqlConnection& db, std::string_view actor, std::string_view action,
+Status ControlPlane::AuditAction(SqlConnection& db, std::vector<AuditCheckpoint>& signed_out,
+                                 std::string_view actor, std::string_view action,
                                  std::string_view target, std::string_view detail) {
   AuditEntry entry;
   entry.ts_ms = now_ms_();
@@ -146,7 +147,7 @@ Status ControlPlane::AuditAction(SqlConnection& db, std::string_view actor, std:
   entry.action = action;
   entry.target = target;
   entry.detail = detail;
-  return AppendAudit(db, entry, signer());
+  return AppendAudit(db, entry, audit_signer(), &signed_out);
 }
 
 Admission ControlPlane::Authenticate(const AdmitRequest& request) {

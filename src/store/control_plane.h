@@ -183,21 +183,36 @@ class ControlPlane {
   Result<LicenceCounts> LicenceUsage(const std::string& licence_id, int64_t now_ms);
 
   Result<std::vector<UsageRow>> Usage(const UsageQuery& query);
+  // Verifies the whole chain (audit_chain.h). With a key, checkpoints are
+  // required every `checkpoint_every` entries of this control plane's signer
+  // (kAuditCheckpointEvery without one).
   Result<AuditVerdict> VerifyAudit(std::string_view pinned_public_key = {});
+  Result<AuditVerdict> VerifyAudit(const AuditVerifyOptions& options);
   Result<std::vector<AuditEntry>> ReadAudit(int64_t after_seq, int64_t limit);
 
   // Borrow a connection (tests and tools that inspect the tables).
   Result<ConnectionPool::Lease> Connection() { return read_pool_.Acquire(); }
   int64_t Now() const { return now_ms_(); }
+  // The signer of audit checkpoints, or null when none was configured.
+  const AuditSigner* audit_signer() const {
+    return options_.audit_signer ? &*options_.audit_signer : nullptr;
+  }
 
  private:
   ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options);
   void CheckpointLoop(std::stop_token stop, ConnectionFactory factory);
-  const AuditSigner* signer() const {
-    return options_.audit_signer ? &*options_.audit_signer : nullptr;
+  // Runs `body(signed_out)` in a write transaction on `db`; the checkpoints
+  // its AuditAction calls signed go to the anchor once it committed.
+  template <typename Body>
+  Status AuditedTransaction(SqlConnection& db, Body&& body) {
+    std::vector<AuditCheckpoint> signed_out;
+    const Status status = InTransaction(db, [&]() -> Status { return body(signed_out); });
+    if (status.ok()) AnchorCommitted(audit_signer(), signed_out);
+    return status;
   }
-  Status AuditAction(SqlConnection& db, std::string_view actor, std::string_view action,
-                     std::string_view target, std::string_view detail);
+  Status AuditAction(SqlConnection& db, std::vector<AuditCheckpoint>& signed_out,
+                     std::string_view actor, std::string_view action, std::string_view target,
+                     std::string_view detail);
 
   ControlPlaneOptions options_;
   std::function<int64_t()> now_ms_;

@@ -85,26 +85,27 @@ Result<CreatedKey> ControlPlane::CreateKey(const KeySpec& spec, std::string_view
   std::sort(scopes.begin(), scopes.end());
   scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
   created.info.spec.scopes = scopes;
-  const Status status = InTransaction(db, [&]() -> Status {
-    MG_ASSIGN_OR_RETURN(SqlRows existing,
-                        db.Query("SELECT id FROM api_keys WHERE name = $1", {spec.name}));
-    if (!existing.empty()) {
-      return InvalidArgumentError("a key named '" + spec.name +
-                                  "' already exists (revoked keys keep their name)");
-    }
-    MG_RETURN_IF_ERROR(
-        db.Query("INSERT INTO api_keys (id, name, hash, scopes, rpm, tpm, quota_tokens, "
-                 "budget_micro_usd, quota_period, expires_ms, created_ms) VALUES "
-                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                 {created.info.id, spec.name, HashApiKey(created.secret), JoinScopes(scopes),
-                  spec.rpm, spec.tpm, spec.quota_tokens, spec.budget_micro_usd, spec.quota_period,
-                  spec.expires_ms, created.info.created_ms})
-            .status());
-    MG_RETURN_IF_ERROR(
-        db.Query("INSERT INTO key_state (key_id) VALUES ($1)", {created.info.id}).status());
-    return AuditAction(db, actor, "key.create", spec.name,
-                       "id=" + created.info.id + " " + DescribeLimits(created.info.spec));
-  });
+  const Status status =
+      AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
+        MG_ASSIGN_OR_RETURN(SqlRows existing,
+                            db.Query("SELECT id FROM api_keys WHERE name = $1", {spec.name}));
+        if (!existing.empty()) {
+          return InvalidArgumentError("a key named '" + spec.name +
+                                      "' already exists (revoked keys keep their name)");
+        }
+        MG_RETURN_IF_ERROR(
+            db.Query("INSERT INTO api_keys (id, name, hash, scopes, rpm, tpm, quota_tokens, "
+                     "budget_micro_usd, quota_period, expires_ms, created_ms) VALUES "
+                     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     {created.info.id, spec.name, HashApiKey(created.secret), JoinScopes(scopes),
+                      spec.rpm, spec.tpm, spec.quota_tokens, spec.budget_micro_usd,
+                      spec.quota_period, spec.expires_ms, created.info.created_ms})
+                .status());
+        MG_RETURN_IF_ERROR(
+            db.Query("INSERT INTO key_state (key_id) VALUES ($1)", {created.info.id}).status());
+        return AuditAction(db, signed_out, actor, "key.create", spec.name,
+                           "id=" + created.info.id + " " + DescribeLimits(created.info.spec));
+      });
   if (!status.ok()) return status;
   return created;
 }
@@ -139,7 +140,7 @@ Status ControlPlane::RevokeKey(std::string_view name, std::string_view actor) {
   MG_RETURN_IF_ERROR(ValidateText("key name", name));
   MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
   SqlConnection& db = *lease;
-  return InTransaction(db, [&]() -> Status {
+  return AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
     MG_ASSIGN_OR_RETURN(SqlRows rows, db.Query("UPDATE api_keys SET revoked_ms = $2 WHERE name = "
                                                "$1 AND revoked_ms = 0 RETURNING id",
                                                {std::string(name), now_ms_()}));
@@ -149,7 +150,7 @@ Status ControlPlane::RevokeKey(std::string_view name, std::string_view actor) {
       if (any.empty()) return NotFoundError("no key named '" + std::string(name) + "'");
       return InvalidArgumentError("key '" + std::string(name) + "' is already revoked");
     }
-    return AuditAction(db, actor, "key.revoke", name, "id=" + rows[0].Text(0));
+    return AuditAction(db, signed_out, actor, "key.revoke", name, "id=" + rows[0].Text(0));
   });
 }
 
@@ -159,13 +160,13 @@ Status ControlPlane::SetRoutePrice(std::string_view route, int64_t micro_usd_per
   if (micro_usd_per_1k < 0) return InvalidArgumentError("a price must not be negative");
   MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
   SqlConnection& db = *lease;
-  return InTransaction(db, [&]() -> Status {
+  return AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
     MG_RETURN_IF_ERROR(
         db.Query("INSERT INTO route_prices (route, micro_usd_per_1k) VALUES ($1, $2) "
                  "ON CONFLICT (route) DO UPDATE SET micro_usd_per_1k = excluded.micro_usd_per_1k",
                  {std::string(route), micro_usd_per_1k})
             .status());
-    return AuditAction(db, actor, "price.set", route,
+    return AuditAction(db, signed_out, actor, "price.set", route,
                        "micro_usd_per_1k=" + std::to_string(micro_usd_per_1k));
   });
 }

@@ -11,7 +11,7 @@ Result<int64_t> ControlPlane::ReleaseAbandoned(int64_t older_than_ms, std::strin
   SqlConnection& db = *lease;
   const int64_t now = now_ms_();
   int64_t released = 0;
-  Status status = InTransaction(db, [&]() -> Status {
+  Status status = AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
     released = 0;
     // Ledger rows first, then key counters, then the audit head: the lock
     // order of Finish.
@@ -38,7 +38,7 @@ Result<int64_t> ControlPlane::ReleaseAbandoned(int64_t older_than_ms, std::strin
       ++released;
     }
     if (released == 0) return Status::Ok();
-    return AuditAction(db, actor, "reservations.release", "",
+    return AuditAction(db, signed_out, actor, "reservations.release", "",
                        "released=" + std::to_string(released));
   });
   if (!status.ok()) return status;

@@ -40,8 +40,17 @@ Result<std::vector<UsageRow>> ControlPlane::Usage(const UsageQuery& query) {
 }
 
 Result<AuditVerdict> ControlPlane::VerifyAudit(std::string_view pinned_public_key) {
+  AuditVerifyOptions options;
+  options.pinned_public_key = std::string(pinned_public_key);
+  if (const AuditSigner* signer = audit_signer()) {
+    options.checkpoint_every = signer->checkpoint_every;
+  }
+  return VerifyAudit(options);
+}
+
+Result<AuditVerdict> ControlPlane::VerifyAudit(const AuditVerifyOptions& options) {
   MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
-  return VerifyAuditChain(*lease, pinned_public_key);
+  return VerifyAuditChain(*lease, options);
 }
 
 Result<std::vector<AuditEntry>> ControlPlane::ReadAudit(int64_t after_seq, int64_t limit) {

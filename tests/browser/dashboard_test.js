@@ -72,6 +72,7 @@ async function main() {
   const file = (name) => path.join(tmp, name);
   modelgate(['keygen', '--out', file('vendor')]);
   modelgate(['keygen', '--out', file('deploy'), '--type', 'deploy']);
+  modelgate(['keygen', '--out', file('audit')]);  // the audit page verifies with its public key
   modelgate(['release', 'closed', '--model', model, '--out', file('classifier.mgb'), '--sign',
     file('vendor.key'), '--to', file('deploy.pub'), '--model-id', 'classifier', '--require-license']);
   modelgate(['license', 'issue', '--sign', file('vendor.key'), '--licensee', 'Acme Support',
@@ -89,7 +90,7 @@ async function main() {
   // --metrics-auth: the Latency page reads /metrics with the admin key too.
   const server = spawn(BINARY, ['serve', '--model', file('classifier.mgb'), '--key',
     file('deploy.key'), '--license', file('acme.lic'), '--vendor-pub', file('vendor.pub'),
-    '--db', db, '--auth', 'on',
+    '--db', db, '--auth', 'on', '--audit-key', file('audit.key'),
     '--metrics-auth', '--port', '0', '--port-file', portFile], { stdio: ['ignore', log, log] });
   let browser = null;
   try {

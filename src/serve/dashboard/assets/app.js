@@ -303,10 +303,15 @@ const pages = {
 
   async audit(root) {
     const audit = await api('/admin/audit?limit=200');
-    const status = audit.verified
-      ? el('span', { class: 'badge good' }, `chain verified (${fmt.int(audit.entries_checked)} entries)`)
-      : el('span', { class: 'badge bad' }, 'chain broken at entry ' + fmt.text(audit.first_bad && audit.first_bad.seq) +
-        ': ' + fmt.text(audit.first_bad && audit.first_bad.reason));
+    // "unsigned": the server has no audit key, so only the hash links were
+    // checked, which anyone who can write the database can recompute.
+    const status = audit.status === 'verified'
+      ? el('span', { class: 'badge good' }, `chain verified with the audit key (${fmt.int(audit.entries_checked)} entries)`)
+      : audit.status === 'unsigned'
+        ? el('span', { class: 'badge bad' }, `chain unsigned (${fmt.int(audit.entries_checked)} entries): ` +
+          'the server has no audit key, so a rewrite of the database would go unnoticed')
+        : el('span', { class: 'badge bad' }, 'chain broken at entry ' + fmt.text(audit.first_bad && audit.first_bad.seq) +
+          ': ' + fmt.text(audit.first_bad && audit.first_bad.reason));
     root.append(el('h1', {}, 'Audit trail'), el('p', {}, status),
       table([
         { title: '#', key: 'seq', num: true },
