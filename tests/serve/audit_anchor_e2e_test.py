@@ -90,15 +90,24 @@ try:
     checks.check("--audit-anchor without --audit-key refused",
                  code == 2 and "--audit-anchor needs --audit-key" in err, err)
 
+    # A key without the embed scope: each of its refusals is audited under
+    # its name (refusals of keys nobody holds are only counted).
+    code, classify_key, err = cli("keys", "create", "--db", DB, "--name", "classifier",
+                                  "--scopes", "classify", "--audit-key", KEY,
+                                  "--audit-anchor", ANCHOR)
+    checks.check("classify-only key created", code == 0, err)
+    wrong_scope = {"Authorization": "Bearer " + classify_key.strip()}
+
     server = Server(BINARY, "--model", EMBED_MODEL, "--db", DB, "--log-level", "warn",
                     "--audit-key", KEY, "--audit-anchor", ANCHOR)
     try:
-        # Refused requests are audited: 1,100 of them pass the first checkpoint.
+        # Refused requests of a known key are audited: 1,100 of them pass the first checkpoint.
         connection = server.connection()
-        statuses = {server.request("POST", "/embed", {"inputs": "hi"}, connection=connection)[0]
+        statuses = {server.request("POST", "/embed", {"inputs": "hi"}, headers=wrong_scope,
+                                   connection=connection)[0]
                     for _ in range(1100)}
         connection.close()
-        checks.check("unauthenticated requests refused", statuses == {401}, str(statuses))
+        checks.check("out-of-scope requests refused", statuses == {403}, str(statuses))
         status, _, body = server.request("GET", "/admin/audit?limit=2", headers=admin)
         audit = json.loads(body) if status == 200 else {}
         checks.check("/admin/audit verified with the server's key",
