@@ -2,7 +2,8 @@
 // " .-/()", optionally after '+' and followed by an extension (x123, ext. 123).
 // International (+CC), North-American (NXX NXX XXXX, optionally after 1 or
 // 001) and mainland-China mobile (1[3-9]X XXXX XXXX, optionally after +86)
-// forms score high on their own; other groupings need a context word such as
+// forms (the latter in any grouping of spaces and dashes) score high on
+// their own; other groupings need a context word such as
 // "phone", "tel", "fax" or "手机". Numbers shaped like dates, IPv4 addresses
 // or SSNs are left to their own detectors.
 #include <string>
@@ -89,6 +90,12 @@ float Score(std::string_view token, const PhoneShape& shape) {
     return 0;  // an SSN
   }
   if (!shape.plus && LooksLikeDate(shape)) return 0;
+  // A mainland-China mobile in any grouping of spaces and dashes, down to one
+  // digit at a time ("138 1234 5678", "1 3 8 1 2 3 4 5 6 7 8").
+  if (!shape.plus && !shape.parens && n == 11 && shape.digits[0] == '1' && shape.digits[1] >= '3' &&
+      shape.separators.find_first_not_of(" -") == std::string::npos) {
+    return 0.65f;
+  }
   size_t singles = 0;
   for (size_t g : shape.groups) singles += g == 1 ? 1 : 0;
   if (singles > 1 && !shape.plus) return 0;
