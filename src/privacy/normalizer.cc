@@ -61,6 +61,18 @@ int StrippedAscii(char32_t cp) {
   return kept == 1 ? ascii : kKeep;
 }
 
+int ComputeMapping(char32_t cp);
+
+// The mapping of every code point of the Basic Multilingual Plane, computed
+// once: text in most scripts then costs one load per character.
+struct BmpTable {
+  BmpTable() {
+    for (char32_t cp = 0; cp < kSize; ++cp) mapping[cp] = static_cast<int8_t>(ComputeMapping(cp));
+  }
+  static constexpr char32_t kSize = 0x10000;
+  int8_t mapping[kSize];
+};
+
 }  // namespace
 
 int DecimalDigitValue(char32_t cp) {
@@ -75,6 +87,14 @@ int DecimalDigitValue(char32_t cp) {
 }
 
 int NormalizeCodePoint(char32_t cp) {
+  if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
+  static const BmpTable table;
+  return cp < BmpTable::kSize ? table.mapping[cp] : ComputeMapping(cp);
+}
+
+namespace {
+
+int ComputeMapping(char32_t cp) {
   if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
   if (cp > 0x10FFFF) return kKeep;
   // The tokenizer's own character classes first: what it removes and what
@@ -107,6 +127,8 @@ int NormalizeCodePoint(char32_t cp) {
   if (flags & text::kHasDecomposition) return StrippedAscii(cp);
   return kKeep;
 }
+
+}  // namespace
 
 std::string NormalizeValue(std::string_view value) {
   NormalizedText normalized;
