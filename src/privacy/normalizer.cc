@@ -61,39 +61,6 @@ int StrippedAscii(char32_t cp) {
   return kept == 1 ? ascii : kKeep;
 }
 
-int ComputeMapping(char32_t cp);
-
-// The mapping of every code point of the Basic Multilingual Plane, computed
-// once: text in most scripts then costs one load per character.
-struct BmpTable {
-  BmpTable() {
-    for (char32_t cp = 0; cp < kSize; ++cp) mapping[cp] = static_cast<int8_t>(ComputeMapping(cp));
-  }
-  static constexpr char32_t kSize = 0x10000;
-  int8_t mapping[kSize];
-};
-
-}  // namespace
-
-int DecimalDigitValue(char32_t cp) {
-  if (cp > 0x10FFFF || Category(cp) != UTF8PROC_CATEGORY_ND) return -1;
-  // Unicode assigns decimal digits only in contiguous ascending runs of ten
-  // starting with zero (Unicode Character Encoding Stability Policy), so the
-  // value is the distance from the start of the run modulo ten;
-  // normalizer_test checks every run utf8proc knows.
-  char32_t first = cp;
-  while (first > 0 && Category(first - 1) == UTF8PROC_CATEGORY_ND) --first;
-  return static_cast<int>((cp - first) % 10);
-}
-
-int NormalizeCodePoint(char32_t cp) {
-  if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
-  static const BmpTable table;
-  return cp < BmpTable::kSize ? table.mapping[cp] : ComputeMapping(cp);
-}
-
-namespace {
-
 int ComputeMapping(char32_t cp) {
   if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
   if (cp > 0x10FFFF) return kKeep;
@@ -128,7 +95,34 @@ int ComputeMapping(char32_t cp) {
   return kKeep;
 }
 
+// The mapping of every code point of the Basic Multilingual Plane, computed
+// once: text in most scripts then costs one load per character.
+struct BmpTable {
+  BmpTable() {
+    for (char32_t cp = 0; cp < kSize; ++cp) mapping[cp] = static_cast<int8_t>(ComputeMapping(cp));
+  }
+  static constexpr char32_t kSize = 0x10000;
+  int8_t mapping[kSize];
+};
+
 }  // namespace
+
+int DecimalDigitValue(char32_t cp) {
+  if (cp > 0x10FFFF || Category(cp) != UTF8PROC_CATEGORY_ND) return -1;
+  // Unicode assigns decimal digits only in contiguous ascending runs of ten
+  // starting with zero (Unicode Character Encoding Stability Policy), so the
+  // value is the distance from the start of the run modulo ten;
+  // normalizer_test checks every run utf8proc knows.
+  char32_t first = cp;
+  while (first > 0 && Category(first - 1) == UTF8PROC_CATEGORY_ND) --first;
+  return static_cast<int>((cp - first) % 10);
+}
+
+int NormalizeCodePoint(char32_t cp) {
+  if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
+  static const BmpTable table;
+  return cp < BmpTable::kSize ? table.mapping[cp] : ComputeMapping(cp);
+}
 
 std::string NormalizeValue(std::string_view value) {
   NormalizedText normalized;
