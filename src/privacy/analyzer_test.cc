@@ -93,6 +93,10 @@ TEST(InvalidUtf8, RandomPiiLikeBytesNeverBreakAnything) {
                                            "-----BEGIN PRIVATE KEY-----",
                                            "\xEF\xBC\x91",
                                            "\xE2\x80\x8B",
+                                           "\xCD\x8F",      // U+034F
+                                           "\xD9\xA3",      // Arabic-Indic 3
+                                           "\xE3\x80\x82",  // ideographic full stop
+                                           "\x0C",
                                            "\xFF",
                                            "\xC3",
                                            "\n",
