@@ -32,7 +32,8 @@ TEST(Phone, InternationalNorthAmericanAndChineseForms) {
   EXPECT_EQ(Detect("1381 234 5678"), One("PHONE_NUMBER", "1381 234 5678"));
   EXPECT_EQ(Detect("138-1234 5678"), One("PHONE_NUMBER", "138-1234 5678"));
   EXPECT_EQ(Detect("1 3 8 1 2 3 4 5 6 7 8"), One("PHONE_NUMBER", "1 3 8 1 2 3 4 5 6 7 8"));
-  EXPECT_EQ(Detect("1 2 8 1 2 3 4 5 6 7 8"), Found{});  // no such mobile prefix
+  EXPECT_EQ(Detect("1 2 8 1 2 3 4 5 6 7 8"), Found{});       // no such mobile prefix
+  EXPECT_EQ(Detect("revenue 15 000 000 000 EUR"), Found{});  // thousands, not a mobile
 }
 
 TEST(Phone, OtherGroupingsNeedContext) {

@@ -91,9 +91,12 @@ float Score(std::string_view token, const PhoneShape& shape) {
   }
   if (!shape.plus && LooksLikeDate(shape)) return 0;
   // A mainland-China mobile in any grouping of spaces and dashes, down to one
-  // digit at a time ("138 1234 5678", "1 3 8 1 2 3 4 5 6 7 8").
+  // digit at a time ("138 1234 5678", "1 3 8 1 2 3 4 5 6 7 8"), but not an
+  // amount grouped in thousands ("15 000 000 000").
+  bool thousands = groups > 1 && shape.groups[0] <= 3;
+  for (size_t g = 1; g < groups; ++g) thousands = thousands && shape.groups[g] == 3;
   if (!shape.plus && !shape.parens && n == 11 && shape.digits[0] == '1' && shape.digits[1] >= '3' &&
-      shape.separators.find_first_not_of(" -") == std::string::npos) {
+      shape.separators.find_first_not_of(" -") == std::string::npos && !thousands) {
     return 0.65f;
   }
   size_t singles = 0;
