@@ -6,6 +6,8 @@
 
 #include <utf8proc.h>
 
+#include <cctype>
+
 #include "privacy/anonymizer.h"
 #include "privacy/test_support.h"
 #include "text/bert_normalizer.h"
@@ -34,19 +36,29 @@ std::string Replace(std::string_view text) {
   return anonymizer->Apply(text, analyzer->Analyze(text, scratch.get()).value());
 }
 
-TEST(Normalizer, RemovesEverythingTheUncasedTokenizerRemoves) {
+TEST(Normalizer, RemovesAndFoldsWhatTheUncasedTokenizerDoes) {
   const text::BertNormalizer bert(text::BertNormalizerOptions{});
   size_t removed = 0;
+  size_t ascii = 0;
   for (char32_t cp = 1; cp <= 0x10FFFF; ++cp) {
     if (IsSurrogate(cp)) continue;
     const std::string encoded = Utf8(cp);
     text::NormalizedText out;
     bert.Normalize(encoded, 0, encoded.size(), &out);
+    if (cp >= 0x80 && out.text.size() == 1) {
+      // What the tokenizer reads as one ASCII character (a space, an
+      // accented letter), the detectors read as that character too.
+      const int mapped = NormalizeCodePoint(cp);
+      ASSERT_GT(mapped, 0) << std::hex << "U+" << static_cast<uint32_t>(cp);
+      ASSERT_EQ(std::tolower(mapped), out.text[0]) << std::hex << "U+" << static_cast<uint32_t>(cp);
+      ++ascii;
+    }
     if (!out.text.empty()) continue;
     ++removed;
     ASSERT_EQ(NormalizeCodePoint(cp), 0) << std::hex << "U+" << static_cast<uint32_t>(cp);
   }
   EXPECT_GT(removed, 100000u);  // controls, format characters, marks, private use
+  EXPECT_GT(ascii, 500u);
   EXPECT_EQ(NormalizeValue("a\xFF\xC3z\xEF\xBF\xBD"), "az");  // malformed bytes, U+FFFD
 }
 
