@@ -36,6 +36,14 @@ TEST(Phone, InternationalNorthAmericanAndChineseForms) {
   EXPECT_EQ(Detect("revenue 15 000 000 000 EUR"), Found{});  // thousands, not a mobile
 }
 
+TEST(Phone, ListsOfNumbersAreReadOneByOne) {
+  const Found two = {{"PHONE_NUMBER", "13812345678"}, {"PHONE_NUMBER", "13912345678"}};
+  EXPECT_EQ(Detect("13812345678 13912345678"), two);
+  const Found mixed = {{"PHONE_NUMBER", "+44 20 7946 0958"}, {"PHONE_NUMBER", "(415) 555-2671"}};
+  EXPECT_EQ(Detect("+44 20 7946 0958 (415) 555-2671"), mixed);
+  EXPECT_EQ(Detect("1234 5678 9012 3456 7890"), Found{});  // no phone shape without context
+}
+
 TEST(Phone, OtherGroupingsNeedContext) {
   EXPECT_EQ(Detect("0490 75 40 81"), Found{});
   EXPECT_EQ(Detect("Phone: 0490 75 40 81"), One("PHONE_NUMBER", "0490 75 40 81"));
