@@ -1,5 +1,7 @@
 #include "privacy/analyzer.h"
 
+#include <algorithm>
+
 #include "privacy/detectors.h"
 #include "privacy/normalizer.h"
 #include "privacy/overlap.h"
@@ -65,7 +67,18 @@ Result<std::vector<Finding>> Analyzer::Analyze(std::string_view text,
       findings.push_back(finding);
     }
   }
-  return ResolveOverlaps(std::move(findings));
+  findings = ResolveOverlaps(std::move(findings));
+  // Invisible characters touching a value go with it, so that replacing the
+  // value leaves none of it behind; a run between two values goes to the
+  // first.
+  for (size_t index = 0; index < findings.size(); ++index) {
+    Finding& finding = findings[index];
+    const size_t floor = index > 0 ? findings[index - 1].end : 0;
+    const size_t ceiling = index + 1 < findings.size() ? findings[index + 1].begin : text.size();
+    finding.begin = std::max(floor, RemovedRunBegin(text, finding.begin));
+    finding.end = std::min(ceiling, RemovedRunEnd(text, finding.end));
+  }
+  return findings;
 }
 
 }  // namespace mg::privacy

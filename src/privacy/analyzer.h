@@ -8,7 +8,7 @@
 // (pattern_scanner.h), optionally passed to model-based recognizers
 // (recognizer.h); findings below the threshold or of types not asked for are
 // dropped, overlaps are resolved (overlap.h), and spans are byte offsets into
-// the original text.
+// the original text, widened over the invisible characters that touch them.
 //
 // Thread safety: an Analyzer is immutable after Create() and may be shared by
 // any number of threads (a server creates one). Each thread passes its own

@@ -1,5 +1,5 @@
-// Payment card numbers: 13..19 digits, compact or grouped with one kind of
-// separator (space or dash), passing the Luhn check and not all one digit.
+// Payment card numbers: 13..19 digits, compact or grouped with single spaces
+// or dashes (mixed too: "4111-1111 1111-1111"), passing the Luhn check and not all one digit.
 // Numbers with a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB,
 // Diners, UnionPay, Maestro, Mir) score high; others need context. 12-digit
 // Maestro numbers are accepted with context only.
@@ -115,12 +115,6 @@ class CardDetector final : public Detector {
  private:
   // The score of a whole candidate number, or 0 when it is not a card.
   static float Score(std::string_view number) {
-    char separator = 0;
-    for (char c : number) {
-      if (IsDigit(c)) continue;
-      if (separator != 0 && c != separator) return 0;  // mixed separators
-      separator = c;
-    }
     const std::string digits = DigitsOf(number);
     if (digits.size() < 12 || digits.size() > 19) return 0;
     if (digits.find_first_not_of(digits[0]) == std::string::npos) return 0;

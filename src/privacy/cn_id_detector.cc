@@ -2,7 +2,9 @@
 // administrative division code with a valid province prefix, birth date
 // YYYYMMDD (a real calendar date, 1900..2099), three-digit sequence and the
 // ISO 7064 MOD 11-2 check character (0..9 or X, either case). Written compact
-// or as 6-8-4 groups separated by single spaces.
+// (then it may stand next to other numbers) or as a token of groups of any
+// size separated by single spaces or dashes ("110105 19491231 002X",
+// "1101 0519 4912 3100 2X", one character at a time).
 #include <string>
 
 #include "privacy/checksums.h"
@@ -53,15 +55,17 @@ class CnResidentIdDetector final : public Detector {
   size_t Examine(std::string_view text, size_t, size_t end,
                  std::vector<Candidate>* out) const override {
     DigitGroups groups;
-    ReadDigitGroups(text, end, " ", true, &groups);
+    ReadDigitGroups(text, end, " -", true, &groups);
     const size_t stop = groups.back().end;
     const auto size = [&](size_t index) { return groups[index].end - groups[index].begin; };
+    size_t characters = 0;
+    for (size_t g = 0; g < groups.size(); ++g) characters += size(g);
     for (size_t g = 0; g < groups.size(); ++g) {
       size_t last = g;
       if (size(g) == 18) {
         last = g;  // compact: may sit next to other numbers
-      } else if (groups.size() == 3 && size(0) == 6 && size(1) == 8 && size(2) == 4) {
-        last = 2;  // 6-8-4: must be the whole token
+      } else if (groups.size() > 1 && g == 0 && characters == 18) {
+        last = groups.size() - 1;  // grouped: must be the whole token
       } else {
         continue;
       }
@@ -70,7 +74,7 @@ class CnResidentIdDetector final : public Detector {
       if (IsWordChar(ByteBefore(text, begin)) || IsWordChar(ByteAt(text, finish))) continue;
       std::string id;
       for (char c : text.substr(begin, finish - begin)) {
-        if (c != ' ') id.push_back(ToUpper(c));
+        if (c != ' ' && c != '-') id.push_back(ToUpper(c));
       }
       if (!ValidResidentId(id)) continue;
       out->push_back({type(), static_cast<uint32_t>(begin), static_cast<uint32_t>(finish), 0.9f});

@@ -59,13 +59,21 @@ TEST(CnIdentifiers, ResidentIdWithoutContextLowerCaseXAndSpaces) {
             testing::One("CN_RESIDENT_ID", "11010519491231002x"));
   EXPECT_EQ(testing::Detect("110105 19491231 002X"),
             testing::One("CN_RESIDENT_ID", "110105 19491231 002X"));
-  EXPECT_EQ(testing::Detect("1101051949123100211"), testing::Found{});  // 19 digits
+  for (const char* spaced : {"1101 0519 4912 3100 2X", "110105-19491231-002X",
+                             "1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X", "11010519 4912 31002X"}) {
+    EXPECT_EQ(testing::Detect(spaced), testing::One("CN_RESIDENT_ID", spaced)) << spaced;
+  }
+  EXPECT_EQ(testing::Detect("7 1101 0519 4912 3100 2X"), testing::Found{});  // longer token
+  EXPECT_EQ(testing::Detect("1101 0519 4912 3100 29"), testing::Found{});    // check character
+  EXPECT_EQ(testing::Detect("1101051949123100211"), testing::Found{});       // 19 digits
 }
 
 TEST(CnIdentifiers, UsccWithLettersStandsAlone) {
   EXPECT_EQ(testing::Detect("代码91350100M000100Y43"),
             testing::One("CN_USCC", "91350100M000100Y43"));
   EXPECT_EQ(testing::Detect("91350100M000100Y44"), testing::Found{});
+  EXPECT_EQ(testing::Detect("91350100m000100y43"),  // an uncased model reads it the same
+            testing::One("CN_USCC", "91350100m000100y43"));
 }
 
 }  // namespace

@@ -29,6 +29,19 @@ TEST(Phone, InternationalNorthAmericanAndChineseForms) {
   EXPECT_EQ(Detect("13812345678"), One("PHONE_NUMBER", "13812345678"));
   EXPECT_EQ(Detect("+86 138 1234 5678"), One("PHONE_NUMBER", "+86 138 1234 5678"));
   EXPECT_EQ(Detect("手机13912345678。"), One("PHONE_NUMBER", "13912345678"));
+  EXPECT_EQ(Detect("1381 234 5678"), One("PHONE_NUMBER", "1381 234 5678"));
+  EXPECT_EQ(Detect("138-1234 5678"), One("PHONE_NUMBER", "138-1234 5678"));
+  EXPECT_EQ(Detect("1 3 8 1 2 3 4 5 6 7 8"), One("PHONE_NUMBER", "1 3 8 1 2 3 4 5 6 7 8"));
+  EXPECT_EQ(Detect("1 2 8 1 2 3 4 5 6 7 8"), Found{});       // no such mobile prefix
+  EXPECT_EQ(Detect("revenue 15 000 000 000 EUR"), Found{});  // thousands, not a mobile
+}
+
+TEST(Phone, ListsOfNumbersAreReadOneByOne) {
+  const Found two = {{"PHONE_NUMBER", "13812345678"}, {"PHONE_NUMBER", "13912345678"}};
+  EXPECT_EQ(Detect("13812345678 13912345678"), two);
+  const Found mixed = {{"PHONE_NUMBER", "+44 20 7946 0958"}, {"PHONE_NUMBER", "(415) 555-2671"}};
+  EXPECT_EQ(Detect("+44 20 7946 0958 (415) 555-2671"), mixed);
+  EXPECT_EQ(Detect("1234 5678 9012 3456 7890"), Found{});  // no phone shape without context
 }
 
 TEST(Phone, OtherGroupingsNeedContext) {
@@ -54,13 +67,14 @@ TEST(Card, LuhnValidNumbersInCommonLayouts) {
   EXPECT_EQ(Detect("card 630427373398"), One("CREDIT_CARD", "630427373398"));  // Maestro 12
   EXPECT_EQ(Detect("4111 1111 1111 1111 123"), One("CREDIT_CARD", "4111 1111 1111 1111"));
   EXPECT_EQ(Detect("card 4111111111111111 12"), One("CREDIT_CARD", "4111111111111111"));
+  EXPECT_EQ(Detect("4111-1111 1111-1111"), One("CREDIT_CARD", "4111-1111 1111-1111"));
+  EXPECT_EQ(Detect("4111 1111-1111 1111"), One("CREDIT_CARD", "4111 1111-1111 1111"));
 }
 
 TEST(Card, RejectsNearMisses) {
   EXPECT_EQ(Detect("4111111111111112"), Found{});       // Luhn fails
   EXPECT_EQ(Detect("0000000000000000"), Found{});       // one digit repeated
   EXPECT_EQ(Detect("41111111111111110000"), Found{});   // 20 digits
-  EXPECT_EQ(Detect("4111 1111-1111 1111"), Found{});    // mixed separators
   EXPECT_EQ(Detect("630427373398"), Found{});           // 12 digits without context
   EXPECT_EQ(Detect("ref A4111111111111111"), Found{});  // inside a word
   EXPECT_EQ(Detect("3.4111111111111111"), Found{});     // a decimal number
@@ -144,6 +158,56 @@ TEST(Secrets, KnownFormats) {
         "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}) {
     EXPECT_EQ(Detect(std::string("key: ") + secret + " end"), One("SECRET", secret)) << secret;
   }
+}
+
+// A modelgate API key as src/store/api_key.cc issues it: "mg_" and the
+// unpadded base64url of 32 random bytes (43 characters).
+std::string ApiKey(uint64_t* state) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  uint8_t bytes[33] = {};
+  for (size_t index = 0; index < 32; ++index) {
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    bytes[index] = static_cast<uint8_t>(*state >> 56);
+  }
+  std::string key = "mg_";
+  for (size_t index = 0; index < 33; index += 3) {
+    const uint32_t group = (bytes[index] << 16) | (bytes[index + 1] << 8) | bytes[index + 2];
+    for (int shift = 18; shift >= 0 && key.size() < 46; shift -= 6) {
+      key.push_back(kAlphabet[(group >> shift) & 63]);
+    }
+  }
+  return key;
+}
+
+TEST(Secrets, EveryModelgateApiKey) {
+  uint64_t state = 7;
+  std::vector<std::string> keys;
+  for (int count = 0; count < 300; ++count) keys.push_back(ApiKey(&state));
+  // Dashes and underscores first, last and doubled: the detector does not
+  // rely on the issued key's last character carrying only four bits.
+  for (const char* body : {"-abcdefghijABCDEFGHIJ0123456789abcdefghijXY",
+                           "_abcdefghijABCDEFGHIJ0123456789abcdefghijXY",
+                           "abcdefghijABCDEFGHIJ0123456789abcdefghijXY-",
+                           "abcdefghijABCDEFGHIJ0123456789abcdefghijXY_",
+                           "--__defghijABCDEFGHIJ0123456789abcdefghij__"}) {
+    keys.push_back(std::string("mg_") + body);
+  }
+  size_t with_dash = 0;
+  size_t with_underscore = 0;
+  for (const std::string& key : keys) {
+    ASSERT_EQ(key.size(), 46u);
+    with_dash += key.find('-') != std::string::npos ? 1 : 0;
+    with_underscore += key.find('_', 3) != std::string::npos ? 1 : 0;
+    EXPECT_EQ(Detect("Authorization: Bearer " + key + "\r\n"), One("SECRET", key));
+    EXPECT_EQ(Detect("{\"api_key\":\"" + key + "\"}"), One("SECRET", key));
+  }
+  EXPECT_GT(with_dash, 100u);
+  EXPECT_GT(with_underscore, 100u);
+  // Not keys: a longer token, a snake_case name, a key glued to a word.
+  EXPECT_EQ(Detect(keys.back() + "Q"), Found{});
+  EXPECT_EQ(Detect("mg_load_the_model_weights_from_the_bundle_file"), Found{});
+  EXPECT_EQ(Detect("x" + keys.back()), Found{});
 }
 
 TEST(Secrets, PrivateKeyBlock) {

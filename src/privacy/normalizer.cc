@@ -1,5 +1,7 @@
 #include "privacy/normalizer.h"
 
+#include <utf8proc.h>
+
 #include <cstring>
 
 #include "text/unicode.h"
@@ -7,26 +9,79 @@
 namespace mg::privacy {
 namespace {
 
-bool AllAscii(std::string_view input) {
-  unsigned char any = 0;
-  for (char c : input) any |= static_cast<unsigned char>(c);
-  return any < 0x80;
+constexpr int kKeep = -1;
+constexpr int kRemove = 0;
+
+// ASCII control characters other than \t \n \r: the tokenizer removes them.
+constexpr bool IsRemovedAscii(uint8_t byte) {
+  return (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F;
 }
 
-}  // namespace
+// True when every byte is printable ASCII, \t, \n or \r: nothing to change.
+// Written without branches so that the compiler vectorises it.
+bool NeedsNoChange(std::string_view input) {
+  unsigned flagged = 0;
+  for (char c : input) {
+    const auto byte = static_cast<uint8_t>(c);
+    flagged |= static_cast<unsigned>(byte >= 0x7F) |
+               (static_cast<unsigned>(byte < 0x20) & static_cast<unsigned>(byte != '\t') &
+                static_cast<unsigned>(byte != '\n') & static_cast<unsigned>(byte != '\r'));
+  }
+  return flagged == 0;
+}
 
-int NormalizeCodePoint(char32_t cp) {
-  if (cp < 0x80) return -1;
+utf8proc_category_t Category(char32_t cp) {
+  return static_cast<utf8proc_category_t>(
+      utf8proc_get_property(static_cast<utf8proc_int32_t>(cp))->category);
+}
+
+// Default_Ignorable_Code_Point. utf8proc flags the assigned ones; the
+// property also covers unassigned ranges reserved for future invisible
+// characters (Other_Default_Ignorable_Code_Point in PropList.txt), which
+// renderers already show as nothing.
+bool IsDefaultIgnorable(char32_t cp, const utf8proc_property_t& property) {
+  if (property.ignorable) return true;
+  if (property.category != UTF8PROC_CATEGORY_CN) return false;
+  return cp == 0x2065 || (cp >= 0xFFF0 && cp <= 0xFFF8) || (cp >= 0xE0000 && cp <= 0xE0FFF);
+}
+
+// The ASCII character that the canonical decomposition of `cp`, without its
+// non-spacing marks, comes to (what accent stripping leaves), or kKeep.
+int StrippedAscii(char32_t cp) {
+  char32_t parts[8];
+  const size_t count = text::Decompose(cp, parts);
+  int ascii = kKeep;
+  size_t kept = 0;
+  for (size_t index = 0; index < count; ++index) {
+    if (text::CharFlags(parts[index]) & text::kNonspacingMark) continue;
+    ++kept;
+    ascii = parts[index] >= 0x20 && parts[index] < 0x7F ? static_cast<int>(parts[index]) : kKeep;
+  }
+  if (kept == 0) return kRemove;
+  return kept == 1 ? ascii : kKeep;
+}
+
+int ComputeMapping(char32_t cp) {
+  if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
+  if (cp > 0x10FFFF) return kKeep;
+  // The tokenizer's own character classes first: what it removes and what
+  // it reads as a space.
+  const uint8_t flags = text::CharFlags(cp);
+  if (flags & (text::kControl | text::kNonspacingMark)) return kRemove;
+  if (flags & text::kWhitespace) return ' ';
+  const utf8proc_property_t& property = *utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
+  // By current Unicode data too: marks and format characters assigned after
+  // the tokenizer's Unicode version are as invisible.
+  if (property.category == UTF8PROC_CATEGORY_MN || property.category == UTF8PROC_CATEGORY_CF ||
+      IsDefaultIgnorable(cp, property)) {
+    return kRemove;
+  }
+  if (property.category == UTF8PROC_CATEGORY_ND) return '0' + DecimalDigitValue(cp);
   switch (cp) {
-    case 0x00AD:  // soft hyphen
-    case 0x180E:  // Mongolian vowel separator
-    case 0xFEFF:  // zero-width no-break space (BOM)
-      return 0;
-    case 0x00A0:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return ' ';
+    case 0x3002:  // ideographic full stop
+    case 0xFE52:  // small full stop
+    case 0xFF61:  // half-width ideographic full stop
+      return '.';
     case 0x2212:  // minus sign
     case 0xFE58:  // small em dash
     case 0xFE63:  // small hyphen-minus
@@ -34,13 +89,39 @@ int NormalizeCodePoint(char32_t cp) {
     default:
       break;
   }
-  if (cp >= 0x200B && cp <= 0x200F) return 0;  // zero-width space..right-to-left mark
-  if (cp >= 0x2060 && cp <= 0x2064) return 0;  // word joiner, invisible operators
-  if (cp >= 0x202A && cp <= 0x202E) return 0;  // bidirectional embeddings
-  if (cp >= 0x2000 && cp <= 0x200A) return ' ';
   if (cp >= 0x2010 && cp <= 0x2015) return '-';
   if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<int>(cp - 0xFF01 + 0x21);
-  return -1;
+  if (flags & text::kHasDecomposition) return StrippedAscii(cp);
+  return kKeep;
+}
+
+// The mapping of every code point of the Basic Multilingual Plane, computed
+// once: text in most scripts then costs one load per character.
+struct BmpTable {
+  BmpTable() {
+    for (char32_t cp = 0; cp < kSize; ++cp) mapping[cp] = static_cast<int8_t>(ComputeMapping(cp));
+  }
+  static constexpr char32_t kSize = 0x10000;
+  int8_t mapping[kSize];
+};
+
+}  // namespace
+
+int DecimalDigitValue(char32_t cp) {
+  if (cp > 0x10FFFF || Category(cp) != UTF8PROC_CATEGORY_ND) return -1;
+  // Unicode assigns decimal digits only in contiguous ascending runs of ten
+  // starting with zero (Unicode Character Encoding Stability Policy), so the
+  // value is the distance from the start of the run modulo ten;
+  // normalizer_test checks every run utf8proc knows.
+  char32_t first = cp;
+  while (first > 0 && Category(first - 1) == UTF8PROC_CATEGORY_ND) --first;
+  return static_cast<int>((cp - first) % 10);
+}
+
+int NormalizeCodePoint(char32_t cp) {
+  if (cp < 0x80) return IsRemovedAscii(static_cast<uint8_t>(cp)) ? kRemove : kKeep;
+  static const BmpTable table;
+  return cp < BmpTable::kSize ? table.mapping[cp] : ComputeMapping(cp);
 }
 
 std::string NormalizeValue(std::string_view value) {
@@ -49,11 +130,43 @@ std::string NormalizeValue(std::string_view value) {
   return std::string(normalized.text());
 }
 
+size_t RemovedRunEnd(std::string_view text, size_t pos) {
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  while (pos < text.size()) {
+    size_t length = 1;
+    const char32_t cp = text::DecodeUtf8(data + pos, text.size() - pos, &length);
+    if (cp != text::kInvalidCodePoint && NormalizeCodePoint(cp) != kRemove) break;
+    pos += length;
+  }
+  return pos;
+}
+
+size_t RemovedRunBegin(std::string_view text, size_t pos) {
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  while (pos > 0) {
+    // The character that ends at `pos`: its lead byte is at most three
+    // continuation bytes back. A byte that no well-formed character ending
+    // at `pos` covers is malformed, and so removed.
+    size_t lead = pos - 1;
+    while (lead > 0 && pos - lead < 4 && (data[lead] & 0xC0) == 0x80) --lead;
+    size_t length = 1;
+    const char32_t cp = text::DecodeUtf8(data + lead, pos - lead, &length);
+    if (cp == text::kInvalidCodePoint || lead + length != pos) {
+      --pos;
+      continue;
+    }
+    if (NormalizeCodePoint(cp) != kRemove) break;
+    pos = lead;
+  }
+  return pos;
+}
+
 size_t NormalizedText::FirstChange(std::string_view input) {
   const auto* data = reinterpret_cast<const uint8_t*>(input.data());
   size_t pos = 0;
   while (pos < input.size()) {
     if (data[pos] < 0x80) {
+      if (IsRemovedAscii(data[pos])) return pos;
       ++pos;
       continue;
     }
@@ -72,7 +185,7 @@ void NormalizedText::Reserve(size_t size) {
 }
 
 void NormalizedText::Normalize(std::string_view input) {
-  const size_t first = AllAscii(input) ? input.size() : FirstChange(input);
+  const size_t first = NeedsNoChange(input) ? input.size() : FirstChange(input);
   if (first == input.size()) {
     identity_ = true;
     text_ = input;
@@ -97,7 +210,7 @@ void NormalizedText::Normalize(std::string_view input) {
   size_t pos = first;
   while (pos < input.size()) {
     size_t run = pos;
-    while (run < input.size() && data[run] < 0x80) ++run;
+    while (run < input.size() && data[run] < 0x80 && !IsRemovedAscii(data[run])) ++run;
     if (run > pos) {
       copy(pos, run - pos);
       pos = run;
@@ -105,10 +218,11 @@ void NormalizedText::Normalize(std::string_view input) {
     }
     size_t length = 1;
     const char32_t cp = text::DecodeUtf8(data + pos, input.size() - pos, &length);
-    const int mapped = cp == text::kInvalidCodePoint ? '\x01' : NormalizeCodePoint(cp);
-    if (mapped < 0) {
+    // A malformed byte reads as U+FFFD, which the tokenizer removes.
+    const int mapped = cp == text::kInvalidCodePoint ? kRemove : NormalizeCodePoint(cp);
+    if (mapped == kKeep) {
       copy(pos, length);
-    } else if (mapped > 0) {
+    } else if (mapped != kRemove) {
       out[size] = static_cast<char>(mapped);
       begin[size] = static_cast<uint32_t>(pos);
       end[size] = static_cast<uint32_t>(pos + length);

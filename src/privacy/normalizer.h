@@ -1,20 +1,29 @@
-// Normalisation before pattern matching, so that PII written to evade a
-// scanner is still found:
-//   - zero-width and invisible characters are removed (U+200B..U+200F,
-//     U+2060..U+2064, U+FEFF, U+00AD soft hyphen, U+180E, U+202A..U+202E);
-//   - full-width ASCII forms U+FF01..U+FF5E become ASCII, and so do the
-//     ideographic space U+3000, other Unicode spaces (U+00A0, U+2000..U+200A,
-//     U+202F, U+205F) and dashes (U+2010..U+2015, U+2212, U+FE58, U+FE63,
-//     U+FF0D);
-//   - a byte that is not part of well-formed UTF-8 becomes '\x01', a
-//     separator that no pattern matches;
+// Normalisation before pattern matching: the detectors scan a view of the
+// text in which every character that the BERT tokenizer (src/text) would
+// drop is dropped too, so that a value the model would read is a value the
+// detectors read. Rules are by Unicode property, not by lists of characters:
+//   - removed: what the tokenizer's text cleaning removes (general category
+//     Cc/Cf/Co/Cs except \t \n \r, NUL, U+FFFD, bytes that are not
+//     well-formed UTF-8), what its accent stripping removes (category Mn),
+//     and every Default_Ignorable_Code_Point (variation selectors, tag
+//     characters, Hangul fillers, U+034F...), which render as nothing;
+//   - every White_Space character becomes ' ', as the tokenizer does;
+//   - decimal digits of any script (category Nd) become the ASCII digit of
+//     the same value;
+//   - full-width ASCII forms U+FF01..U+FF5E become ASCII; the ideographic,
+//     half-width and small full stops become '.'; Unicode dashes become '-';
+//   - a letter whose canonical decomposition is one ASCII character plus
+//     non-spacing marks becomes that character ("é" -> "e"), as accent
+//     stripping makes it;
 //   - every other character is copied unchanged.
 // Each normalised byte remembers the byte range of the original it came from
 // (bytes of unchanged characters map one to one), so spans found in the
-// normalised text map back to exact byte offsets of the input. Text that
-// needs no change (the common case, ASCII or not) is scanned in place.
+// normalised text map back to exact byte offsets of the input, removed
+// characters inside a span included. Printable ASCII text (the common case)
+// is scanned in place.
 //
-// NormalizedText is a reusable buffer owned by one thread at a time.
+// NormalizedText is a reusable buffer owned by one thread at a time; the
+// free functions are stateless and thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +36,7 @@ namespace mg::privacy {
 class NormalizedText {
  public:
   // The text the detectors scan. Points into the input when it needed no
-  // change (pure ASCII), else into this object's buffer; valid until the next
+  // change, else into this object's buffer; valid until the next
   // Normalize() and while the input lives.
   std::string_view text() const { return text_; }
 
@@ -39,7 +48,7 @@ class NormalizedText {
   // True when text() is the input itself.
   bool identity() const { return identity_; }
 
-  // Normalises `input` (at most 4 GiB - 1 bytes) into this object.
+  // Normalises `input` (at most 4 GiB - 1 bytes; any bytes) into this object.
   void Normalize(std::string_view input);
 
  private:
@@ -58,8 +67,21 @@ class NormalizedText {
 // `value` normalised as a whole (a copy of NormalizedText::text()).
 std::string NormalizeValue(std::string_view value);
 
-// The ASCII character that a code point normalises to, 0 when it is removed,
-// or -1 when it is kept as it is.
+// What normalisation does with one code point (a Unicode scalar value):
+// the ASCII character it becomes, 0 when it is removed, or -1 when it is
+// kept as it is.
 int NormalizeCodePoint(char32_t cp);
+
+// The value 0..9 of a decimal digit of any script (general category Nd), or
+// -1 for any other code point.
+int DecimalDigitValue(char32_t cp);
+
+// Where the run of removed characters (and malformed bytes) that ends at
+// `pos` begins, and where the one that starts at `pos` ends; `pos` when
+// there is none. `pos` must be a character boundary of `text`. A span found
+// in the normalised text is widened by these so that invisible characters
+// touching a value go with it.
+size_t RemovedRunBegin(std::string_view text, size_t pos);
+size_t RemovedRunEnd(std::string_view text, size_t pos);
 
 }  // namespace mg::privacy

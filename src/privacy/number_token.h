@@ -41,7 +41,7 @@ struct DigitGroups {
 // Reads the groups around text[pos - 1] (a digit), at most kLimit bytes on
 // each side. `separators` (one or two characters) may stand between groups; with
 // `check_x`, the token may end in 'X' or 'x' (a resident identity number's
-// check character).
+// check character), after the last digit or one separator after it.
 inline void ReadDigitGroups(std::string_view text, size_t pos, std::string_view separators,
                             bool check_x, DigitGroups* groups) {
   auto is_separator_at = [&](size_t at) {
@@ -59,7 +59,13 @@ inline void ReadDigitGroups(std::string_view text, size_t pos, std::string_view 
   while (end < text.size() && end - pos < kLimit && (IsDigit(text[end]) || is_separator_at(end))) {
     ++end;
   }
-  if (check_x && (ByteAt(text, end) == 'X' || ByteAt(text, end) == 'x')) ++end;
+  auto is_x = [&](size_t at) { return ByteAt(text, at) == 'X' || ByteAt(text, at) == 'x'; };
+  if (check_x && is_x(end)) {
+    ++end;
+  } else if (check_x && end < text.size() && end > begin &&
+             (text[end] == separators[0] || text[end] == separators.back()) && is_x(end + 1)) {
+    end += 2;  // "... 0 0 2 X", written one character at a time
+  }
   groups->count = 0;
   char separator = '\0';
   for (size_t at = begin; at < end;) {

@@ -2,10 +2,13 @@
 // " .-/()", optionally after '+' and followed by an extension (x123, ext. 123).
 // International (+CC), North-American (NXX NXX XXXX, optionally after 1 or
 // 001) and mainland-China mobile (1[3-9]X XXXX XXXX, optionally after +86)
-// forms score high on their own; other groupings need a context word such as
+// forms (the latter in any grouping of spaces and dashes) score high on
+// their own; other groupings need a context word such as
 // "phone", "tel", "fax" or "手机". Numbers shaped like dates, IPv4 addresses
-// or SSNs are left to their own detectors.
+// or SSNs are left to their own detectors. A run of more digits than one
+// phone holds is read as consecutive numbers.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "privacy/chars.h"
@@ -89,6 +92,15 @@ float Score(std::string_view token, const PhoneShape& shape) {
     return 0;  // an SSN
   }
   if (!shape.plus && LooksLikeDate(shape)) return 0;
+  // A mainland-China mobile in any grouping of spaces and dashes, down to one
+  // digit at a time ("138 1234 5678", "1 3 8 1 2 3 4 5 6 7 8"), but not an
+  // amount grouped in thousands ("15 000 000 000").
+  bool thousands = groups > 1 && shape.groups[0] <= 3;
+  for (size_t g = 1; g < groups; ++g) thousands = thousands && shape.groups[g] == 3;
+  if (!shape.plus && !shape.parens && n == 11 && shape.digits[0] == '1' && shape.digits[1] >= '3' &&
+      shape.separators.find_first_not_of(" -") == std::string::npos && !thousands) {
+    return 0.65f;
+  }
   size_t singles = 0;
   for (size_t g : shape.groups) singles += g == 1 ? 1 : 0;
   if (singles > 1 && !shape.plus) return 0;
@@ -138,6 +150,52 @@ size_t ExtensionLength(std::string_view text, size_t pos) {
   while (p + digits < text.size() && IsDigit(text[p + digits]) && digits < 7) ++digits;
   if (digits == 0 || digits > 6 || IsAlnum(ByteAt(text, p + digits))) return 0;
   return p + digits - pos;
+}
+
+// True when every '(' of `token` is closed by a later ')' and every ')'
+// closes one.
+bool BalancedParentheses(std::string_view token) {
+  int open = 0;
+  for (char c : token) {
+    if (c == '(') ++open;
+    if (c == ')' && --open < 0) return false;
+  }
+  return open == 0;
+}
+
+// A run of more digits than one phone holds is read as consecutive numbers
+// ("13812345678 13912345678", a list): from the left, the longest run of
+// whole digit groups that scores as a phone, then on after it.
+void SplitRun(std::string_view text, size_t begin, size_t stop, std::vector<Candidate>* out) {
+  std::vector<std::pair<size_t, size_t>> groups;  // digit groups, as text offsets
+  for (size_t pos = begin; pos < stop;) {
+    if (!IsDigit(text[pos])) {
+      ++pos;
+      continue;
+    }
+    size_t group_end = pos;
+    while (group_end < stop && IsDigit(text[group_end])) ++group_end;
+    groups.emplace_back(pos, group_end);
+    pos = group_end;
+  }
+  for (size_t first = 0; first < groups.size();) {
+    size_t from = groups[first].first;
+    if (ByteBefore(text, from) == '(') --from;
+    if (ByteBefore(text, from) == '+') --from;
+    size_t next = first + 1;
+    for (size_t last = groups.size(); last > first; --last) {
+      const size_t to = groups[last - 1].second;
+      const std::string_view token = text.substr(from, to - from);
+      if (!BalancedParentheses(token)) continue;
+      const float score = Score(token, Shape(token));
+      if (score <= 0) continue;
+      out->push_back({EntityType::kPhoneNumber, static_cast<uint32_t>(from),
+                      static_cast<uint32_t>(to), score});
+      next = last;
+      break;
+    }
+    first = next;
+  }
 }
 
 class PhoneDetector final : public Detector {
@@ -192,7 +250,12 @@ class PhoneDetector final : public Detector {
     const size_t extension = ExtensionLength(text, stop);
     if (extension == 0 && IsWordChar(ByteAt(text, stop))) return stop;
     const std::string_view token = text.substr(begin, stop - begin);
-    const float score = Score(token, Shape(token));
+    const PhoneShape shape = Shape(token);
+    const float score = Score(token, shape);
+    if (score <= 0 && shape.digits.size() > 15) {
+      SplitRun(text, begin, stop, out);
+      return stop;
+    }
     stop += extension;
     if (score <= 0) return stop;
     out->push_back({type(), static_cast<uint32_t>(begin), static_cast<uint32_t>(stop), score});

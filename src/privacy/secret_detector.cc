@@ -9,7 +9,9 @@
 //   Google API key        AIza + 35 [A-Za-z0-9_-]
 //   Private key           -----BEGIN ... PRIVATE KEY----- through its END line
 //   JSON Web Token        eyJ... . eyJ... . signature (header decodes to JSON)
-//   modelgate API key     mg_ + 40+ base62 characters (docs/privacy.md)
+//   modelgate API key     mg_ + 43 base64url characters (256 random bits, as
+//                         src/store/api_key.cc issues them), or mg_ + 40+
+//                         base62 characters (docs/privacy.md)
 #include <string>
 
 #include "privacy/chars.h"
@@ -52,7 +54,7 @@ constexpr TokenRule kRules[] = {
     {39, IsBase64UrlChar, 39, 39, 0.85f},  // kGoogle
     {0, nullptr, 0, 0, 1.0f},              // kPrivateKey: its own rule
     {0, nullptr, 0, 0, 0.9f},              // kJwt: its own rule
-    {43, Base62, 43, 255, 0.95f},          // kModelgate
+    {0, nullptr, 0, 0, 0.95f},             // kModelgate: its own rule
 };
 
 // Decodes base64url without padding; false on a bad length.
@@ -126,6 +128,43 @@ size_t PemEnd(std::string_view text, size_t header_end) {
   return pos;
 }
 
+// Characters of a modelgate key after "mg_": issued keys have exactly this
+// many base64url characters (32 random bytes, unpadded).
+constexpr size_t kModelgateKeyBody = 43;
+constexpr size_t kModelgatePrefix = 3 + 40;  // the pattern's match
+
+// True when `body` mixes at least two of upper case, lower case and digits:
+// 43 random base64url characters do (all but 1 in 10^15), a snake_case
+// identifier that happens to start with "mg_" does not.
+bool LooksRandom(std::string_view body) {
+  bool upper = false, lower = false, digit = false;
+  for (char c : body) {
+    upper = upper || IsUpper(c);
+    lower = lower || IsLower(c);
+    digit = digit || IsDigit(c);
+  }
+  return static_cast<int>(upper) + static_cast<int>(lower) + static_cast<int>(digit) >= 2;
+}
+
+// A modelgate API key whose first 43 characters end at `end`.
+size_t ExamineModelgateKey(std::string_view text, size_t end, std::vector<Candidate>* out) {
+  const size_t begin = end - kModelgatePrefix;
+  if (IsBase64UrlChar(ByteBefore(text, begin))) return end;  // inside a longer token
+  size_t stop = begin + 3;
+  bool base62 = true;
+  while (stop < text.size() && stop - begin < 3 + 255 && IsBase64UrlChar(text[stop])) {
+    base62 = base62 && IsAlnum(text[stop]);
+    ++stop;
+  }
+  if (IsBase64UrlChar(ByteAt(text, stop))) return stop;
+  const std::string_view body = text.substr(begin + 3, stop - begin - 3);
+  const bool issued = body.size() == kModelgateKeyBody && LooksRandom(body);
+  if (!issued && !(base62 && body.size() >= 40)) return stop;
+  out->push_back(
+      {EntityType::kSecret, static_cast<uint32_t>(begin), static_cast<uint32_t>(stop), 0.95f});
+  return stop;
+}
+
 class SecretDetector final : public Detector {
  public:
   EntityType type() const override { return EntityType::kSecret; }
@@ -140,7 +179,7 @@ class SecretDetector final : public Detector {
             {"AIza[0-9A-Za-z_\\-]{35}"},
             {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"},
             {"eyJ[A-Za-z0-9_\\-]{10}"},
-            {"mg_[A-Za-z0-9]{40}"}};
+            {"mg_[A-Za-z0-9_\\-]{40}"}};
   }
 
   ContextWords context() const override {
@@ -163,6 +202,7 @@ class SecretDetector final : public Detector {
       out->push_back({type(), static_cast<uint32_t>(begin), static_cast<uint32_t>(stop), 0.9f});
       return stop;
     }
+    if (pattern == kModelgate) return ExamineModelgateKey(text, end, out);
     const TokenRule& rule = kRules[pattern];
     const size_t begin = end - rule.prefix;
     if (IsWordChar(ByteBefore(text, begin)) || ByteBefore(text, begin) == '-') return end;

@@ -99,6 +99,14 @@ check "invalid utf-8 and long line" test "$(rc)" = 0
 check "invalid bytes kept" grep -qaF $'bad \xff\xfe bytes <EMAIL_ADDRESS> \xc0' "$TMP/bad.out"
 check "long line redacted" test "$(grep -c 'EMAIL_ADDRESS' "$TMP/bad.out")" = 2
 
+# Values hidden by characters the BERT tokenizer drops or reads as others: a
+# combining grapheme joiner, a variation selector, Arabic-Indic digits, an
+# ideographic full stop, tag characters around a modelgate key with '-' and
+# '_'. Each is replaced whole: nothing of it stays in clear.
+printf 'mail jo\xcd\x8fhn@example.com, card 4111\xef\xb8\x8f1111 1111-1111, tel \xd9\xa1\xd9\xa3\xd9\xa8\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6\xd9\xa7\xd9\xa8, host 192\xe3\x80\x82168.1.20, key \xf3\xa0\x80\x81mg_--__defghijABCDEFGHIJ0123456789abcdefghij__\xf3\xa0\x81\xbf\n' >"$TMP/hidden.txt"
+run redact --input "$TMP/hidden.txt"
+check "hidden values replaced whole" grep -qxF "mail <EMAIL_ADDRESS>, card <CREDIT_CARD>, tel <PHONE_NUMBER>, host <IP_ADDRESS>, key <SECRET>" "$TMP/out"
+
 # Errors: one line, non-zero status, no output file.
 run redact --input "$TMP/nowhere.txt" --output "$TMP/never.txt"
 check "missing input" one_error_line
