@@ -82,7 +82,7 @@ class BundleLimitsTest : public ::testing::Test {
 
   // Opens `path_` in a child process whose address space may grow by only
   // 512 MiB, and prints the outcome on stderr for EXPECT_EXIT to match.
-  void OpenUnderMemoryLimit() {
+  void OpenUnderMemoryLimit() {  // run by EXPECT_EXIT in a child
     const rlim_t limit = VmSize() + (rlim_t{512} << 20);
     struct rlimit rl = {limit, limit};
     if (::setrlimit(RLIMIT_AS, &rl) != 0) std::_Exit(3);
@@ -111,6 +111,7 @@ TEST_F(BundleLimitsTest, ForgedSignatureIsRefusedBeforeAllocating) {
     bundle.replace(at, from.size(), to);
   }
   ASSERT_TRUE(WriteFileAtomic(path_, bundle).ok());
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(OpenUnderMemoryLimit(), ::testing::ExitedWithCode(1),
               "signature does not match: the bundle was altered after signing");
 }
@@ -119,6 +120,7 @@ TEST_F(BundleLimitsTest, ForgedSignatureIsRefusedBeforeAllocating) {
 // files take whole pages, not huge-page-sized blocks.
 TEST_F(BundleLimitsTest, ManySmallFilesOpenWithinAModestBudget) {
   ASSERT_TRUE(WriteFileAtomic(path_, ManyFiles(1000, vendor_)).ok());
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(OpenUnderMemoryLimit(), ::testing::ExitedWithCode(0), "opened");
 }
 
