@@ -64,7 +64,7 @@ class BundleLimitsTest : public ::testing::Test {
   }
   ~BundleLimitsTest() override { fs::remove_all(root_); }
 
-  // A bundle of `count` empty files signed by `key`.
+  // A bundle of `count` one-byte files signed by `key`.
   std::string ManyFiles(size_t count, const SigningKey& key) {
     BundleInput input;
     input.metadata.model_id = "many";
@@ -73,7 +73,7 @@ class BundleLimitsTest : public ::testing::Test {
     for (size_t i = 0; i < count; ++i) {
       char name[16];
       std::snprintf(name, sizeof(name), "f%05zu", i);
-      input.files.emplace_back(name, std::string_view());
+      input.files.emplace_back(name, std::string_view("x"));
     }
     Result<std::string> bundle = SealBundle(input, key, deploy_.public_key());
     EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
@@ -97,9 +97,9 @@ class BundleLimitsTest : public ::testing::Test {
 };
 
 // A forged bundle that names the pinned vendor as its signer is refused on
-// its signature before memory is reserved for its (1,000) files: opening
-// it within a 512 MiB address-space budget fails on the signature, not on
-// memory (reserving 2 MiB per file needed 2 GiB).
+// its signature before memory is reserved for its (1,000 one-byte) files:
+// opening it within a 512 MiB address-space budget fails on the signature,
+// not on memory (reserving 2 MiB per file needed 2 GiB).
 TEST_F(BundleLimitsTest, ForgedSignatureIsRefusedBeforeAllocating) {
   std::string bundle = ManyFiles(1000, forger_);
   const std::vector<std::pair<std::string, std::string>> swaps = {
