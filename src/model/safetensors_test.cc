@@ -32,7 +32,10 @@ Result<SafetensorsContents> Parse(const std::string& image) {
     size_t numel = 1;
     for (int64_t dim : record.shape) numel *= static_cast<size_t>(dim);
     EXPECT_EQ(record.size_bytes, numel * DTypeSize(record.dtype)) << record.name;
-    ASSERT_LE(record.size_bytes, static_cast<size_t>(end - record.data)) << record.name;
+    if (record.size_bytes > static_cast<size_t>(end - record.data)) {
+      ADD_FAILURE() << record.name << " runs past the end of the image";
+      break;
+    }
     next = record.data + record.size_bytes;
   }
   EXPECT_EQ(next, end) << "bytes after the last tensor";
@@ -166,7 +169,9 @@ TEST(SafetensorsTest, RandomCorruptionFailsCleanlyOrParsesConsistently) {
       corrupt[at] = value;
     }
     Result<SafetensorsContents> parsed = Parse(corrupt);
-    if (!header_touched) EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    if (!header_touched) {
+      EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    }
     (parsed.ok() ? accepted : refused) += 1;
     if (header_touched) continue;
     // A cut of an image whose header is intact loses tensor bytes: refused.
