@@ -183,6 +183,10 @@ void RunTrain(const TrainArgs& args) {
   std::error_code ec;
   std::filesystem::create_directories(checkpoint_dir, ec);
   if (ec) throw CliError("cannot create " + checkpoint_dir + ": " + ec.message());
+  // A run killed mid-save leaves hidden temporary files; they are never
+  // read, and cleared here so they do not pile up.
+  RemoveStaleTempFiles(args.out);
+  RemoveStaleTempFiles(checkpoint_dir);
   train::TrainState state;
   if (args.resume) {
     state = ValueOrThrow(train::LoadTrainState(checkpoint_dir, layout.total, fingerprint));

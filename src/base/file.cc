@@ -1,10 +1,13 @@
 #include "base/file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace mg {
@@ -17,11 +20,45 @@ Status ErrnoError(const std::string& what, const std::string& path) {
   return IoError(message);
 }
 
+// "dir" of "dir/name" ("." for a bare name, "/" for "/name").
+std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// 16 random hex digits from the kernel's generator.
+std::string RandomSuffix() {
+  unsigned char bytes[8] = {};
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    MG_CHECK_MSG(n > 0, "getrandom failed");
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open", path);
+namespace {
+
+// Reads all of `fd` (closing it). With `secret`, refuses a file that group
+// or others may access, as ssh does for private keys.
+Result<std::string> ReadOpenFile(int fd, const std::string& path, bool secret) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     Status s = ErrnoError("cannot stat", path);
@@ -31,6 +68,15 @@ Result<std::string> ReadFile(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     return InvalidArgumentError(path + " is a directory, expected a file");
+  }
+  if (secret && (st.st_mode & 0077) != 0) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return InvalidArgumentError(std::string("permissions ") + mode + " for '" + path +
+                                "' are too open: a secret key must be readable by its owner "
+                                "only (chmod 600 " +
+                                path + ")");
   }
   std::string data;
   if (st.st_size > 0) data.reserve(static_cast<size_t>(st.st_size));
@@ -50,33 +96,83 @@ Result<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open", path);
+  return ReadOpenFile(fd, path, /*secret=*/false);
+}
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open", path);
+  return ReadOpenFile(fd, path, /*secret=*/true);
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoError("cannot create", tmp);
+  // The temporary name is unpredictable and created exclusively, never
+  // through a symlink: nobody can plant a file or link there beforehand to
+  // receive the contents or keep its own mode and owner.
+  const std::string dir = DirName(path);
+  int fd = -1;
+  std::string tmp;
+  for (int attempt = 0; fd < 0 && attempt < 16; ++attempt) {
+    std::string name(1, '.');
+    name.append(BaseName(path)).append(".tmp-").append(RandomSuffix());
+    tmp = JoinPath(dir, name);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) return ErrnoError("cannot create a temporary file for", path);
+  }
+  if (fd < 0) return ErrnoError("cannot create a temporary file for", path);
+  auto fail = [&](const char* what) {
+    Status s = ErrnoError(what, path);
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  };
+  // The mode is set explicitly, whatever the umask: 0600 stays 0600.
+  if (::fchmod(fd, mode) != 0) return fail("cannot set the mode of");
   size_t written = 0;
   while (written < contents.size()) {
     ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Status s = ErrnoError("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
+      return fail("cannot write");
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    Status s = ErrnoError("cannot flush", tmp);
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = ErrnoError("cannot rename onto", path);
-    ::unlink(tmp.c_str());
-    return s;
+  if (::fsync(fd) != 0) return fail("cannot flush");
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) return fail("cannot flush");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot rename onto");
+  // The rename itself survives a power cut only once the directory is synced.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
   }
   return Status::Ok();
+}
+
+size_t RemoveStaleTempFiles(const std::string& dir, std::string_view only) {
+  DIR* listing = ::opendir(dir.c_str());
+  if (listing == nullptr) return 0;
+  size_t removed = 0;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name(entry->d_name);
+    const size_t tag = name.rfind(".tmp-");
+    if (name.size() < 2 || name[0] != '.' || tag == std::string_view::npos || tag == 0 ||
+        name.size() != tag + 5 + 16 ||
+        name.find_first_not_of("0123456789abcdef", tag + 5) != std::string_view::npos) {
+      continue;
+    }
+    if (!only.empty() && name.substr(1, tag - 1) != only) continue;
+    if (::unlinkat(::dirfd(listing), entry->d_name, 0) == 0) ++removed;
+  }
+  ::closedir(listing);
+  return removed;
 }
 
 bool FileExists(const std::string& path) {

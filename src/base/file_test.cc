@@ -31,6 +31,103 @@ TEST(FileTest, SecretModeIsHonoured) {
   ::unlink(path.c_str());
 }
 
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode;
+}
+
+// A file or link planted where a writer once put its temporary file (the
+// target's name plus ".tmp.<pid>") is neither followed nor reused.
+TEST(FileTest, PlantedTemporaryFilesAreNotUsed) {
+  const std::string path = TempPath("planted");
+  const std::string victim = TempPath("victim");
+  const std::string old_tmp = path + ".tmp." + std::to_string(::getpid());
+  ::unlink(path.c_str());
+  ASSERT_TRUE(WriteFileAtomic(victim, "untouched").ok());
+  ASSERT_EQ(::symlink(victim.c_str(), old_tmp.c_str()), 0);
+  ASSERT_TRUE(WriteFileAtomic(path, "secret", 0600).ok());
+  EXPECT_EQ(*ReadFile(victim), "untouched");
+  EXPECT_TRUE(S_ISREG(ModeOf(path))) << "the result must be a new file, not the planted link";
+  EXPECT_EQ(*ReadFile(path), "secret");
+  ::unlink(old_tmp.c_str());
+  ::unlink(path.c_str());
+
+  // A world-readable file planted at that name keeps neither its mode nor
+  // its contents.
+  ASSERT_TRUE(WriteFileAtomic(old_tmp, "planted", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "secret", 0600).ok());
+  EXPECT_EQ(ModeOf(path) & 0777, 0600u);
+  EXPECT_EQ(*ReadFile(old_tmp), "planted");
+  ::unlink(old_tmp.c_str());
+  ::unlink(path.c_str());
+  ::unlink(victim.c_str());
+}
+
+// Writing a secret over an existing world-readable file leaves it 0600, and
+// the requested mode is exact whatever the umask.
+TEST(FileTest, ReplacedFileTakesTheRequestedMode) {
+  const std::string path = TempPath("premode");
+  ASSERT_TRUE(WriteFileAtomic(path, "old", 0644).ok());
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  ASSERT_TRUE(WriteFileAtomic(path, "new", 0600).ok());
+  EXPECT_EQ(ModeOf(path) & 0777, 0600u);
+  const mode_t old_umask = ::umask(0077);
+  ASSERT_TRUE(WriteFileAtomic(path, "public", 0644).ok());
+  ::umask(old_umask);
+  EXPECT_EQ(ModeOf(path) & 0777, 0644u);
+  ::unlink(path.c_str());
+}
+
+// A failed write leaves the old file and no temporary file behind, and the
+// error names the cause.
+TEST(FileTest, FailedWriteLeavesNoTemporaryFile) {
+  const std::string dir = TempPath("faildir");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const std::string path = JoinPath(dir, "target");
+  ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
+  // Renaming a file over a directory fails after the temporary file exists.
+  const std::string blocked = JoinPath(dir, "blocked");
+  ASSERT_EQ(::mkdir(blocked.c_str(), 0700), 0);
+  Status s = WriteFileAtomic(blocked, "new");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("directory"), std::string::npos) << s.ToString();
+  EXPECT_EQ(*ReadFile(path), "old");
+  ASSERT_EQ(::rmdir(blocked.c_str()), 0);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  EXPECT_EQ(::rmdir(dir.c_str()), 0) << "a temporary file was left in " << dir;
+}
+
+TEST(FileTest, StaleTempFilesAreRemoved) {
+  const std::string dir = TempPath("staledir");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const std::string stale = JoinPath(dir, ".model.safetensors.tmp-0123456789abcdef");
+  const std::string kept = JoinPath(dir, "model.safetensors.tmp-0123456789abcdef");
+  const std::string other = JoinPath(dir, ".notes.tmp-xyz");
+  for (const std::string& path : {stale, kept, other}) ASSERT_TRUE(WriteFileAtomic(path, "x").ok());
+  EXPECT_EQ(RemoveStaleTempFiles(dir, "config.json"), 0u);
+  EXPECT_TRUE(FileExists(stale));
+  EXPECT_EQ(RemoveStaleTempFiles(dir, "model.safetensors"), 1u);
+  EXPECT_FALSE(FileExists(stale));
+  EXPECT_TRUE(FileExists(kept));
+  EXPECT_TRUE(FileExists(other));
+  for (const std::string& path : {kept, other}) ::unlink(path.c_str());
+  EXPECT_EQ(::rmdir(dir.c_str()), 0);
+}
+
+TEST(FileTest, SecretFileMustBeOwnerOnly) {
+  const std::string path = TempPath("secretread");
+  ASSERT_TRUE(WriteFileAtomic(path, "k", 0600).ok());
+  EXPECT_EQ(*ReadSecretFile(path), "k");
+  ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
+  Result<std::string> open = ReadSecretFile(path);
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.status().message().find("permissions 0604 for '" + path + "' are too open"),
+            std::string::npos)
+      << open.status().ToString();
+  ::unlink(path.c_str());
+}
+
 TEST(FileTest, MissingFileIsNotFound) {
   Result<std::string> r = ReadFile("/nonexistent/dir/file.txt");
   ASSERT_FALSE(r.ok());

@@ -1,8 +1,11 @@
 // Catalogue persistence: Create, Open and Save (format in docs/recommend.md).
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -48,13 +51,31 @@ Status CheckOptions(const CatalogueOptions& options) {
   return Status::Ok();
 }
 
-Status SyncFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return IoError("cannot open " + path);
-  const bool ok = ::fsync(fd) == 0;
+// The index file's bytes. hnswlib writes only to a path and reports no
+// write errors, so it writes to memory (a memfd); the bytes then go to disk
+// through WriteFileAtomic, whose errors name the cause (e.g. no space left).
+Result<std::string> SerializeIndex(const HnswIndex& index) {
+  const int fd = ::memfd_create("catalogue-index", MFD_CLOEXEC);
+  if (fd < 0) return IoError(std::string("cannot create a memory file: ") + std::strerror(errno));
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  Status saved = index.Save(path);
+  Result<std::string> bytes = saved.ok() ? ReadFile(path) : Result<std::string>(saved);
   ::close(fd);
-  return ok ? Status::Ok() : IoError("cannot sync " + path);
+  return bytes;
 }
+
+// Removes the listed files when destroyed, unless `committed`.
+struct RemoveUnlessCommitted {
+  std::vector<std::string> paths;
+  bool committed = false;
+  RemoveUnlessCommitted() = default;
+  RemoveUnlessCommitted(const RemoveUnlessCommitted&) = delete;
+  RemoveUnlessCommitted& operator=(const RemoveUnlessCommitted&) = delete;
+  ~RemoveUnlessCommitted() {
+    if (committed) return;
+    for (const std::string& path : paths) ::unlink(path.c_str());
+  }
+};
 
 // Reads `dir/name` and checks it has the size and checksum the manifest says.
 Result<std::string> ReadChecked(const std::string& dir, const json& entry) {
@@ -201,12 +222,14 @@ Status Catalogue::Save() const {
   const uint64_t previous = generation_;
   const uint64_t generation = previous + 1;
   const std::string index_path = JoinPath(dir_, IndexName(generation));
-  MG_RETURN_IF_ERROR(index_->Save(index_path));
-  // saveIndex reports no write errors: read the file back, and check it.
-  MG_ASSIGN_OR_RETURN(std::string index_bytes, ReadFile(index_path));
+  MG_ASSIGN_OR_RETURN(std::string index_bytes, SerializeIndex(*index_));
   Status graph = CheckHnswFile(index_bytes, {options_.dim, slots_.size(), options_.m}, nullptr);
-  if (!graph.ok()) return IoError("cannot write " + index_path + ": " + graph.message());
-  MG_RETURN_IF_ERROR(SyncFile(index_path));
+  if (!graph.ok()) return InternalError("the index serialised badly: " + graph.message());
+  // Until the manifest names this generation, its files are removed on
+  // failure: a full or read-only disk leaves the previous generation alone.
+  RemoveUnlessCommitted pending;
+  pending.paths.push_back(index_path);
+  MG_RETURN_IF_ERROR(WriteFileAtomic(index_path, index_bytes));
 
   std::string items;
   for (size_t slot = 0; slot < slots_.size(); ++slot) {
@@ -216,6 +239,7 @@ Status Catalogue::Save() const {
     items += '\n';
   }
   const std::string items_name = ItemsName(generation);
+  pending.paths.push_back(JoinPath(dir_, items_name));
   MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir_, items_name), items));
 
   const json manifest = {
@@ -239,10 +263,13 @@ Status Catalogue::Save() const {
   MG_RETURN_IF_ERROR(
       WriteFileAtomic(JoinPath(dir_, kManifest),
                       manifest.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
+  pending.committed = true;
   generation_ = generation;
   // The new generation is committed; older ones (and leftovers of saves
-  // that failed) are no longer referenced.
-  static const std::regex kOurs(R"((index-\d+\.hnsw|items-\d+\.jsonl)(\.tmp.*)?)");
+  // that were killed: files of a later generation, hidden temporary files)
+  // are no longer referenced.
+  static const std::regex kOurs(
+      R"((index-\d+\.hnsw|items-\d+\.jsonl)(\.tmp.*)?|\.(index-\d+\.hnsw|items-\d+\.jsonl|catalogue\.json)\.tmp-.*)");
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(dir_, error)) {
     const std::string name = entry.path().filename().string();

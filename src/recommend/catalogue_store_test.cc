@@ -101,6 +101,27 @@ TEST(CatalogueStoreTest, ReopenedCatalogueAnswersTheSame) {
   EXPECT_EQ(Manifest(dir)["slots"], 350u);
 }
 
+// What a killed save leaves (a later generation's files, hidden temporary
+// files) is never read, and the next save clears it.
+TEST(CatalogueStoreTest, LeftoversOfAKilledSaveAreCleared) {
+  std::vector<float> vectors;
+  const std::string dir = SavedCatalogue(&vectors);
+  const std::vector<std::string> leftovers = {
+      "index-9.hnsw", "items-9.jsonl", ".items-9.jsonl.tmp-0123456789abcdef",
+      ".index-9.hnsw.tmp-0123456789abcdef", ".catalogue.json.tmp-0123456789abcdef"};
+  for (const std::string& name : leftovers)
+    ASSERT_TRUE(WriteFileAtomic(JoinPath(dir, name), "partial").ok());
+  auto catalogue = Catalogue::Open(dir);
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status().ToString();
+  EXPECT_EQ((*catalogue)->size(), 200u);
+  EXPECT_EQ((*catalogue)->Delete({"item1"}), 1u);
+  ASSERT_TRUE((*catalogue)->Save().ok());
+  for (const std::string& name : leftovers) EXPECT_FALSE(FileExists(JoinPath(dir, name))) << name;
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) files += entry.is_regular_file();
+  EXPECT_EQ(files, 3u);  // the manifest, one index, one items file
+}
+
 TEST(CatalogueStoreTest, MissingAndExisting) {
   EXPECT_EQ(Catalogue::Open(NewDir()).status().code(), StatusCode::kNotFound);
   std::vector<float> vectors;

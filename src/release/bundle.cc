@@ -1,7 +1,6 @@
 #include "release/bundle.h"
 
 #include <sodium.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -111,28 +110,6 @@ std::string SealMessage(std::string_view prefix, std::string_view tags_digest,
 }
 
 }  // namespace
-
-SecretBuffer::SecretBuffer(size_t size) : size_(size) {
-  if (size == 0) return;
-  const size_t huge = size_t{2} << 20;
-  mapped_ = (size + huge - 1) / huge * huge;
-  void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    mapped_ = 0;
-    return;
-  }
-  data_ = static_cast<char*>(p);
-  ::madvise(p, mapped_, MADV_HUGEPAGE);
-  ::madvise(p, mapped_, MADV_DONTDUMP);
-  locked_ = ::mlock(p, mapped_) == 0;
-}
-
-SecretBuffer::~SecretBuffer() {
-  if (data_ == nullptr) return;
-  sodium_memzero(data_, size_);
-  if (locked_) ::munlock(data_, mapped_);
-  ::munmap(data_, mapped_);
-}
 
 Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
                                const DeployPublicKey& deploy) {
@@ -263,13 +240,34 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
                 vendor->key_id() + ")");
   }
   const VerifyKey signer = vendor != nullptr ? *vendor : VerifyKey::FromBytes(*signer_bytes);
+  if (deploy != nullptr && deploy->key_id() != m.deploy_key_id) {
+    return fail("sealed to another deployment key (key id " + m.deploy_key_id +
+                "), not to this one (" + deploy->key_id() + ")");
+  }
+
+  // The seal signature covers the header, metadata, sealed key, every
+  // stream header and tag, and the content signature: it is checked before
+  // anything is allocated for the files, so an unsigned bundle costs no
+  // more than reading its tags. (The layout was checked above: every
+  // stream lies inside the file.)
+  const std::vector<StreamJob> jobs = PlanStreams(m, prefix);
+  std::string all_tags;
+  all_tags.reserve(jobs.size() * kDigestBytes);
+  for (const StreamJob& job : jobs) {
+    all_tags.append(TagDigest(base + job.cipher_offset, job, m.chunk_size));
+  }
+  const std::string tags_digest = Digest(all_tags);
+  const std::string_view prefix_bytes(reinterpret_cast<const char*>(base), prefix);
+  const std::string_view content_signature(
+      reinterpret_cast<const char*>(base + expected - kBundleSignatureSize), 64);
+  const std::string_view seal_signature(reinterpret_cast<const char*>(base + expected - 64), 64);
+  const std::string seal = SealMessage(prefix_bytes, tags_digest, content_signature);
+  if (!signer.Verify(SignedMessage(kBundleSealType, seal), seal_signature)) {
+    return fail("signature does not match: the bundle was altered after signing");
+  }
 
   unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
   if (deploy != nullptr) {
-    if (deploy->key_id() != m.deploy_key_id) {
-      return fail("sealed to another deployment key (key id " + m.deploy_key_id +
-                  "), not to this one (" + deploy->key_id() + ")");
-    }
     if (crypto_box_seal_open(key, base + kBundleHeaderSize + meta_size, kBundleSealedKeySize,
                              deploy->public_key().bytes.data(), deploy->secret().data()) != 0) {
       return fail("the content key cannot be opened with this deployment key (altered bundle)");
@@ -290,16 +288,14 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
   }
 
   // Every stream in parallel: with the deployment key, decrypt it (each
-  // chunk's tag checked); without, hash all its bytes. Both collect the
-  // stream header and tags for the seal signature.
-  const std::vector<StreamJob> jobs = PlanStreams(m, prefix);
-  std::vector<std::string> digests(jobs.size()), tag_digests(jobs.size()), errors(jobs.size());
+  // chunk's tag checked); without, hash all its bytes for the content
+  // signature.
+  std::vector<std::string> digests(jobs.size()), errors(jobs.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       const StreamJob& job = jobs[i];
       const uint8_t* c = base + job.cipher_offset;
-      tag_digests[i] = TagDigest(c, job, m.chunk_size);
       if (deploy == nullptr) {
         digests[i] = Digest(std::string_view(reinterpret_cast<const char*>(c), job.cipher_size));
         continue;
@@ -336,18 +332,6 @@ Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vend
   for (std::thread& thread : pool) thread.join();
   sodium_memzero(key, sizeof(key));
 
-  std::string all_tags;
-  for (const std::string& digest : tag_digests) all_tags.append(digest);
-  const std::string tags_digest = Digest(all_tags);
-  const std::string_view prefix_bytes(reinterpret_cast<const char*>(base), prefix);
-  const std::string_view content_signature(
-      reinterpret_cast<const char*>(base + expected - kBundleSignatureSize), 64);
-  const std::string_view seal_signature(reinterpret_cast<const char*>(base + expected - 64), 64);
-  const std::string seal = SealMessage(prefix_bytes, tags_digest, content_signature);
-  if (!signer.Verify(SignedMessage(kBundleSealType, seal), seal_signature)) {
-    contents.files.clear();
-    return fail("signature does not match: the bundle was altered after signing");
-  }
   if (deploy == nullptr) {
     std::string all;
     for (const std::string& digest : digests) all.append(digest);

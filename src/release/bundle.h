@@ -7,13 +7,15 @@
 // Ed25519 signatures over all of it. Byte layout: docs/release-formats.md.
 //
 // Opening checks everything before any plaintext is handed out: the magic,
-// the version (older and newer versions are refused), the exact size, the
-// metadata, the signer, and either (with the deployment key) the seal
-// signature and the authentication tag of every chunk, or (without it) the
+// the version (older and newer versions are refused), the metadata and its
+// limits (at most kBundleMaxFiles files, whose encrypted sizes add up to
+// exactly the file's size), the signer and the seal signature, all before
+// any memory is reserved for decryption; then either (with the deployment
+// key) the authentication tag of every chunk, or (without it) the
 // signature over every byte. Streams are hashed and decrypted in
-// parallel threads straight into buffers that are locked in memory where
-// the system allows (sodium_mlock) and wiped when released; nothing is ever
-// written to disk.
+// parallel threads straight into SecretBuffers (secret_buffer.h): locked in
+// memory where the system allows, excluded from core dumps and wiped when
+// released; nothing is ever written to disk.
 //
 // Functions are thread-safe; BundleContents is immutable once returned.
 #pragma once
@@ -27,6 +29,7 @@
 
 #include "base/status.h"
 #include "release/keys.h"
+#include "release/secret_buffer.h"
 
 namespace mg::release {
 
@@ -42,6 +45,9 @@ inline constexpr char kBundleType[] = "bundle";
 inline constexpr char kBundleSealType[] = "bundle-seal";
 inline constexpr uint64_t kBundleChunkSize = uint64_t{1} << 20;
 inline constexpr uint64_t kBundleStreamChunks = 16;  // chunks per stream
+// At most this many files in a bundle (a release has about ten): a crafted
+// bundle cannot make opening it reserve memory per listed file.
+inline constexpr size_t kBundleMaxFiles = 1024;
 
 struct BundleFile {
   std::string path;  // relative, '/'-separated
@@ -76,29 +82,6 @@ struct BundleInput {
 // The complete bundle file image.
 Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
                                const DeployPublicKey& deploy);
-
-// Memory for decrypted bytes: anonymous pages (huge pages where the kernel
-// offers them), excluded from core dumps, locked in RAM where the
-// memory-lock limit allows, and wiped when destroyed. Not copyable.
-class SecretBuffer {
- public:
-  explicit SecretBuffer(size_t size);
-  ~SecretBuffer();
-  SecretBuffer(const SecretBuffer&) = delete;
-  SecretBuffer& operator=(const SecretBuffer&) = delete;
-
-  bool ok() const { return size_ == 0 || data_ != nullptr; }  // false: out of memory
-  char* data() const { return data_; }
-  size_t size() const { return size_; }
-  std::string_view view() const { return std::string_view(data_, size_); }
-  bool locked() const { return locked_; }
-
- private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
-  size_t mapped_ = 0;
-  bool locked_ = false;
-};
 
 // A verified (and, with a deployment key, decrypted) bundle.
 struct BundleContents {

@@ -116,6 +116,10 @@ Result<BundleMetadata> ParseBundleMetadata(std::string_view text) {
   if (!j.contains("files") || !j["files"].is_array() || j["files"].empty()) {
     return Missing("files");
   }
+  if (j["files"].size() > kBundleMaxFiles) {
+    return CorruptionError("bundle lists " + std::to_string(j["files"].size()) +
+                           " files, more than the " + std::to_string(kBundleMaxFiles) + " allowed");
+  }
   for (const json& entry : j["files"]) {
     if (!entry.is_object() || entry.size() != 2) {
       return CorruptionError("bundle metadata has a malformed file entry");

@@ -116,7 +116,12 @@ Result<BundleMetadata> SealedMetadata(std::string_view bundle) {
   return ParseBundleMetadata(bundle.substr(kBundleHeaderSize, size));
 }
 
+// Writes the bundle atomically (a reader sees all of it or nothing), first
+// removing what an earlier, killed attempt left of its temporary file.
 Status WriteBundle(const std::string& path, const std::string& bytes) {
+  const std::filesystem::path out(path);
+  RemoveStaleTempFiles(out.has_parent_path() ? out.parent_path().string() : ".",
+                       out.filename().string());
   return WriteFileAtomic(path, bytes, 0644);
 }
 

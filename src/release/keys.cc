@@ -160,12 +160,6 @@ Result<ParsedKey> ParseKeyLine(std::string_view text, const char* type, size_t s
   return parsed;
 }
 
-Result<std::string> ReadKeyFile(const std::string& path) {
-  Result<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  return text;
-}
-
 }  // namespace
 
 VerifyKey VerifyKey::FromBytes(std::string_view bytes) {
@@ -185,7 +179,7 @@ Result<VerifyKey> VerifyKey::Parse(std::string_view text) {
 }
 
 Result<VerifyKey> VerifyKey::Load(const std::string& path) {
-  MG_ASSIGN_OR_RETURN(std::string text, ReadKeyFile(path));
+  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   Result<VerifyKey> key = Parse(text);
   if (!key.ok()) return key.status().WithContext("public key " + path);
   return key;
@@ -217,7 +211,7 @@ Result<SigningKey> SigningKey::Parse(std::string_view text, std::string_view pas
 }
 
 Result<SigningKey> SigningKey::Load(const std::string& path, std::string_view passphrase) {
-  MG_ASSIGN_OR_RETURN(std::string text, ReadKeyFile(path));
+  MG_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
   Result<SigningKey> key = Parse(text, passphrase);
   Wipe(&text);
   if (!key.ok()) return key.status().WithContext("secret key " + path);
@@ -234,7 +228,7 @@ std::string SigningKey::Sign(std::string_view message) const {
 
 Result<DeployPublicKey> DeployPublicKey::Load(const std::string& path) {
   InitSodium();
-  MG_ASSIGN_OR_RETURN(std::string text, ReadKeyFile(path));
+  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   Result<ParsedKey> parsed = ParseKeyLine(text, kDeployPublic, crypto_box_PUBLICKEYBYTES);
   if (!parsed.ok()) return parsed.status().WithContext("public key " + path);
   DeployPublicKey key;
@@ -266,7 +260,7 @@ Result<DeploySecretKey> DeploySecretKey::Parse(std::string_view text, std::strin
 
 Result<DeploySecretKey> DeploySecretKey::Load(const std::string& path,
                                               std::string_view passphrase) {
-  MG_ASSIGN_OR_RETURN(std::string text, ReadKeyFile(path));
+  MG_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
   Result<DeploySecretKey> key = Parse(text, passphrase);
   Wipe(&text);
   if (!key.ok()) return key.status().WithContext("deployment key " + path);

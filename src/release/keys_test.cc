@@ -75,6 +75,36 @@ TEST(KeysTest, WriteNewKeyPairUsesMode0600AndNeverOverwrites) {
   std::filesystem::remove_all(dir);
 }
 
+// Like ssh, a secret key that group or others may read is refused, naming
+// its mode; the public half may be world-readable.
+TEST(KeysTest, SecretKeyReadableByOthersIsRefused) {
+  const std::string dir = ::testing::TempDir() + "/mg_keys_mode_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (KeyKind kind : {KeyKind::kSign, KeyKind::kDeploy}) {
+    const std::string name = dir + (kind == KeyKind::kSign ? "/vendor" : "/deploy");
+    ASSERT_TRUE(WriteNewKeyPair(name, kind).ok());
+    const std::string secret = name + ".key";
+    ASSERT_EQ(::chmod(secret.c_str(), 0644), 0);
+    ASSERT_EQ(::chmod((name + ".pub").c_str(), 0644), 0);
+    Status loaded = kind == KeyKind::kSign ? SigningKey::Load(secret).status()
+                                           : DeploySecretKey::Load(secret).status();
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.message().find("permissions 0644 for '" + secret + "' are too open"),
+              std::string::npos)
+        << loaded.ToString();
+    ASSERT_EQ(::chmod(secret.c_str(), 0640), 0);
+    EXPECT_FALSE(kind == KeyKind::kSign ? SigningKey::Load(secret).ok()
+                                        : DeploySecretKey::Load(secret).ok());
+    ASSERT_EQ(::chmod(secret.c_str(), 0400), 0);
+    EXPECT_TRUE(kind == KeyKind::kSign ? SigningKey::Load(secret).ok()
+                                       : DeploySecretKey::Load(secret).ok());
+    EXPECT_TRUE(kind == KeyKind::kSign ? VerifyKey::Load(name + ".pub").ok()
+                                       : DeployPublicKey::Load(name + ".pub").ok());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(KeysTest, PassphraseProtectedSecretKey) {
   KeyPairFiles files = GenerateKeyPair(KeyKind::kSign, "correct horse");
   EXPECT_EQ(files.secret_text.find("\"key\""), std::string::npos);

@@ -143,6 +143,19 @@ class TempDir {
   std::string path_;
 };
 
+// Removes what earlier, killed attempts at the same release left: folders
+// named PREFIX + six characters (mkdtemp's), never renamed into place.
+void RemovePartialFolders(const fs::path& parent, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == prefix.size() + 6 && name.starts_with(prefix) && entry.is_directory(ec) &&
+        !entry.is_symlink(ec)) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 Status CheckDestination(const std::string& out_dir) {
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(out_dir, ec);
@@ -174,8 +187,9 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   const fs::path out_path(out);
   const fs::path parent = out_path.has_parent_path() ? out_path.parent_path() : fs::path(".");
-  std::string pattern =
-      (parent / ("." + out_path.filename().string() + ".partial-XXXXXX")).string();
+  const std::string partial_prefix = "." + out_path.filename().string() + ".partial-";
+  RemovePartialFolders(parent, partial_prefix);
+  std::string pattern = (parent / (partial_prefix + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr)
     return ErrnoError("cannot create a folder in", parent.string());
   TempDir temp(pattern);

@@ -1,10 +1,6 @@
 #include "release/served_model.h"
 
-#include <sys/mman.h>
-
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "base/file.h"
 #include "model/checkpoint.h"
@@ -62,37 +58,11 @@ std::string_view FileText(const BundleContents& contents, const std::string& nam
   return it == contents.files.end() ? std::string_view() : it->second->view();
 }
 
-// Locks the process's private anonymous writable memory (where the model's
-// weights now live: heap and large allocations) in RAM, where the
-// memory-lock limit (or CAP_IPC_LOCK) allows it. File mappings, guard pages
-// and huge reservations (over 4 GiB, e.g. a sanitizer's shadow memory) are
-// left alone. Returns false when a lock was refused.
-bool LockAnonymousMemory() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return false;
-#else
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  bool all = true;
-  while (std::getline(maps, line)) {
-    unsigned long long begin = 0, end = 0, inode = 0;
-    char perms[5] = {};
-    char path[256] = {};
-    const int fields = std::sscanf(line.c_str(), "%llx-%llx %4s %*s %*s %llu %255s", &begin, &end,
-                                   perms, &inode, path);
-    if (fields < 4 || perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' || inode != 0) {
-      continue;
-    }
-    if (fields == 5 && std::string_view(path) != "[heap]") continue;
-    if (end - begin > (1ull << 32)) continue;
-    if (::mlock(reinterpret_cast<void*>(begin), end - begin) != 0) all = false;
-  }
-  return all;
-#endif
-}
-
-void LockModelMemory(ServedModel* served) {
-  if (LockAnonymousMemory()) return;
+// The weights now live in the process's anonymous memory (heap and large
+// allocations): keep it out of core dumps and, where the memory-lock limit
+// (or CAP_IPC_LOCK) allows, out of swap.
+void ProtectModelMemory(ServedModel* served) {
+  if (ProtectAnonymousMemory(/*lock=*/true)) return;
   served->memory_locked = false;
   served->notes.push_back(
       "the decrypted weights are not locked in memory (RLIMIT_MEMLOCK is limited; raise it, "
@@ -251,7 +221,7 @@ Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::s
   }
   if (!contents.memory_locked) served.memory_locked = false;
   contents.files.clear();  // wipes the decrypted files
-  LockModelMemory(&served);
+  ProtectModelMemory(&served);
   return served;
 }
 

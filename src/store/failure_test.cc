@@ -2,6 +2,7 @@
 // and the PostgreSQL server going away and coming back. Requests fail
 // closed (503), committed data stays intact, nothing is double-counted.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "store/control_plane.h"
 #include "store/store_test_fixture.h"
@@ -15,6 +16,23 @@ int64_t Count(ControlPlane& cp, const std::string& sql) {
   auto rows = (*lease)->Query(sql, {});
   EXPECT_TRUE(rows.ok()) << rows.status().ToString();
   return rows.ok() && !rows->empty() ? (*rows)[0].Int(0) : -1;
+}
+
+// A new control database and its -wal and -shm files are owner-only, even
+// under a permissive umask: they hold key hashes and usage.
+TEST(StoreSqliteFailureTest, NewDatabaseIsOwnerOnly) {
+  const std::string url = testing::FreshDatabaseUrl(Dialect::kSqlite);
+  const std::string path = url.substr(std::string("sqlite:").size());
+  const mode_t old_umask = ::umask(0);
+  auto opened = ControlPlane::Open(url);
+  ::umask(old_umask);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_TRUE((*opened)->CreateKey({.name = "acme", .scopes = {"embed"}}, "test").ok());
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
 }
 
 // A full disk, simulated with SQLite's max_page_count: the database cannot

@@ -1,6 +1,11 @@
 #include "store/sqlite_connection.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <unordered_map>
 
@@ -134,6 +139,17 @@ class SqliteConnection final : public SqlConnection {
 
 Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
   if (path.empty()) return InvalidArgumentError("sqlite: empty database path (use sqlite:PATH)");
+  // The control database holds key hashes and usage: a new one is created
+  // owner-only before SQLite opens it, and SQLite gives its -wal and -shm
+  // files the same mode.
+  if (path != ":memory:" && !path.starts_with("file:")) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return UnavailableError("sqlite: cannot create " + path + ": " + std::strerror(errno));
+    }
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

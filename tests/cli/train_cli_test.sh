@@ -88,7 +88,7 @@ for opt in "--lr nan" "--lr 0" "--lr -inf" "--weight-decay nan" "--warmup nan" \
   check "train $opt writes nothing" [ ! -e "$TMP/nan" ]
 done
 check "no output folder for bad data" [ ! -e "$TMP/bad" ]
-no_crash && check "no crash on bad data" true
+check "no crash on bad data" no_crash
 run train --train "$TMP/train.jsonl" --init huge --vocab "$VOCAB" --out "$TMP/huge"
 check "unknown preset rejected" grep -q "unknown size preset" "$TMP/err"
 run eval --model "$TMP/model" --data "$TMP/bad.jsonl"
