@@ -71,7 +71,7 @@ class BundleLimitsTest : public ::testing::Test {
     input.metadata.release_mode = "closed";
     input.metadata.created_at = "2026-11-28T00:00:00Z";
     for (size_t i = 0; i < count; ++i) {
-      char name[16];
+      char name[32];
       std::snprintf(name, sizeof(name), "f%05zu", i);
       input.files.emplace_back(name, std::string_view("x"));
     }
