@@ -8,9 +8,13 @@
 #   make bench   side-by-side benchmarks against the reference tools
 #   make asan    the unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make format  reformat the C++ sources with clang-format
+#   make fuzz    build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
+#   make fuzz-smoke  replay every seed and a few thousand mutations per harness (CI)
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -28,11 +32,14 @@ DEB_PACKAGES += wrk
 DEB_PACKAGES += chromium
 # The scenarios in examples/ call the HTTP API with curl.
 DEB_PACKAGES += curl
+# The fuzz build (make fuzz) compiles with clang's libFuzzer and sanitizers.
+DEB_PACKAGES += clang libclang-rt-dev
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
 
-.PHONY: all setup deps oracle build demo test test-all test-slow bench asan format format-check clean
+.PHONY: all setup deps oracle build demo test test-all test-slow bench asan fuzz fuzz-build fuzz-smoke \
+        format format-check clean
 
 all: build
 
@@ -104,6 +111,19 @@ asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L "unit|e2e"
 
+# libFuzzer harnesses (fuzz/, docs/fuzzing.md) in their own clang build.
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DMG_FUZZ=ON -DMG_BUILD_TESTS=OFF -DMG_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+# Each harness for FUZZ_SECONDS, one after another; crash inputs in $(FUZZ_BUILD)/crashes.
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz
+
 # The project's own C++ sources (tracked or new, never ignored ones such as node_modules).
 CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h')
 
@@ -114,4 +134,4 @@ format-check:
 	clang-format --dry-run -Werror $(CXX_SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

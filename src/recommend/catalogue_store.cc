@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "recommend/catalogue.h"
 #include "recommend/hnsw_file.h"
 #include "recommend/hnsw_index.h"
@@ -105,6 +106,7 @@ Result<std::unique_ptr<Catalogue>> Catalogue::Open(const std::string& dir) {
   const std::string manifest_path = JoinPath(dir, kManifest);
   if (!FileExists(manifest_path)) return NotFoundError("no catalogue in " + dir);
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path));
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(manifest_path));
   json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!manifest.is_object() || manifest.value("format", "") != kFormat) {
     return CorruptionError(manifest_path + ": not a modelgate catalogue");
@@ -136,6 +138,7 @@ Result<std::unique_ptr<Catalogue>> Catalogue::Open(const std::string& dir) {
 Status Catalogue::LoadFromDir() {
   const std::string manifest_path = JoinPath(dir_, kManifest);
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path));
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(manifest_path));
   const json manifest = json::parse(text, nullptr, false);
   const size_t slot_count = manifest["slots"].get<size_t>();
   if (!manifest.contains("items") || !manifest.contains("index")) {
@@ -159,6 +162,8 @@ Status Catalogue::LoadFromDir() {
     if (end == std::string::npos) end = items_text.size();
     ++line_number;
     const std::string where = "items line " + std::to_string(line_number);
+    MG_RETURN_IF_ERROR(
+        CheckJsonDepth(std::string_view(items_text).substr(begin, end - begin)).WithContext(where));
     const json line =
         json::parse(items_text.begin() + begin, items_text.begin() + end, nullptr, false);
     begin = end + 1;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "text/tokenizer.h"
 
 namespace mg::text {
@@ -43,6 +44,7 @@ bool IsDirectory(const std::string& path) {
 }
 
 Result<json> ParseJsonObject(std::string_view contents, const std::string& path) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(contents).WithContext(path));
   json parsed = json::parse(contents, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return CorruptionError(path + ": not valid JSON");
   if (!parsed.is_object()) return CorruptionError(path + ": expected a JSON object");
