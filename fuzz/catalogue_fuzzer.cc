@@ -24,8 +24,9 @@ namespace {
 const std::string& ScratchDir() {
   static const auto* dir = new std::string([] {
     // Memory-backed where available: every run rewrites three files.
-    const std::filesystem::path base =
-        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
+                                           ? std::filesystem::path("/dev/shm")
+                                           : std::filesystem::temp_directory_path();
     const auto path = base / ("mg-catalogue-fuzz-" + std::to_string(getpid()));
     std::filesystem::create_directories(path);
     return path.string();

@@ -16,8 +16,8 @@ namespace {
 
 const mg::release::SigningKey& Vendor() {
   static const auto* key = new mg::release::SigningKey(
-      mg::release::SigningKey::Parse(mg::release::GenerateKeyPair(mg::release::KeyKind::kSign)
-                                         .secret_text)
+      mg::release::SigningKey::Parse(
+          mg::release::GenerateKeyPair(mg::release::KeyKind::kSign).secret_text)
           .value());
   return *key;
 }

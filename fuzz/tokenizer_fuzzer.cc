@@ -33,7 +33,8 @@ void Tokenize(const mg::text::Tokenizer& tokenizer, std::string_view text) {
           encoding.offsets[at].end > text.size()) {
         mg::fuzz::Fail("token offsets outside the text");
       }
-      if (encoding.ids[at] < 0 || static_cast<size_t>(encoding.ids[at]) >= tokenizer.vocab().size()) {
+      if (encoding.ids[at] < 0 ||
+          static_cast<size_t>(encoding.ids[at]) >= tokenizer.vocab().size()) {
         mg::fuzz::Fail("token id outside the vocabulary");
       }
     }
