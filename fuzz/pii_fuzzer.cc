@@ -8,16 +8,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fuzz/fuzz_input.h"
 #include "privacy/analyzer.h"
 #include "privacy/anonymizer.h"
 #include "privacy/normalizer.h"
+#include "text/unicode.h"
 
 namespace {
 
-bool IsUtf8Boundary(std::string_view text, size_t at) {
-  return at == 0 || at == text.size() || (static_cast<uint8_t>(text[at]) & 0xC0) != 0x80;
+// Per byte offset 0..size: whether a character starts (or the text ends)
+// there. A byte that is not well-formed UTF-8 is a unit of its own, as the
+// normaliser treats it.
+std::vector<bool> CharacterStarts(std::string_view text) {
+  std::vector<bool> starts(text.size() + 1, false);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  size_t at = 0;
+  while (at < text.size()) {
+    starts[at] = true;
+    size_t length = 1;
+    mg::text::DecodeUtf8(bytes + at, text.size() - at, &length);
+    at += length;
+  }
+  starts[text.size()] = true;
+  return starts;
 }
 
 struct Pipeline {
@@ -53,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Pipeline& pipeline = Shared();
   auto findings = pipeline.analyzer->Analyze(text, pipeline.scratch.get());
   if (!findings.ok()) return 0;
+  const std::vector<bool> starts = CharacterStarts(text);
   std::string outside;  // the input with every finding cut out
   size_t previous_end = 0;
   for (const auto& finding : *findings) {
@@ -60,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       mg::fuzz::Fail("finding outside the input");
     }
     if (finding.begin < previous_end) mg::fuzz::Fail("findings overlap or are out of order");
-    if (!IsUtf8Boundary(text, finding.begin) || !IsUtf8Boundary(text, finding.end)) {
+    if (!starts[finding.begin] || !starts[finding.end]) {
       mg::fuzz::Fail("finding splits a UTF-8 character");
     }
     outside.append(text.substr(previous_end, finding.begin - previous_end)).push_back('\0');
