@@ -108,10 +108,11 @@ Result<std::unique_ptr<Catalogue>> Catalogue::Open(const std::string& dir) {
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path));
   MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(manifest_path));
   json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!manifest.is_object() || manifest.value("format", "") != kFormat) {
+  // Compared as JSON values: value() would throw on a field of another type.
+  if (!manifest.is_object() || !manifest.contains("format") || manifest["format"] != kFormat) {
     return CorruptionError(manifest_path + ": not a modelgate catalogue");
   }
-  if (manifest.value("version", 0) != kVersion) {
+  if (!manifest.contains("version") || manifest["version"] != kVersion) {
     return CorruptionError(manifest_path + ": unsupported version");
   }
   CatalogueOptions options;
