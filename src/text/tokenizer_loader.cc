@@ -96,16 +96,23 @@ Result<AddedToken> ParseAddedToken(const json& entry, const std::string& where) 
   return token;
 }
 
+// `sequences` is 1 for the single template ($A), 2 for the pair ($A, $B).
 Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json& special_tokens,
-                                                 const Vocab& vocab) {
+                                                 const Vocab& vocab, int sequences) {
   if (!pieces.is_array()) return CorruptionError("post_processor template is not a list");
   std::vector<TemplatePiece> result;
+  int uses[2] = {0, 0};
   for (const json& entry : pieces) {
     TemplatePiece piece;
     if (entry.contains("Sequence")) {
       const json& seq = entry["Sequence"];
       piece.is_sequence = true;
-      piece.sequence = seq.value("id", "A") == "B" ? 1 : 0;
+      const json id = seq.contains("id") ? seq["id"] : json();
+      if (id != "A" && id != "B") {
+        return CorruptionError("post_processor template names a sequence other than A or B");
+      }
+      piece.sequence = id == "B" ? 1 : 0;
+      ++uses[piece.sequence];
       piece.type_id = seq.value("type_id", 0);
     } else if (entry.contains("SpecialToken")) {
       const json& special = entry["SpecialToken"];
@@ -123,6 +130,13 @@ Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json&
       return CorruptionError("post_processor template entry is neither Sequence nor SpecialToken");
     }
     result.push_back(std::move(piece));
+  }
+  // Truncation leaves room for the special tokens only: each text must
+  // appear exactly once, or max_length would not bound the encoding.
+  if (uses[0] != 1 || uses[1] != (sequences == 2 ? 1 : 0)) {
+    return CorruptionError(sequences == 2
+                               ? "post_processor pair template must hold A and B once each"
+                               : "post_processor single template must hold A once and no B");
   }
   return result;
 }
@@ -356,9 +370,9 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view conten
       if (post_type == "TemplateProcessing") {
         const json& specials = post.value("special_tokens", json::object());
         MG_ASSIGN_OR_RETURN(tokenizer.single_template_,
-                            ParseTemplate(post.at("single"), specials, tokenizer.vocab_));
+                            ParseTemplate(post.at("single"), specials, tokenizer.vocab_, 1));
         MG_ASSIGN_OR_RETURN(tokenizer.pair_template_,
-                            ParseTemplate(post.at("pair"), specials, tokenizer.vocab_));
+                            ParseTemplate(post.at("pair"), specials, tokenizer.vocab_, 2));
       } else if (post_type == "BertProcessing") {
         BertTemplates(post.at("cls").at(1).get<int32_t>(), post.at("sep").at(1).get<int32_t>(),
                       &tokenizer.single_template_, &tokenizer.pair_template_);
