@@ -115,6 +115,12 @@ Result<std::unique_ptr<Catalogue>> Catalogue::Open(const std::string& dir) {
   if (!manifest.contains("version") || manifest["version"] != kVersion) {
     return CorruptionError(manifest_path + ": unsupported version");
   }
+  // get<size_t>() of a fractional or negative number is undefined behaviour.
+  for (const char* key : {"dim", "M", "ef_construction", "ef_search", "generation", "slots"}) {
+    if (!manifest.contains(key) || !manifest[key].is_number_unsigned()) {
+      return CorruptionError(manifest_path + ": missing or mistyped field");
+    }
+  }
   CatalogueOptions options;
   try {
     options.dim = manifest.at("dim").get<size_t>();
