@@ -96,6 +96,20 @@ Result<AddedToken> ParseAddedToken(const json& entry, const std::string& where) 
   return token;
 }
 
+// An integer that fits int32_t (get<int32_t>() of any other number is
+// undefined behaviour); `fallback` when absent.
+Result<int32_t> Int32Field(const json& object, const char* key, int32_t fallback) {
+  if (!object.is_object() || !object.contains(key)) return fallback;
+  const json& value = object[key];
+  if (!value.is_number_integer() ||
+      (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t{INT32_MAX}) ||
+      (!value.is_number_unsigned() &&
+       (value.get<int64_t>() < INT32_MIN || value.get<int64_t>() > INT32_MAX))) {
+    return CorruptionError(std::string("post_processor ") + key + " is not a 32-bit integer");
+  }
+  return static_cast<int32_t>(value.get<int64_t>());
+}
+
 // `sequences` is 1 for the single template ($A), 2 for the pair ($A, $B).
 Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json& special_tokens,
                                                  const Vocab& vocab, int sequences) {
@@ -113,14 +127,17 @@ Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json&
       }
       piece.sequence = id == "B" ? 1 : 0;
       ++uses[piece.sequence];
-      piece.type_id = seq.value("type_id", 0);
+      MG_ASSIGN_OR_RETURN(piece.type_id, Int32Field(seq, "type_id", 0));
     } else if (entry.contains("SpecialToken")) {
       const json& special = entry["SpecialToken"];
       std::string name = special.value("id", "");
-      piece.type_id = special.value("type_id", 0);
+      MG_ASSIGN_OR_RETURN(piece.type_id, Int32Field(special, "type_id", 0));
       auto it = special_tokens.find(name);
       if (it != special_tokens.end() && it->contains("ids") && (*it)["ids"].is_array()) {
-        for (const json& id : (*it)["ids"]) piece.ids.push_back(id.get<int32_t>());
+        for (const json& id : (*it)["ids"]) {
+          MG_ASSIGN_OR_RETURN(int32_t value, Int32Field(json{{"ids", id}}, "ids", 0));
+          piece.ids.push_back(value);
+        }
       } else if (vocab.TokenToId(name) >= 0) {
         piece.ids.push_back(vocab.TokenToId(name));
       } else {
