@@ -9,9 +9,13 @@
 #   make asan    the unit, CLI, PyTorch-reference and scenario tests under
 #                AddressSanitizer and UndefinedBehaviorSanitizer (CI runs it too)
 #   make format  reformat the C++ sources with clang-format
+#   make fuzz    build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
+#   make fuzz-smoke  replay every seed and a few thousand mutations per harness (CI)
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -29,11 +33,14 @@ DEB_PACKAGES += wrk
 DEB_PACKAGES += chromium
 # The scenarios in examples/ call the HTTP API with curl.
 DEB_PACKAGES += curl
+# The fuzz build (make fuzz) compiles with clang's libFuzzer and sanitizers.
+DEB_PACKAGES += clang libclang-rt-dev
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
 
-.PHONY: all setup deps oracle build demo test test-all test-slow bench asan format format-check clean
+.PHONY: all setup deps oracle build demo test test-all test-slow bench asan fuzz fuzz-build fuzz-smoke \
+        format format-check clean
 
 all: build
 
@@ -108,6 +115,19 @@ asan: oracle
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 3600 -L "unit|e2e|torch|scenario"
 
+# libFuzzer harnesses (fuzz/, docs/fuzzing.md) in their own clang build.
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DMG_FUZZ=ON -DMG_BUILD_TESTS=OFF -DMG_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+# Each harness for FUZZ_SECONDS, one after another; crash inputs in $(FUZZ_BUILD)/crashes.
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz
+
 # The project's own C++ sources (tracked or new, never ignored ones such as node_modules).
 CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h')
 
@@ -118,4 +138,4 @@ format-check:
 	clang-format --dry-run -Werror $(CXX_SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

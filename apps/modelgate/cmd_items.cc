@@ -13,6 +13,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "kernels/gemm.h"
 #include "model/model.h"
 #include "recommend/catalogue.h"
@@ -51,6 +52,7 @@ std::vector<ItemText> ReadItems(const std::string& path) {
     begin = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     const std::string where = path + " line " + std::to_string(line_number) + ": ";
+    if (Status depth = CheckJsonDepth(line); !depth.ok()) throw CliError(where + depth.message());
     const json object = json::parse(line, nullptr, false);
     if (!object.is_object()) throw CliError(where + "not a JSON object (or not valid UTF-8)");
     ItemText entry;

@@ -9,6 +9,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
 #include "model/model.h"
@@ -53,6 +54,7 @@ std::vector<recommend::HistoryEntry> ReadHistory(const std::string& path) {
     if (text_file) {
       entry.text = line;
     } else {
+      if (Status depth = CheckJsonDepth(line); !depth.ok()) throw CliError(where + depth.message());
       const json object = json::parse(line, nullptr, false);
       if (!object.is_object()) throw CliError(where + "not a JSON object (or not valid UTF-8)");
       if (object.contains("text") && object["text"].is_string())

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 
 namespace mg::data {
 namespace {
@@ -55,6 +56,7 @@ Result<std::vector<Record>> ParseJsonLines(std::string_view contents, const std:
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     const std::string where = name + " line " + std::to_string(line_number);
+    MG_RETURN_IF_ERROR(CheckJsonDepth(line).WithContext(where));
     json object = json::parse(ReplaceLoneSurrogateEscapes(line), nullptr, false);
     if (object.is_discarded())
       return InvalidArgumentError(where + ": not valid JSON (or not UTF-8)");

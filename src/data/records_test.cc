@@ -30,6 +30,16 @@ TEST(RecordsTest, JsonLinesErrorsNameTheLine) {
   EXPECT_FALSE(invalid_utf8.ok());
 }
 
+TEST(RecordsTest, DeeplyNestedJsonLineIsRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto records = ParseRecords("{\"text\": \"ok\"}\n{\"text\": \"x\", \"extra\": " + deep + "}\n",
+                              "in.jsonl", RecordFormat::kJsonLines);
+  ASSERT_FALSE(records.ok());
+  EXPECT_NE(records.status().message().find("in.jsonl line 2"), std::string::npos);
+  EXPECT_NE(records.status().message().find("nests deeper than 64"), std::string::npos)
+      << records.status().message();
+}
+
 TEST(RecordsTest, CustomTextField) {
   auto records = ParseRecords("{\"body\":\"x\"}", "in.jsonl", RecordFormat::kJsonLines, "body");
   ASSERT_TRUE(records.ok());

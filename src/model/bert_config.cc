@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 
 namespace mg::model {
 namespace {
@@ -45,6 +46,7 @@ bool BertConfig::is_sequence_classifier() const {
 }
 
 Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::string& name) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(json_text).WithContext(name));
   json root = json::parse(json_text, nullptr, false);
   if (root.is_discarded() || !root.is_object())
     return CorruptionError(name + ": not a JSON object");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 
 namespace mg::model {
 namespace {
@@ -50,12 +51,20 @@ Status ReadChecked(const Checkpoint& weights, const TensorRecord& record,
   return Status::Ok();
 }
 
+// A config value for an error message: short scalars as JSON, anything else
+// by its kind, so an error never echoes a large or deep document.
+std::string ValueText(const nlohmann::json& value) {
+  if (value.is_structured()) return value.is_array() ? "an array" : "an object";
+  const std::string text = value.dump();
+  return text.size() <= 64 ? text : text.substr(0, 64) + "...";
+}
+
 // Refuses a config field that changes what the adapter computes unless it
 // has its neutral value.
 Status CheckNeutral(const nlohmann::json& c, const char* key, const nlohmann::json& neutral,
                     const std::string& file) {
   if (!c.contains(key) || c[key].is_null() || c[key] == neutral) return Status::Ok();
-  return UnimplementedError(file + ": " + key + " = " + c[key].dump() +
+  return UnimplementedError(file + ": " + key + " = " + ValueText(c[key]) +
                             " is not supported (only plain LoRA on attention query, key and "
                             "value)");
 }
@@ -71,18 +80,20 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
                                      const BertConfig& config, const std::string& name) {
   const std::string config_file = JoinPath(name, kAdapterConfigFile);
   const std::string weights_file = JoinPath(name, kAdapterWeightsFile);
+  const Status depth = CheckJsonDepth(config_json);
+  if (!depth.ok()) return CorruptionError(config_file + ": " + depth.message());
   const nlohmann::json c = nlohmann::json::parse(config_json, nullptr, false);
   if (c.is_discarded() || !c.is_object())
     return CorruptionError(config_file + ": not a JSON object");
   const bool is_lora = c.contains("peft_type") && c["peft_type"] == "LORA";
   if (!is_lora)
     return UnimplementedError(config_file + ": peft_type is " +
-                              (c.contains("peft_type") ? c["peft_type"].dump() : "missing") +
+                              (c.contains("peft_type") ? ValueText(c["peft_type"]) : "missing") +
                               "; only LORA adapters are supported");
   LoraAdapter adapter;
   if (!c.contains("r") || !c["r"].is_number_integer() || c["r"].get<int64_t>() <= 0)
     return CorruptionError(config_file + ": r (the rank) must be a positive integer, got " +
-                           (c.contains("r") ? c["r"].dump() : "nothing"));
+                           (c.contains("r") ? ValueText(c["r"]) : "nothing"));
   adapter.rank = c["r"].get<int64_t>();
   if (adapter.rank > config.hidden_size)
     return CorruptionError(config_file + ": rank " + std::to_string(adapter.rank) +
@@ -90,7 +101,7 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
   const nlohmann::json alpha = c.value("lora_alpha", nlohmann::json(adapter.rank));
   if (!alpha.is_number() || !std::isfinite(alpha.get<double>()) || alpha.get<double>() <= 0)
     return CorruptionError(config_file + ": lora_alpha must be a positive number, got " +
-                           alpha.dump());
+                           ValueText(alpha));
   adapter.alpha = alpha.get<double>();
   if (c.contains("use_rslora") && !c["use_rslora"].is_boolean() && !c["use_rslora"].is_null())
     return CorruptionError(config_file + ": use_rslora must be true or false");
@@ -111,7 +122,7 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
   for (const nlohmann::json& target : c["target_modules"]) {
     const int index = target.is_string() ? TargetIndex(target.get<std::string>()) : -1;
     if (index < 0)
-      return UnimplementedError(config_file + ": unknown target module " + target.dump() +
+      return UnimplementedError(config_file + ": unknown target module " + ValueText(target) +
                                 " (supported: query, key, value)");
     targeted[index] = true;
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "model/checkpoint.h"
 #include "model/lora_adapter.h"
 
@@ -83,6 +84,7 @@ Result<std::unique_ptr<Model>> Model::FromParts(
 
   if (!pooling_config.empty()) {
     const std::string pooling_path = JoinPath(dir, "1_Pooling/config.json");
+    MG_RETURN_IF_ERROR(CheckJsonDepth(pooling_config).WithContext(pooling_path));
     nlohmann::json pooling = nlohmann::json::parse(pooling_config, nullptr, false);
     if (pooling.is_discarded() || !pooling.is_object())
       return CorruptionError(pooling_path + ": not a JSON object");

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
+
 namespace mg::model {
 namespace {
 
@@ -11,6 +13,16 @@ using nlohmann::json;
 
 Status Corrupt(const std::string& file, const std::string& problem) {
   return CorruptionError(file + ": " + problem);
+}
+
+// Error messages show the parsed numbers, never the untrusted JSON itself.
+std::string NumbersText(const std::vector<int64_t>& numbers) {
+  std::string out = "[";
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    if (i > 0) out.append(", ");
+    out.append(std::to_string(numbers[i]));
+  }
+  return out + "]";
 }
 
 struct Entry {
@@ -45,33 +57,32 @@ Result<Entry> ParseEntry(const std::string& name, const json& info, uint64_t dat
   }
   for (const json& dim : *shape_it) {
     if (!dim.is_number_unsigned() || dim.get<uint64_t>() > uint64_t{INT64_MAX}) {
-      return Corrupt(file,
-                     where + ": shape " + shape_it->dump() + " must hold non-negative integers");
+      return Corrupt(file, where + ": shape must hold non-negative integers");
     }
     entry.record.shape.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
   }
   for (const json& offset : *offsets_it) {
     if (!offset.is_number_unsigned()) {
-      return Corrupt(
-          file, where + ": data_offsets " + offsets_it->dump() + " must be non-negative integers");
+      return Corrupt(file, where + ": data_offsets must be non-negative integers");
     }
   }
   entry.begin = (*offsets_it)[0].get<uint64_t>();
   entry.end = (*offsets_it)[1].get<uint64_t>();
   if (entry.begin > entry.end || entry.end > data_size) {
-    return Corrupt(file, where + ": data_offsets " + offsets_it->dump() +
-                             " are outside the data area of " + std::to_string(data_size) +
-                             " bytes");
+    return Corrupt(file, where + ": data_offsets [" + std::to_string(entry.begin) + ", " +
+                             std::to_string(entry.end) + "] are outside the data area of " +
+                             std::to_string(data_size) + " bytes");
   }
   uint64_t numel = 0;
   uint64_t bytes = 0;
   if (!ShapeNumel(entry.record.shape, &numel) ||
       __builtin_mul_overflow(numel, uint64_t{DTypeSize(entry.record.dtype)}, &bytes)) {
-    return Corrupt(file, where + ": shape " + shape_it->dump() + " overflows");
+    return Corrupt(file, where + ": shape " + NumbersText(entry.record.shape) + " overflows");
   }
   if (bytes != entry.end - entry.begin) {
-    return Corrupt(file, where + ": shape " + shape_it->dump() + " of " + dtype_name + " needs " +
-                             std::to_string(bytes) + " bytes but data_offsets span " +
+    return Corrupt(file, where + ": shape " + NumbersText(entry.record.shape) + " of " +
+                             dtype_name + " needs " + std::to_string(bytes) +
+                             " bytes but data_offsets span " +
                              std::to_string(entry.end - entry.begin));
   }
   entry.record.size_bytes = static_cast<size_t>(bytes);
@@ -118,6 +129,8 @@ Result<SafetensorsContents> ParseSafetensors(const uint8_t* data, size_t size,
                              std::to_string(size) + " bytes): truncated or not safetensors");
   }
   const char* header = reinterpret_cast<const char*>(data + 8);
+  const Status depth = CheckJsonDepth(std::string_view(header, header_size));
+  if (!depth.ok()) return Corrupt(file, "header refused: " + depth.message());
   json root = json::parse(header, header + header_size, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Corrupt(file, "header is not valid JSON");
   if (!root.is_object()) return Corrupt(file, "header is not a JSON object");

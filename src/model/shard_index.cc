@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
+
 namespace mg::model {
 
 Result<ShardIndex> ParseShardIndex(const std::string& text, const std::string& file) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(file));
   const nlohmann::json root = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded() || !root.is_object()) {
     return CorruptionError(file + ": not a JSON object");

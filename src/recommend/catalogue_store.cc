@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "recommend/catalogue.h"
 #include "recommend/hnsw_file.h"
 #include "recommend/hnsw_index.h"
@@ -126,12 +127,20 @@ Result<std::unique_ptr<Catalogue>> Catalogue::Open(const std::string& dir) {
   const std::string manifest_path = JoinPath(dir, kManifest);
   if (!FileExists(manifest_path)) return NotFoundError("no catalogue in " + dir);
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path));
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(manifest_path));
   json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!manifest.is_object() || manifest.value("format", "") != kFormat) {
+  // Compared as JSON values: value() would throw on a field of another type.
+  if (!manifest.is_object() || !manifest.contains("format") || manifest["format"] != kFormat) {
     return CorruptionError(manifest_path + ": not a modelgate catalogue");
   }
-  if (manifest.value("version", 0) != kVersion) {
+  if (!manifest.contains("version") || manifest["version"] != kVersion) {
     return CorruptionError(manifest_path + ": unsupported version");
+  }
+  // get<size_t>() of a fractional or negative number is undefined behaviour.
+  for (const char* key : {"dim", "M", "ef_construction", "ef_search", "generation", "slots"}) {
+    if (!manifest.contains(key) || !manifest[key].is_number_unsigned()) {
+      return CorruptionError(manifest_path + ": missing or mistyped field");
+    }
   }
   CatalogueOptions options;
   try {
@@ -157,6 +166,7 @@ Result<std::unique_ptr<Catalogue>> Catalogue::Open(const std::string& dir) {
 Status Catalogue::LoadFromDir() {
   const std::string manifest_path = JoinPath(dir_, kManifest);
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(manifest_path));
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(manifest_path));
   const json manifest = json::parse(text, nullptr, false);
   const size_t slot_count = manifest["slots"].get<size_t>();
   if (!manifest.contains("items") || !manifest.contains("index")) {
@@ -180,6 +190,8 @@ Status Catalogue::LoadFromDir() {
     if (end == std::string::npos) end = items_text.size();
     ++line_number;
     const std::string where = "items line " + std::to_string(line_number);
+    MG_RETURN_IF_ERROR(
+        CheckJsonDepth(std::string_view(items_text).substr(begin, end - begin)).WithContext(where));
     const json line =
         json::parse(items_text.begin() + begin, items_text.begin() + end, nullptr, false);
     begin = end + 1;

@@ -229,5 +229,20 @@ TEST(CatalogueStoreTest, BadManifests) {
   EXPECT_TRUE(Catalogue::Open(dir).ok());
 }
 
+// Fields of the wrong JSON type are corruption, never an exception.
+TEST(CatalogueStoreTest, MistypedManifestFields) {
+  const std::string dir = NewDir();
+  fs::create_directories(dir);
+  for (const char* text : {R"({"format": 1})", R"({"format": ["modelgate-catalogue"]})",
+                           R"({"format": "modelgate-catalogue", "version": "1"})",
+                           R"({"format": "modelgate-catalogue", "version": null})"}) {
+    ASSERT_TRUE(WriteFileAtomic(dir + "/catalogue.json", text).ok());
+    EXPECT_EQ(Catalogue::Open(dir).status().code(), StatusCode::kCorruption) << text;
+  }
+  ASSERT_TRUE(
+      WriteFileAtomic(dir + "/catalogue.json", "{\"format\": " + std::string(100, '[')).ok());
+  EXPECT_FALSE(Catalogue::Open(dir).ok());
+}
+
 }  // namespace
 }  // namespace mg::recommend

@@ -2,6 +2,7 @@
 // encrypted sizes its layout implies.
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "release/bundle.h"
 #include "release/manifest.h"
 
@@ -58,6 +59,7 @@ std::string BundleMetadataToJson(const BundleMetadata& m) {
 }
 
 Result<BundleMetadata> ParseBundleMetadata(std::string_view text) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext("bundle metadata"));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return CorruptionError("bundle metadata is not a JSON object");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "model/bert_config.h"
 #include "model/checkpoint.h"
 #include "model/lora_adapter.h"
@@ -162,6 +163,7 @@ namespace {
 
 // The base's config.json: the model's, as a plain encoder (no labels).
 Result<std::string> BaseConfig(const std::string& config_text, const std::string& name) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(config_text).WithContext(name));
   nlohmann::json config = nlohmann::json::parse(config_text, nullptr, /*allow_exceptions=*/false);
   if (config.is_discarded() || !config.is_object()) {
     return InvalidArgumentError(name + " is not a JSON object");

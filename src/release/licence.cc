@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "release/encoding.h"
 #include "release/signature.h"
 
@@ -53,6 +54,7 @@ Result<std::string> GetString(const json& j, const char* field) {
 }
 
 Result<Licence> ParsePayload(std::string_view payload) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(payload).WithContext("licence"));
   json j = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return CorruptionError("licence is not a JSON object");
   if (!j.contains("version") || !j["version"].is_number_integer()) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "release/encoding.h"
 #include "release/signature.h"
 
@@ -63,6 +64,7 @@ bool IsSafeReleasePath(std::string_view path) {
 }
 
 Result<Manifest> ParseManifest(std::string_view bytes) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(bytes).WithContext("manifest"));
   json j = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return CorruptionError("manifest is not a JSON object");
   MG_ASSIGN_OR_RETURN(std::string format, GetString(j, "format"));

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "model/lora_adapter.h"
 #include "release/encoding.h"
 #include "release/fingerprint.h"
@@ -91,6 +92,7 @@ bool IsGeneratedName(const std::string& relative) {
 
 Result<ModelCardInfo> ReadCardInfo(const std::string& model_dir) {
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(JoinPath(model_dir, "config.json")));
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(model_dir + "/config.json"));
   nlohmann::json config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (config.is_discarded() || !config.is_object()) {
     return InvalidArgumentError(model_dir + "/config.json is not a JSON object");

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "release/encoding.h"
 
 namespace mg::release {
@@ -15,6 +16,7 @@ struct SignatureFields {
 };
 
 Result<SignatureFields> ParseFields(std::string_view text) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext("signature file"));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return CorruptionError("not valid JSON");
   if (!j.contains("format") || !j["format"].is_string() ||

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/json_limits.h"
 #include "text/tokenizer.h"
 
 namespace mg::text {
@@ -43,6 +44,7 @@ bool IsDirectory(const std::string& path) {
 }
 
 Result<json> ParseJsonObject(std::string_view contents, const std::string& path) {
+  MG_RETURN_IF_ERROR(CheckJsonDepth(contents).WithContext(path));
   json parsed = json::parse(contents, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return CorruptionError(path + ": not valid JSON");
   if (!parsed.is_object()) return CorruptionError(path + ": expected a JSON object");
@@ -94,24 +96,48 @@ Result<AddedToken> ParseAddedToken(const json& entry, const std::string& where) 
   return token;
 }
 
+// An integer that fits int32_t (get<int32_t>() of any other number is
+// undefined behaviour); `fallback` when absent.
+Result<int32_t> Int32Field(const json& object, const char* key, int32_t fallback) {
+  if (!object.is_object() || !object.contains(key)) return fallback;
+  const json& value = object[key];
+  if (!value.is_number_integer() ||
+      (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t{INT32_MAX}) ||
+      (!value.is_number_unsigned() &&
+       (value.get<int64_t>() < INT32_MIN || value.get<int64_t>() > INT32_MAX))) {
+    return CorruptionError(std::string("post_processor ") + key + " is not a 32-bit integer");
+  }
+  return static_cast<int32_t>(value.get<int64_t>());
+}
+
+// `sequences` is 1 for the single template ($A), 2 for the pair ($A, $B).
 Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json& special_tokens,
-                                                 const Vocab& vocab) {
+                                                 const Vocab& vocab, int sequences) {
   if (!pieces.is_array()) return CorruptionError("post_processor template is not a list");
   std::vector<TemplatePiece> result;
+  int uses[2] = {0, 0};
   for (const json& entry : pieces) {
     TemplatePiece piece;
     if (entry.contains("Sequence")) {
       const json& seq = entry["Sequence"];
       piece.is_sequence = true;
-      piece.sequence = seq.value("id", "A") == "B" ? 1 : 0;
-      piece.type_id = seq.value("type_id", 0);
+      const json id = seq.contains("id") ? seq["id"] : json();
+      if (id != "A" && id != "B") {
+        return CorruptionError("post_processor template names a sequence other than A or B");
+      }
+      piece.sequence = id == "B" ? 1 : 0;
+      ++uses[piece.sequence];
+      MG_ASSIGN_OR_RETURN(piece.type_id, Int32Field(seq, "type_id", 0));
     } else if (entry.contains("SpecialToken")) {
       const json& special = entry["SpecialToken"];
       std::string name = special.value("id", "");
-      piece.type_id = special.value("type_id", 0);
+      MG_ASSIGN_OR_RETURN(piece.type_id, Int32Field(special, "type_id", 0));
       auto it = special_tokens.find(name);
       if (it != special_tokens.end() && it->contains("ids") && (*it)["ids"].is_array()) {
-        for (const json& id : (*it)["ids"]) piece.ids.push_back(id.get<int32_t>());
+        for (const json& id : (*it)["ids"]) {
+          MG_ASSIGN_OR_RETURN(int32_t value, Int32Field(json{{"ids", id}}, "ids", 0));
+          piece.ids.push_back(value);
+        }
       } else if (vocab.TokenToId(name) >= 0) {
         piece.ids.push_back(vocab.TokenToId(name));
       } else {
@@ -121,6 +147,13 @@ Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json&
       return CorruptionError("post_processor template entry is neither Sequence nor SpecialToken");
     }
     result.push_back(std::move(piece));
+  }
+  // Truncation leaves room for the special tokens only: each text must
+  // appear exactly once, or max_length would not bound the encoding.
+  if (uses[0] != 1 || uses[1] != (sequences == 2 ? 1 : 0)) {
+    return CorruptionError(sequences == 2
+                               ? "post_processor pair template must hold A and B once each"
+                               : "post_processor single template must hold A once and no B");
   }
   return result;
 }
@@ -354,9 +387,9 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view conten
       if (post_type == "TemplateProcessing") {
         const json& specials = post.value("special_tokens", json::object());
         MG_ASSIGN_OR_RETURN(tokenizer.single_template_,
-                            ParseTemplate(post.at("single"), specials, tokenizer.vocab_));
+                            ParseTemplate(post.at("single"), specials, tokenizer.vocab_, 1));
         MG_ASSIGN_OR_RETURN(tokenizer.pair_template_,
-                            ParseTemplate(post.at("pair"), specials, tokenizer.vocab_));
+                            ParseTemplate(post.at("pair"), specials, tokenizer.vocab_, 2));
       } else if (post_type == "BertProcessing") {
         BertTemplates(post.at("cls").at(1).get<int32_t>(), post.at("sep").at(1).get<int32_t>(),
                       &tokenizer.single_template_, &tokenizer.pair_template_);

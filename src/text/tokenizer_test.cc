@@ -286,5 +286,38 @@ TEST(TokenizerLoadTest, BadFilesGiveClearErrors) {
   EXPECT_FALSE(wrong_shape.ok());
 }
 
+// A template that repeats a text, or names no text, would let an encoding
+// outgrow max_length (truncation leaves room for the special tokens only).
+TEST(TokenizerLoadTest, TemplatesHoldEachTextOnce) {
+  const Result<std::string> text =
+      ReadFile("tests/data/fixtures/tiny-bert-model-safetensors/tokenizer.json");
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const json original = json::parse(*text);
+  auto load = [](const json& tokenizer_json) {
+    return Tokenizer::FromMemory(tokenizer_json.dump(), "", "", "tiny");
+  };
+  Result<Tokenizer> good = load(original);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  const std::string_view pair = "t5 t6 t7 t8 t9 t10";
+  EncodeOptions options;
+  options.max_length = 8;
+  Encoding encoding;
+  ASSERT_TRUE(good->Encode("t1 t2 t3 t4", &pair, options, &encoding).ok());
+  EXPECT_EQ(encoding.size(), 8u);
+
+  json twice = original;
+  twice["post_processor"]["pair"][3]["Sequence"]["id"] = "A";
+  EXPECT_EQ(load(twice).status().code(), StatusCode::kCorruption);
+  json unnamed = original;
+  unnamed["post_processor"]["pair"][3]["Sequence"].erase("id");
+  EXPECT_EQ(load(unnamed).status().code(), StatusCode::kCorruption);
+  json b_in_single = original;
+  b_in_single["post_processor"]["single"][1]["Sequence"]["id"] = "B";
+  Result<Tokenizer> bad = load(b_in_single);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("single template"), std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace mg::text

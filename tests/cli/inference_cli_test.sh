@@ -64,6 +64,26 @@ node -e '
 run embed --model "$m" --input "$TMP/in.jsonl"
 check "header lying about offsets" one_error_line
 
+m="$(broken deep-header)"
+# A header of 2 MB of "[": refused with one error line, never a crash.
+node -e '
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(2000000n);
+  require("fs").writeFileSync(process.argv[1], Buffer.concat([len, Buffer.alloc(2000000, "[")]));' \
+  "$m/model.safetensors"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "deeply nested header" one_error_line
+check "deeply nested header named" grep -q "nests deeper than" "$TMP/err"
+
+m="$(broken deep-shape)"
+# Valid JSON whose shape nests 1,000,000 levels deep.
+node -e '
+  const d = 1000000;
+  const h = Buffer.from(`{"t":{"dtype":"F32","shape":${"[".repeat(d)}${"]".repeat(d)},"data_offsets":[0,0]}}`);
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(h.length));
+  require("fs").writeFileSync(process.argv[1], Buffer.concat([len, h]));' "$m/model.safetensors"
+run embed --model "$m" --input "$TMP/in.jsonl"
+check "deeply nested shape" one_error_line
+
 m="$(broken wrong-shape)"
 sed -i 's/"hidden_size": 32/"hidden_size": 36/' "$m/config.json"
 run embed --model "$m" --input "$TMP/in.jsonl"
