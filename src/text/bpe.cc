@@ -1,7 +1,8 @@
 #include "text/bpe.h"
 
+#include <algorithm>
 #include <atomic>
-#include <queue>
+#include <unordered_map>
 
 #include "text/byte_level.h"
 
@@ -41,6 +42,11 @@ struct WordCache {
 
 constexpr size_t kMaxCacheEntries = 200000;
 
+uint64_t HashPair(uint64_t key) {
+  key *= 0x9E3779B97F4A7C15ull;
+  return key ^ (key >> 29);
+}
+
 }  // namespace
 
 Result<Bpe> Bpe::Create(const Vocab& vocab,
@@ -58,7 +64,10 @@ Result<Bpe> Bpe::Create(const Vocab& vocab,
                                   "\" is not in the vocabulary");
     }
   }
-  model.merges_.reserve(merges.size());
+  size_t capacity = 16;
+  while (capacity < merges.size() * 2) capacity *= 2;
+  model.merges_.assign(capacity, Slot{});
+  model.mask_ = capacity - 1;
   int32_t rank = 0;
   for (const auto& [left, right] : merges) {
     const int32_t left_id = vocab.TokenToId(left);
@@ -68,7 +77,13 @@ Result<Bpe> Bpe::Create(const Vocab& vocab,
       return InvalidArgumentError("merge \"" + left + " " + right +
                                   "\" uses or makes a token that is not in the vocabulary");
     }
-    model.merges_.emplace(PairKey(left_id, right_id), Merge{rank, new_id});
+    const uint64_t key = PairKey(left_id, right_id);
+    uint64_t slot = HashPair(key) & model.mask_;
+    while (model.merges_[slot].key != key && model.merges_[slot].key != ~uint64_t{0}) {
+      slot = (slot + 1) & model.mask_;
+    }
+    // A repeated merge takes its last rank, as Hugging Face's map does.
+    model.merges_[slot] = {key, Merge{rank, new_id}};
     ++rank;
   }
   return model;
@@ -97,6 +112,15 @@ Result<std::vector<std::pair<std::string, std::string>>> Bpe::ParseMergesTxt(
   return merges;
 }
 
+const Bpe::Merge* Bpe::FindMerge(int32_t left, int32_t right) const {
+  const uint64_t key = PairKey(left, right);
+  for (uint64_t slot = HashPair(key) & mask_;; slot = (slot + 1) & mask_) {
+    const Slot& entry = merges_[slot];
+    if (entry.key == key) return &entry.merge;
+    if (entry.key == ~uint64_t{0}) return nullptr;
+  }
+}
+
 void Bpe::MergeWord(std::string_view word, std::vector<std::pair<int32_t, uint32_t>>* out) const {
   thread_local std::vector<Symbol> symbols;
   thread_local std::vector<Candidate> heap_storage;
@@ -116,24 +140,29 @@ void Bpe::MergeWord(std::string_view word, std::vector<std::pair<int32_t, uint32
   if (symbols.empty()) return;
   symbols.back().next = -1;
 
-  heap_storage.clear();
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue(
-      std::greater<>(), std::move(heap_storage));
+  // A min-heap of candidate merges by (rank, position), as Hugging Face's BPE
+  // keeps; entries made stale by earlier merges are skipped when popped.
+  std::vector<Candidate>& heap = heap_storage;
+  heap.clear();
+  const auto later = std::greater<>();
   auto push_pair = [&](int32_t pos) {
     const int32_t next = symbols[pos].next;
     if (next < 0) return;
-    auto it = merges_.find(PairKey(symbols[pos].id, symbols[next].id));
-    if (it != merges_.end()) queue.push({it->second.rank, pos, it->second.new_id});
+    if (const Merge* merge = FindMerge(symbols[pos].id, symbols[next].id)) {
+      heap.push_back({merge->rank, pos, merge->new_id});
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
   };
   for (int32_t pos = 0; pos + 1 < static_cast<int32_t>(symbols.size()); ++pos) push_pair(pos);
-  while (!queue.empty()) {
-    const Candidate top = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const Candidate top = heap.back();
+    heap.pop_back();
     Symbol& left = symbols[top.pos];
     if (left.length == 0 || left.next < 0) continue;
     Symbol& right = symbols[left.next];
-    auto it = merges_.find(PairKey(left.id, right.id));
-    if (it == merges_.end() || it->second.new_id != top.new_id) continue;
+    const Merge* merge = FindMerge(left.id, right.id);
+    if (merge == nullptr || merge->new_id != top.new_id) continue;
     left.id = top.new_id;
     left.length += right.length;
     right.length = 0;

@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -55,9 +54,18 @@ class Bpe {
   // Merges the word's symbols; appends (id, byte length) per symbol.
   void MergeWord(std::string_view word, std::vector<std::pair<int32_t, uint32_t>>* out) const;
 
+  // The merge for a pair of ids, or null.
+  const Merge* FindMerge(int32_t left, int32_t right) const;
+
   int32_t byte_id_[256] = {};  // -1: no token for the byte
   int32_t unk_id_ = -1;
-  std::unordered_map<uint64_t, Merge> merges_;
+  // Open-addressing table of merges by PairKey; an empty slot has key ~0.
+  struct Slot {
+    uint64_t key = ~uint64_t{0};
+    Merge merge{};
+  };
+  std::vector<Slot> merges_;
+  uint64_t mask_ = 0;
   uint64_t instance_ = 0;  // tells per-thread caches of different models apart
 };
 
