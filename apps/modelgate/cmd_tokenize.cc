@@ -123,11 +123,12 @@ void RegisterTokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "tokenize",
-      "Tokenize text exactly like Hugging Face's BertTokenizerFast and print JSON lines\n"
+      "Tokenize text exactly like Hugging Face's fast tokenizers (WordPiece, byte-level BPE)\n"
+      "and print JSON lines "
       "{\"ids\",\"tokens\",\"type_ids\",\"offsets\"}; offsets are byte ranges in the UTF-8 input.");
   cmd->add_option("--model", args->model,
-                  "Model folder (tokenizer.json, or vocab.txt + tokenizer_config.json), or a\n"
-                  "tokenizer.json / vocab.txt file")
+                  "Model folder (tokenizer.json; else vocab.txt or vocab.json + merges.txt, with\n"
+                  "tokenizer_config.json), or a tokenizer.json / vocab.txt / vocab.json file")
       ->required();
   cmd->add_option("--text", args->text, "Text to tokenize");
   cmd->add_option("--pair", args->pair, "Second text of a pair (with --text)");
