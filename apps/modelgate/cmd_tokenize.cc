@@ -1,5 +1,5 @@
-// modelgate tokenize: WordPiece tokenization identical to Hugging Face's
-// BertTokenizerFast, one JSON line per text.
+// modelgate tokenize: tokenization identical to Hugging Face's fast tokenizers
+// (WordPiece and byte-level BPE), one JSON line per text.
 #include <optional>
 #include <string>
 
@@ -28,8 +28,10 @@ struct TokenizeArgs {
   std::optional<bool> strip_accents;
 };
 
+// `texts` are the first and second text, for the tokens' spellings.
 void AppendEncoding(const text::Tokenizer& tokenizer, const text::Encoding& encoding,
-                    const std::optional<std::string>& id, std::string* out) {
+                    const std::string_view (&texts)[2], const std::optional<std::string>& id,
+                    std::string* out) {
   out->append("{");
   if (id) {
     out->append("\"id\":");
@@ -44,7 +46,10 @@ void AppendEncoding(const text::Tokenizer& tokenizer, const text::Encoding& enco
   out->append("],\"tokens\":[");
   for (size_t i = 0; i < encoding.size(); ++i) {
     if (i) out->push_back(',');
-    AppendJsonString(out, tokenizer.IdToToken(encoding.ids[i]));
+    const int8_t seq = encoding.sequence_ids[i];
+    AppendJsonString(
+        out, seq < 0 ? tokenizer.IdToToken(encoding.ids[i])
+                     : tokenizer.TokenText(texts[seq], encoding.offsets[i], encoding.ids[i]));
   }
   out->append("],\"type_ids\":[");
   for (size_t i = 0; i < encoding.size(); ++i) {
@@ -86,7 +91,8 @@ void RunTokenize(const TokenizeArgs& args) {
         args.pair ? std::string_view(*args.pair) : std::string_view();
     ThrowIfError(
         tokenizer.Encode(*args.text, args.pair ? &pair_view : nullptr, options, &encoding));
-    AppendEncoding(tokenizer, encoding, std::nullopt, &line);
+    const std::string_view texts[2] = {*args.text, args.pair ? pair_view : std::string_view()};
+    AppendEncoding(tokenizer, encoding, texts, std::nullopt, &line);
     output.Write(line);
     output.Commit();
     return;
@@ -103,7 +109,9 @@ void RunTokenize(const TokenizeArgs& args) {
     if (!status.ok()) {
       throw CliError(args.input + " line " + std::to_string(record.line) + ": " + status.message());
     }
-    AppendEncoding(tokenizer, encoding, record.id, &line);
+    const std::string_view texts[2] = {record.text,
+                                       record.text_pair ? pair_view : std::string_view()};
+    AppendEncoding(tokenizer, encoding, texts, record.id, &line);
     output.Write(line);
   }
   output.Commit();
@@ -115,11 +123,12 @@ void RegisterTokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "tokenize",
-      "Tokenize text exactly like Hugging Face's BertTokenizerFast and print JSON lines\n"
+      "Tokenize text exactly like Hugging Face's fast tokenizers (WordPiece, byte-level BPE)\n"
+      "and print JSON lines "
       "{\"ids\",\"tokens\",\"type_ids\",\"offsets\"}; offsets are byte ranges in the UTF-8 input.");
   cmd->add_option("--model", args->model,
-                  "Model folder (tokenizer.json, or vocab.txt + tokenizer_config.json), or a\n"
-                  "tokenizer.json / vocab.txt file")
+                  "Model folder (tokenizer.json; else vocab.txt or vocab.json + merges.txt, with\n"
+                  "tokenizer_config.json), or a tokenizer.json / vocab.txt / vocab.json file")
       ->required();
   cmd->add_option("--text", args->text, "Text to tokenize");
   cmd->add_option("--pair", args->pair, "Second text of a pair (with --text)");

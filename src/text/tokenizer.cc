@@ -3,13 +3,40 @@
 #include <algorithm>
 
 #include "text/bert_pre_tokenizer.h"
+#include "text/byte_level.h"
+#include "text/nfc_normalizer.h"
+#include "text/unicode.h"
 
 namespace mg::text {
+
+namespace {
+
+// Narrows [*first, *last) of `text` to exclude whitespace at either end.
+void TrimSpaces(std::string_view text, size_t* first, size_t* last) {
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  while (*first < *last) {
+    size_t length = 0;
+    const char32_t cp = DecodeUtf8(data + *first, *last - *first, &length);
+    if (cp == kInvalidCodePoint || !(CharFlags(cp) & kWhitespace)) break;
+    *first += length;
+  }
+  while (*last > *first) {
+    size_t start = *last - 1;
+    while (start > *first && (data[start] & 0xC0) == 0x80) --start;
+    size_t length = 0;
+    const char32_t cp = DecodeUtf8(data + start, *last - start, &length);
+    if (cp == kInvalidCodePoint || start + length != *last || !(CharFlags(cp) & kWhitespace)) break;
+    *last = start;
+  }
+}
+
+}  // namespace
 
 // Per-thread scratch buffers, reused across calls so that steady-state
 // tokenization does not allocate.
 struct Tokenizer::Workspace {
   NormalizedText norm;
+  NormalizedText prefixed;  // ByteLevel's add_prefix_space
   std::vector<AddedTokenMatch> raw_matches;
   std::vector<AddedTokenMatch> norm_matches;
   std::vector<WordSpan> words;
@@ -17,6 +44,52 @@ struct Tokenizer::Workspace {
   std::vector<int32_t> ids[2];
   std::vector<Offset> offsets[2];
 };
+
+void Tokenizer::TrimOffsets(const std::vector<int32_t>& ids, std::vector<Offset>* offsets) const {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto id = static_cast<size_t>(ids[i]);
+    if (id >= leading_spaces_.size()) continue;
+    Offset& offset = (*offsets)[i];
+    uint32_t leading = leading_spaces_[id];
+    const uint32_t trailing = trailing_spaces_[id];
+    if (leading > 0) {
+      // A single space that add_prefix_space put before the text is kept.
+      if ((i == 0 || offset.begin == 0) && trim_keeps_prefix_space_ && leading == 1) leading = 0;
+      offset.begin = std::min(offset.begin + leading, offset.end);
+    }
+    if (trailing > 0 && offset.end >= trailing)
+      offset.end = std::max(offset.end - trailing, offset.begin);
+  }
+}
+
+std::string_view Tokenizer::TokenText(std::string_view text, const Offset& offset,
+                                      int32_t id) const {
+  const auto index = static_cast<size_t>(id);
+  if (index >= strip_sides_.size() || strip_sides_[index] == 0 || offset.end > text.size() ||
+      offset.begin > offset.end) {
+    return vocab_.IdToToken(id);
+  }
+  size_t first = offset.begin;
+  size_t last = offset.end;
+  size_t length = 0;
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  auto space_at = [&](size_t pos) {
+    const char32_t cp = DecodeUtf8(data + pos, text.size() - pos, &length);
+    return cp != kInvalidCodePoint && (CharFlags(cp) & kWhitespace);
+  };
+  if (strip_sides_[index] & 1) {
+    while (first > 0) {
+      size_t start = first - 1;
+      while (start > 0 && (data[start] & 0xC0) == 0x80) --start;
+      if (!space_at(start) || start + length != first) break;
+      first = start;
+    }
+  }
+  if (strip_sides_[index] & 2) {
+    while (last < text.size() && space_at(last)) last += length;
+  }
+  return text.substr(first, last - first);
+}
 
 size_t Tokenizer::SpecialTokenCount(bool pair) const {
   size_t count = 0;
@@ -26,10 +99,43 @@ size_t Tokenizer::SpecialTokenCount(bool pair) const {
   return count;
 }
 
-void Tokenizer::EncodeWords(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
+void Tokenizer::Normalize(std::string_view text, size_t begin, size_t end,
+                          NormalizedText* out) const {
+  if (nfc_) {
+    NfcNormalize(text, begin, end, out);
+  } else {
+    normalizer_->Normalize(text, begin, end, out);
+  }
+}
+
+void Tokenizer::EncodeWords(const NormalizedText& norm_in, size_t begin, size_t end, Workspace* ws,
                             std::vector<int32_t>* ids, std::vector<Offset>* offsets) const {
   ws->words.clear();
-  if (pre_tokenizer_ == PreTokenizer::kBert) {
+  const NormalizedText* source = &norm_in;
+  if (pre_tokenizer_ == PreTokenizer::kByteLevel && add_prefix_space_ && end > begin &&
+      norm_in.text[begin] != ' ') {
+    // The added space stands for the first character.
+    NormalizedText& prefixed = ws->prefixed;
+    prefixed.Clear();
+    prefixed.text.push_back(' ');
+    prefixed.orig_begin.push_back(norm_in.orig_begin[begin]);
+    prefixed.orig_end.push_back(norm_in.orig_end[begin]);
+    prefixed.text.append(norm_in.text, begin, end - begin);
+    prefixed.orig_begin.insert(prefixed.orig_begin.end(), norm_in.orig_begin.begin() + begin,
+                               norm_in.orig_begin.begin() + end);
+    prefixed.orig_end.insert(prefixed.orig_end.end(), norm_in.orig_end.begin() + begin,
+                             norm_in.orig_end.begin() + end);
+    source = &prefixed;
+    begin = 0;
+    end = prefixed.size();
+  }
+  const NormalizedText& norm = *source;
+  if (pre_tokenizer_ == PreTokenizer::kByteLevel && use_regex_) {
+    Gpt2PreTokenize(norm.text, begin, end, &ws->words);
+  } else if (pre_tokenizer_ == PreTokenizer::kByteLevel) {
+    if (end > begin)
+      ws->words.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
+  } else if (pre_tokenizer_ == PreTokenizer::kBert) {
     BertPreTokenize(norm.text, begin, end, &ws->words);
   } else if (pre_tokenizer_ == PreTokenizer::kWhitespace) {
     WhitespacePreTokenize(norm.text, begin, end, &ws->words);
@@ -37,8 +143,13 @@ void Tokenizer::EncodeWords(const NormalizedText& norm, size_t begin, size_t end
     ws->words.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
   }
   ws->pieces.clear();
-  for (const WordSpan& word : ws->words)
-    model_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
+  for (const WordSpan& word : ws->words) {
+    if (bpe_) {
+      bpe_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
+    } else {
+      model_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
+    }
+  }
   for (const Piece& piece : ws->pieces) {
     ids->push_back(piece.id);
     offsets->push_back({norm.orig_begin[piece.begin], norm.orig_end[piece.end - 1]});
@@ -58,7 +169,11 @@ void Tokenizer::EncodeNormalized(const NormalizedText& norm, size_t begin, size_
   for (const AddedTokenMatch& match : ws->norm_matches) {
     EncodeWords(norm, cursor, match.begin, ws, ids, offsets);
     ids->push_back(match.id);
-    offsets->push_back({norm.orig_begin[match.begin], norm.orig_end[match.end - 1]});
+    size_t first = match.begin;
+    size_t last = match.end;
+    if (trim_offsets_) TrimSpaces(norm.text, &first, &last);
+    offsets->push_back(first < last ? Offset{norm.orig_begin[first], norm.orig_end[last - 1]}
+                                    : Offset{norm.orig_end[last - 1], norm.orig_end[last - 1]});
     cursor = match.end;
   }
   EncodeWords(norm, cursor, end, ws, ids, offsets);
@@ -72,13 +187,18 @@ void Tokenizer::EncodeSequence(std::string_view text, Workspace* ws, std::vector
   auto encode_segment = [&](size_t segment_end) {
     if (segment_end <= cursor) return;
     ws->norm.Clear();
-    normalizer_->Normalize(text, cursor, segment_end, &ws->norm);
+    Normalize(text, cursor, segment_end, &ws->norm);
     EncodeNormalized(ws->norm, 0, ws->norm.size(), ws, ids, offsets);
   };
   for (const AddedTokenMatch& match : ws->raw_matches) {
     encode_segment(match.begin);
     ids->push_back(match.id);
-    offsets->push_back({match.begin, match.end});
+    size_t first = match.begin;
+    size_t last = match.end;
+    if (trim_offsets_) TrimSpaces(text, &first, &last);
+    offsets->push_back(first < last
+                           ? Offset{static_cast<uint32_t>(first), static_cast<uint32_t>(last)}
+                           : Offset{match.end, match.end});
     cursor = match.end;
   }
   encode_segment(text.size());
@@ -138,6 +258,10 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
     }
   }
 
+  if (trim_offsets_) {
+    for (int seq = 0; seq < sequences; ++seq) TrimOffsets(ws.ids[seq], &ws.offsets[seq]);
+  }
+
   auto append_sequence = [&](int seq, int32_t type_id) {
     out->ids.insert(out->ids.end(), ws.ids[seq].begin(), ws.ids[seq].end());
     out->offsets.insert(out->offsets.end(), ws.offsets[seq].begin(), ws.offsets[seq].end());
@@ -149,7 +273,7 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
   };
   if (!options.add_special_tokens) {
     append_sequence(0, 0);
-    if (pair) append_sequence(1, 1);
+    if (pair) append_sequence(1, pair_type_id_);
   } else {
     for (const TemplatePiece& piece : pair ? pair_template_ : single_template_) {
       if (piece.is_sequence) {

@@ -1,8 +1,12 @@
-// Tokenizer: a BERT-family WordPiece tokenizer that gives the same ids, type
-// ids and byte offsets as Hugging Face's BertTokenizerFast.
+// Tokenizer: gives the same ids, type ids and byte offsets as Hugging Face's
+// fast tokenizers for two model families:
+//   - WordPiece (BERT): BertNormalizer, BertPreTokenizer or Whitespace;
+//   - byte-level BPE (RoBERTa, GPT-2, ModernBERT): no normalizer or NFC, the
+//     ByteLevel pre-tokenizer, RobertaProcessing or TemplateProcessing.
 //
-// Load() reads a model folder (tokenizer.json, or vocab.txt with
-// tokenizer_config.json), a tokenizer.json file or a vocab.txt file. The
+// Load() reads a model folder (tokenizer.json; else vocab.txt with
+// tokenizer_config.json, or vocab.json with merges.txt), a tokenizer.json
+// file, a vocab.txt file or a vocab.json file (merges.txt beside it). The
 // loaded Tokenizer is immutable; Encode() is thread-safe and, after the first
 // call on a thread, allocates only to grow the caller's Encoding.
 #pragma once
@@ -17,6 +21,7 @@
 #include "base/status.h"
 #include "text/added_tokens.h"
 #include "text/bert_normalizer.h"
+#include "text/bpe.h"
 #include "text/encoding.h"
 #include "text/vocab.h"
 #include "text/wordpiece.h"
@@ -64,13 +69,18 @@ class Tokenizer {
   // The token for `id` (added tokens included); empty when unknown.
   std::string_view IdToToken(int32_t id) const { return vocab_.IdToToken(id); }
   int32_t TokenToId(std::string_view token) const { return vocab_.TokenToId(token); }
+  // The token as Hugging Face spells it in an encoding of `text`: the
+  // vocabulary's token, except that an added token that absorbs whitespace
+  // (lstrip/rstrip) includes the whitespace it absorbed.
+  std::string_view TokenText(std::string_view text, const Offset& offset, int32_t id) const;
 
   const Vocab& vocab() const { return vocab_; }
   const BertNormalizerOptions& normalizer_options() const { return normalizer_->options(); }
   // From tokenizer_config.json; 0 when unknown or unlimited.
   size_t model_max_length() const { return model_max_length_; }
   int32_t pad_id() const { return pad_id_; }
-  int32_t unk_id() const { return model_->unk_id(); }
+  // -1 when the model has no unknown token.
+  int32_t unk_id() const { return model_ ? model_->unk_id() : bpe_->unk_id(); }
   // Number of template tokens added around one text (pair = false) or two.
   size_t SpecialTokenCount(bool pair) const;
 
@@ -79,6 +89,11 @@ class Tokenizer {
   Tokenizer() = default;
 
   struct Workspace;
+  // Applies the normalizer to text[begin, end), appending to `out`.
+  void Normalize(std::string_view text, size_t begin, size_t end, NormalizedText* out) const;
+  // RobertaProcessing's trim_offsets: drops the spaces at either end of each
+  // token from its offsets.
+  void TrimOffsets(const std::vector<int32_t>& ids, std::vector<Offset>* offsets) const;
   // Tokenizes one text without template tokens, appending ids and offsets.
   void EncodeSequence(std::string_view text, Workspace* ws, std::vector<int32_t>* ids,
                       std::vector<Offset>* offsets) const;
@@ -91,9 +106,21 @@ class Tokenizer {
   Vocab vocab_;
   std::unique_ptr<BertNormalizer> normalizer_;  // never null once loaded
   bool has_normalizer_ = true;
-  enum class PreTokenizer { kBert, kWhitespace, kNone };
+  bool nfc_ = false;  // the normalizer is NFC (normalizer_ then does nothing)
+  enum class PreTokenizer { kBert, kWhitespace, kByteLevel, kNone };
   PreTokenizer pre_tokenizer_ = PreTokenizer::kBert;
-  std::unique_ptr<WordPiece> model_;
+  bool add_prefix_space_ = false;     // ByteLevel: a space before text that lacks one
+  bool use_regex_ = true;             // ByteLevel: split with GPT-2's pattern
+  std::unique_ptr<WordPiece> model_;  // exactly one of model_ and bpe_ is set
+  std::unique_ptr<Bpe> bpe_;
+  bool trim_offsets_ = false;
+  bool trim_keeps_prefix_space_ = false;  // the post-processor's add_prefix_space
+  // Per id: spaces ('Ġ' or whitespace) at the start and end of the token.
+  std::vector<uint8_t> leading_spaces_;
+  std::vector<uint8_t> trailing_spaces_;
+  // Per id: 1 when an added token absorbs whitespace before it, 2 after it.
+  std::vector<uint8_t> strip_sides_;
+  int32_t pair_type_id_ = 1;            // of the second text when no template applies
   AddedTokenMatcher raw_added_;         // matched in the input
   AddedTokenMatcher normalized_added_;  // matched in the normalized text
   std::vector<TemplatePiece> single_template_;

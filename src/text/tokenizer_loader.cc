@@ -1,40 +1,19 @@
-// Reads tokenizer files into a Tokenizer: a model folder, a tokenizer.json or
-// a vocab.txt. Mirrors how Hugging Face's BertTokenizerFast sets itself up
-// from the same files.
-#include <sys/stat.h>
+// Reads tokenizer files into a Tokenizer: a model folder, a tokenizer.json, a
+// vocab.txt or a vocab.json. Mirrors how Hugging Face's fast tokenizers set
+// themselves up from the same files. The byte-level BPE parts are in
+// bpe_loader.cc.
+#include "text/tokenizer_loader.h"
 
-#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "base/file.h"
 #include "base/json_limits.h"
 #include "text/tokenizer.h"
+#include "text/unicode.h"
 
 namespace mg::text {
 
 using nlohmann::json;
-
-class TokenizerLoader {
- public:
-  static Result<Tokenizer> Load(const std::string& source, const TokenizerOverrides& overrides);
-  static Result<Tokenizer> FromMemory(std::string_view tokenizer_json, std::string_view vocab_txt,
-                                      std::string_view tokenizer_config, const std::string& name);
-
- private:
-  static Result<Tokenizer> FromTokenizerJson(const std::string& path, const json* config,
-                                             const TokenizerOverrides& overrides);
-  static Result<Tokenizer> FromVocabTxt(const std::string& path, const json* config,
-                                        const TokenizerOverrides& overrides);
-  // The same from file contents; `path` names the file in messages.
-  static Result<Tokenizer> FromTokenizerJsonText(std::string_view contents, const std::string& path,
-                                                 const json* config,
-                                                 const TokenizerOverrides& overrides);
-  static Result<Tokenizer> FromVocabTxtText(std::string_view contents, const std::string& path,
-                                            const json* config,
-                                            const TokenizerOverrides& overrides);
-  static Status Finish(Tokenizer* tokenizer, const BertNormalizerOptions& normalizer,
-                       const WordPieceOptions& model, std::vector<AddedToken> added,
-                       const json* config, const TokenizerOverrides& overrides);
-};
 
 namespace {
 
@@ -42,6 +21,38 @@ bool IsDirectory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+// "[CLS] $A [SEP]" and "[CLS] $A [SEP] $B [SEP]" around the given ids.
+void BertTemplates(int32_t cls, int32_t sep, std::vector<TemplatePiece>* single,
+                   std::vector<TemplatePiece>* pair) {
+  TemplatePiece cls_piece{false, 0, {cls}, 0};
+  TemplatePiece sep0{false, 0, {sep}, 0};
+  TemplatePiece sep1{false, 0, {sep}, 1};
+  TemplatePiece seq_a{true, 0, {}, 0};
+  TemplatePiece seq_b{true, 1, {}, 1};
+  *single = {cls_piece, seq_a, sep0};
+  *pair = {cls_piece, seq_a, sep0, seq_b, sep1};
+}
+
+// Counts the characters at either end of `token` that are 'Ġ' or whitespace.
+void CountSpaces(std::string_view token, uint8_t* leading, uint8_t* trailing) {
+  std::vector<bool> spaces;
+  const auto* data = reinterpret_cast<const uint8_t*>(token.data());
+  for (size_t pos = 0; pos < token.size();) {
+    size_t length = 0;
+    const char32_t cp = DecodeUtf8(data + pos, token.size() - pos, &length);
+    spaces.push_back(cp == U'\u0120' || (cp != kInvalidCodePoint && (CharFlags(cp) & kWhitespace)));
+    pos += length;
+  }
+  size_t lead = 0;
+  while (lead < spaces.size() && spaces[lead]) ++lead;
+  size_t trail = 0;
+  while (trail < spaces.size() && spaces[spaces.size() - 1 - trail]) ++trail;
+  *leading = static_cast<uint8_t>(std::min<size_t>(lead, 255));
+  *trailing = static_cast<uint8_t>(std::min<size_t>(trail, 255));
+}
+
+}  // namespace
 
 Result<json> ParseJsonObject(std::string_view contents, const std::string& path) {
   MG_RETURN_IF_ERROR(CheckJsonDepth(contents).WithContext(path));
@@ -56,7 +67,6 @@ Result<json> ReadJson(const std::string& path) {
   return ParseJsonObject(contents, path);
 }
 
-// A special-token entry of tokenizer_config.json: "…" or {"content": "…"}.
 std::optional<std::string> TokenString(const json& config, const char* key) {
   auto it = config.find(key);
   if (it == config.end()) return std::nullopt;
@@ -158,22 +168,8 @@ Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json&
   return result;
 }
 
-// "[CLS] $A [SEP]" and "[CLS] $A [SEP] $B [SEP]" around the given ids.
-void BertTemplates(int32_t cls, int32_t sep, std::vector<TemplatePiece>* single,
-                   std::vector<TemplatePiece>* pair) {
-  TemplatePiece cls_piece{false, 0, {cls}, 0};
-  TemplatePiece sep0{false, 0, {sep}, 0};
-  TemplatePiece sep1{false, 0, {sep}, 1};
-  TemplatePiece seq_a{true, 0, {}, 0};
-  TemplatePiece seq_b{true, 1, {}, 1};
-  *single = {cls_piece, seq_a, sep0};
-  *pair = {cls_piece, seq_a, sep0, seq_b, sep1};
-}
-
-}  // namespace
-
 Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions& normalizer,
-                               const WordPieceOptions& model, std::vector<AddedToken> added,
+                               const WordPieceOptions* wordpiece, std::vector<AddedToken> added,
                                const json* config, const TokenizerOverrides& overrides) {
   BertNormalizerOptions options = normalizer;
   if (overrides.lowercase) {
@@ -198,7 +194,7 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
     if (existing < 0) MG_RETURN_IF_ERROR(tokenizer->vocab_.Add(token.content, token.id));
     if (token.normalized && tokenizer->has_normalizer_) {
       NormalizedText norm;
-      tokenizer->normalizer_->Normalize(token.content, 0, token.content.size(), &norm);
+      tokenizer->Normalize(token.content, 0, token.content.size(), &norm);
       if (norm.text.empty()) continue;
       norm_patterns.push_back(norm.text);
       norm_tokens.push_back(token);
@@ -211,8 +207,36 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
   tokenizer->normalized_added_ =
       AddedTokenMatcher(std::move(norm_patterns), std::move(norm_tokens));
 
-  MG_ASSIGN_OR_RETURN(WordPiece wordpiece, WordPiece::Create(tokenizer->vocab_, model));
-  tokenizer->model_ = std::make_unique<WordPiece>(std::move(wordpiece));
+  if (wordpiece) {
+    MG_ASSIGN_OR_RETURN(WordPiece model, WordPiece::Create(tokenizer->vocab_, *wordpiece));
+    tokenizer->model_ = std::make_unique<WordPiece>(std::move(model));
+  }
+  for (const TemplatePiece& piece : tokenizer->pair_template_) {
+    if (piece.is_sequence && piece.sequence == 1) tokenizer->pair_type_id_ = piece.type_id;
+  }
+  for (const AddedToken& token : added) {
+    if (token.id < 0 || !(token.lstrip || token.rstrip)) continue;
+    if (tokenizer->strip_sides_.size() <= static_cast<size_t>(token.id))
+      tokenizer->strip_sides_.resize(static_cast<size_t>(token.id) + 1, 0);
+    tokenizer->strip_sides_[token.id] = (token.lstrip ? 1 : 0) | (token.rstrip ? 2 : 0);
+  }
+  if (tokenizer->trim_offsets_) {
+    // Spaces at the ends of each token, counted in characters as Hugging
+    // Face does ('Ġ' stands for a space byte). Added tokens are trimmed where
+    // they are matched instead.
+    const size_t size = tokenizer->vocab_.size();
+    tokenizer->leading_spaces_.assign(size, 0);
+    tokenizer->trailing_spaces_.assign(size, 0);
+    for (size_t id = 0; id < size; ++id) {
+      CountSpaces(tokenizer->vocab_.IdToToken(static_cast<int32_t>(id)),
+                  &tokenizer->leading_spaces_[id], &tokenizer->trailing_spaces_[id]);
+    }
+    for (const AddedToken& token : added) {
+      if (token.id < 0 || static_cast<size_t>(token.id) >= size) continue;
+      tokenizer->leading_spaces_[token.id] = 0;
+      tokenizer->trailing_spaces_[token.id] = 0;
+    }
+  }
 
   if (config) {
     auto it = config->find("model_max_length");
@@ -223,6 +247,15 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
     if (auto pad = TokenString(*config, "pad_token")) {
       int32_t id = tokenizer->vocab_.TokenToId(*pad);
       if (id >= 0) tokenizer->pad_id_ = id;
+    }
+  }
+  if (!config || !TokenString(*config, "pad_token")) {
+    for (const char* pad : {"[PAD]", "<pad>"}) {
+      const int32_t id = tokenizer->vocab_.TokenToId(pad);
+      if (id >= 0) {
+        tokenizer->pad_id_ = id;
+        break;
+      }
     }
   }
   return Status::Ok();
@@ -284,7 +317,7 @@ Result<Tokenizer> TokenizerLoader::FromVocabTxtText(std::string_view contents,
     return CorruptionError(path + ": the vocabulary lacks \"" + (cls_id < 0 ? cls : sep) + "\"");
   }
   BertTemplates(cls_id, sep_id, &tokenizer.single_template_, &tokenizer.pair_template_);
-  MG_RETURN_IF_ERROR(Finish(&tokenizer, normalizer, model, std::move(added), config, overrides));
+  MG_RETURN_IF_ERROR(Finish(&tokenizer, normalizer, &model, std::move(added), config, overrides));
   return tokenizer;
 }
 
@@ -302,10 +335,12 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view conten
   Tokenizer tokenizer;
   try {
     const json& model = root.at("model");
-    const std::string type = model.value("type", "WordPiece");
+    // Older files leave the type out; BPE is the model with merges.
+    const std::string type = model.value("type", model.contains("merges") ? "BPE" : "WordPiece");
+    if (type == "BPE") return FromBpeTokenizerJson(root, path, config);
     if (type != "WordPiece") {
       return UnimplementedError(path + ": model type \"" + type +
-                                "\" is not supported (WordPiece only)");
+                                "\" is not supported (WordPiece or BPE)");
     }
     WordPieceOptions model_options;
     if (model.contains("unk_token") && model["unk_token"].is_string()) {
@@ -401,7 +436,7 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view conten
       tokenizer.pair_template_ = {TemplatePiece{true, 0, {}, 0}, TemplatePiece{true, 1, {}, 1}};
     }
     MG_RETURN_IF_ERROR(
-        Finish(&tokenizer, normalizer, model_options, std::move(added), config, overrides));
+        Finish(&tokenizer, normalizer, &model_options, std::move(added), config, overrides));
   } catch (const json::exception& e) {
     return CorruptionError(path + ": unexpected structure: " + e.what());
   }
@@ -420,15 +455,21 @@ Result<Tokenizer> TokenizerLoader::Load(const std::string& source,
     const json* config_ptr = config ? &*config : nullptr;
     const std::string json_path = JoinPath(source, "tokenizer.json");
     const std::string vocab_path = JoinPath(source, "vocab.txt");
+    const std::string vocab_json_path = JoinPath(source, "vocab.json");
     if (FileExists(json_path)) {
       loaded = FromTokenizerJson(json_path, config_ptr, overrides);
     } else if (FileExists(vocab_path)) {
       loaded = FromVocabTxt(vocab_path, config_ptr, overrides);
+    } else if (FileExists(vocab_json_path)) {
+      loaded = FromVocabJson(vocab_json_path, config_ptr);
     } else {
-      return NotFoundError(source + ": no tokenizer.json or vocab.txt in this folder");
+      return NotFoundError(source + ": no tokenizer.json, vocab.txt or vocab.json in this folder");
     }
   } else if (!FileExists(source)) {
     return NotFoundError(source + ": no such file or folder");
+  } else if (source == "vocab.json" ||
+             (source.size() > 11 && source.compare(source.size() - 11, 11, "/vocab.json") == 0)) {
+    loaded = FromVocabJson(source, nullptr);
   } else if (source.size() >= 5 && source.compare(source.size() - 5, 5, ".json") == 0) {
     loaded = FromTokenizerJson(source, nullptr, overrides);
   } else {

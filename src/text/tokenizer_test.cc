@@ -278,9 +278,13 @@ TEST(TokenizerLoadTest, BadFilesGiveClearErrors) {
   EXPECT_NE(bad_utf8.status().message().find("line 2"), std::string::npos);
   Result<Tokenizer> bad_json = Tokenizer::Load(write("broken.json", "{\"model\": [1,2"));
   EXPECT_EQ(bad_json.status().code(), StatusCode::kCorruption);
-  Result<Tokenizer> bpe =
-      Tokenizer::Load(write("bpe.json", R"({"model":{"type":"BPE","vocab":{}}})"));
-  EXPECT_EQ(bpe.status().code(), StatusCode::kUnimplemented);
+  Result<Tokenizer> unigram =
+      Tokenizer::Load(write("unigram.json", R"({"model":{"type":"Unigram","vocab":[]}})"));
+  EXPECT_EQ(unigram.status().code(), StatusCode::kUnimplemented);
+  Result<Tokenizer> empty_bpe =
+      Tokenizer::Load(write("bpe.json", R"({"model":{"type":"BPE","vocab":{},"merges":[]},)"
+                                        R"("pre_tokenizer":{"type":"ByteLevel"}})"));
+  EXPECT_EQ(empty_bpe.status().code(), StatusCode::kCorruption);
   Result<Tokenizer> wrong_shape =
       Tokenizer::Load(write("shape.json", R"({"model":{"type":"WordPiece","vocab":[1]}})"));
   EXPECT_FALSE(wrong_shape.ok());

@@ -182,10 +182,11 @@ function bertTokenizerJson(vocabPath, o) {
  *   --tokenizer-json PATH
  *   --vocab PATH [--lowercase true|false] [--strip-accents true|false|none]
  *                [--chinese true|false]
+ *   --pad-token TOKEN  the padding token (default [PAD])
  * Truncation and padding stored in a tokenizer.json are switched off (as
  * transformers does for a call without truncation/padding); callers enable
  * them explicitly.
- * @returns {{tokenizer: Tokenizer, padId: number}}
+ * @returns {{tokenizer: Tokenizer, padId: number, padToken: string}}
  */
 function loadTokenizer(opts) {
   let tokenizer;
@@ -206,8 +207,9 @@ function loadTokenizer(opts) {
   }
   tokenizer.disableTruncation();
   tokenizer.disablePadding();
-  const padId = tokenizer.tokenToId('[PAD]');
-  return { tokenizer, padId: padId === null ? 0 : padId };
+  const padToken = opts['pad-token'] === undefined ? '[PAD]' : String(opts['pad-token']);
+  const padId = tokenizer.tokenToId(padToken);
+  return { tokenizer, padId: padId === null ? 0 : padId, padToken };
 }
 
 /**

@@ -19,6 +19,7 @@
 //   --max-length N   truncate to N tokens (longest_first, stride 0, right)
 //   --no-special     do not add [CLS]/[SEP]
 //   --pad-to N       pad to N tokens with [PAD] (type id 0, offsets [0,0])
+//   --pad-token T    the padding token (default [PAD]; <pad> for RoBERTa)
 //   --batch N        lines per encodeBatch call (default 256)
 // Input is read from the file given as positional argument, or from stdin.
 // All input is read before any output is written, so a caller may write its
@@ -35,7 +36,7 @@ const { parseArgs, loadTokenizer, cpToByteMap, encodingToRecord } = require('./h
 const USAGE =
   'usage: node hf_tokenize.js (--tokenizer-json PATH | --vocab VOCAB.txt [--lowercase true|false] ' +
   '[--strip-accents true|false|none] [--chinese true|false]) [--max-length N] [--no-special] ' +
-  '[--pad-to N] [--batch N] [INPUT.jsonl]';
+  '[--pad-to N] [--pad-token T] [--batch N] [INPUT.jsonl]';
 
 /** Parses a positive integer option. */
 function intOpt(opts, name, dflt) {
@@ -104,7 +105,7 @@ async function main() {
     return;
   }
   if (positional.length > 1) throw new Error(USAGE);
-  const { tokenizer, padId } = loadTokenizer(opts);
+  const { tokenizer, padId, padToken } = loadTokenizer(opts);
   const maxLength = intOpt(opts, 'max-length', 0);
   const padTo = intOpt(opts, 'pad-to', 0);
   const batchSize = intOpt(opts, 'batch', 256);
@@ -114,7 +115,7 @@ async function main() {
     tokenizer.setTruncation(maxLength, { strategy: 'LongestFirst', stride: 0, direction: 'right' });
   }
   if (padTo > 0) {
-    tokenizer.setPadding({ maxLength: padTo, direction: 'right', padId, padTypeId: 0, padToken: '[PAD]' });
+    tokenizer.setPadding({ maxLength: padTo, direction: 'right', padId, padTypeId: 0, padToken });
   }
   const encodeOptions = { addSpecialTokens };
 
