@@ -131,9 +131,9 @@ Result<Tokenizer> TokenizerLoader::FromBpeTokenizerJson(const json& root, const 
     } else if (post_type == "TemplateProcessing") {
       const json& specials = post.value("special_tokens", json::object());
       MG_ASSIGN_OR_RETURN(tokenizer.single_template_,
-                          ParseTemplate(post.at("single"), specials, tokenizer.vocab_));
+                          ParseTemplate(post.at("single"), specials, tokenizer.vocab_, 1));
       MG_ASSIGN_OR_RETURN(tokenizer.pair_template_,
-                          ParseTemplate(post.at("pair"), specials, tokenizer.vocab_));
+                          ParseTemplate(post.at("pair"), specials, tokenizer.vocab_, 2));
     } else if (post.is_null() || post_type == "ByteLevel") {
       tokenizer.single_template_ = {TemplatePiece{true, 0, {}, 0}};
       tokenizer.pair_template_ = {TemplatePiece{true, 0, {}, 0}, TemplatePiece{true, 1, {}, 1}};

@@ -53,8 +53,10 @@ Result<nlohmann::json> ReadJson(const std::string& path);
 std::optional<std::string> TokenString(const nlohmann::json& config, const char* key);
 std::optional<bool> OptionalBool(const nlohmann::json& object, const char* key);
 Result<AddedToken> ParseAddedToken(const nlohmann::json& entry, const std::string& where);
+// A TemplateProcessing template; `sequences` is 1 for the single template
+// ($A once), 2 for the pair ($A and $B once each).
 Result<std::vector<TemplatePiece>> ParseTemplate(const nlohmann::json& pieces,
                                                  const nlohmann::json& special_tokens,
-                                                 const Vocab& vocab);
+                                                 const Vocab& vocab, int sequences);
 
 }  // namespace mg::text
