@@ -14,7 +14,7 @@ using nlohmann::json;
 ApiError BadRequest(std::string message) { return {400, "bad_request", std::move(message)}; }
 
 std::optional<ApiError> ParseObject(std::string_view body, json* out) {
-  if (Status depth = CheckJsonDepth(body); !depth.ok()) return BadRequest(depth.message());
+  if (Status depth = CheckJsonDepth(body); !depth.ok()) return Validation(depth.message());
   *out = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (out->is_discarded()) {
     return BadRequest("the body is not valid JSON (or not valid UTF-8)");
