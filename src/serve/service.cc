@@ -398,12 +398,14 @@ void Service::Reply(Call& call, HttpResponse response) {
     }
   }
   const int status = response.status;
+  // Anyone can send these by the thousand: counted, not logged one line each.
+  // Counted before the reply leaves, so a client that has its answer sees it
+  // in /metrics.
+  if (call.unauthenticated) NoteUnauthenticated();
   call.respond(std::move(response));
   metrics_.CountRequest(call.route_name, status);
   metrics_.total_seconds.Observe(latency_ms / 1000);
   if (call.unauthenticated) {
-    // Anyone can send these by the thousand: counted, not logged one line each.
-    NoteUnauthenticated();
     if (call.counted) in_flight_.fetch_sub(1);
     return;
   }
