@@ -110,15 +110,7 @@ Result<Tokenizer> TokenizerLoader::FromBpeTokenizerJson(const json& root, const 
     tokenizer.add_prefix_space_ = pre.value("add_prefix_space", true);
     tokenizer.use_regex_ = pre.value("use_regex", true);
 
-    for (const json& entry : root.value("added_tokens", json::array())) {
-      MG_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry, path));
-      added.push_back(std::move(token));
-    }
-    for (const AddedToken& token : added) {
-      if (token.id >= 0 && tokenizer.vocab_.TokenToId(token.content) < 0) {
-        MG_RETURN_IF_ERROR(tokenizer.vocab_.Add(token.content, token.id).WithContext(path));
-      }
-    }
+    MG_RETURN_IF_ERROR(ReadAddedTokens(root, path, &tokenizer.vocab_, &added));
 
     const json& post = root.value("post_processor", json());
     const std::string post_type = post.is_object() ? post.value("type", "") : "";
@@ -129,11 +121,8 @@ Result<Tokenizer> TokenizerLoader::FromBpeTokenizerJson(const json& root, const 
       tokenizer.trim_offsets_ = post.value("trim_offsets", true);
       tokenizer.trim_keeps_prefix_space_ = post.value("add_prefix_space", true);
     } else if (post_type == "TemplateProcessing") {
-      const json& specials = post.value("special_tokens", json::object());
-      MG_ASSIGN_OR_RETURN(tokenizer.single_template_,
-                          ParseTemplate(post.at("single"), specials, tokenizer.vocab_, 1));
-      MG_ASSIGN_OR_RETURN(tokenizer.pair_template_,
-                          ParseTemplate(post.at("pair"), specials, tokenizer.vocab_, 2));
+      MG_RETURN_IF_ERROR(ParseTemplates(post, tokenizer.vocab_, &tokenizer.single_template_,
+                                        &tokenizer.pair_template_));
     } else if (post.is_null() || post_type == "ByteLevel") {
       tokenizer.single_template_ = {TemplatePiece{true, 0, {}, 0}};
       tokenizer.pair_template_ = {TemplatePiece{true, 0, {}, 0}, TemplatePiece{true, 1, {}, 1}};

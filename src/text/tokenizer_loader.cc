@@ -168,6 +168,28 @@ Result<std::vector<TemplatePiece>> ParseTemplate(const json& pieces, const json&
   return result;
 }
 
+Status ReadAddedTokens(const json& root, const std::string& path, Vocab* vocab,
+                       std::vector<AddedToken>* added) {
+  for (const json& entry : root.value("added_tokens", json::array())) {
+    MG_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry, path));
+    added->push_back(std::move(token));
+  }
+  for (const AddedToken& token : *added) {
+    if (token.id >= 0 && vocab->TokenToId(token.content) < 0) {
+      MG_RETURN_IF_ERROR(vocab->Add(token.content, token.id).WithContext(path));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseTemplates(const json& post, const Vocab& vocab, std::vector<TemplatePiece>* single,
+                      std::vector<TemplatePiece>* pair) {
+  const json& specials = post.value("special_tokens", json::object());
+  MG_ASSIGN_OR_RETURN(*single, ParseTemplate(post.at("single"), specials, vocab, 1));
+  MG_ASSIGN_OR_RETURN(*pair, ParseTemplate(post.at("pair"), specials, vocab, 2));
+  return Status::Ok();
+}
+
 Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions& normalizer,
                                const WordPieceOptions* wordpiece, std::vector<AddedToken> added,
                                const json* config, const TokenizerOverrides& overrides) {
@@ -405,26 +427,14 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view conten
     }
 
     std::vector<AddedToken> added;
-    const json& added_tokens = root.value("added_tokens", json::array());
-    for (const json& entry : added_tokens) {
-      MG_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry, path));
-      added.push_back(std::move(token));
-    }
-    for (const AddedToken& token : added) {
-      if (token.id >= 0 && tokenizer.vocab_.TokenToId(token.content) < 0) {
-        MG_RETURN_IF_ERROR(tokenizer.vocab_.Add(token.content, token.id).WithContext(path));
-      }
-    }
+    MG_RETURN_IF_ERROR(ReadAddedTokens(root, path, &tokenizer.vocab_, &added));
 
     const json& post = root.value("post_processor", json());
     if (!post.is_null()) {
       const std::string post_type = post.value("type", "");
       if (post_type == "TemplateProcessing") {
-        const json& specials = post.value("special_tokens", json::object());
-        MG_ASSIGN_OR_RETURN(tokenizer.single_template_,
-                            ParseTemplate(post.at("single"), specials, tokenizer.vocab_, 1));
-        MG_ASSIGN_OR_RETURN(tokenizer.pair_template_,
-                            ParseTemplate(post.at("pair"), specials, tokenizer.vocab_, 2));
+        MG_RETURN_IF_ERROR(ParseTemplates(post, tokenizer.vocab_, &tokenizer.single_template_,
+                                          &tokenizer.pair_template_));
       } else if (post_type == "BertProcessing") {
         BertTemplates(post.at("cls").at(1).get<int32_t>(), post.at("sep").at(1).get<int32_t>(),
                       &tokenizer.single_template_, &tokenizer.pair_template_);

@@ -53,6 +53,13 @@ Result<nlohmann::json> ReadJson(const std::string& path);
 std::optional<std::string> TokenString(const nlohmann::json& config, const char* key);
 std::optional<bool> OptionalBool(const nlohmann::json& object, const char* key);
 Result<AddedToken> ParseAddedToken(const nlohmann::json& entry, const std::string& where);
+// Appends the "added_tokens" of a tokenizer.json to `added` and gives every
+// one of `added` that has an id and is not in `vocab` its place there.
+Status ReadAddedTokens(const nlohmann::json& root, const std::string& path, Vocab* vocab,
+                       std::vector<AddedToken>* added);
+// A TemplateProcessing post-processor's single and pair templates.
+Status ParseTemplates(const nlohmann::json& post, const Vocab& vocab,
+                      std::vector<TemplatePiece>* single, std::vector<TemplatePiece>* pair);
 // A TemplateProcessing template; `sequences` is 1 for the single template
 // ($A once), 2 for the pair ($A and $B once each).
 Result<std::vector<TemplatePiece>> ParseTemplate(const nlohmann::json& pieces,
