@@ -29,7 +29,7 @@ struct ClassifyArgs {
 
 void RunClassify(const ClassifyArgs& args) {
   kernels::SetThreads(args.threads);
-  auto model = LoadModelFromSource(args.source, "classify");
+  auto model = LoadModelFromSource(args.source, release::LicenceFeature::kClassify);
   if (!model->is_classifier()) {
     throw CliError(args.source.source.model +
                    " is not a sequence classifier (config.json architectures lack "

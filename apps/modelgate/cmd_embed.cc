@@ -30,7 +30,7 @@ struct EmbedArgs {
 
 void RunEmbed(const EmbedArgs& args) {
   kernels::SetThreads(args.threads);
-  auto model = LoadModelFromSource(args.source, "embed");
+  auto model = LoadModelFromSource(args.source, release::LicenceFeature::kEmbed);
   for (const std::string& warning : model->warnings())
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   const model::Pooling pooling = args.pooling.empty()

@@ -3,16 +3,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,15 +17,14 @@
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/control_plane_cli.h"
 #include "apps/modelgate/output.h"
-#include "release/licence.h"
+#include "release/licence_policy.h"
 #include "release/served_model.h"
 #include "serve/admin_api.h"
 #include "serve/gate.h"
+#include "serve/gate_factory.h"
 #include "serve/http_server.h"
-#include "serve/licence_gate.h"
 #include "serve/logger.h"
 #include "serve/service.h"
-#include "serve/store_gate.h"
 
 namespace mg::cli {
 namespace {
@@ -72,54 +68,6 @@ void KeepOutOfCoreDumps(const std::string& model, serve::Logger* logger) {
   }
 }
 
-// The licence's quotas, if it has any.
-std::optional<store::LicenceLimits> LicenceQuotas(const std::optional<release::Licence>& licence) {
-  if (!licence || (!licence->max_requests && !licence->max_tokens_per_day)) return std::nullopt;
-  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
-  store::LicenceLimits limits;
-  limits.licence_id = licence->licence_id;
-  limits.max_requests = static_cast<int64_t>(std::min(licence->max_requests.value_or(0), kMax));
-  limits.max_tokens_per_day =
-      static_cast<int64_t>(std::min(licence->max_tokens_per_day.value_or(0), kMax));
-  return limits;
-}
-
-// The access gate: the control plane's with --auth on (which also counts
-// the licence's quotas, in the same transactions), else one that admits
-// everyone, in front of which the licence's quotas are counted in the
-// control plane when there is one, in the process otherwise.
-std::unique_ptr<serve::Gate> MakeGate(const ServeArgs& args, store::ControlPlane* control_plane,
-                                      const std::optional<store::LicenceLimits>& quotas,
-                                      serve::Logger* logger) {
-  auto licence_now_ms = [clock = args.service.clock] {
-    return static_cast<int64_t>(clock().time_since_epoch().count()) * 1000;
-  };
-  if (args.auth == "on") {
-    serve::StoreGateOptions options;
-    // Well above the longest a request can take, so that only requests of a
-    // replica that died are released.
-    options.release_grace_ms =
-        std::max<int64_t>(600'000, static_cast<int64_t>(args.service.request_timeout_s * 4000));
-    options.licence = quotas;
-    options.licence_now_ms = licence_now_ms;
-    return std::make_unique<serve::StoreGate>(control_plane, logger, options);
-  }
-  std::unique_ptr<serve::Gate> gate = std::make_unique<serve::OpenGate>();
-  if (!quotas) return gate;
-  std::unique_ptr<serve::LicenceCounter> counter;
-  if (control_plane != nullptr) {
-    counter = std::make_unique<serve::StoreLicenceCounter>(control_plane);
-  } else {
-    counter = std::make_unique<serve::MemoryLicenceCounter>();
-    logger->Log(serve::LogLevel::kWarn,
-                "the licence's request and token quotas are counted in this process only and "
-                "start from zero at each start; give --db to keep them in the control plane",
-                {{"licence_id", quotas->licence_id}});
-  }
-  return std::make_unique<serve::LicenceGate>(std::move(gate), *quotas, std::move(counter),
-                                              licence_now_ms);
-}
-
 void RunServe(ServeArgs args) {
   RaiseFileLimit();
   args.service.gemm_threads = args.threads;
@@ -159,8 +107,13 @@ void RunServe(ServeArgs args) {
     logger.Log(serve::LogLevel::kWarn, warning);
   }
   const std::string model_id = served.model_id;
+  serve::GateOptions gate_options;
+  gate_options.auth = args.auth == "on";
+  gate_options.request_timeout_s = args.service.request_timeout_s;
+  gate_options.clock = args.service.clock;
   std::unique_ptr<serve::Gate> gate =
-      MakeGate(args, control_plane.get(), LicenceQuotas(served.licence), &logger);
+      ValueOrThrow(serve::MakeGate(gate_options, release::LicencePolicy::For(served),
+                                   control_plane.get(), &logger));
   auto service = ValueOrThrow(
       serve::Service::Create(args.service, std::move(served), std::move(gate), &logger));
   std::unique_ptr<serve::AdminApi> admin;

@@ -3,7 +3,7 @@
 // release requires one) or a hybrid head with its open base (--base), all
 // loaded through release::LoadServedModel. Decrypted weights stay in memory.
 // A licence with request or token quotas is refused here: only the server
-// counts them.
+// counts them (release::LicencePolicy::CheckOutsideServer).
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "model/model.h"
 #include "release/keys.h"
+#include "release/licence_policy.h"
 #include "release/served_model.h"
 
 namespace mg::cli {
@@ -39,9 +40,10 @@ inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
                   "Environment variable holding the --key passphrase");
 }
 
-// Loads the model; with a licence, also checks that it grants `feature`.
+// Loads the model; with a licence, also checks that it grants `feature` now
+// and sets no quotas, which only the server counts (LicencePolicy).
 inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& args,
-                                                         const std::string& feature) {
+                                                         release::LicenceFeature feature) {
   release::ModelSourceOptions source = args.source;
   std::error_code ec;
   if (std::filesystem::is_directory(source.model, ec) && source.vendor_pub.empty() &&
@@ -52,17 +54,8 @@ inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& 
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   release::ServedModel served = ValueOrThrow(release::LoadServedModel(source, now));
   for (const std::string& note : served.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
-  if (served.licence) {
-    Status terms = release::CheckLicenceTerms(*served.licence, {served.model_id, now, feature});
-    if (!terms.ok()) throw CliError("licence " + source.licence + ": " + terms.message());
-    // Quotas are counted by the server (in its control plane with --db); a
-    // batch command would run outside them.
-    if (served.licence->max_requests || served.licence->max_tokens_per_day) {
-      throw CliError("licence " + source.licence +
-                     " limits requests or tokens, which only `modelgate serve` counts: serve the "
-                     "model (with --db to keep the counts) and send it requests");
-    }
-  }
+  const Status allowed = release::LicencePolicy::For(served).CheckOutsideServer(feature, now);
+  if (!allowed.ok()) throw CliError("licence " + source.licence + ": " + allowed.message());
   return std::move(served.model);
 }
 

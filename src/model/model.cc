@@ -150,29 +150,32 @@ void Model::Embed(const PackedBatch& batch, Pooling pooling, bool normalize, Enc
   }
 }
 
+void ActivateScores(ProblemType problem, float* row, int64_t labels) {
+  switch (problem) {
+    case ProblemType::kSingleLabel: {
+      float max = row[0];
+      for (int64_t c = 1; c < labels; ++c) max = std::max(max, row[c]);
+      double sum = 0;
+      for (int64_t c = 0; c < labels; ++c) sum += std::exp(static_cast<double>(row[c] - max));
+      for (int64_t c = 0; c < labels; ++c)
+        row[c] = static_cast<float>(std::exp(static_cast<double>(row[c] - max)) / sum);
+      break;
+    }
+    case ProblemType::kMultiLabel:
+      for (int64_t c = 0; c < labels; ++c) row[c] = 1.0f / (1.0f + std::exp(-row[c]));
+      break;
+    case ProblemType::kRegression:
+      break;
+  }
+}
+
 void Model::Classify(const PackedBatch& batch, EncoderWorkspace* ws,
                      std::vector<float>* out) const {
   const Tensor& hidden = encoder_->Forward(batch, ws);
   encoder_->Classify(batch, hidden, ws, out);
   const int64_t labels = static_cast<int64_t>(config().labels.size());
   for (int64_t s = 0; s < batch.sequences(); ++s) {
-    float* row = out->data() + s * labels;
-    switch (config().problem_type) {
-      case ProblemType::kSingleLabel: {
-        float max = row[0];
-        for (int64_t c = 1; c < labels; ++c) max = std::max(max, row[c]);
-        double sum = 0;
-        for (int64_t c = 0; c < labels; ++c) sum += std::exp(static_cast<double>(row[c] - max));
-        for (int64_t c = 0; c < labels; ++c)
-          row[c] = static_cast<float>(std::exp(static_cast<double>(row[c] - max)) / sum);
-        break;
-      }
-      case ProblemType::kMultiLabel:
-        for (int64_t c = 0; c < labels; ++c) row[c] = 1.0f / (1.0f + std::exp(-row[c]));
-        break;
-      case ProblemType::kRegression:
-        break;
-    }
+    ActivateScores(config().problem_type, out->data() + s * labels, labels);
   }
 }
 

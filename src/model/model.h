@@ -5,6 +5,7 @@
 // workspaces. The weights are shared read-only by all callers.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,12 @@ namespace mg::model {
 enum class Pooling { kMean, kCls };
 
 Result<Pooling> ParsePooling(std::string_view name);
+
+// The output activation of a classifier on one row of `labels` logits, in
+// place: softmax for single-label models, sigmoid for multi-label, none for
+// regression. The one implementation: Model::Classify and the server's raw
+// rows (/predict without raw_scores) both go through it.
+void ActivateScores(ProblemType problem, float* row, int64_t labels);
 
 class Model {
  public:

@@ -1,6 +1,7 @@
-// Call: the state of one inference request as it moves from the I/O thread
-// through a worker, the batcher and back (service.cc), and the reply
-// formatters of each route family (routes_*.cc). Internal to the serve module.
+// Call: the state of one request of a request pipeline (routes.h) as it
+// moves from the I/O thread through a worker, the batcher and back
+// (service.cc), and the parsers and reply formatters of each route family
+// (routes_*.cc). Internal to the serve module.
 //
 // A Call is owned by shared_ptr and touched by one thread at a time.
 #pragma once
@@ -9,32 +10,23 @@
 #include <cstdint>
 #include <string>
 
-#include "model/bert_config.h"
 #include "model/bert_encoder.h"
+#include "release/served_model.h"
 #include "serve/api_error.h"
 #include "serve/batcher.h"
 #include "serve/gate.h"
 #include "serve/http_types.h"
 #include "serve/privacy_filter.h"
+#include "serve/routes.h"
 #include "serve/schema.h"
 #include "text/tokenizer.h"
 
 namespace mg::serve {
 
-enum class Route { kEmbed, kOpenAiEmbed, kPredict, kTokenize, kItems, kItemsDelete, kRecommend };
-
-inline bool IsRecommendRoute(Route route) {
-  return route == Route::kItems || route == Route::kItemsDelete || route == Route::kRecommend;
-}
-
 struct Call {
   HttpRequest request;
   Responder respond;
-  Route route = Route::kEmbed;
-  std::string route_name;  // "/embed", ...
-  ApiStyle style = ApiStyle::kTei;
-  Task task = Task::kEmbed;
-  std::string scope;  // "embed" or "classify"
+  const RouteSpec* route = nullptr;  // set on dispatch; an entry of Routes()
   std::chrono::steady_clock::time_point start;
 
   // The parsed request.
@@ -62,29 +54,37 @@ struct Call {
   bool counted = false;  // in Service::in_flight()
 
   // What the request consumes: tokens run through the model, or listed by /tokenize.
-  int64_t tokens() const { return route == Route::kTokenize ? listed_tokens : packed.tokens(); }
+  int64_t tokens() const {
+    return route->pipeline == Pipeline::kTokenizer ? listed_tokens : packed.tokens();
+  }
 
   GateRequest gate_request() const {
     GateRequest gate;
     gate.api_key = request.api_key;
-    gate.route = route_name;
-    gate.scope = scope;
+    gate.route = route->name;
+    gate.scope = ScopeName(route->scope);
     gate.request_id = request.request_id;
     gate.tokens = tokens();
     return gate;
   }
 };
 
-// Parses the body of `call` by its route into its fields; nullopt when valid.
-std::optional<ApiError> ParseCall(const SchemaLimits& limits, Call* call);
-
-// Reply bodies of the inference routes.
-std::string FormatEmbeddings(const Call& call, BatchResult* result);
-std::string FormatOpenAiEmbeddings(const Call& call, const std::string& model_id,
+// The handlers of the request routes (RouteSpec::parse and its formatter),
+// one routes_<family>.cc file per family.
+// routes_embed.cc: /embed and /v1/embeddings.
+std::optional<ApiError> ParseEmbedCall(const SchemaLimits& limits, Call* call);
+std::string FormatEmbeddings(const Call& call, const release::ServedModel& served,
+                             BatchResult* result);
+std::optional<ApiError> ParseOpenAiEmbedCall(const SchemaLimits& limits, Call* call);
+std::string FormatOpenAiEmbeddings(const Call& call, const release::ServedModel& served,
                                    BatchResult* result);
-std::string FormatPredictions(const Call& call, const model::BertConfig& config,
+// routes_predict.cc: /predict, scores through the model's output activation
+// unless the request asks for raw scores.
+std::optional<ApiError> ParsePredictCall(const SchemaLimits& limits, Call* call);
+std::string FormatPredictions(const Call& call, const release::ServedModel& served,
                               BatchResult* result);
-// /tokenize answers from the tokenizer alone; `tokens` is set to how many it lists.
+// routes_tokenize.cc: /tokenize, answered from the tokenizer alone.
+std::optional<ApiError> ParseTokenizeCall(const SchemaLimits& limits, Call* call);
 Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,
                                  int64_t* tokens);
 

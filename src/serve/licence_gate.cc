@@ -2,10 +2,13 @@
 
 #include <string_view>
 
+#include "serve/routes.h"
+
 namespace mg::serve {
+
 bool CountsTowardsLicence(const GateRequest& request) {
-  if (request.route == "/tokenize") return false;
-  return request.scope == "classify" || request.scope == "embed" || request.scope == "recommend";
+  const RouteSpec* route = FindRouteByName(request.route);
+  return route != nullptr && route->licence_quota;
 }
 
 void AppendLicenceMetrics(const store::LicenceLimits& limits, int64_t requests_used,

@@ -30,8 +30,9 @@
 
 namespace mg::serve {
 
-// Whether a request counts towards the licence's quotas: inference and
-// recommendation do; /tokenize and admin requests do not.
+// Whether a request counts towards the licence's quotas: as its route says
+// (RouteSpec::licence_quota, found by the route's name): inference and
+// recommendation do; /tokenize, catalogue changes and admin requests do not.
 bool CountsTowardsLicence(const GateRequest& request);
 
 // Prometheus gauges of the licence's quotas and of its counts as last seen.

@@ -75,9 +75,12 @@ TEST_F(LicenceGateTest, MaxRequestsCountsOnlySuccessfulRequests) {
   EXPECT_EQ(last_.key_name, "k");
   // The inner gate heard of every admitted request, the refusal included.
   EXPECT_EQ(inner_->finished, (std::vector<int>{200, 503, 200, 200, 429}));
-  // Tokenisation and admin requests are not the licence's business.
-  EXPECT_EQ(Call(5, 200, "admin"), 200);
+  // Tokenisation, catalogue changes and admin requests are not the
+  // licence's business (their routes say so), nor are unknown routes.
+  EXPECT_EQ(Call(5, 200, "admin", "/v1/items"), 200);
+  EXPECT_EQ(Call(5, 200, "admin", "/metrics"), 200);
   EXPECT_EQ(Call(5, 200, "embed", "/tokenize"), 200);
+  EXPECT_EQ(Call(5, 200, "embed", "unknown"), 200);
   const std::string metrics = gate_->MetricsText();
   EXPECT_NE(metrics.find("inner_metric 1"), std::string::npos);
   EXPECT_NE(metrics.find("modelgate_licence_requests_used{licence_id=\"abc\"} 3"),

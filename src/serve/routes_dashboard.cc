@@ -6,11 +6,6 @@
 namespace mg::serve {
 namespace {
 
-bool IsDashboardPath(const std::string& path) {
-  return path == "/" || path == "/index.html" || path == "/favicon.ico" || path == "/dashboard" ||
-         path.starts_with("/dashboard/");
-}
-
 void AddHeaders(HttpResponse* response) {
   response->headers.emplace_back("Cache-Control", "no-cache");
   // No other site may frame the dashboard (clickjacking); X-Frame-Options
@@ -23,8 +18,7 @@ void AddHeaders(HttpResponse* response) {
 
 }  // namespace
 
-std::optional<HttpResponse> DashboardResponse(const HttpRequest& request) {
-  if (!IsDashboardPath(request.path)) return std::nullopt;
+HttpResponse DashboardResponse(const HttpRequest& request) {
   HttpResponse response;
   AddHeaders(&response);
   if (request.method != "GET") {

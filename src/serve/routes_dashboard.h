@@ -6,15 +6,13 @@
 // Pure function; thread-safe.
 #pragma once
 
-#include <optional>
-
 #include "serve/http_types.h"
 
 namespace mg::serve {
 
-// The reply for `request` when its path is the dashboard's ("/",
-// "/index.html" or under "/dashboard"), else nullopt. Unknown files under
-// /dashboard get 404, methods other than GET 405.
-std::optional<HttpResponse> DashboardResponse(const HttpRequest& request);
+// The reply for `request`, whose path is one of the dashboard route's
+// (routes.cc: "/", "/index.html", "/favicon.ico", "/dashboard" and under
+// "/dashboard/"). Unknown files get 404, methods other than GET 405.
+HttpResponse DashboardResponse(const HttpRequest& request);
 
 }  // namespace mg::serve

@@ -1,4 +1,4 @@
-// Replies of /embed (TEI) and /v1/embeddings (OpenAI).
+// /embed (TEI) and /v1/embeddings (OpenAI): their request bodies and replies.
 #include <cmath>
 #include <cstring>
 
@@ -49,7 +49,28 @@ void AppendBase64(std::string* out, const float* row, int64_t width) {
 
 }  // namespace
 
-std::string FormatEmbeddings(const Call& call, BatchResult* result) {
+std::optional<ApiError> ParseEmbedCall(const SchemaLimits& limits, Call* call) {
+  EmbedRequest request;
+  if (auto error = ParseEmbedRequest(call->request.body, limits, &request)) return error;
+  call->inputs = std::move(request.inputs);
+  call->normalize = request.normalize;
+  call->truncate = request.truncate;
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseOpenAiEmbedCall(const SchemaLimits& limits, Call* call) {
+  OpenAiEmbedRequest request;
+  if (auto error = ParseOpenAiEmbedRequest(call->request.body, limits, &request)) return error;
+  call->inputs = std::move(request.inputs);
+  call->openai_model = std::move(request.model);
+  call->base64 = request.base64;
+  call->normalize = true;
+  call->truncate = true;  // OpenAI clients cannot ask; TEI truncates here too
+  return std::nullopt;
+}
+
+std::string FormatEmbeddings(const Call& call, const release::ServedModel& /*served*/,
+                             BatchResult* result) {
   const int64_t width = result->width;
   const int64_t rows = call.packed.sequences();
   std::string out;
@@ -65,7 +86,7 @@ std::string FormatEmbeddings(const Call& call, BatchResult* result) {
   return out;
 }
 
-std::string FormatOpenAiEmbeddings(const Call& call, const std::string& model_id,
+std::string FormatOpenAiEmbeddings(const Call& call, const release::ServedModel& served,
                                    BatchResult* result) {
   const int64_t width = result->width;
   const int64_t rows = call.packed.sequences();
@@ -87,7 +108,7 @@ std::string FormatOpenAiEmbeddings(const Call& call, const std::string& model_id
     out.push_back('}');
   }
   out.append("],\"model\":");
-  AppendJsonString(&out, call.openai_model.empty() ? model_id : call.openai_model);
+  AppendJsonString(&out, call.openai_model.empty() ? served.model_id : call.openai_model);
   out.append(",\"usage\":{\"prompt_tokens\":");
   AppendJsonInt(&out, call.packed.tokens());
   out.append(",\"total_tokens\":");

@@ -1,39 +1,26 @@
-// Replies of /predict (TEI): per input, [{"label", "score"}, ...] sorted by
-// score, highest first.
+// /predict (TEI): its request body, and its replies: per input,
+// [{"label", "score"}, ...] sorted by score, highest first.
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 
 #include "base/json_writer.h"
+#include "model/model.h"
 #include "serve/call.h"
 
 namespace mg::serve {
-namespace {
 
-// The model's output activation on one row of logits (as Model::Classify).
-void Activate(model::ProblemType problem, float* row, int64_t labels) {
-  switch (problem) {
-    case model::ProblemType::kSingleLabel: {
-      const float max = *std::max_element(row, row + labels);
-      double sum = 0;
-      for (int64_t c = 0; c < labels; ++c) sum += std::exp(static_cast<double>(row[c] - max));
-      for (int64_t c = 0; c < labels; ++c) {
-        row[c] = static_cast<float>(std::exp(static_cast<double>(row[c] - max)) / sum);
-      }
-      break;
-    }
-    case model::ProblemType::kMultiLabel:
-      for (int64_t c = 0; c < labels; ++c) row[c] = 1.0f / (1.0f + std::exp(-row[c]));
-      break;
-    case model::ProblemType::kRegression:
-      break;
-  }
+std::optional<ApiError> ParsePredictCall(const SchemaLimits& limits, Call* call) {
+  PredictRequest request;
+  if (auto error = ParsePredictRequest(call->request.body, limits, &request)) return error;
+  call->inputs = std::move(request.inputs);
+  call->truncate = request.truncate;
+  call->raw_scores = request.raw_scores;
+  return std::nullopt;
 }
 
-}  // namespace
-
-std::string FormatPredictions(const Call& call, const model::BertConfig& config,
+std::string FormatPredictions(const Call& call, const release::ServedModel& served,
                               BatchResult* result) {
+  const model::BertConfig& config = served.model->config();
   const int64_t labels = result->width;
   const int64_t rows = call.packed.sequences();
   std::string out;
@@ -41,7 +28,7 @@ std::string FormatPredictions(const Call& call, const model::BertConfig& config,
   std::vector<int64_t> order(static_cast<size_t>(labels));
   for (int64_t s = 0; s < rows; ++s) {
     float* row = result->values.data() + s * labels;
-    if (!call.raw_scores) Activate(config.problem_type, row, labels);
+    if (!call.raw_scores) model::ActivateScores(config.problem_type, row, labels);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [row](int64_t a, int64_t b) { return row[a] > row[b]; });

@@ -98,15 +98,17 @@ ApiError ApiErrorOf(const Status& status) {
 }
 
 // Runs one api handler.
-Result<json> RunApi(Route route, const recommend::RecommendApi& api, const json& body) {
-  switch (route) {
-    case Route::kItems:
+Result<json> RunApi(CatalogueOp op, const recommend::RecommendApi& api, const json& body) {
+  switch (op) {
+    case CatalogueOp::kAddItems:
       return api.AddItems(body);
-    case Route::kItemsDelete:
+    case CatalogueOp::kDeleteItems:
       return api.DeleteItems(body);
-    default:
-      return api.Recommend(body);
+    case CatalogueOp::kRecommend:
+    case CatalogueOp::kNone:
+      break;
   }
+  return api.Recommend(body);
 }
 
 // Rows gathered from several batcher jobs.
@@ -143,7 +145,7 @@ void Service::ProcessRecommend(std::shared_ptr<Call> call) {
     return Fail(*call, {404, "no_catalogue",
                         "this server was started without a catalogue (modelgate serve --index "
                         "DIR): " +
-                            call->route_name + " is not available"});
+                            std::string(call->route->name) + " is not available"});
   }
   const json body = json::parse(call->request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
@@ -151,7 +153,7 @@ void Service::ProcessRecommend(std::shared_ptr<Call> call) {
   }
   if (!LicenceAllows(*call)) return;
   const size_t dim = static_cast<size_t>(served_.model->config().hidden_size);
-  if (call->route == Route::kItemsDelete) {
+  if (call->route->catalogue == CatalogueOp::kDeleteItems) {
     if (!Admit(*call)) return;
     const recommend::RecommendApi api(recommend_->catalogue.get(), nullptr);
     auto reply = api.DeleteItems(body);
@@ -163,7 +165,7 @@ void Service::ProcessRecommend(std::shared_ptr<Call> call) {
   // Step 1: validate and learn which texts need embedding.
   RecordingEmbedder recorder(dim);
   const recommend::RecommendApi recording_api(recommend_->catalogue.get(), &recorder);
-  auto first = RunApi(call->route, recording_api, body);
+  auto first = RunApi(call->route->catalogue, recording_api, body);
   if (!recorder.called()) {
     if (!first.ok()) return Fail(*call, ApiErrorOf(first.status()));
     // Nothing to embed (a history of catalogue ids only): the reply is ready.
@@ -248,7 +250,7 @@ void Service::FinishRecommend(std::shared_ptr<Call> call, const std::vector<std:
   const json body = json::parse(call->request.body, nullptr, /*allow_exceptions=*/false);
   PrecomputedEmbedder embedder(&texts, &rows, dim);
   const recommend::RecommendApi api(recommend_->catalogue.get(), &embedder);
-  auto reply = RunApi(call->route, api, body);
+  auto reply = RunApi(call->route->catalogue, api, body);
   if (!reply.ok()) return Fail(*call, ApiErrorOf(reply.status()));
   HttpResponse response;
   response.body = reply->dump();

@@ -5,6 +5,14 @@
 
 namespace mg::serve {
 
+std::optional<ApiError> ParseTokenizeCall(const SchemaLimits& limits, Call* call) {
+  TokenizeRequest request;
+  if (auto error = ParseTokenizeRequest(call->request.body, limits, &request)) return error;
+  call->inputs = std::move(request.inputs);
+  call->add_special_tokens = request.add_special_tokens;
+  return std::nullopt;
+}
+
 Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,
                                  int64_t* tokens) {
   *tokens = 0;

@@ -6,6 +6,7 @@
 #include "serve/api_error.h"
 #include "serve/batcher.h"
 #include "serve/call.h"
+#include "serve/routes.h"
 #include "serve/routes_dashboard.h"
 #include "serve/worker_pool.h"
 
@@ -16,48 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 double MillisecondsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-bool RouteOf(const std::string& path, Route* route) {
-  if (path == "/embed") {
-    *route = Route::kEmbed;
-  } else if (path == "/v1/embeddings" || path == "/embeddings") {
-    *route = Route::kOpenAiEmbed;
-  } else if (path == "/predict") {
-    *route = Route::kPredict;
-  } else if (path == "/tokenize") {
-    *route = Route::kTokenize;
-  } else if (path == "/v1/items") {
-    *route = Route::kItems;
-  } else if (path == "/v1/items/delete") {
-    *route = Route::kItemsDelete;
-  } else if (path == "/v1/recommend") {
-    *route = Route::kRecommend;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-// The name a route is counted, logged and audited under: never the raw path.
-const char* RouteName(Route route) {
-  switch (route) {
-    case Route::kEmbed:
-      return "/embed";
-    case Route::kOpenAiEmbed:
-      return "/v1/embeddings";
-    case Route::kPredict:
-      return "/predict";
-    case Route::kTokenize:
-      return "/tokenize";
-    case Route::kItems:
-      return "/v1/items";
-    case Route::kItemsDelete:
-      return "/v1/items/delete";
-    case Route::kRecommend:
-      return "/v1/recommend";
-  }
-  return "unknown";
 }
 
 HttpResponse ErrorResponse(ApiStyle style, const ApiError& error) {
@@ -105,6 +64,7 @@ Service::Service(ServiceOptions options, release::ServedModel served, std::uniqu
                  Logger* logger)
     : options_(std::move(options)),
       served_(std::move(served)),
+      licence_(release::LicencePolicy::For(served_)),
       gate_(std::move(gate)),
       logger_(logger),
       unauthenticated_log_(logger, LogLevel::kWarn, "requests refused without a valid API key",
@@ -153,97 +113,68 @@ void Service::Stop() {
 
 void Service::Handle(HttpRequest request, Responder respond) {
   const Clock::time_point start = Clock::now();
-  auto simple = [&](const std::string& route, HttpResponse response) {
+  auto simple = [&](std::string_view route, HttpResponse response) {
     metrics_.CountRequest(route, response.status);
     if (logger_->Enabled(LogLevel::kDebug)) {
       logger_->Log(LogLevel::kDebug, "request",
                    {{"request_id", request.request_id},
-                    {"route", route},
+                    {"route", std::string(route)},
                     {"status", response.status},
                     {"latency_ms", MillisecondsSince(start)}});
     }
     respond(std::move(response));
   };
-  if (request.path == "/health") {
-    HttpResponse response;
-    if (shutting_down_) {
-      response = ErrorResponse(ApiStyle::kTei, {503, "unhealthy", "the server is shutting down"});
-    }
-    return simple("/health", std::move(response));
-  }
-  if (request.path == "/info") {
-    HttpResponse response;
-    response.body = Info();
-    return simple("/info", std::move(response));
-  }
-  if (request.path == "/metrics" && options_.metrics_auth) {
-    auto shared = std::make_shared<HttpRequest>(std::move(request));
-    workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
-      GateRequest gate_request;
-      gate_request.api_key = shared->api_key;
-      gate_request.route = "/metrics";
-      gate_request.scope = "admin";
-      gate_request.request_id = shared->request_id;
-      const Admission admission = gate_->Admit(gate_request);
-      HttpResponse response;
-      if (admission.status == 401 && admission.key_name.empty()) NoteUnauthenticated();
-      if (admission.status != 200) {
-        response = ErrorResponse(ApiStyle::kTei, {admission.status, admission.error_type,
-                                                  admission.message, admission.retry_after_s});
-      } else {
-        response.content_type = "text/plain; version=0.0.4";
-        response.body = metrics_.Render();
-        response.body.append(gate_->MetricsText());
-        if (!gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)}).ok()) {
-          response = ErrorResponse(
-              ApiStyle::kTei,
-              {503, "service_unavailable", "the control plane could not record the request"});
-        }
-      }
-      metrics_.CountRequest("/metrics", response.status);
-      respond(std::move(response));
-    });
-    return;
-  }
-  if (request.path == "/metrics") {
-    HttpResponse response;
-    response.content_type = "text/plain; version=0.0.4";
-    response.body = metrics_.Render();
-    response.body.append(gate_->MetricsText());
-    return simple("/metrics", std::move(response));
-  }
-  if (admin_ && request.path.starts_with("/admin/")) {
-    auto shared = std::make_shared<HttpRequest>(std::move(request));
-    workers_->Post([this, shared, respond = std::move(respond), start]() mutable {
-      HttpResponse response = admin_(*shared);
-      if (response.status == 401) NoteUnauthenticated();
-      metrics_.CountRequest("/admin", response.status);
-      metrics_.total_seconds.Observe(MillisecondsSince(start) / 1000);
-      respond(std::move(response));
-    });
-    return;
-  }
-  if (auto dashboard = DashboardResponse(request))
-    return simple("dashboard", std::move(*dashboard));
-  Route route;
-  if (!RouteOf(request.path, &route)) {
+  const RouteSpec* route = FindRoute(request.path);
+  if (route == nullptr || (route->pipeline == Pipeline::kAdmin && !admin_)) {
     // Under /v1/ errors take OpenAI's shape, elsewhere TEI's.
     const ApiStyle style = request.path.starts_with("/v1/") ? ApiStyle::kOpenAi : ApiStyle::kTei;
     return simple("other", ErrorResponse(style, {404, "not_found", "no route " + request.path}));
   }
+  switch (route->pipeline) {
+    case Pipeline::kHealth: {
+      HttpResponse response;
+      if (shutting_down_) {
+        response =
+            ErrorResponse(route->style, {503, "unhealthy", "the server is shutting down"});
+      }
+      return simple(route->name, std::move(response));
+    }
+    case Pipeline::kInfo: {
+      HttpResponse response;
+      response.body = Info();
+      return simple(route->name, std::move(response));
+    }
+    case Pipeline::kMetrics: {
+      if (options_.metrics_auth) return HandleMetricsWithKey(*route, std::move(request),
+                                                             std::move(respond), start);
+      return simple(route->name, MetricsResponse());
+    }
+    case Pipeline::kAdmin: {
+      auto shared = std::make_shared<HttpRequest>(std::move(request));
+      workers_->Post([this, route, shared, respond = std::move(respond), start]() mutable {
+        HttpResponse response = admin_(*shared);
+        if (response.status == 401) NoteUnauthenticated();
+        metrics_.CountRequest(route->name, response.status);
+        metrics_.total_seconds.Observe(MillisecondsSince(start) / 1000);
+        respond(std::move(response));
+      });
+      return;
+    }
+    case Pipeline::kDashboard:
+      return simple(route->name, DashboardResponse(request));
+    case Pipeline::kModel:
+    case Pipeline::kTokenizer:
+    case Pipeline::kCatalogue:
+      break;
+  }
   auto call = std::make_shared<Call>();
   call->route = route;
-  call->route_name = RouteName(route);
-  call->style =
-      route == Route::kOpenAiEmbed || IsRecommendRoute(route) ? ApiStyle::kOpenAi : ApiStyle::kTei;
-  call->task = route == Route::kPredict ? Task::kClassify : Task::kEmbed;
-  call->scope = route == Route::kPredict ? "classify" : "embed";
-  if (IsRecommendRoute(route)) call->scope = route == Route::kRecommend ? "recommend" : "admin";
   call->start = start;
   call->request = std::move(request);
   call->respond = std::move(respond);
-  if (call->request.method != "POST") {
-    return Fail(*call, {405, "method_not_allowed", call->route_name + " takes POST"});
+  if (!route->method.empty() && call->request.method != route->method) {
+    return Fail(*call, {405, "method_not_allowed",
+                        std::string(route->name) + " takes " + std::string(route->method)});
   }
   if (shutting_down_) return Fail(*call, {503, "unavailable", "the server is shutting down"});
   if (in_flight_.fetch_add(1) >= options_.max_concurrent_requests) {
@@ -255,6 +186,42 @@ void Service::Handle(HttpRequest request, Responder respond) {
   }
   call->counted = true;
   workers_->Post([this, call] { Process(call); });
+}
+
+HttpResponse Service::MetricsResponse() const {
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body = metrics_.Render();
+  response.body.append(gate_->MetricsText());
+  return response;
+}
+
+void Service::HandleMetricsWithKey(const RouteSpec& route, HttpRequest request,
+                                   Responder respond, Clock::time_point start) {
+  auto shared = std::make_shared<HttpRequest>(std::move(request));
+  workers_->Post([this, &route, shared, respond = std::move(respond), start]() mutable {
+    GateRequest gate_request;
+    gate_request.api_key = shared->api_key;
+    gate_request.route = route.name;
+    gate_request.scope = ScopeName(route.scope);
+    gate_request.request_id = shared->request_id;
+    const Admission admission = gate_->Admit(gate_request);
+    HttpResponse response;
+    if (admission.status == 401 && admission.key_name.empty()) NoteUnauthenticated();
+    if (admission.status != 200) {
+      response = ErrorResponse(route.style, {admission.status, admission.error_type,
+                                             admission.message, admission.retry_after_s});
+    } else {
+      response = MetricsResponse();
+      if (!gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)}).ok()) {
+        response = ErrorResponse(
+            route.style,
+            {503, "service_unavailable", "the control plane could not record the request"});
+      }
+    }
+    metrics_.CountRequest(route.name, response.status);
+    respond(std::move(response));
+  });
 }
 
 bool Service::Tokenize(Call& call) {
@@ -311,18 +278,20 @@ void Service::Process(std::shared_ptr<Call> call) {
   // The key first: a client without one learns nothing about the body, the
   // licence, the privacy verdict or the catalogue, and costs no more work.
   if (!Authenticate(*call)) return;
-  if (IsRecommendRoute(call->route)) return ProcessRecommend(std::move(call));
+  const RouteSpec& route = *call->route;
+  if (route.pipeline == Pipeline::kCatalogue) return ProcessRecommend(std::move(call));
   SchemaLimits limits;
   limits.max_inputs = options_.max_client_batch_size;
-  if (auto error = ParseCall(limits, call.get())) return Fail(*call, *error);
+  if (auto error = route.parse(limits, call.get())) return Fail(*call, *error);
   if (!LicenceAllows(*call)) return;
-  if (call->route == Route::kPredict && !served_.model->is_classifier()) {
+  if (route.pipeline == Pipeline::kModel && route.task == Task::kClassify &&
+      !served_.model->is_classifier()) {
     return Fail(*call, Validation("the model is not a classifier: use /embed"));
   }
   if (!ScreenPrivacy(*call)) return;
-  if (call->route == Route::kTokenize) {
+  if (route.pipeline == Pipeline::kTokenizer) {
     // Its tokens count towards the key's limits like those of /embed.
-    auto body = FormatTokens(*call, served_.model->tokenizer(), &call->listed_tokens);
+    auto body = route.format_tokens(*call, served_.model->tokenizer(), &call->listed_tokens);
     if (!body.ok()) return Fail(*call, Validation(body.status().message()));
     if (!Admit(*call)) return;
     HttpResponse response;
@@ -332,7 +301,7 @@ void Service::Process(std::shared_ptr<Call> call) {
   if (!Tokenize(*call)) return;
   if (!Admit(*call)) return;
   auto job = std::make_unique<BatchJob>();
-  job->task = call->task;
+  job->task = route.task;
   job->sequences = call->packed;
   job->deadline = call->start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(options_.request_timeout_s));
@@ -349,22 +318,7 @@ void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
     return Fail(*call, {503, "unavailable", result.status.message()});
   }
   HttpResponse response;
-  switch (call->route) {
-    case Route::kEmbed:
-      response.body = FormatEmbeddings(*call, &result);
-      break;
-    case Route::kOpenAiEmbed:
-      response.body = FormatOpenAiEmbeddings(*call, served_.model_id, &result);
-      break;
-    case Route::kPredict:
-      response.body = FormatPredictions(*call, served_.model->config(), &result);
-      break;
-    case Route::kTokenize:
-    case Route::kItems:
-    case Route::kItemsDelete:
-    case Route::kRecommend:
-      break;
-  }
+  response.body = call->route->format_rows(*call, served_, &result);
   // Text-embeddings-inference's timing headers.
   response.headers.emplace_back("x-compute-type", "cpu");
   response.headers.emplace_back("x-compute-characters", std::to_string(call->characters));
@@ -379,7 +333,7 @@ void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
 }
 
 void Service::Fail(Call& call, const ApiError& error) {
-  Reply(call, ErrorResponse(call.style, error));
+  Reply(call, ErrorResponse(call.route->style, error));
 }
 
 void Service::Reply(Call& call, HttpResponse response) {
@@ -393,7 +347,7 @@ void Service::Reply(Call& call, HttpResponse response) {
     if (!recorded.ok()) {
       logger_->Log(LogLevel::kError, "gate finish failed",
                    {{"request_id", call.request.request_id}, {"error", recorded.message()}});
-      response = ErrorResponse(call.style, {503, "service_unavailable",
+      response = ErrorResponse(call.route->style, {503, "service_unavailable",
                                             "the control plane could not record the request"});
     }
   }
@@ -403,7 +357,7 @@ void Service::Reply(Call& call, HttpResponse response) {
   // in /metrics.
   if (call.unauthenticated) NoteUnauthenticated();
   call.respond(std::move(response));
-  metrics_.CountRequest(call.route_name, status);
+  metrics_.CountRequest(call.route->name, status);
   metrics_.total_seconds.Observe(latency_ms / 1000);
   if (call.unauthenticated) {
     if (call.counted) in_flight_.fetch_sub(1);
@@ -411,7 +365,7 @@ void Service::Reply(Call& call, HttpResponse response) {
   }
   // Never the request text: ids, counts and timings only.
   std::vector<LogField> fields = {{"request_id", call.request.request_id},
-                                  {"route", call.route_name},
+                                  {"route", std::string(call.route->name)},
                                   {"status", status},
                                   {"latency_ms", latency_ms},
                                   {"inputs", static_cast<int64_t>(call.inputs.texts.size())},

@@ -1,5 +1,5 @@
 // Service: the HTTP API of `modelgate serve` without the HTTP transport —
-// routing, request schemas, licence and privacy checks, tokenisation, the
+// routing (by the route table, routes.h), request schemas, licence and privacy checks, tokenisation, the
 // access gate, the dynamic batcher, reply formatting, metrics and logs.
 //
 // Threads: Handle() runs on an I/O thread and never blocks: cheap routes
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "release/licence_policy.h"
 #include "release/served_model.h"
 #include "serve/gate.h"
 #include "serve/http_types.h"
@@ -35,6 +36,7 @@ class WorkerPool;
 struct Call;
 struct BatchResult;
 struct RecommendState;
+struct RouteSpec;
 
 struct ServiceOptions {
   int max_concurrent_requests = 512;  // inference requests in flight; more get 503
@@ -47,10 +49,10 @@ struct ServiceOptions {
   double request_timeout_s = 30;  // queued longer than this: 503
   PrivacyMode privacy = PrivacyMode::kLog;
   std::vector<privacy::EntityType> privacy_entities;  // empty: every type
-  // The clock licence expiry is checked against, per request.
+  // The clock licence expiry is checked against, per request (LicencePolicy).
   std::function<std::chrono::sys_seconds()> clock;
   std::string version = "0.1.0";
-  // /metrics needs a key the gate admits with the `admin` scope.
+  // /metrics needs a key the gate admits with its route's scope (admin).
   bool metrics_auth = false;
   // Recommendation catalogue folder (--index) behind /v1/items and
   // /v1/recommend (routes_recommend.cc); empty: those routes answer 404.
@@ -93,11 +95,17 @@ class Service {
   void Reply(Call& call, HttpResponse response);
   void Fail(Call& call, const struct ApiError& error);
   std::string Info() const;
+  HttpResponse MetricsResponse() const;
+  // /metrics with --metrics-auth: admitted by the gate with the route's scope.
+  void HandleMetricsWithKey(const RouteSpec& route, HttpRequest request, Responder respond,
+                            std::chrono::steady_clock::time_point start);
   // Asks the gate whether the key may make the request at all, before any
   // work on it; on refusal answers the call and returns false.
   bool Authenticate(Call& call);
   // Counts (and now and then logs) a request refused for want of a key.
   void NoteUnauthenticated();
+  // The licence's terms and the route's feature, now; on refusal answers
+  // the call (403) and returns false.
   bool LicenceAllows(Call& call);
   bool ScreenPrivacy(Call& call);
   // Asks the gate; on refusal answers the call and returns false.
@@ -111,6 +119,7 @@ class Service {
 
   ServiceOptions options_;
   release::ServedModel served_;
+  release::LicencePolicy licence_;  // of served_
   std::unique_ptr<Gate> gate_;
   Logger* logger_;
   Metrics metrics_;

@@ -1,20 +1,14 @@
 // The checks a request passes: the key first (before anything else), the
-// licence (expiry and features, on every request), the privacy mode, and
+// licence (its terms and the route's feature, on every request, as
+// LicencePolicy answers), the privacy mode, and
 // the gate's admission with the request's tokens.
-#include "release/licence.h"
 #include "serve/call.h"
 #include "serve/service.h"
 
 namespace mg::serve {
 
 bool Service::LicenceAllows(Call& call) {
-  if (!served_.licence) return true;
-  release::LicenceRequirements need;
-  need.model_id = served_.licence->model_id;
-  need.now = options_.clock();
-  need.feature = call.route == Route::kTokenize ? "" : call.scope;
-  if (IsRecommendRoute(call.route)) need.feature = "recommend";
-  Status status = release::CheckLicenceTerms(*served_.licence, need);
+  const Status status = licence_.Check(call.route->feature, options_.clock());
   if (status.ok()) return true;
   Fail(call, {403, "licence", "the model's licence does not allow this: " + status.message()});
   return false;

@@ -1,0 +1,147 @@
+#include "serve/routes.h"
+
+#include "serve/call.h"
+
+namespace mg::serve {
+
+using release::LicenceFeature;
+
+std::string_view ScopeName(Scope scope) {
+  switch (scope) {
+    case Scope::kPublic:
+      return "";
+    case Scope::kClassify:
+      return "classify";
+    case Scope::kEmbed:
+      return "embed";
+    case Scope::kRecommend:
+      return "recommend";
+    case Scope::kAdmin:
+      return "admin";
+  }
+  return "";
+}
+
+std::optional<Scope> ParseScope(std::string_view name) {
+  for (Scope scope : {Scope::kClassify, Scope::kEmbed, Scope::kRecommend, Scope::kAdmin}) {
+    if (name == ScopeName(scope)) return scope;
+  }
+  return std::nullopt;
+}
+
+const std::vector<RouteSpec>& Routes() {
+  static const std::vector<RouteSpec> routes = {
+      // Answered without a key.
+      {.path = "/health", .name = "/health", .pipeline = Pipeline::kHealth},
+      {.path = "/info", .name = "/info", .pipeline = Pipeline::kInfo},
+      {.path = "/metrics",
+       .name = "/metrics",
+       .pipeline = Pipeline::kMetrics,
+       .scope = Scope::kAdmin},
+      {.path = "/dashboard/",
+       .prefix = true,
+       .aliases = {"/", "/index.html", "/favicon.ico", "/dashboard"},
+       .name = "dashboard",
+       .method = "GET",
+       .pipeline = Pipeline::kDashboard},
+      // The control plane's API; admin_api.cc routes within it.
+      {.path = "/admin/",
+       .prefix = true,
+       .name = "/admin",
+       .pipeline = Pipeline::kAdmin,
+       .scope = Scope::kAdmin},
+      // Inference (routes_embed.cc, routes_predict.cc, routes_tokenize.cc).
+      {.path = "/embed",
+       .name = "/embed",
+       .method = "POST",
+       .pipeline = Pipeline::kModel,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kEmbed,
+       .licence_quota = true,
+       .task = Task::kEmbed,
+       .parse = ParseEmbedCall,
+       .format_rows = FormatEmbeddings},
+      {.path = "/v1/embeddings",
+       .aliases = {"/embeddings"},
+       .name = "/v1/embeddings",
+       .method = "POST",
+       .pipeline = Pipeline::kModel,
+       .style = ApiStyle::kOpenAi,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kEmbed,
+       .licence_quota = true,
+       .task = Task::kEmbed,
+       .parse = ParseOpenAiEmbedCall,
+       .format_rows = FormatOpenAiEmbeddings},
+      {.path = "/predict",
+       .name = "/predict",
+       .method = "POST",
+       .pipeline = Pipeline::kModel,
+       .scope = Scope::kClassify,
+       .feature = LicenceFeature::kClassify,
+       .licence_quota = true,
+       .task = Task::kClassify,
+       .parse = ParsePredictCall,
+       .format_rows = FormatPredictions},
+      // Its tokens count towards the key's limits like those of /embed, not
+      // towards the licence's.
+      {.path = "/tokenize",
+       .name = "/tokenize",
+       .method = "POST",
+       .pipeline = Pipeline::kTokenizer,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kNone,
+       .parse = ParseTokenizeCall,
+       .format_tokens = FormatTokens},
+      // Recommendation (routes_recommend.cc): changing the catalogue is the
+      // admin's, querying it the recommend scope's.
+      {.path = "/v1/items",
+       .name = "/v1/items",
+       .method = "POST",
+       .pipeline = Pipeline::kCatalogue,
+       .style = ApiStyle::kOpenAi,
+       .scope = Scope::kAdmin,
+       .feature = LicenceFeature::kRecommend,
+       .catalogue = CatalogueOp::kAddItems},
+      {.path = "/v1/items/delete",
+       .name = "/v1/items/delete",
+       .method = "POST",
+       .pipeline = Pipeline::kCatalogue,
+       .style = ApiStyle::kOpenAi,
+       .scope = Scope::kAdmin,
+       .feature = LicenceFeature::kRecommend,
+       .catalogue = CatalogueOp::kDeleteItems},
+      {.path = "/v1/recommend",
+       .name = "/v1/recommend",
+       .method = "POST",
+       .pipeline = Pipeline::kCatalogue,
+       .style = ApiStyle::kOpenAi,
+       .scope = Scope::kRecommend,
+       .feature = LicenceFeature::kRecommend,
+       .licence_quota = true,
+       .catalogue = CatalogueOp::kRecommend},
+  };
+  return routes;
+}
+
+const RouteSpec* FindRoute(std::string_view path) {
+  for (const RouteSpec& route : Routes()) {
+    if (!route.prefix && route.path == path) return &route;
+    for (std::string_view alias : route.aliases) {
+      if (alias == path) return &route;
+    }
+  }
+  for (const RouteSpec& route : Routes()) {
+    if (route.prefix && path.starts_with(route.path)) return &route;
+  }
+  return nullptr;
+}
+
+const RouteSpec* FindRouteByName(std::string_view name) {
+  for (const RouteSpec& route : Routes()) {
+    if (route.name == name) return &route;
+  }
+  return nullptr;
+}
+
+}  // namespace mg::serve
