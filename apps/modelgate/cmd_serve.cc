@@ -111,9 +111,8 @@ void RunServe(ServeArgs args) {
   gate_options.auth = args.auth == "on";
   gate_options.request_timeout_s = args.service.request_timeout_s;
   gate_options.clock = args.service.clock;
-  std::unique_ptr<serve::Gate> gate =
-      ValueOrThrow(serve::MakeGate(gate_options, release::LicencePolicy::For(served),
-                                   control_plane.get(), &logger));
+  std::unique_ptr<serve::Gate> gate = ValueOrThrow(serve::MakeGate(
+      gate_options, release::LicencePolicy::For(served), control_plane.get(), &logger));
   auto service = ValueOrThrow(
       serve::Service::Create(args.service, std::move(served), std::move(gate), &logger));
   std::unique_ptr<serve::AdminApi> admin;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/api_error.h"
+#include "serve/routes.h"
 #include "store/audit_anchor.h"
 #include "store/limits.h"
 
@@ -110,7 +111,7 @@ HttpResponse AdminApi::Handle(const HttpRequest& request) {
   store::AdmitRequest admit;
   admit.api_key = request.api_key;
   admit.route = RouteName(request.path);
-  admit.scope = "admin";
+  admit.scope = ScopeName(Scope::kAdmin);
   admit.request_id = request.request_id;
   admit.tokens = 0;
   const store::Admission admission = control_plane_->Admit(admit);

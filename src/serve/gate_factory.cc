@@ -55,8 +55,8 @@ Result<std::unique_ptr<Gate>> MakeGate(const GateOptions& options,
                 "start from zero at each start; give --db to keep them in the control plane",
                 {{"licence_id", quotas->licence_id}});
   }
-  return std::unique_ptr<Gate>(std::make_unique<LicenceGate>(std::move(gate), *quotas,
-                                                             std::move(counter), licence_now_ms));
+  return std::unique_ptr<Gate>(
+      std::make_unique<LicenceGate>(std::move(gate), *quotas, std::move(counter), licence_now_ms));
 }
 
 }  // namespace mg::serve

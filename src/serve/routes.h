@@ -81,8 +81,7 @@ using RowsFormatter = std::string (*)(const Call& call, const release::ServedMod
                                       BatchResult* result);
 // The reply body of a kTokenizer route; `tokens` is set to how many the reply
 // lists (they count towards the key's limits).
-using TokensFormatter = Result<std::string> (*)(const Call& call,
-                                                const text::Tokenizer& tokenizer,
+using TokensFormatter = Result<std::string> (*)(const Call& call, const text::Tokenizer& tokenizer,
                                                 int64_t* tokens);
 
 struct RouteSpec {

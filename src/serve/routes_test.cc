@@ -102,14 +102,12 @@ TEST(RoutesTest, KnownRoutesKeepTheirScopeFeatureAndQuotaRule) {
   };
   const Expected expected[] = {
       {"/embed", "/embed", Pipeline::kModel, Scope::kEmbed, LicenceFeature::kEmbed, true},
-      {"/v1/embeddings", "/v1/embeddings", Pipeline::kModel, Scope::kEmbed,
-       LicenceFeature::kEmbed, true},
+      {"/v1/embeddings", "/v1/embeddings", Pipeline::kModel, Scope::kEmbed, LicenceFeature::kEmbed,
+       true},
       {"/embeddings", "/v1/embeddings", Pipeline::kModel, Scope::kEmbed, LicenceFeature::kEmbed,
        true},
-      {"/predict", "/predict", Pipeline::kModel, Scope::kClassify, LicenceFeature::kClassify,
-       true},
-      {"/tokenize", "/tokenize", Pipeline::kTokenizer, Scope::kEmbed, LicenceFeature::kNone,
-       false},
+      {"/predict", "/predict", Pipeline::kModel, Scope::kClassify, LicenceFeature::kClassify, true},
+      {"/tokenize", "/tokenize", Pipeline::kTokenizer, Scope::kEmbed, LicenceFeature::kNone, false},
       {"/v1/items", "/v1/items", Pipeline::kCatalogue, Scope::kAdmin, LicenceFeature::kRecommend,
        false},
       {"/v1/items/delete", "/v1/items/delete", Pipeline::kCatalogue, Scope::kAdmin,

@@ -134,8 +134,7 @@ void Service::Handle(HttpRequest request, Responder respond) {
     case Pipeline::kHealth: {
       HttpResponse response;
       if (shutting_down_) {
-        response =
-            ErrorResponse(route->style, {503, "unhealthy", "the server is shutting down"});
+        response = ErrorResponse(route->style, {503, "unhealthy", "the server is shutting down"});
       }
       return simple(route->name, std::move(response));
     }
@@ -145,8 +144,8 @@ void Service::Handle(HttpRequest request, Responder respond) {
       return simple(route->name, std::move(response));
     }
     case Pipeline::kMetrics: {
-      if (options_.metrics_auth) return HandleMetricsWithKey(*route, std::move(request),
-                                                             std::move(respond), start);
+      if (options_.metrics_auth)
+        return HandleMetricsWithKey(*route, std::move(request), std::move(respond), start);
       return simple(route->name, MetricsResponse());
     }
     case Pipeline::kAdmin: {
@@ -196,8 +195,8 @@ HttpResponse Service::MetricsResponse() const {
   return response;
 }
 
-void Service::HandleMetricsWithKey(const RouteSpec& route, HttpRequest request,
-                                   Responder respond, Clock::time_point start) {
+void Service::HandleMetricsWithKey(const RouteSpec& route, HttpRequest request, Responder respond,
+                                   Clock::time_point start) {
   auto shared = std::make_shared<HttpRequest>(std::move(request));
   workers_->Post([this, &route, shared, respond = std::move(respond), start]() mutable {
     GateRequest gate_request;
@@ -214,9 +213,8 @@ void Service::HandleMetricsWithKey(const RouteSpec& route, HttpRequest request,
     } else {
       response = MetricsResponse();
       if (!gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)}).ok()) {
-        response = ErrorResponse(
-            route.style,
-            {503, "service_unavailable", "the control plane could not record the request"});
+        response = ErrorResponse(route.style, {503, "service_unavailable",
+                                               "the control plane could not record the request"});
       }
     }
     metrics_.CountRequest(route.name, response.status);
@@ -347,8 +345,9 @@ void Service::Reply(Call& call, HttpResponse response) {
     if (!recorded.ok()) {
       logger_->Log(LogLevel::kError, "gate finish failed",
                    {{"request_id", call.request.request_id}, {"error", recorded.message()}});
-      response = ErrorResponse(call.route->style, {503, "service_unavailable",
-                                            "the control plane could not record the request"});
+      response = ErrorResponse(
+          call.route->style,
+          {503, "service_unavailable", "the control plane could not record the request"});
     }
   }
   const int status = response.status;

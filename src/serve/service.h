@@ -1,6 +1,6 @@
 // Service: the HTTP API of `modelgate serve` without the HTTP transport —
-// routing (by the route table, routes.h), request schemas, licence and privacy checks, tokenisation, the
-// access gate, the dynamic batcher, reply formatting, metrics and logs.
+// routing (by the route table, routes.h), request schemas, licence and privacy checks,
+// tokenisation, the access gate, the dynamic batcher, reply formatting, metrics and logs.
 //
 // Threads: Handle() runs on an I/O thread and never blocks: cheap routes
 // (/health, /info, /metrics) answer inline, inference routes go to the
