@@ -1,5 +1,7 @@
 // modelgate classify: labels and scores of a sequence classifier for every
 // input line, in order, as JSON lines {"label","score","scores"}.
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -8,7 +10,7 @@
 #include "apps/modelgate/inference_input.h"
 #include "apps/modelgate/model_source.h"
 #include "apps/modelgate/output.h"
-#include "apps/modelgate/throughput_progress.h"
+#include "apps/modelgate/progress.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
 #include "model/model.h"
@@ -44,7 +46,7 @@ void RunClassify(const ClassifyArgs& args) {
   model::PackedBatch batch;
   std::vector<float> scores;
   std::string text;
-  ThroughputProgress progress("classify", "classified", records.size(), args.progress);
+  ProgressBar progress("classify", kTexts, records.size(), ParseProgressMode(args.progress));
   size_t done = 0;
   int64_t tokens = 0;
   ForEachBatch(*model, records, args.batch_size, &batch, [&](size_t count) {
@@ -72,10 +74,17 @@ void RunClassify(const ClassifyArgs& args) {
     output.Write(text);
     done += count;
     tokens += batch.tokens();
-    progress.Update(done, tokens);
+    progress.Update(done);
   });
   output.Commit();
   progress.Finish();
+  if (progress.enabled()) {
+    const double seconds = std::max(progress.seconds(), 1e-9);
+    std::fprintf(stderr,
+                 "classified %zu texts (%lld tokens) in %.2f s: %.0f texts/s, %.0f tokens/s\n",
+                 done, static_cast<long long>(tokens), seconds, static_cast<double>(done) / seconds,
+                 static_cast<double>(tokens) / seconds);
+  }
 }
 
 }  // namespace

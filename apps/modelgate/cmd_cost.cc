@@ -48,39 +48,30 @@ CostRow PriceOf(std::string mode, const EncoderTiming& timing, const CostArgs& a
 
 void PrintJson(const std::string& model_id, const std::vector<CostRow>& rows,
                const CostArgs& args) {
-  std::string out = "{\"model\":";
-  AppendJsonString(&out, model_id);
-  out.append(",\"price_per_hour_usd\":");
-  AppendJsonFloat(&out, args.price_per_hour);
-  out.append(",\"tokens_per_request\":");
-  AppendJsonInt(&out, args.tokens_per_request);
-  out.append(",\"threads\":");
-  AppendJsonInt(&out, kernels::Threads());
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject();
+  json.Key("model").String(model_id);
+  json.Key("price_per_hour_usd").Float(args.price_per_hour);
+  json.Key("tokens_per_request").Int(args.tokens_per_request);
+  json.Key("threads").Int(kernels::Threads());
   if (args.price_per_1k_tokens >= 0) {
-    out.append(",\"price_per_1k_tokens_usd\":");
-    AppendJsonFloat(&out, args.price_per_1k_tokens);
-    out.append(",\"revenue_per_million_tokens_usd\":");
-    AppendJsonFloat(&out, args.price_per_1k_tokens * 1000);
+    json.Key("price_per_1k_tokens_usd").Float(args.price_per_1k_tokens);
+    json.Key("revenue_per_million_tokens_usd").Float(args.price_per_1k_tokens * 1000);
   }
-  out.append(",\"rows\":[");
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const CostRow& row = rows[i];
-    if (i) out.push_back(',');
-    out.append("{\"mode\":");
-    AppendJsonString(&out, row.mode);
-    out.append(",\"batch\":");
-    AppendJsonInt(&out, row.timing.batch);
-    out.append(",\"requests_per_s\":");
-    AppendJsonFloat(&out, row.timing.seq_per_s);
-    out.append(",\"tokens_per_s\":");
-    AppendJsonFloat(&out, row.timing.seq_per_s * static_cast<double>(row.timing.seq));
-    out.append(",\"usd_per_million_requests\":");
-    AppendJsonFloat(&out, row.usd_per_million_requests);
-    out.append(",\"usd_per_million_tokens\":");
-    AppendJsonFloat(&out, row.usd_per_million_tokens);
-    out.push_back('}');
+  json.Key("rows").BeginArray();
+  for (const CostRow& row : rows) {
+    json.BeginObject();
+    json.Key("mode").String(row.mode);
+    json.Key("batch").Int(row.timing.batch);
+    json.Key("requests_per_s").Float(row.timing.seq_per_s);
+    json.Key("tokens_per_s").Float(row.timing.seq_per_s * static_cast<double>(row.timing.seq));
+    json.Key("usd_per_million_requests").Float(row.usd_per_million_requests);
+    json.Key("usd_per_million_tokens").Float(row.usd_per_million_tokens);
+    json.EndObject();
   }
-  out.append("]}\n");
+  json.EndArray().EndObject();
+  out.push_back('\n');
   std::fputs(out.c_str(), stdout);
 }
 

@@ -1,8 +1,5 @@
 // modelgate items add|delete|list: the item catalogue that `modelgate
 // recommend` (and POST /v1/recommend) chooses from.
-#include <unistd.h>
-
-#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,6 +9,7 @@
 #include "apps/modelgate/catalogue_cli.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/progress.h"
 #include "base/file.h"
 #include "base/json_limits.h"
 #include "kernels/gemm.h"
@@ -81,30 +79,6 @@ std::vector<ItemText> ReadItems(const std::string& path) {
   return items;
 }
 
-// "items [#####     ]  42%  1200/2857" on stderr, only on a terminal.
-class Progress {
- public:
-  explicit Progress(size_t total) : total_(total), enabled_(::isatty(2) == 1) {}
-  void Update(size_t done) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    const int percent = static_cast<int>(100.0 * done / total_);
-    std::fprintf(stderr, "\ritems [%-30s] %3d%%  %zu/%zu",
-                 std::string(static_cast<size_t>(percent * 30 / 100), '#').c_str(), percent, done,
-                 total_);
-  }
-  void Finish() {
-    if (enabled_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  size_t total_;
-  bool enabled_;
-  std::chrono::steady_clock::time_point last_{};
-};
-
 void RunAdd(const ItemsArgs& args) {
   kernels::SetThreads(args.threads);
   const std::vector<ItemText> items = ReadItems(args.input);
@@ -117,7 +91,7 @@ void RunAdd(const ItemsArgs& args) {
   options.model_id = CatalogueModelId(args.model);
   auto catalogue = ValueOrThrow(recommend::Catalogue::OpenOrCreate(args.index, options));
   CheckCatalogueModel(*catalogue, options.model_id, options.dim);
-  Progress progress(items.size());
+  ProgressBar progress("items", kItems, items.size());
   size_t replaced = 0;
   std::vector<float> embeddings;
   for (size_t start = 0; start < items.size(); start += args.batch_size) {

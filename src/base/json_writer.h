@@ -1,12 +1,15 @@
 // Minimal, allocation-light JSON output helpers for hot paths (JSON lines
-// with thousands of numbers). For anything structured, use nlohmann::json.
+// with thousands of numbers), and JsonWriter, which puts the commas and
+// colons of an object or array in place around them.
 //
-// Stateless; thread-safe.
+// The Append* functions are stateless and thread-safe; a JsonWriter is used
+// by one thread.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mg {
 
@@ -18,5 +21,78 @@ void AppendJsonInt(std::string* out, int64_t value);
 
 // Shortest text that reads back as the same float (%.9g is enough for float).
 void AppendJsonFloat(std::string* out, float value);
+
+// Appends one JSON value to a caller's string, in order:
+//   JsonWriter w(&out);
+//   w.BeginObject().Key("model").String(id).Key("rows").BeginArray();
+//   ... w.EndArray().EndObject();   // {"model":"…","rows":[…]}
+// Separators are added; nesting is the caller's to balance (an unbalanced
+// writer's text is not valid JSON). Strings and numbers are written as the
+// Append* functions above write them. `out` must outlive the writer.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  JsonWriter& BeginObject() { return Open('{'); }
+  JsonWriter& EndObject() { return Close('}'); }
+  JsonWriter& BeginArray() { return Open('['); }
+  JsonWriter& EndArray() { return Close(']'); }
+  // The member name of the next value, inside an object.
+  JsonWriter& Key(std::string_view key) {
+    Separate();
+    AppendJsonString(out_, key);
+    out_->push_back(':');
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& String(std::string_view value) {
+    Separate();
+    AppendJsonString(out_, value);
+    return *this;
+  }
+  JsonWriter& Int(int64_t value) {
+    Separate();
+    AppendJsonInt(out_, value);
+    return *this;
+  }
+  JsonWriter& Float(float value) {
+    Separate();
+    AppendJsonFloat(out_, value);
+    return *this;
+  }
+  JsonWriter& Bool(bool value) {
+    Separate();
+    out_->append(value ? "true" : "false");
+    return *this;
+  }
+
+ private:
+  // A comma before every member or element but the first of its container.
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_.empty()) {
+      if (!first_.back()) out_->push_back(',');
+      first_.back() = false;
+    }
+  }
+  JsonWriter& Open(char bracket) {
+    Separate();
+    out_->push_back(bracket);
+    first_.push_back(true);
+    return *this;
+  }
+  JsonWriter& Close(char bracket) {
+    out_->push_back(bracket);
+    if (!first_.empty()) first_.pop_back();
+    return *this;
+  }
+
+  std::string* out_;
+  std::vector<bool> first_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
 
 }  // namespace mg

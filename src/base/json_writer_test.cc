@@ -38,5 +38,31 @@ TEST(JsonWriterTest, Numbers) {
   EXPECT_EQ(out, "-42 0.1 null");
 }
 
+TEST(JsonWriterTest, WriterPlacesSeparators) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject().Key("name").String("a\"b").Key("n").Int(-3).Key("empty").BeginArray().EndArray();
+  w.Key("rows").BeginArray();
+  for (int row = 0; row < 2; ++row) {
+    w.BeginObject().Key("row").Int(row).Key("x").Float(0.5f).Key("ok").Bool(row == 1).EndObject();
+  }
+  w.EndArray().Key("nested").BeginObject().EndObject().Key("inf").Float(1.0f / 0.0f).EndObject();
+  EXPECT_EQ(out,
+            "{\"name\":\"a\\\"b\",\"n\":-3,\"empty\":[],\"rows\":[{\"row\":0,\"x\":0.5,"
+            "\"ok\":false},{\"row\":1,\"x\":0.5,\"ok\":true}],\"nested\":{},\"inf\":null}");
+  // An independent parser reads the same structure.
+  const nlohmann::json parsed = nlohmann::json::parse(out);
+  EXPECT_EQ(parsed["name"], "a\"b");
+  EXPECT_EQ(parsed["rows"].size(), 2u);
+  EXPECT_EQ(parsed["rows"][1]["ok"], true);
+  EXPECT_TRUE(parsed["inf"].is_null());
+}
+
+TEST(JsonWriterTest, WriterAppendsToWhatIsThere) {
+  std::string out = "x ";
+  JsonWriter(&out).BeginArray().Int(1).Int(2).String("3").EndArray();
+  EXPECT_EQ(out, "x [1,2,\"3\"]");
+}
+
 }  // namespace
 }  // namespace mg
