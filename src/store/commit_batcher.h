@@ -23,7 +23,7 @@
 // locked after a key's row and batches still cannot deadlock.
 //
 // Up to `max_in_flight` batches run at once, each on its own pooled
-// connection (PostgreSQL: the pool's size; SQLite, one writer: 1). Concurrent
+// connection (at most the pool's size; SQLite has one writer anyway). Concurrent
 // batches are safe for the same reason batches of several replicas are: each
 // takes its row locks in the same global order (lock_first rows, keys by
 // hash, audit head last), so they queue on shared rows and never deadlock;

@@ -1,5 +1,6 @@
 #include "store/control_plane.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -127,7 +128,10 @@ ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlan
       pool_(factory, pool_size),
       read_pool_(std::move(factory), 4),
       batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, audit_signer(),
-               LockLicenceRows, static_cast<size_t>(pool_size)) {}
+               LockLicenceRows,
+               options_.max_concurrent_batches > 0
+                   ? std::min(options_.max_concurrent_batches, static_cast<size_t>(pool_size))
+                   : 1) {}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& url,
                                                          ControlPlaneOptions options) {

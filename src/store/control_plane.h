@@ -122,6 +122,9 @@ struct UsageRow {
 struct ControlPlaneOptions {
   int pool_size = 0;                // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
   size_t max_batch = 64;            // requests' transactions committed together (group commit)
+  // Batches committing at once, each on its own connection; 0: 1 (see
+  // docs/control-plane.md, "Request path and durability").
+  size_t max_concurrent_batches = 0;
   std::function<int64_t()> now_ms;  // default: the system clock
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
