@@ -357,6 +357,52 @@ TEST_P(ControlPlaneTest, ConcurrentReservationsNeverOvershootTheQuota) {
   EXPECT_EQ(verdict->entries, 1 + 32 * 15);
 }
 
+// The same with several commit batches at once over four keys: each key's
+// admitted tokens are exactly what its quota holds, the counters agree, and
+// concurrent batches never deadlock.
+TEST_P(ControlPlaneTest, ConcurrentBatchesNeverOvershootAnyQuota) {
+  constexpr int64_t kQuota = 700, kTokens = 7;
+  std::vector<std::string> keys;
+  for (const char* name : {"k0", "k1", "k2", "k3"}) {
+    keys.push_back(Create({.name = name, .quota_tokens = kQuota}));
+  }
+  auto opened = ControlPlane::Open(
+      url_, {.pool_size = 8, .max_concurrent_batches = 8, .now_ms = [this] { return now_.load(); }});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ControlPlane& cp = **opened;
+  std::atomic<int64_t> admitted{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        AdmitRequest request{keys[(t + i) % keys.size()], "/v1/embeddings", "embed", "c", kTokens};
+        const Admission admission = cp.Admit(request);
+        if (admission.status == 200) {
+          if (cp.Finish(admission, request, {200, kTokens, 1}).ok()) {
+            admitted.fetch_add(1);
+          } else {
+            other.fetch_add(1);
+          }
+        } else if (admission.status != 429) {
+          other.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(admitted.load(), 4 * (kQuota / kTokens));  // 400 of 1280 fit
+  SqlRows per_key = Sql("SELECT period_tokens FROM key_state");
+  ASSERT_EQ(per_key.size(), 4u);
+  for (const SqlRow& row : per_key) EXPECT_EQ(row.Int(0), kQuota);
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger WHERE status = 200")[0].Int(0),
+            admitted.load());
+  auto verdict = cp.VerifyAudit();
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_TRUE(verdict->intact) << verdict->problem;
+  EXPECT_EQ(verdict->entries, 4 + 32 * 40);
+}
+
 // Several processes, each with its own connections, on one database.
 TEST_P(ControlPlaneTest, SeveralProcessesShareOneQuotaAndOneChain) {
   constexpr int64_t kQuota = 1500, kTokens = 11;
