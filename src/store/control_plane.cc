@@ -1,6 +1,9 @@
 #include "store/control_plane.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -103,13 +106,19 @@ std::optional<Admission> CheckLimits(const KeyRow& key, const KeyCounters& usage
 
 constexpr char kRefusedAtFinish[] = "refused at finish: ";
 
-// A random token naming one reservation's ledger row, unique across
-// processes.
+// A token naming one reservation's ledger row, unique across processes and
+// machines: a random prefix drawn once, the process id (a forked child keeps
+// its parent's prefix) and a counter.
 std::string NewReservationToken() {
-  std::random_device random;
-  char buffer[33];
-  std::snprintf(buffer, sizeof(buffer), "%08x%08x%08x%08x", random(), random(), random(),
-                random());
+  static const uint64_t prefix = [] {
+    std::random_device random;
+    return (uint64_t{random()} << 32) ^ random();
+  }();
+  static std::atomic<uint64_t> counter{0};
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%016llx-%llx-%llx", static_cast<unsigned long long>(prefix),
+                static_cast<unsigned long long>(getpid()),
+                static_cast<unsigned long long>(counter.fetch_add(1)));
   return buffer;
 }
 
