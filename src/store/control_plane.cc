@@ -290,34 +290,50 @@ LicenceCounts LaterLicenceCounts(const LicenceCounts& a, const LicenceCounts& b)
 }
 
 KeyCounters ControlPlane::UsageLocked(const KeyRow& key, int64_t now) {
-  auto [seen, inserted] = key_counters_.try_emplace(key.id, key.counters);
-  KeyCounters usage = CurrentWindows(seen->second, key.quota_period, now);
+  // Two views, each never counting a request twice: the counters this
+  // process last saw plus all its open reservations; and the counters just
+  // read (which may hold the reservations being committed) plus the
+  // reservations not being committed. The larger count is the usage.
+  const KeyCounters& seen = key_counters_.try_emplace(key.id, key.counters).first->second;
+  KeyCounters mine = CurrentWindows(seen, key.quota_period, now);
+  KeyCounters read = CurrentWindows(key.counters, key.quota_period, now);
   for (const auto& [id, open] : reservations_) {
     if (open.key.id != key.id) continue;
-    if (open.minute_ms == usage.minute_ms) {
-      usage.minute_requests += 1;
-      usage.minute_tokens += open.tokens;
-    }
-    if (open.period_ms == usage.period_ms) {
-      usage.period_tokens += open.tokens;
-      usage.period_micro_usd += open.cost;
+    for (KeyCounters* usage : {&mine, &read}) {
+      if (usage == &read && open.committing) continue;
+      if (open.minute_ms == usage->minute_ms) {
+        usage->minute_requests += 1;
+        usage->minute_tokens += open.tokens;
+      }
+      if (open.period_ms == usage->period_ms) {
+        usage->period_tokens += open.tokens;
+        usage->period_micro_usd += open.cost;
+      }
     }
   }
-  return usage;
+  return LaterCounters(mine, read);
 }
 
-LicenceCounts ControlPlane::LicenceUsageLocked(const std::string& licence_id, int64_t day_ms) {
-  LicenceCounts usage = licence_counts_[licence_id];
-  if (usage.day_ms != day_ms) {
-    usage.day_ms = day_ms;
-    usage.day_tokens = 0;
+LicenceCounts ControlPlane::LicenceUsageLocked(const std::string& licence_id, int64_t day_ms,
+                                               const LicenceCounts& read_counts) {
+  // As UsageLocked: the larger of two views that never count twice.
+  LicenceCounts mine = licence_counts_[licence_id];
+  LicenceCounts read = read_counts;
+  for (LicenceCounts* usage : {&mine, &read}) {
+    if (usage->day_ms != day_ms) {
+      usage->day_ms = day_ms;
+      usage->day_tokens = 0;
+    }
   }
   for (const auto& [id, open] : reservations_) {
     if (open.licence_id != licence_id) continue;
-    usage.requests += 1;
-    if (open.licence_day_ms == day_ms) usage.day_tokens += open.tokens;
+    for (LicenceCounts* usage : {&mine, &read}) {
+      if (usage == &read && open.committing) continue;
+      usage->requests += 1;
+      if (open.licence_day_ms == day_ms) usage->day_tokens += open.tokens;
+    }
   }
-  return usage;
+  return LaterLicenceCounts(mine, read);
 }
 
 // Audits the refusal of a known key in a transaction of its own; 503 if that
@@ -365,15 +381,8 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
       MG_ASSIGN_OR_RETURN(key, DecodeKeyRow(rows[0]));
     }
     if (request.licence != nullptr) {
-      bool seen = false;
-      {
-        std::lock_guard lock(mutex_);
-        seen = licence_counts_.count(request.licence->licence_id) != 0;
-      }
-      if (!seen) {
-        MG_ASSIGN_OR_RETURN(licence_found,
-                            LicenceUsage(request.licence->licence_id, request.licence_now_ms));
-      }
+      MG_ASSIGN_OR_RETURN(licence_found,
+                          LicenceUsage(request.licence->licence_id, request.licence_now_ms));
     }
     return Status::Ok();
   }();
@@ -402,11 +411,8 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
     LicenceVerdict licence;
     if (!refused && request.licence != nullptr) {
       const std::string& licence_id = request.licence->licence_id;
-      if (licence_found) {
-        licence_counts_[licence_id] =
-            LaterLicenceCounts(licence_counts_[licence_id], *licence_found);
-      }
-      licence = CheckLicenceQuota(*request.licence, LicenceUsageLocked(licence_id, licence_day),
+      licence = CheckLicenceQuota(*request.licence,
+                                  LicenceUsageLocked(licence_id, licence_day, *licence_found),
                                   tokens, request.licence_now_ms);
       if (licence.status != 200) {
         refused = Reject(licence.status, licence.error_type, licence.message,
@@ -453,6 +459,7 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     auto found = reservations_.find(admission.reservation);
     // Finished already, or released as abandoned: count once.
     if (found == reservations_.end()) return Status::Ok();
+    found->second.committing = true;
     open = found->second;
   }
   const int64_t now = now_ms_();
@@ -519,6 +526,7 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
       if (verdict.status != 200) {
         refused = Reject(verdict.status, verdict.error_type, verdict.message,
                          verdict.retry_after_s);
+        licence_after = verdict.counts;  // as found: what the other servers used
       } else {
         licence_after = verdict.counts;
         if (tokens != open.tokens) {
@@ -593,9 +601,16 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
   };
   const std::string order_key =
       IsWellFormedApiKey(request.api_key) ? HashApiKey(request.api_key) : open.key.hash;
-  MG_RETURN_IF_ERROR(batcher_.Run(order_key, op, licensed ? open.licence_id : std::string()));
-  // Committed: the reservation is now in the counters (or was refused).
+  const Status committed =
+      batcher_.Run(order_key, op, licensed ? open.licence_id : std::string());
   std::lock_guard lock(mutex_);
+  if (!committed.ok()) {
+    // Not committed (or not known to be): still open, for a retry.
+    auto found = reservations_.find(admission.reservation);
+    if (found != reservations_.end()) found->second.committing = false;
+    return committed;
+  }
+  // Committed: the reservation is now in the counters (or was refused).
   reservations_.erase(admission.reservation);
   if (!recorded_before) {
     KeyCounters& seen = key_counters_[open.key.id];

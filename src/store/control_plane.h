@@ -16,7 +16,7 @@
 //           checks its limits — requests and tokens per minute, the token
 //           quota and the budget of the current period, and the licence's
 //           quotas when the request carries them — against the committed
-//           counters as this process last saw them plus its own open
+//           counters (read with the key) plus this process's open
 //           reservations, and reserves the request in memory, under one
 //           lock with the check. Nothing is written for an admitted request.
 //   Finish  makes the reservation durable together with the request's record,
@@ -209,11 +209,14 @@ class ControlPlane {
     int64_t admitted_ms = 0, minute_ms = 0, period_ms = 0, tokens = 0, cost = 0;
     std::string licence_id;  // empty: none
     int64_t licence_day_ms = -1, licence_now_ms = 0;
+    bool committing = false;  // its Finish is running: it may be in the database already
   };
   // The key's usage in its current windows at `now`: the committed counters
-  // last seen plus this process's open reservations. Requires mutex_.
+  // (as last seen, and as `key` was just read) plus this process's open
+  // reservations. Requires mutex_.
   KeyCounters UsageLocked(const KeyRow& key, int64_t now);
-  LicenceCounts LicenceUsageLocked(const std::string& licence_id, int64_t day_ms);
+  LicenceCounts LicenceUsageLocked(const std::string& licence_id, int64_t day_ms,
+                                   const LicenceCounts& read_counts);
   Admission AuditRefusal(std::string_view hash, const AdmitRequest& request, int64_t now,
                          Admission refused);
   Status AuditAction(SqlConnection& db, std::vector<AuditCheckpoint>& signed_out,
