@@ -116,8 +116,8 @@ std::string NewReservationToken() {
   }();
   static std::atomic<uint64_t> counter{0};
   char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%016llx-%llx-%llx", static_cast<unsigned long long>(prefix),
-                static_cast<unsigned long long>(getpid()),
+  std::snprintf(buffer, sizeof(buffer), "%016llx-%llx-%llx",
+                static_cast<unsigned long long>(prefix), static_cast<unsigned long long>(getpid()),
                 static_cast<unsigned long long>(counter.fetch_add(1)));
   return buffer;
 }
@@ -252,8 +252,7 @@ Admission ControlPlane::Authenticate(const AdmitRequest& request) {
 }
 
 bool IsRefusedAtFinish(const Status& status) {
-  return status.code() == StatusCode::kInternal &&
-         status.message().rfind(kRefusedAtFinish, 0) == 0;
+  return status.code() == StatusCode::kInternal && status.message().rfind(kRefusedAtFinish, 0) == 0;
 }
 
 KeyCounters LaterCounters(const KeyCounters& a, const KeyCounters& b) {
@@ -415,8 +414,8 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
                                   LicenceUsageLocked(licence_id, licence_day, *licence_found),
                                   tokens, request.licence_now_ms);
       if (licence.status != 200) {
-        refused = Reject(licence.status, licence.error_type, licence.message,
-                         licence.retry_after_s);
+        refused =
+            Reject(licence.status, licence.error_type, licence.message, licence.retry_after_s);
         refused->licence_counts = licence.counts;
       }
     }
@@ -498,8 +497,8 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
                  "ON CONFLICT (finish_token) DO NOTHING RETURNING id",
                  {std::string(request.request_id), open.key.id, std::string(request.route),
                   open.admitted_ms, open.minute_ms, open.period_ms, open.tokens, open.cost,
-                  open.key.micro_usd_per_1k, int64_t{status}, tokens, cost, outcome.latency_ms,
-                  now, open.token}));
+                  open.key.micro_usd_per_1k, int64_t{status}, tokens, cost, outcome.latency_ms, now,
+                  open.token}));
     if (inserted.empty()) {
       recorded_before = true;  // a retry of a Finish whose commit landed
       return Status::Ok();
@@ -520,18 +519,18 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     refused = CheckLimits(open.key, usage, open.tokens, open.cost, open.admitted_ms);
     if (!refused && licensed) {
       // The licence's row is already locked (CommitBatcher's lock_first).
-      MG_ASSIGN_OR_RETURN(const LicenceVerdict verdict,
-                          ReserveInLockedLicence(db, *request.licence, open.tokens,
-                                                 open.licence_now_ms));
+      MG_ASSIGN_OR_RETURN(
+          const LicenceVerdict verdict,
+          ReserveInLockedLicence(db, *request.licence, open.tokens, open.licence_now_ms));
       if (verdict.status != 200) {
-        refused = Reject(verdict.status, verdict.error_type, verdict.message,
-                         verdict.retry_after_s);
+        refused =
+            Reject(verdict.status, verdict.error_type, verdict.message, verdict.retry_after_s);
         licence_after = verdict.counts;  // as found: what the other servers used
       } else {
         licence_after = verdict.counts;
         if (tokens != open.tokens) {
-          MG_RETURN_IF_ERROR(AddToLicenceRows(db, open.licence_id, open.licence_day_ms, 0,
-                                              tokens - open.tokens));
+          MG_RETURN_IF_ERROR(
+              AddToLicenceRows(db, open.licence_id, open.licence_day_ms, 0, tokens - open.tokens));
           licence_after->day_tokens += tokens - open.tokens;
         }
       }
@@ -601,8 +600,7 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
   };
   const std::string order_key =
       IsWellFormedApiKey(request.api_key) ? HashApiKey(request.api_key) : open.key.hash;
-  const Status committed =
-      batcher_.Run(order_key, op, licensed ? open.licence_id : std::string());
+  const Status committed = batcher_.Run(order_key, op, licensed ? open.licence_id : std::string());
   std::lock_guard lock(mutex_);
   if (!committed.ok()) {
     // Not committed (or not known to be): still open, for a retry.

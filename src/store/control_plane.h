@@ -120,12 +120,12 @@ struct UsageRow {
 };
 
 struct ControlPlaneOptions {
-  int pool_size = 0;                // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
-  size_t max_batch = 64;            // requests' transactions committed together (group commit)
+  int pool_size = 0;      // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
+  size_t max_batch = 64;  // requests' transactions committed together (group commit)
   // Batches committing at once, each on its own connection; 0: 1 (see
   // docs/control-plane.md, "Request path and durability").
   size_t max_concurrent_batches = 0;
-  std::function<int64_t()> now_ms;  // default: the system clock
+  std::function<int64_t()> now_ms;          // default: the system clock
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
   // SQLite: copy the write-ahead log into the database from a background
@@ -204,7 +204,7 @@ class ControlPlane {
   // in this process only (see "Request path and durability" in
   // docs/control-plane.md).
   struct Reservation {
-    KeyRow key;  // limits and name as admitted (counters unused)
+    KeyRow key;         // limits and name as admitted (counters unused)
     std::string token;  // the ledger row's finish_token: Finish counts once
     int64_t admitted_ms = 0, minute_ms = 0, period_ms = 0, tokens = 0, cost = 0;
     std::string licence_id;  // empty: none

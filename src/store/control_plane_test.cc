@@ -367,7 +367,8 @@ TEST_P(ControlPlaneTest, ConcurrentBatchesNeverOvershootAnyQuota) {
     keys.push_back(Create({.name = name, .quota_tokens = kQuota}));
   }
   auto opened = ControlPlane::Open(
-      url_, {.pool_size = 8, .max_concurrent_batches = 8, .now_ms = [this] { return now_.load(); }});
+      url_,
+      {.pool_size = 8, .max_concurrent_batches = 8, .now_ms = [this] { return now_.load(); }});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   ControlPlane& cp = **opened;
   std::atomic<int64_t> admitted{0}, other{0};
@@ -395,8 +396,7 @@ TEST_P(ControlPlaneTest, ConcurrentBatchesNeverOvershootAnyQuota) {
   SqlRows per_key = Sql("SELECT period_tokens FROM key_state");
   ASSERT_EQ(per_key.size(), 4u);
   for (const SqlRow& row : per_key) EXPECT_EQ(row.Int(0), kQuota);
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger WHERE status = 200")[0].Int(0),
-            admitted.load());
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger WHERE status = 200")[0].Int(0), admitted.load());
   auto verdict = cp.VerifyAudit();
   ASSERT_TRUE(verdict.ok());
   EXPECT_TRUE(verdict->intact) << verdict->problem;

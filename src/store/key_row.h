@@ -28,9 +28,9 @@ struct KeyRow {
   std::string id, name, hash;
   std::string scopes;  // ",embed,classify," (comma on both sides of each)
   int64_t rpm = 0, tpm = 0, quota_tokens = 0, budget_micro_usd = 0;  // 0 = unlimited
-  std::string quota_period;  // "day" or "month"
-  int64_t expires_ms = 0;    // 0 = never
-  int64_t revoked_ms = 0;    // 0 = active
+  std::string quota_period;                                          // "day" or "month"
+  int64_t expires_ms = 0;                                            // 0 = never
+  int64_t revoked_ms = 0;                                            // 0 = active
   KeyCounters counters;
   int64_t micro_usd_per_1k = 0;  // price of the route; 0 when none is set
 };
