@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "store/admission.h"
 
 namespace mg::serve {
 
@@ -25,23 +26,9 @@ struct GateRequest {
   int64_t tokens = 0;  // tokens the request will consume (after tokenisation)
 };
 
-struct Admission {
-  int status = 200;        // 200: admitted; else 401/403/429/503
-  std::string error_type;  // e.g. "unauthorized", "forbidden", "rate_limited"
-  std::string message;     // human text, names the limit that was hit
-  int retry_after_s = 0;   // for 429: Retry-After header
-  std::string key_id;      // who, for logs and metrics; never the secret
-  std::string key_name;
-  uint64_t reservation = 0;  // opaque, handed back to Finish
-  // LicenceGate: the UTC day a licence reservation was made on; -1 if none.
-  int64_t licence_day_ms = -1;
-};
-
-struct Outcome {
-  int status = 0;
-  int64_t tokens = 0;
-  double latency_ms = 0;
-};
+// The control plane's types (store/admission.h), used by every gate.
+using Admission = store::Admission;
+using Outcome = store::Outcome;
 
 class Gate {
  public:

@@ -67,32 +67,23 @@ void StoreGate::ReleaseLoop(std::stop_token stop) {
 }
 
 Admission StoreGate::Authenticate(const GateRequest& request) {
-  return FromStore(request, control_plane_->Authenticate(ToStore(request)));
+  return Observe(request, control_plane_->Authenticate(ToStore(request)));
 }
 
 Admission StoreGate::Admit(const GateRequest& request) {
   const store::AdmitRequest store_request = ToStore(request);  // views into `request`
-  return FromStore(request, control_plane_->Admit(store_request));
+  return Observe(request, control_plane_->Admit(store_request));
 }
 
-Admission StoreGate::FromStore(const GateRequest& request, store::Admission admitted) {
-  if (!admitted.cause.empty()) {
+Admission StoreGate::Observe(const GateRequest& request, Admission admission) {
+  if (!admission.cause.empty()) {
     logger_->Log(LogLevel::kWarn, "control plane unavailable",
-                 {{"request_id", request.request_id}, {"error", admitted.cause}});
+                 {{"request_id", request.request_id}, {"error", admission.cause}});
   }
-  Admission admission;
-  admission.status = admitted.status;
-  admission.error_type = std::move(admitted.error_type);
-  admission.message = std::move(admitted.message);
-  admission.retry_after_s = admitted.retry_after_s;
-  admission.key_id = std::move(admitted.key_id);
-  admission.key_name = std::move(admitted.key_name);
-  admission.reservation = admitted.reservation;
-  admission.licence_day_ms = admitted.licence_day_ms;
   const bool licence_refused = admission.error_type == "licence_quota_exceeded";
-  if (admitted.licence_day_ms >= 0 || licence_refused) {
-    licence_requests_ = admitted.licence_counts.requests;
-    licence_day_tokens_ = admitted.licence_counts.day_tokens;
+  if (admission.licence_day_ms >= 0 || licence_refused) {
+    licence_requests_ = admission.licence_counts.requests;
+    licence_day_tokens_ = admission.licence_counts.day_tokens;
     if (licence_refused) licence_refused_.fetch_add(1);
   }
   if (admission.status != 200 && !admission.key_name.empty()) {
@@ -104,15 +95,7 @@ Admission StoreGate::FromStore(const GateRequest& request, store::Admission admi
 
 Status StoreGate::Finish(const Admission& admission, const GateRequest& request,
                          const Outcome& outcome) {
-  store::Admission store_admission;
-  store_admission.status = admission.status;
-  store_admission.key_id = admission.key_id;
-  store_admission.key_name = admission.key_name;
-  store_admission.reservation = admission.reservation;
-  store_admission.licence_day_ms = admission.licence_day_ms;
-  const store::AdmitRequest store_request = ToStore(request);
-  const store::Outcome store_outcome{outcome.status, outcome.tokens, outcome.latency_ms};
-  MG_RETURN_IF_ERROR(control_plane_->Finish(store_admission, store_request, store_outcome));
+  MG_RETURN_IF_ERROR(control_plane_->Finish(admission, ToStore(request), outcome));
   std::lock_guard<std::mutex> lock(mutex_);
   KeyCounters& counters = per_key_[admission.key_name];
   ++counters.requests;

@@ -48,7 +48,8 @@ class StoreGate final : public Gate {
 
  private:
   void ReleaseLoop(std::stop_token stop);
-  Admission FromStore(const GateRequest& request, store::Admission admitted);
+  // Logs a 503's cause and counts the verdict for /metrics; returns it.
+  Admission Observe(const GateRequest& request, Admission admission);
   store::AdmitRequest ToStore(const GateRequest& request) const;
 
   store::ControlPlane* control_plane_;

@@ -19,18 +19,24 @@ Status CommitBatcher::Run(const std::string& order_key, const Op& op,
   Waiter self{&order_key, &op, &lock_first, Status::Ok(), false, {}};
   std::unique_lock lock(mutex_);
   queue_.push_back(&self);
-  while (!self.done && queue_.front() != &self) self.wake.wait(lock);
+  // Wait until done by another leader's batch, or until first in line while a
+  // batch may start.
+  while (!self.done && !(queue_.front() == &self && in_flight_ < max_in_flight_)) {
+    self.wake.wait(lock);
+  }
   if (self.done) return self.status;
-  // Leader: take what is queued (self first) and run it as one batch. The
-  // batch's waiters stay in the queue, so newcomers wait behind them.
+  // Leader: take what is queued (self first) and run it as one batch.
   const size_t count = std::min(queue_.size(), max_batch_);
   std::vector<Waiter*> batch(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(count));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(count));
+  ++in_flight_;
+  // The next in line may lead another batch at once if one more may run.
+  if (!queue_.empty() && in_flight_ < max_in_flight_) queue_.front()->wake.notify_one();
   lock.unlock();
-  ExecuteBatch(std::move(batch));
+  ExecuteBatch(batch);
   lock.lock();
-  for (size_t i = 0; i < count; ++i) {
-    Waiter* waiter = queue_.front();
-    queue_.pop_front();
+  --in_flight_;
+  for (Waiter* waiter : batch) {
     waiter->done = true;
     if (waiter != &self) waiter->wake.notify_one();
   }

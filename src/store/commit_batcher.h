@@ -22,6 +22,14 @@
 // order, through the LockFirst function, so that a shared row is never
 // locked after a key's row and batches still cannot deadlock.
 //
+// Up to `max_in_flight` batches run at once, each on its own pooled
+// connection (at most the pool's size; SQLite has one writer anyway). Concurrent
+// batches are safe for the same reason batches of several replicas are: each
+// takes its row locks in the same global order (lock_first rows, keys by
+// hash, audit head last), so they queue on shared rows and never deadlock;
+// the statements of different keys' requests overlap instead of waiting for
+// one batch's round trips.
+//
 // Thread safety: Run may be called from any number of threads.
 #pragma once
 
@@ -48,8 +56,12 @@ class CommitBatcher {
   // `signer` (may be null) signs audit checkpoints and gets them back for
   // its anchor once their batch committed; it must outlive this.
   CommitBatcher(ConnectionPool* pool, size_t max_batch, const AuditSigner* signer,
-                LockFirst lock_first = nullptr)
-      : pool_(pool), max_batch_(max_batch), signer_(signer), lock_first_(std::move(lock_first)) {}
+                LockFirst lock_first = nullptr, size_t max_in_flight = 1)
+      : pool_(pool),
+        max_batch_(max_batch),
+        max_in_flight_(max_in_flight < 1 ? 1 : max_in_flight),
+        signer_(signer),
+        lock_first_(std::move(lock_first)) {}
   CommitBatcher(const CommitBatcher&) = delete;
   CommitBatcher& operator=(const CommitBatcher&) = delete;
 
@@ -65,10 +77,12 @@ class CommitBatcher {
 
   ConnectionPool* pool_;
   const size_t max_batch_;
+  const size_t max_in_flight_;
   const AuditSigner* signer_;
   const LockFirst lock_first_;
   std::mutex mutex_;
-  std::deque<Waiter*> queue_;  // guarded by mutex_; front is the leader
+  std::deque<Waiter*> queue_;  // guarded by mutex_; not yet taken by a batch, oldest first
+  size_t in_flight_ = 0;       // guarded by mutex_; batches running
 };
 
 }  // namespace mg::store

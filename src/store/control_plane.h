@@ -11,39 +11,41 @@
 //           anything: such refusals are counted by the server, never stored
 //           one row each, so that nobody without a key can fill the
 //           database. A known key that is refused is audited.
-//   Admit   checks the key (format, BLAKE2b hash lookup, constant-time
-//           compare, revocation, expiry, scope) and, in one transaction that
-//           locks the key's counters row, checks and reserves its limits:
-//           requests and tokens per minute, the token quota and the budget
-//           of the current period. The reservation is a usage_ledger row
-//           with status 0, committed before Admit returns: an admitted
-//           request is in the ledger even if the process dies right after.
-//           Revocation is read inside that transaction, so it takes effect
-//           on the next request on every replica.
-//           With the licence's quotas in the request, the licence's row is
-//           locked and its request and tokens reserved in the same
-//           transaction; over them the request is refused (429
-//           licence_quota_exceeded) and audited like any rejection.
-//   Finish  records the outcome on that ledger row (status, tokens, cost,
-//           latency), corrects the reservation by actual − reserved tokens,
-//           adds to the hourly roll-up and appends the audit entry, all in
-//           one transaction. It is idempotent: a retried Finish counts once.
-//           The server must call it before sending a response, and answer
-//           503 if it fails, so a response the client received is always in
-//           the ledger.
-// Rejections (401, 403, 429) of known keys are audited too. Anything the database cannot
-// do (down, locked for too long, disk full) makes Admit answer 503
-// "service_unavailable": the control plane fails closed.
+//   Admit   checks the key (read from the database for every request:
+//           revocation takes effect on the next request on every replica),
+//           checks its limits — requests and tokens per minute, the token
+//           quota and the budget of the current period, and the licence's
+//           quotas when the request carries them — against the committed
+//           counters (read with the key) plus this process's open
+//           reservations, and reserves the request in memory, under one
+//           lock with the check. Nothing is written for an admitted request.
+//   Finish  makes the reservation durable together with the request's record,
+//           in one transaction: locks the key's counters row, inserts the
+//           ledger row with the outcome (status, tokens, cost, latency),
+//           checks the limits again against what every replica committed,
+//           counts the request, adds to the hourly roll-up and the licence,
+//           and appends the audit entry. Idempotent: a retried Finish counts
+//           once (the ledger row's unique finish_token). When other replicas
+//           used the limit up meanwhile it counts nothing, audits a refusal
+//           and fails with IsRefusedAtFinish. The server must call it before
+//           sending a response, and answer 503 if it fails, so a response the
+//           client received is always in the ledger; a process that dies
+//           before Finish committed never sent one, and its reservations die
+//           with it.
+// Rejections (401, 403, 429) of known keys are audited too. Anything the
+// database cannot do (down, locked for too long, disk full) makes Admit or
+// Finish fail: 503 "service_unavailable"; the control plane fails closed.
 //
-// Admit and Finish transactions of concurrent requests are committed in
-// groups (CommitBatcher): one commit and one turn at the audit chain's head
-// for many requests, and each call still returns only after its own work
-// committed.
+// Finish transactions (and audited refusals) of concurrent requests are
+// committed in groups (CommitBatcher), several groups at once on PostgreSQL:
+// one commit and one turn at the audit chain's head for many requests, and
+// each call still returns only after its own work committed.
 //
-// Quotas cannot be overshot by concurrent requests: reservations are made
-// under the counters row lock, so the bound is the difference between
-// reserved and actual tokens of requests in flight (zero when the server
-// knows the tokens at admission, as it does after tokenising).
+// Quotas are never exceeded by committed usage: one process reserves under a
+// lock, and Finish checks again under the counters row lock (the bound with
+// estimated tokens is the difference between reserved and actual tokens of
+// requests in flight, zero when the server knows the tokens at admission, as
+// it does after tokenising). docs/control-plane.md has the argument.
 //
 // Thread safety: all methods may be called concurrently from many threads
 // and processes; they block on the database (call them off I/O threads).
@@ -52,15 +54,19 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "store/admission.h"
 #include "store/audit_chain.h"
 #include "store/commit_batcher.h"
 #include "store/connection_pool.h"
+#include "store/key_row.h"
 #include "store/licence_quota.h"
 
 namespace mg::store {
@@ -100,25 +106,6 @@ struct AdmitRequest {
   int64_t licence_now_ms = 0;
 };
 
-struct Admission {
-  int status = 200;
-  std::string error_type, message;
-  int retry_after_s = 0;
-  std::string key_id, key_name;
-  uint64_t reservation = 0;      // usage_ledger id; 0 when not admitted
-  int64_t licence_day_ms = -1;   // the day the licence reservation counts on; -1: none
-  LicenceCounts licence_counts;  // after this request's reservation (or as found if refused)
-  // With 503: what the database said, for the operator's log (never sent to
-  // the client).
-  std::string cause;
-};
-
-struct Outcome {
-  int status = 0;
-  int64_t tokens = 0;
-  double latency_ms = 0;
-};
-
 struct UsageQuery {
   std::string key_name;  // empty = every key
   int64_t since_ms = 0;
@@ -133,9 +120,12 @@ struct UsageRow {
 };
 
 struct ControlPlaneOptions {
-  int pool_size = 0;                // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
-  size_t max_batch = 64;            // requests' transactions committed together (group commit)
-  std::function<int64_t()> now_ms;  // default: the system clock
+  int pool_size = 0;      // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
+  size_t max_batch = 64;  // requests' transactions committed together (group commit)
+  // Batches committing at once, each on its own connection; 0: 1 (see
+  // docs/control-plane.md, "Request path and durability").
+  size_t max_concurrent_batches = 0;
+  std::function<int64_t()> now_ms;          // default: the system clock
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
   // SQLite: copy the write-ahead log into the database from a background
@@ -210,6 +200,25 @@ class ControlPlane {
     if (status.ok()) AnchorCommitted(audit_signer(), signed_out);
     return status;
   }
+  // A request admitted and not finished yet: what Admit counted it as, kept
+  // in this process only (see "Request path and durability" in
+  // docs/control-plane.md).
+  struct Reservation {
+    KeyRow key;         // limits and name as admitted (counters unused)
+    std::string token;  // the ledger row's finish_token: Finish counts once
+    int64_t admitted_ms = 0, minute_ms = 0, period_ms = 0, tokens = 0, cost = 0;
+    std::string licence_id;  // empty: none
+    int64_t licence_day_ms = -1, licence_now_ms = 0;
+    bool committing = false;  // its Finish is running: it may be in the database already
+  };
+  // The key's usage in its current windows at `now`: the committed counters
+  // (as last seen, and as `key` was just read) plus this process's open
+  // reservations. Requires mutex_.
+  KeyCounters UsageLocked(const KeyRow& key, int64_t now);
+  LicenceCounts LicenceUsageLocked(const std::string& licence_id, int64_t day_ms,
+                                   const LicenceCounts& read_counts);
+  Admission AuditRefusal(std::string_view hash, const AdmitRequest& request, int64_t now,
+                         Admission refused);
   Status AuditAction(SqlConnection& db, std::vector<AuditCheckpoint>& signed_out,
                      std::string_view actor, std::string_view action, std::string_view target,
                      std::string_view detail);
@@ -219,8 +228,26 @@ class ControlPlane {
   ConnectionPool pool_;       // writes: requests and admin actions
   ConnectionPool read_pool_;  // reports and verification, never blocking writers
   CommitBatcher batcher_;
+  // Open reservations and the committed counters as last seen (read at a
+  // key's first admission, then from each Finish's locked row).
+  std::mutex mutex_;
+  uint64_t next_reservation_ = 1;                                  // guarded by mutex_
+  std::unordered_map<uint64_t, Reservation> reservations_;         // guarded by mutex_
+  std::unordered_map<std::string, KeyCounters> key_counters_;      // guarded by mutex_; by key id
+  std::unordered_map<std::string, LicenceCounts> licence_counts_;  // guarded by mutex_
   std::jthread checkpointer_;  // SQLite only; stops and joins first on destruction
 };
+
+// Finish's error for a request this server admitted that no longer fits a
+// limit because requests finished meanwhile on other servers sharing the
+// database used it up: nothing was counted, the refusal is audited (429),
+// and the reply must not be sent (the server answers 503).
+bool IsRefusedAtFinish(const Status& status);
+
+// The later of two snapshots of one key's committed counters (counts only
+// grow within a minute or period, so the larger count is the later one).
+KeyCounters LaterCounters(const KeyCounters& a, const KeyCounters& b);
+LicenceCounts LaterLicenceCounts(const LicenceCounts& a, const LicenceCounts& b);
 
 // Validation shared with the CLI.
 Status ValidateKeySpec(const KeySpec& spec);

@@ -112,6 +112,13 @@ CREATE TABLE licence_daily (
 );
 )sql";
 
+// Version 3: a ledger row written by Finish carries the token of its
+// reservation, so that a Finish retried after a lost COMMIT counts once.
+constexpr char kVersion3[] = R"sql(
+ALTER TABLE usage_ledger ADD COLUMN finish_token TEXT;
+CREATE UNIQUE INDEX usage_ledger_finish_token ON usage_ledger (finish_token);
+)sql";
+
 std::string ForDialect(std::string sql, Dialect dialect) {
   const bool pg = dialect == Dialect::kPostgres;
   auto replace = [&sql](const std::string& from, const std::string& to) {
@@ -126,7 +133,7 @@ std::string ForDialect(std::string sql, Dialect dialect) {
 }
 
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {kVersion1, kVersion2};
+  static const std::vector<const char*> kMigrations = {kVersion1, kVersion2, kVersion3};
   return kMigrations;
 }
 

@@ -10,9 +10,23 @@ Result<int64_t> ControlPlane::ReleaseAbandoned(int64_t older_than_ms, std::strin
   MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
   SqlConnection& db = *lease;
   const int64_t now = now_ms_();
+  // This process's reservations first: requests admitted here whose Finish
+  // never came. Nothing of them is in the database.
+  int64_t released_here = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = reservations_.begin(); it != reservations_.end();) {
+      if (it->second.admitted_ms < now - older_than_ms) {
+        it = reservations_.erase(it);
+        ++released_here;
+      } else {
+        ++it;
+      }
+    }
+  }
   int64_t released = 0;
   Status status = AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
-    released = 0;
+    released = released_here;
     // Ledger rows first, then key counters, then the audit head: the lock
     // order of Finish.
     MG_ASSIGN_OR_RETURN(
