@@ -11,6 +11,8 @@ namespace {
 
 // "-2147483648".
 constexpr size_t kMaxInt32Bytes = 11;
+// A token's JSON this long or shorter is copied in one fixed-size move.
+constexpr size_t kCopyBytes = 16;
 
 // "00" to "99".
 constexpr std::array<char, 200> kDigitPairs = [] {
@@ -22,26 +24,27 @@ constexpr std::array<char, 200> kDigitPairs = [] {
   return pairs;
 }();
 
-// `value` in decimal, two digits at a time (ids and offsets are most of a line).
+// `value` in decimal, two digits at a time, written in place from its last
+// digit back (ids and offsets are most of a line).
 inline char* WriteDecimal(char* out, int64_t value) {
   if (value < 0 || value > UINT32_MAX) return WriteJsonInt(out, value);
   auto rest = static_cast<uint32_t>(value);
-  char digits[10];
-  char* begin = digits + sizeof(digits);
+  size_t digits = 1;
+  for (uint32_t bound = 10; digits < 10 && rest >= bound; bound *= 10) ++digits;
+  char* const end = out + digits;
+  char* at = end;
   while (rest >= 100) {
-    begin -= 2;
-    std::memcpy(begin, &kDigitPairs[2 * (rest % 100)], 2);
+    at -= 2;
+    std::memcpy(at, &kDigitPairs[2 * (rest % 100)], 2);
     rest /= 100;
   }
   if (rest >= 10) {
-    begin -= 2;
-    std::memcpy(begin, &kDigitPairs[2 * rest], 2);
+    at -= 2;
+    std::memcpy(at, &kDigitPairs[2 * rest], 2);
   } else {
-    *--begin = static_cast<char>('0' + rest);
+    *--at = static_cast<char>('0' + rest);
   }
-  const size_t size = static_cast<size_t>(digits + sizeof(digits) - begin);
-  std::memcpy(out, begin, size);
-  return out + size;
+  return end;
 }
 
 char* Append(char* out, std::string_view text) {
@@ -103,6 +106,7 @@ EncodingJsonWriter::EncodingJsonWriter(const text::Tokenizer& tokenizer, Encodin
     AppendJsonString(&token_json_, token);
   }
   token_json_begin_.push_back(token_json_.size());
+  token_json_.append(kCopyBytes, ' ');  // the last token's fixed-size copy reads this far
 }
 
 void EncodingJsonWriter::WriteTokens(const text::Encoding& encoding,
@@ -124,9 +128,14 @@ void EncodingJsonWriter::WriteTokens(const text::Encoding& encoding,
       // The vocabulary's own spelling: escaped once, up front.
       const size_t begin = token_json_begin_[index];
       const size_t size = token_json_begin_[index + 1] - begin;
-      out = output->Reserve(size + 1);
+      out = output->Reserve(size + kCopyBytes + 1);
       if (i) *out++ = ',';
-      std::memcpy(out, token_json_.data() + begin, size);
+      // Most tokens fit one fixed-size copy (the arena is padded for it).
+      if (size <= kCopyBytes) {
+        std::memcpy(out, token_json_.data() + begin, kCopyBytes);
+      } else {
+        std::memcpy(out, token_json_.data() + begin, size);
+      }
       output->Advance(out + size);
       continue;
     }
