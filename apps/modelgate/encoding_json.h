@@ -46,7 +46,7 @@ class EncodingJsonWriter {
 
   const text::Tokenizer& tokenizer_;
   const EncodingFields fields_;
-  std::string token_json_;                  // each vocabulary token as a JSON string, in id order
+  std::string token_json_;                // each vocabulary token as a JSON string, in id order
   std::vector<size_t> token_json_begin_;  // where token `id` starts; one past the last at the end
 };
 

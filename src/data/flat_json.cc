@@ -59,8 +59,8 @@ class Reader {
       : data_(reinterpret_cast<const unsigned char*>(text.data())), size_(text.size()) {}
 
   void SkipSpace() {
-    while (pos_ < size_ &&
-           (data_[pos_] == ' ' || data_[pos_] == '\t' || data_[pos_] == '\r' || data_[pos_] == '\n'))
+    while (pos_ < size_ && (data_[pos_] == ' ' || data_[pos_] == '\t' || data_[pos_] == '\r' ||
+                            data_[pos_] == '\n'))
       ++pos_;
   }
   bool Take(char c) {
