@@ -71,6 +71,7 @@ class Reader {
     return false;
   }
   bool AtEnd() const { return pos_ == size_; }
+  size_t remaining() const { return size_ - pos_; }
 
   // A key without escapes, after its opening quote.
   bool Key(std::string_view* key) {
@@ -226,6 +227,8 @@ bool ReadFlatJsonObject(std::string_view line, std::span<FlatJsonField> fields) 
         if (wanted->present) return false;  // which of the two counts is the full parser's call
         wanted->present = true;
         if (reader.Take('"')) {
+          // One allocation, never a regrowth: the value is no longer than the rest.
+          wanted->value.reserve(reader.remaining());
           if (!reader.String(&wanted->value)) return false;
         } else {
           bool is_null = false;
