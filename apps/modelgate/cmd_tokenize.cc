@@ -5,8 +5,8 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/encoding_json.h"
 #include "apps/modelgate/output.h"
-#include "base/json_writer.h"
 #include "data/records.h"
 #include "text/tokenizer.h"
 
@@ -21,52 +21,13 @@ struct TokenizeArgs {
   std::string output;
   std::string format = "auto";
   std::string field = "text";
+  std::string fields = "ids,tokens,type_ids,offsets";
   size_t max_length = 0;
   size_t pad_to = 0;
   bool no_special_tokens = false;
   std::optional<bool> lowercase;
   std::optional<bool> strip_accents;
 };
-
-// `texts` are the first and second text, for the tokens' spellings.
-void AppendEncoding(const text::Tokenizer& tokenizer, const text::Encoding& encoding,
-                    const std::string_view (&texts)[2], const std::optional<std::string>& id,
-                    std::string* out) {
-  out->append("{");
-  if (id) {
-    out->append("\"id\":");
-    AppendJsonString(out, *id);
-    out->append(",");
-  }
-  out->append("\"ids\":[");
-  for (size_t i = 0; i < encoding.size(); ++i) {
-    if (i) out->push_back(',');
-    AppendJsonInt(out, encoding.ids[i]);
-  }
-  out->append("],\"tokens\":[");
-  for (size_t i = 0; i < encoding.size(); ++i) {
-    if (i) out->push_back(',');
-    const int8_t seq = encoding.sequence_ids[i];
-    AppendJsonString(
-        out, seq < 0 ? tokenizer.IdToToken(encoding.ids[i])
-                     : tokenizer.TokenText(texts[seq], encoding.offsets[i], encoding.ids[i]));
-  }
-  out->append("],\"type_ids\":[");
-  for (size_t i = 0; i < encoding.size(); ++i) {
-    if (i) out->push_back(',');
-    AppendJsonInt(out, encoding.type_ids[i]);
-  }
-  out->append("],\"offsets\":[");
-  for (size_t i = 0; i < encoding.size(); ++i) {
-    if (i) out->push_back(',');
-    out->push_back('[');
-    AppendJsonInt(out, encoding.offsets[i].begin);
-    out->push_back(',');
-    AppendJsonInt(out, encoding.offsets[i].end);
-    out->push_back(']');
-  }
-  out->append("]}\n");
-}
 
 void RunTokenize(const TokenizeArgs& args) {
   if (args.text.has_value() == !args.input.empty()) {
@@ -76,7 +37,9 @@ void RunTokenize(const TokenizeArgs& args) {
   text::TokenizerOverrides overrides;
   overrides.lowercase = args.lowercase;
   overrides.strip_accents = args.strip_accents;
+  const EncodingFields fields = ParseEncodingFields(args.fields);
   const text::Tokenizer tokenizer = ValueOrThrow(text::Tokenizer::Load(args.model, overrides));
+  const EncodingJsonWriter writer(tokenizer, fields);
 
   text::EncodeOptions options;
   options.add_special_tokens = !args.no_special_tokens;
@@ -85,15 +48,13 @@ void RunTokenize(const TokenizeArgs& args) {
 
   Output output(args.output);
   text::Encoding encoding;
-  std::string line;
   if (args.text) {
     const std::string_view pair_view =
         args.pair ? std::string_view(*args.pair) : std::string_view();
     ThrowIfError(
         tokenizer.Encode(*args.text, args.pair ? &pair_view : nullptr, options, &encoding));
     const std::string_view texts[2] = {*args.text, args.pair ? pair_view : std::string_view()};
-    AppendEncoding(tokenizer, encoding, texts, std::nullopt, &line);
-    output.Write(line);
+    writer.WriteLine(encoding, texts, std::nullopt, &output);
     output.Commit();
     return;
   }
@@ -101,7 +62,6 @@ void RunTokenize(const TokenizeArgs& args) {
   const std::vector<data::Record> records =
       ValueOrThrow(data::ReadRecords(args.input, format, args.field));
   for (const data::Record& record : records) {
-    line.clear();
     std::string_view pair_view;
     if (record.text_pair) pair_view = *record.text_pair;
     Status status =
@@ -111,8 +71,7 @@ void RunTokenize(const TokenizeArgs& args) {
     }
     const std::string_view texts[2] = {record.text,
                                        record.text_pair ? pair_view : std::string_view()};
-    AppendEncoding(tokenizer, encoding, texts, record.id, &line);
-    output.Write(line);
+    writer.WriteLine(encoding, texts, record.id, &output);
   }
   output.Commit();
 }
@@ -139,6 +98,10 @@ void RegisterTokenize(CLI::App& app) {
   cmd->add_option("--format", args->format, "Input format: auto, jsonl, csv or text")
       ->capture_default_str();
   cmd->add_option("--field", args->field, "Name of the text field in JSON lines or CSV")
+      ->capture_default_str();
+  cmd->add_option("--fields", args->fields,
+                  "Fields of each line, comma-separated: ids, tokens, type_ids, offsets\n"
+                  "(always printed in that order; \"id\" comes first when the input has one)")
       ->capture_default_str();
   cmd->add_option("--output", args->output, "Write here instead of standard output");
   cmd->add_option(

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -26,17 +27,26 @@ Output::~Output() {
   }
 }
 
-void Output::Write(const std::string& data) {
-  buffer_.append(data);
-  if (buffer_.size() >= (1 << 20)) Flush();
+void Output::Write(std::string_view data) {
+  char* out = Reserve(data.size());
+  if (!data.empty()) std::memcpy(out, data.data(), data.size());
+  Advance(out + data.size());
+}
+
+void Output::MakeRoom(size_t bytes) {
+  Flush();
+  if (capacity_ >= bytes) return;
+  // The block holds kFlushBytes and one more piece of the largest size asked.
+  capacity_ = kFlushBytes + std::max(bytes, kFlushBytes);
+  block_ = std::make_unique_for_overwrite<char[]>(capacity_);
 }
 
 void Output::Flush() {
-  if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+  if (used_ > 0 && std::fwrite(block_.get(), 1, used_, file_) != used_) {
     throw CliError("cannot write " + (temp_path_.empty() ? std::string("standard output") : path_) +
                    ": " + std::strerror(errno));
   }
-  buffer_.clear();
+  used_ = 0;
 }
 
 void Output::Commit() {

@@ -2,10 +2,15 @@
 // with thousands of numbers), and JsonWriter, which puts the commas and
 // colons of an object or array in place around them.
 //
-// The Append* functions are stateless and thread-safe; a JsonWriter is used
-// by one thread.
+// The Append* functions grow a std::string; the Write* functions write into
+// a buffer the caller has sized (with the Max*Bytes bounds below) and return
+// the end of what they wrote, for writers that fill one large block.
+//
+// The Append* and Write* functions are stateless and thread-safe; a
+// JsonWriter is used by one thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -94,5 +99,17 @@ class JsonWriter {
   std::vector<bool> first_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };
+// The most bytes WriteJsonString writes for a value of `size` bytes (every
+// byte may become a six-byte escape), quotes included.
+constexpr size_t MaxJsonStringBytes(size_t size) { return 6 * size + 2; }
+// The most bytes WriteJsonInt writes.
+inline constexpr size_t kMaxJsonIntBytes = 20;
+
+// Writes exactly what AppendJsonString appends to `out`, which has room for
+// MaxJsonStringBytes(value.size()) bytes; returns the end of the literal.
+char* WriteJsonString(char* out, std::string_view value);
+
+// Writes `value` in decimal to `out` (room for kMaxJsonIntBytes); returns the end.
+char* WriteJsonInt(char* out, int64_t value);
 
 }  // namespace mg

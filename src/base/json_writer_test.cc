@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 namespace mg {
 namespace {
@@ -62,6 +63,39 @@ TEST(JsonWriterTest, WriterAppendsToWhatIsThere) {
   std::string out = "x ";
   JsonWriter(&out).BeginArray().Int(1).Int(2).String("3").EndArray();
   EXPECT_EQ(out, "x [1,2,\"3\"]");
+TEST(JsonWriterTest, WriteJsonStringWritesWhatAppendAppends) {
+  // Every kind of byte, in runs and alone, against the growing-string form
+  // (itself checked against a parser above).
+  std::mt19937 random(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string value(random() % 40, '\0');
+    for (char& c : value) {
+      const uint32_t pick = random() % 4;
+      c = static_cast<char>(pick == 0   ? random() % 256
+                            : pick == 1 ? 'a' + random() % 26
+                            : pick == 2 ? "\"\\\n\x01"[random() % 4]
+                                        : "\xc3\xa9\xe4\xb8\xad"[random() % 5]);
+    }
+    std::string expected;
+    AppendJsonString(&expected, value);
+    std::string buffer(MaxJsonStringBytes(value.size()), '#');
+    char* end = WriteJsonString(buffer.data(), value);
+    ASSERT_LE(end - buffer.data(), static_cast<ptrdiff_t>(buffer.size()));
+    EXPECT_EQ(std::string(buffer.data(), end), expected);
+  }
+  // The bound is reached: every byte invalid.
+  const std::string invalid(5, '\xff');
+  std::string buffer(MaxJsonStringBytes(invalid.size()), '#');
+  EXPECT_EQ(WriteJsonString(buffer.data(), invalid) - buffer.data(),
+            static_cast<ptrdiff_t>(buffer.size()));
+  EXPECT_EQ(buffer, "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
+}
+
+TEST(JsonWriterTest, WriteJsonIntExtremes) {
+  char buffer[kMaxJsonIntBytes];
+  EXPECT_EQ(std::string(buffer, WriteJsonInt(buffer, INT64_MIN)), "-9223372036854775808");
+  EXPECT_EQ(std::string(buffer, WriteJsonInt(buffer, 0)), "0");
+  EXPECT_EQ(std::string(buffer, WriteJsonInt(buffer, 30521)), "30521");
 }
 
 }  // namespace

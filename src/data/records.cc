@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "base/json_limits.h"
+#include "data/flat_json.h"
 
 namespace mg::data {
 namespace {
@@ -44,6 +45,27 @@ std::optional<std::string> StringField(const json& object, const std::string& ke
 
 Result<std::vector<Record>> ParseJsonLines(std::string_view contents, const std::string& name,
                                            const std::string& text_field) {
+  // The keys a record takes, read by the fast reader when a line is a flat
+  // object (the text field may be one of the other three).
+  std::vector<FlatJsonField> fields;
+  for (const std::string_view key : {std::string_view(text_field), std::string_view("text_pair"),
+                                     std::string_view("label"), std::string_view("id")}) {
+    bool seen = false;
+    for (const FlatJsonField& field : fields) seen = seen || field.key == key;
+    if (seen) continue;
+    fields.emplace_back();
+    fields.back().key = key;
+  }
+  auto field = [&fields](std::string_view key) -> const FlatJsonField& {
+    for (const FlatJsonField& f : fields) {
+      if (f.key == key) return f;
+    }
+    return fields.front();  // not reached: every key is in `fields`
+  };
+  auto string_of = [](const FlatJsonField& f) -> std::optional<std::string> {
+    if (!f.present || f.is_null) return std::nullopt;
+    return f.value;
+  };
   std::vector<Record> records;
   size_t pos = 0;
   size_t line_number = 0;
@@ -55,6 +77,21 @@ Result<std::vector<Record>> ParseJsonLines(std::string_view contents, const std:
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (ReadFlatJsonObject(line, fields)) {
+      FlatJsonField& text = fields.front();
+      if (text.present && !text.is_null) {
+        // Read as the full parser below reads it; the text last, as it is moved.
+        Record record;
+        record.text_pair = string_of(field("text_pair"));
+        record.label = string_of(field("label"));
+        record.id = string_of(field("id"));
+        record.text = std::move(text.value);
+        record.line = line_number;
+        records.push_back(std::move(record));
+        continue;
+      }
+      // No text: the full parser reports it.
+    }
     const std::string where = name + " line " + std::to_string(line_number);
     MG_RETURN_IF_ERROR(CheckJsonDepth(line).WithContext(where));
     json object = json::parse(ReplaceLoneSurrogateEscapes(line), nullptr, false);

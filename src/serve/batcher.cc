@@ -25,9 +25,13 @@ void Batcher::Submit(std::unique_ptr<BatchJob> job) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!stopping_) {
       queue_.push_back(std::move(job));
-      wake_.notify_one();
-      return;
+      job = nullptr;
     }
+  }
+  if (!job) {
+    // Outside the lock: the inference thread does not wake to a held mutex.
+    wake_.notify_one();
+    return;
   }
   BatchResult result;
   result.status = InternalError("the server is shutting down");

@@ -19,6 +19,20 @@ run tokenize --model "$VOCAB" --text "Héllo world"
 check "single text exits 0" test "$(rc)" = 0
 check "single text output" grep -qF '{"ids":[101,7592,2088,102],"tokens":["[CLS]","hello","world","[SEP]"],"type_ids":[0,0,0,0],"offsets":[[0,0],[0,6],[7,12],[0,0]]}' "$TMP/out"
 
+# --fields: only the fields asked for, always in the documented order.
+run tokenize --model "$VOCAB" --text "Héllo world" --fields ids
+check "fields ids" grep -qxF '{"ids":[101,7592,2088,102]}' "$TMP/out"
+run tokenize --model "$VOCAB" --text "Héllo world" --fields offsets,tokens
+check "fields offsets,tokens" grep -qxF '{"tokens":["[CLS]","hello","world","[SEP]"],"offsets":[[0,0],[0,6],[7,12],[0,0]]}' "$TMP/out"
+printf '%s\n' '{"text":"one","id":"a\\b"}' >"$TMP/id.jsonl"
+run tokenize --model "$VOCAB" --input "$TMP/id.jsonl" --fields type_ids
+check "fields keep the record id" grep -qxF '{"id":"a\\b","type_ids":[0,0,0]}' "$TMP/out"
+run tokenize --model "$VOCAB" --text x --fields ids,spelling
+check "unknown field" one_error_line
+check "unknown field named" grep -q "spelling" "$TMP/err"
+run tokenize --model "$VOCAB" --text x --fields ""
+check "no field" one_error_line
+
 # A pair with truncation.
 run tokenize --model "$VOCAB/vocab.txt" --text "a b c d e" --pair "f g" --max-length 6
 check "pair output" grep -qF '"ids":[101,1037,1038,102,1042,102]' "$TMP/out"
