@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/encoder_timing.h"
@@ -116,7 +117,7 @@ void RunCost(const CostArgs& args) {
   kernels::SetThreads(args.threads);
   auto served = ValueOrThrow(release::LoadServedModel(
       args.source,
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())));
+      Env::Default()->NowSeconds()));
   const auto& config = served.model->config();
   if (args.tokens_per_request < 1 || args.tokens_per_request > config.max_position_embeddings) {
     throw CliError("--tokens-per-request must be between 1 and " +

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
@@ -32,7 +33,7 @@ struct ShowArgs {
 };
 
 std::chrono::sys_seconds Now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return Env::Default()->NowSeconds();
 }
 
 void RunIssue(const IssueArgs& args) {

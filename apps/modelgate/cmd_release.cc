@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "release/closed_release.h"
@@ -40,7 +41,7 @@ void RunOpen(const OpenArgs& args) {
   options.model_id = args.model_id;
   options.base_model = args.base_model;
   options.fingerprint = args.fingerprint;
-  options.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  options.now = Env::Default()->NowSeconds();
   std::vector<std::string> notes;
   const release::Manifest manifest = ValueOrThrow(release::CreateOpenRelease(options, key, &notes));
   PrintNotes(notes);
@@ -62,7 +63,7 @@ struct BundleArgs {
 };
 
 std::chrono::sys_seconds Now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return Env::Default()->NowSeconds();
 }
 
 release::SigningKey LoadVendorKey(const BundleArgs& args) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/control_plane_cli.h"
@@ -149,9 +150,7 @@ void RunServe(ServeArgs args) {
   for (const std::string& name : args.privacy_entities) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
   }
-  args.service.clock = [] {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  };
+  args.service.clock = SecondsClock(Env::Default());
   KeepOutOfCoreDumps(args.source.model, &logger);
   auto served = ValueOrThrow(release::LoadServedModel(args.source, args.service.clock()));
   for (const std::string& note : served.notes) logger.Log(serve::LogLevel::kWarn, "note: " + note);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
@@ -37,7 +38,7 @@ void VerifyLicenceFile(const std::string& path, const release::VerifyKey& pub) {
               licence->licensee.c_str(), licence->model_id.c_str(), licence->not_before.c_str(),
               licence->expires.c_str(), pub.key_id().c_str());
   const release::LicenceRequirements now{
-      licence->model_id, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
+      licence->model_id, Env::Default()->NowSeconds(),
       ""};
   Status terms = release::CheckLicenceTerms(*licence, now);
   if (!terms.ok()) std::fprintf(stderr, "warning: %s\n", terms.message().c_str());

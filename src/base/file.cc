@@ -4,12 +4,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -260,6 +262,30 @@ Status RemoveFile(const std::string& path) {
 
 Status RenameFile(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoError("cannot rename onto", to);
+  return Status::Ok();
+}
+
+Result<std::string> CaptureFileWrittenByPath(
+    const std::function<Status(const std::string& path)>& write) {
+  const int fd = ::memfd_create("captured-file", MFD_CLOEXEC);
+  if (fd < 0) return IoError(std::string("cannot create a memory file: ") + std::strerror(errno));
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  Status written = write(path);
+  Result<std::string> bytes = written.ok() ? ReadFile(path) : Result<std::string>(written);
+  ::close(fd);
+  return bytes;
+}
+
+Result<std::string> CreateTempDirectory(const std::string& prefix) {
+  std::string pattern = prefix + "XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return ErrnoError("cannot create a folder in", DirName(prefix));
+  }
+  return pattern;
+}
+
+Status SetMode(const std::string& path, unsigned mode) {
+  if (::chmod(path.c_str(), mode) != 0) return ErrnoError("cannot chmod", path);
   return Status::Ok();
 }
 

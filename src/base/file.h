@@ -66,6 +66,16 @@ Result<bool> CreateFileIfMissing(const std::string& path, unsigned mode);
 Status RemoveFile(const std::string& path);
 // rename(2): atomic on one file system; replaces `to`.
 Status RenameFile(const std::string& from, const std::string& to);
+// The bytes `write` puts in the file it is given a path to, kept in memory
+// only (a memfd): for libraries that write only to a path and report no
+// write errors, so that the bytes can go to disk through WriteFileAtomic.
+Result<std::string> CaptureFileWrittenByPath(
+    const std::function<Status(const std::string& path)>& write);
+
+// A new folder, owner-only, named `prefix` and 6 random characters; its path.
+Result<std::string> CreateTempDirectory(const std::string& prefix);
+// chmod(2).
+Status SetMode(const std::string& path, unsigned mode);
 // The names in `dir` (not "." or ".."), in no particular order.
 Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 

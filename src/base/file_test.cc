@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 namespace mg {
 namespace {
 
@@ -217,6 +219,22 @@ TEST(FileTest, AppendKeepsWhatWasThere) {
   EXPECT_EQ(*ReadFile(path), "one\ntwo\n");
   EXPECT_EQ(ModeOf(path) & 0777, 0600u);
   ::unlink(path.c_str());
+}
+
+TEST(FileTest, CapturesWhatALibraryWritesToAPath) {
+  Result<std::string> bytes = CaptureFileWrittenByPath([](const std::string& path) {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr) return IoError("cannot open " + path);
+    std::fputs("index bytes", file);
+    std::fclose(file);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, "index bytes");
+  EXPECT_EQ(CaptureFileWrittenByPath([](const std::string&) { return IoError("full"); })
+                .status()
+                .message(),
+            "full");
 }
 
 TEST(FileTest, CreateRenameListRemove) {

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/bytes.h"  // HexEncode/HexDecode: keys and signatures are stored in hex
 #include "store/sql.h"
 
 namespace mg::store {
@@ -74,11 +75,6 @@ std::string ComputeAuditHash(const AuditEntry& entry);
 
 // The message a checkpoint signs.
 std::string CheckpointMessage(int64_t seq, std::string_view hash);
-
-// Lower-case hex of `bytes`, and back (nullopt unless `hex` is hex digits
-// in pairs).
-std::string HexEncode(std::string_view bytes);
-std::optional<std::string> HexDecode(std::string_view hex);
 
 // Whether `checkpoint` is signed by its own key, which must equal `pinned`
 // (32 raw bytes) unless `pinned` is empty.

@@ -135,7 +135,7 @@ struct UsageRow {
 struct ControlPlaneOptions {
   int pool_size = 0;                // 0: 1 for SQLite (one writer anyway), 8 for PostgreSQL
   size_t max_batch = 64;            // requests' transactions committed together (group commit)
-  std::function<int64_t()> now_ms;  // default: the system clock
+  std::function<int64_t()> now_ms;  // default: Env::Default()'s clock (MillisecondsClock)
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
   // SQLite: copy the write-ahead log into the database from a background
