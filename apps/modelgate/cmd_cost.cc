@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/encoder_timing.h"
+#include "base/env.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
 #include "release/served_model.h"
@@ -115,9 +115,7 @@ void PrintTable(const std::string& model_id, const std::vector<CostRow>& rows,
 
 void RunCost(const CostArgs& args) {
   kernels::SetThreads(args.threads);
-  auto served = ValueOrThrow(release::LoadServedModel(
-      args.source,
-      Env::Default()->NowSeconds()));
+  auto served = ValueOrThrow(release::LoadServedModel(args.source, Env::Default()->NowSeconds()));
   const auto& config = served.model->config();
   if (args.tokens_per_request < 1 || args.tokens_per_request > config.max_position_embeddings) {
     throw CliError("--tokens-per-request must be between 1 and " +

@@ -4,9 +4,9 @@
 #include <sstream>
 #include <string>
 
-#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "base/env.h"
 #include "base/file.h"
 #include "release/keys.h"
 #include "release/licence.h"
@@ -32,9 +32,7 @@ struct ShowArgs {
   std::string pub;
 };
 
-std::chrono::sys_seconds Now() {
-  return Env::Default()->NowSeconds();
-}
+std::chrono::sys_seconds Now() { return Env::Default()->NowSeconds(); }
 
 void RunIssue(const IssueArgs& args) {
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "base/env.h"
 #include "release/closed_release.h"
 #include "release/keys.h"
 #include "release/open_release.h"
@@ -62,9 +62,7 @@ struct BundleArgs {
   bool require_licence = false;
 };
 
-std::chrono::sys_seconds Now() {
-  return Env::Default()->NowSeconds();
-}
+std::chrono::sys_seconds Now() { return Env::Default()->NowSeconds(); }
 
 release::SigningKey LoadVendorKey(const BundleArgs& args) {
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));

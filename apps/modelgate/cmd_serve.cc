@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/control_plane_cli.h"
 #include "apps/modelgate/output.h"
+#include "base/env.h"
 #include "release/licence.h"
 #include "release/served_model.h"
 #include "serve/admin_api.h"

@@ -14,8 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "base/env.h"
 #include "apps/modelgate/cli_error.h"
+#include "base/env.h"
 #include "model/model.h"
 #include "release/keys.h"
 #include "release/served_model.h"

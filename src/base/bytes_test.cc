@@ -14,9 +14,11 @@ TEST(BytesTest, Sha256MatchesKnownVectors) {
   // The same digest given in uneven pieces.
   const std::string thousand(1000, 'a');
   Sha256 hash;
-  for (size_t at = 0; at < thousand.size(); at += 7) hash.Update(std::string_view(thousand).substr(at, 7));
+  for (size_t at = 0; at < thousand.size(); at += 7)
+    hash.Update(std::string_view(thousand).substr(at, 7));
   EXPECT_EQ(hash.FinishHex(), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
-  EXPECT_EQ(Sha256Hex(thousand), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+  EXPECT_EQ(Sha256Hex(thousand),
+            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
 }
 
 TEST(BytesTest, Blake2bMatchesKnownVector) {
@@ -36,9 +38,13 @@ TEST(BytesTest, HexRoundTripsAndRefusesBadDigits) {
 }
 
 TEST(BytesTest, Base64MatchesRfc4648) {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
     EXPECT_EQ(*Base64Decode(encoded), plain);

@@ -104,7 +104,8 @@ INSTANTIATE_TEST_SUITE_P(Envs, EnvContractTest,
                          [](const auto& test) { return std::string(test.param.name); });
 
 TEST(EnvTest, DefaultClockIsTheSystemClock) {
-  const auto before = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto before =
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   const SysMillis now = Env::Default()->Now();
   const auto after = std::chrono::system_clock::now();
   EXPECT_LE(before, now);

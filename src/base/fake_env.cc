@@ -57,8 +57,7 @@ Result<std::string> FakeEnv::ReadFile(const std::string& path) {
   return it->second.contents;
 }
 
-Status FakeEnv::WriteFileAtomic(const std::string& path, std::string_view contents,
-                                unsigned mode) {
+Status FakeEnv::WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode) {
   std::lock_guard lock(mutex_);
   if (fail_writes_) return IoError("cannot write " + path + ": No space left on device");
   files_[path] = File{std::string(contents), mode};

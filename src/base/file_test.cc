@@ -152,7 +152,8 @@ TEST(FileTest, JoinPath) {
 // A file larger than one piece, with every byte value.
 std::string LargePayload() {
   std::string payload;
-  for (size_t i = 0; i < (1 << 20) + 12345; ++i) payload.push_back(static_cast<char>(i * 131 % 251));
+  for (size_t i = 0; i < (1 << 20) + 12345; ++i)
+    payload.push_back(static_cast<char>(i * 131 % 251));
   return payload;
 }
 
@@ -199,8 +200,7 @@ TEST(FileTest, CopyToNewFileCopiesAndRefusesToOverwrite) {
   // A missing source creates nothing.
   const std::string nowhere = TempPath("copy-nowhere");
   ::unlink(nowhere.c_str());
-  EXPECT_EQ(CopyToNewFile(from + ".missing", nowhere, 0644).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(CopyToNewFile(from + ".missing", nowhere, 0644).status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(FileExists(nowhere));
   ::unlink(from.c_str());
   ::unlink(to.c_str());

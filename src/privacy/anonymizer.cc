@@ -177,9 +177,9 @@ Result<std::string> Anonymizer::Decrypt(std::string_view text, size_t* tokens) c
     std::string plain(sealed_size - kNonceSize - kTagSize, '\0');
     unsigned long long plain_size = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            reinterpret_cast<uint8_t*>(plain.data()), &plain_size, nullptr,
-            sealed + kNonceSize, sealed_size - kNonceSize, Bytes(kAssociatedData),
-            kAssociatedData.size(), sealed, cipher_key_.data()) != 0) {
+            reinterpret_cast<uint8_t*>(plain.data()), &plain_size, nullptr, sealed + kNonceSize,
+            sealed_size - kNonceSize, Bytes(kAssociatedData), kAssociatedData.size(), sealed,
+            cipher_key_.data()) != 0) {
       return CorruptionError(
           "an <ENC:...> token does not decrypt: another key, or a damaged token");
     }

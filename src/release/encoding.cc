@@ -7,9 +7,9 @@ namespace mg::release {
 Result<std::string> Sha256FileHex(const std::string& path, uint64_t* size) {
   Sha256 hash;
   MG_ASSIGN_OR_RETURN(*size, ReadFileInPieces(path, [&](std::string_view piece) {
-                        hash.Update(piece);
-                        return Status::Ok();
-                      }));
+    hash.Update(piece);
+    return Status::Ok();
+  }));
   return hash.FinishHex();
 }
 

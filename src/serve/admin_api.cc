@@ -366,7 +366,7 @@ HttpResponse AdminApi::Audit(const HttpRequest& request) {
   }
   return Json(200, {{"verified", verdict->intact && signer != nullptr},
                     {"status", state},
-                    {"public_key", signer != nullptr ? json(HexEncode(signer->public_key))
+                    {"public_key", signer != nullptr ? json(store::HexEncode(signer->public_key))
                                                      : json(nullptr)},
                     {"entries_checked", verdict->entries},
                     {"checkpoints", verdict->checkpoints},

@@ -18,9 +18,9 @@ std::string GenerateApiKey() {
   EnsureSodium();
   unsigned char random[32];
   randombytes_buf(random, sizeof(random));
-  std::string encoded = Base64Encode(
-      std::string_view(reinterpret_cast<const char*>(random), sizeof(random)),
-      Base64Variant::kUrlSafeNoPadding);
+  std::string encoded =
+      Base64Encode(std::string_view(reinterpret_cast<const char*>(random), sizeof(random)),
+                   Base64Variant::kUrlSafeNoPadding);
   sodium_memzero(random, sizeof(random));
   std::string key = "mg_";
   key.append(encoded);

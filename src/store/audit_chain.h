@@ -27,10 +27,14 @@
 #include <string_view>
 #include <vector>
 
-#include "base/bytes.h"  // HexEncode/HexDecode: keys and signatures are stored in hex
+#include "base/bytes.h"
 #include "store/sql.h"
 
 namespace mg::store {
+
+// Keys and signatures are stored as hex (base/bytes.h).
+using ::mg::HexDecode;
+using ::mg::HexEncode;
 
 struct AuditEntry {
   int64_t seq = 0;
