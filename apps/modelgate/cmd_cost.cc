@@ -12,6 +12,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/encoder_timing.h"
+#include "base/env.h"
 #include "base/json_writer.h"
 #include "kernels/gemm.h"
 #include "release/served_model.h"
@@ -105,9 +106,7 @@ void PrintTable(const std::string& model_id, const std::vector<CostRow>& rows,
 
 void RunCost(const CostArgs& args) {
   kernels::SetThreads(args.threads);
-  auto served = ValueOrThrow(release::LoadServedModel(
-      args.source,
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())));
+  auto served = ValueOrThrow(release::LoadServedModel(args.source, Env::Default()->NowSeconds()));
   const auto& config = served.model->config();
   if (args.tokens_per_request < 1 || args.tokens_per_request > config.max_position_embeddings) {
     throw CliError("--tokens-per-request must be between 1 and " +

@@ -6,6 +6,7 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "base/env.h"
 #include "base/file.h"
 #include "release/keys.h"
 #include "release/licence.h"
@@ -31,9 +32,7 @@ struct ShowArgs {
   std::string pub;
 };
 
-std::chrono::sys_seconds Now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
+std::chrono::sys_seconds Now() { return Env::Default()->NowSeconds(); }
 
 void RunIssue(const IssueArgs& args) {
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));

@@ -8,6 +8,7 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "base/env.h"
 #include "release/closed_release.h"
 #include "release/keys.h"
 #include "release/open_release.h"
@@ -40,7 +41,7 @@ void RunOpen(const OpenArgs& args) {
   options.model_id = args.model_id;
   options.base_model = args.base_model;
   options.fingerprint = args.fingerprint;
-  options.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  options.now = Env::Default()->NowSeconds();
   std::vector<std::string> notes;
   const release::Manifest manifest = ValueOrThrow(release::CreateOpenRelease(options, key, &notes));
   PrintNotes(notes);
@@ -61,9 +62,7 @@ struct BundleArgs {
   bool require_licence = false;
 };
 
-std::chrono::sys_seconds Now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
+std::chrono::sys_seconds Now() { return Env::Default()->NowSeconds(); }
 
 release::SigningKey LoadVendorKey(const BundleArgs& args) {
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));

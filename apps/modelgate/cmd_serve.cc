@@ -17,6 +17,7 @@
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/control_plane_cli.h"
 #include "apps/modelgate/output.h"
+#include "base/env.h"
 #include "release/licence_policy.h"
 #include "release/served_model.h"
 #include "serve/admin_api.h"
@@ -97,9 +98,7 @@ void RunServe(ServeArgs args) {
   for (const std::string& name : args.privacy_entities) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
   }
-  args.service.clock = [] {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  };
+  args.service.clock = SecondsClock(Env::Default());
   KeepOutOfCoreDumps(args.source.model, &logger);
   auto served = ValueOrThrow(release::LoadServedModel(args.source, args.service.clock()));
   for (const std::string& note : served.notes) logger.Log(serve::LogLevel::kWarn, "note: " + note);

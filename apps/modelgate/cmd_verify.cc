@@ -8,6 +8,7 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "base/env.h"
 #include "base/file.h"
 #include "release/bundle.h"
 #include "release/keys.h"
@@ -36,9 +37,7 @@ void VerifyLicenceFile(const std::string& path, const release::VerifyKey& pub) {
   std::printf("OK: licence for \"%s\", model %s, %s to %s, signed by key %s\n",
               licence->licensee.c_str(), licence->model_id.c_str(), licence->not_before.c_str(),
               licence->expires.c_str(), pub.key_id().c_str());
-  const release::LicenceRequirements now{
-      licence->model_id, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
-      ""};
+  const release::LicenceRequirements now{licence->model_id, Env::Default()->NowSeconds(), ""};
   Status terms = release::CheckLicenceTerms(*licence, now);
   if (!terms.ok()) std::fprintf(stderr, "warning: %s\n", terms.message().c_str());
 }

@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/modelgate/cli_error.h"
+#include "base/env.h"
 #include "model/model.h"
 #include "release/keys.h"
 #include "release/licence_policy.h"
@@ -51,7 +52,7 @@ inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& 
     return ValueOrThrow(model::Model::Load(source.model));  // plain folder, unchecked
   }
   source.passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now = Env::Default()->NowSeconds();
   release::ServedModel served = ValueOrThrow(release::LoadServedModel(source, now));
   for (const std::string& note : served.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   const Status allowed = release::LicencePolicy::For(served).CheckOutsideServer(feature, now);

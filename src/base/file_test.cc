@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 namespace mg {
 namespace {
 
@@ -145,6 +147,113 @@ TEST(FileTest, JoinPath) {
   EXPECT_EQ(JoinPath("a", "b"), "a/b");
   EXPECT_EQ(JoinPath("a/", "b"), "a/b");
   EXPECT_EQ(JoinPath("", "b"), "b");
+}
+
+// A file larger than one piece, with every byte value.
+std::string LargePayload() {
+  std::string payload;
+  for (size_t i = 0; i < (1 << 20) + 12345; ++i)
+    payload.push_back(static_cast<char>(i * 131 % 251));
+  return payload;
+}
+
+TEST(FileTest, PiecesAddUpToTheFile) {
+  const std::string path = TempPath("pieces");
+  const std::string payload = LargePayload();
+  ASSERT_TRUE(WriteFileAtomic(path, payload).ok());
+  std::string seen;
+  size_t pieces = 0;
+  Result<uint64_t> size = ReadFileInPieces(path, [&](std::string_view piece) {
+    seen.append(piece);
+    ++pieces;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(*size, payload.size());
+  EXPECT_EQ(seen, payload);
+  EXPECT_GE(pieces, 2u);
+  // The first error stops the reading and is returned.
+  Result<uint64_t> stopped =
+      ReadFileInPieces(path, [](std::string_view) { return InvalidArgumentError("stop"); });
+  EXPECT_EQ(stopped.status().message(), "stop");
+  EXPECT_EQ(ReadFileInPieces(path + ".missing", [](std::string_view) { return Status::Ok(); })
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  ::unlink(path.c_str());
+}
+
+TEST(FileTest, CopyToNewFileCopiesAndRefusesToOverwrite) {
+  const std::string from = TempPath("copy-from"), to = TempPath("copy-to");
+  ::unlink(to.c_str());
+  const std::string payload = LargePayload();
+  ASSERT_TRUE(WriteFileAtomic(from, payload).ok());
+  std::string observed;
+  Result<uint64_t> size =
+      CopyToNewFile(from, to, 0644, [&](std::string_view piece) { observed.append(piece); });
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(*size, payload.size());
+  EXPECT_EQ(observed, payload);
+  EXPECT_EQ(*ReadFile(to), payload);
+  EXPECT_FALSE(CopyToNewFile(from, to, 0644).ok());  // exists
+  EXPECT_EQ(*ReadFile(to), payload);
+  // A missing source creates nothing.
+  const std::string nowhere = TempPath("copy-nowhere");
+  ::unlink(nowhere.c_str());
+  EXPECT_EQ(CopyToNewFile(from + ".missing", nowhere, 0644).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(FileExists(nowhere));
+  ::unlink(from.c_str());
+  ::unlink(to.c_str());
+}
+
+TEST(FileTest, AppendKeepsWhatWasThere) {
+  const std::string path = TempPath("append");
+  ::unlink(path.c_str());
+  for (const char* line : {"one\n", "two\n"}) {
+    auto file = WritableFile::OpenForAppend(path, 0600);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    ASSERT_TRUE((*file)->Append(line).ok());
+    ASSERT_TRUE((*file)->Sync().ok());
+    ASSERT_TRUE((*file)->Close().ok());
+  }
+  EXPECT_EQ(*ReadFile(path), "one\ntwo\n");
+  EXPECT_EQ(ModeOf(path) & 0777, 0600u);
+  ::unlink(path.c_str());
+}
+
+TEST(FileTest, CapturesWhatALibraryWritesToAPath) {
+  Result<std::string> bytes = CaptureFileWrittenByPath([](const std::string& path) {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr) return IoError("cannot open " + path);
+    std::fputs("index bytes", file);
+    std::fclose(file);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, "index bytes");
+  EXPECT_EQ(CaptureFileWrittenByPath([](const std::string&) { return IoError("full"); })
+                .status()
+                .message(),
+            "full");
+}
+
+TEST(FileTest, CreateRenameListRemove) {
+  const std::string dir = TempPath("dir");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const std::string a = JoinPath(dir, "a"), b = JoinPath(dir, "b");
+  EXPECT_TRUE(*CreateFileIfMissing(a, 0600));
+  EXPECT_FALSE(*CreateFileIfMissing(a, 0600));
+  EXPECT_EQ(ModeOf(a) & 0777, 0600u);
+  EXPECT_EQ(*ListDirectory(dir), std::vector<std::string>{"a"});
+  ASSERT_TRUE(RenameFile(a, b).ok());
+  EXPECT_EQ(*ListDirectory(dir), std::vector<std::string>{"b"});
+  EXPECT_EQ(RenameFile(a, b).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(RemoveFile(b).ok());
+  EXPECT_EQ(RemoveFile(b).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ListDirectory(dir)->empty());
+  EXPECT_EQ(ListDirectory(JoinPath(dir, "none")).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(CreateFileIfMissing(JoinPath(dir, "none/x"), 0600).ok());
+  ::rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -63,6 +63,8 @@ TEST(JsonWriterTest, WriterAppendsToWhatIsThere) {
   std::string out = "x ";
   JsonWriter(&out).BeginArray().Int(1).Int(2).String("3").EndArray();
   EXPECT_EQ(out, "x [1,2,\"3\"]");
+}
+
 TEST(JsonWriterTest, WriteJsonStringWritesWhatAppendAppends) {
   // Every kind of byte, in runs and alone, against the growing-string form
   // (itself checked against a parser above).

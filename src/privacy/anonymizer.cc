@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "base/bytes.h"
 #include "privacy/normalizer.h"
 #include "privacy/pseudonym.h"
 #include "text/unicode.h"
@@ -41,7 +42,7 @@ bool OperatorNeedsKey(Operator op) {
 
 Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(const OperatorOptions& options,
                                                        const std::optional<PrivacyKey>& key) {
-  if (sodium_init() < 0) return InternalError("cannot initialise libsodium");
+  EnsureSodium();
   if (OperatorNeedsKey(options.op) && !key) {
     return InvalidArgumentError("the " + std::string(OperatorName(options.op)) +
                                 " operator needs a key (--key-file or " + kPrivacyKeyEnv + ")");
@@ -97,9 +98,7 @@ std::string Anonymizer::Hash(std::string_view value) const {
   crypto_auth_hmacsha256_init(&state, hash_key_.data(), hash_key_.size());
   crypto_auth_hmacsha256_update(&state, Bytes(value), value.size());
   crypto_auth_hmacsha256_final(&state, mac);
-  char hex[2 * sizeof mac + 1];
-  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-  return std::string(hex, 2 * sizeof mac);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
 std::string Anonymizer::Encrypt(std::string_view value) const {
@@ -110,11 +109,9 @@ std::string Anonymizer::Encrypt(std::string_view value) const {
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       sealed.data() + kNonceSize, &sealed_size, Bytes(value), value.size(), Bytes(kAssociatedData),
       kAssociatedData.size(), nullptr, sealed.data(), cipher_key_.data());
-  std::string encoded(
-      sodium_base64_ENCODED_LEN(sealed.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(encoded.data(), encoded.size(), sealed.data(), sealed.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  encoded.resize(encoded.size() - 1);  // the terminating NUL
+  const std::string encoded =
+      Base64Encode(std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed.size()),
+                   Base64Variant::kUrlSafeNoPadding);
   return std::string(kTokenOpen) + encoded + ">";
 }
 
@@ -171,19 +168,18 @@ Result<std::string> Anonymizer::Decrypt(std::string_view text, size_t* tokens) c
       pos = close;
       continue;
     }
-    std::vector<uint8_t> sealed(encoded.size());
-    size_t sealed_size = 0;
-    if (sodium_base642bin(sealed.data(), sealed.size(), encoded.data(), encoded.size(), nullptr,
-                          &sealed_size, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        sealed_size < kNonceSize + kTagSize) {
+    const Result<std::string> decoded = Base64Decode(encoded, Base64Variant::kUrlSafeNoPadding);
+    if (!decoded.ok() || decoded->size() < kNonceSize + kTagSize) {
       return CorruptionError("a damaged <ENC:...> token");
     }
+    const uint8_t* sealed = Bytes(*decoded);
+    const size_t sealed_size = decoded->size();
     std::string plain(sealed_size - kNonceSize - kTagSize, '\0');
     unsigned long long plain_size = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            reinterpret_cast<uint8_t*>(plain.data()), &plain_size, nullptr,
-            sealed.data() + kNonceSize, sealed_size - kNonceSize, Bytes(kAssociatedData),
-            kAssociatedData.size(), sealed.data(), cipher_key_.data()) != 0) {
+            reinterpret_cast<uint8_t*>(plain.data()), &plain_size, nullptr, sealed + kNonceSize,
+            sealed_size - kNonceSize, Bytes(kAssociatedData), kAssociatedData.size(), sealed,
+            cipher_key_.data()) != 0) {
       return CorruptionError(
           "an <ENC:...> token does not decrypt: another key, or a damaged token");
     }

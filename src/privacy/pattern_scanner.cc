@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/bytes.h"
 #include "privacy/chars.h"
 
 namespace mg::privacy {
@@ -30,16 +31,12 @@ bool WholeWord(std::string_view text, size_t begin, size_t end) {
 }  // namespace
 
 std::string LiteralPattern(std::string_view word) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string regex;
   for (char c : word) {
     if (IsAlnum(c)) {
       regex.push_back(c);
     } else {
-      const auto byte = static_cast<unsigned char>(c);
-      regex += "\\x";
-      regex.push_back(kHex[byte >> 4]);
-      regex.push_back(kHex[byte & 15]);
+      regex += "\\x" + HexEncode(std::string_view(&c, 1));
     }
   }
   return regex;

@@ -1,11 +1,5 @@
 // Catalogue persistence: Create, Open and Save (format in docs/recommend.md).
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -53,16 +47,10 @@ Status CheckOptions(const CatalogueOptions& options) {
 }
 
 // The index file's bytes. hnswlib writes only to a path and reports no
-// write errors, so it writes to memory (a memfd); the bytes then go to disk
-// through WriteFileAtomic, whose errors name the cause (e.g. no space left).
+// write errors, so it writes to memory; the bytes then go to disk through
+// WriteFileAtomic, whose errors name the cause (e.g. no space left).
 Result<std::string> SerializeIndex(const HnswIndex& index) {
-  const int fd = ::memfd_create("catalogue-index", MFD_CLOEXEC);
-  if (fd < 0) return IoError(std::string("cannot create a memory file: ") + std::strerror(errno));
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  Status saved = index.Save(path);
-  Result<std::string> bytes = saved.ok() ? ReadFile(path) : Result<std::string>(saved);
-  ::close(fd);
-  return bytes;
+  return CaptureFileWrittenByPath([&](const std::string& path) { return index.Save(path); });
 }
 
 // Removes the listed files when destroyed, unless `committed`.
@@ -74,7 +62,7 @@ struct RemoveUnlessCommitted {
   RemoveUnlessCommitted& operator=(const RemoveUnlessCommitted&) = delete;
   ~RemoveUnlessCommitted() {
     if (committed) return;
-    for (const std::string& path : paths) ::unlink(path.c_str());
+    for (const std::string& path : paths) (void)RemoveFile(path);
   }
 };
 

@@ -113,7 +113,7 @@ std::string SealMessage(std::string_view prefix, std::string_view tags_digest,
 
 Result<std::string> SealBundle(BundleInput input, const SigningKey& vendor,
                                const DeployPublicKey& deploy) {
-  InitSodium();
+  EnsureSodium();
   std::sort(input.files.begin(), input.files.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   BundleMetadata& m = input.metadata;
@@ -186,7 +186,7 @@ bool IsBundlePath(const std::string& path) {
 
 Result<BundleContents> OpenBundle(const std::string& path, const VerifyKey* vendor,
                                   const DeploySecretKey* deploy) {
-  InitSodium();
+  EnsureSodium();
   auto fail = [&](const std::string& why) {
     return CorruptionError("bundle " + path + ": " + why);
   };

@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "base/json_limits.h"
+#include "base/time.h"
 #include "model/bert_config.h"
 #include "model/checkpoint.h"
 #include "model/lora_adapter.h"
@@ -150,7 +151,7 @@ Result<BundleMetadata> CreateClosedRelease(const ClosedReleaseOptions& options,
   m.model_id = options.model_id.empty() ? FolderName(options.model_dir) : options.model_id;
   m.release_mode = "closed";
   m.license = options.license;
-  m.created_at = FormatUtc(options.now);
+  m.created_at = FormatUtcDateTime(options.now);
   m.require_licence = options.require_licence;
   MG_ASSIGN_OR_RETURN(m.labels, LabelsOf(*config, options.model_dir + "/config.json"));
   for (const auto& [path, bytes] : files) input.files.emplace_back(path, bytes);
@@ -304,7 +305,7 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   m.model_id = model_id;
   m.release_mode = "hybrid";
   m.license = options.license;
-  m.created_at = FormatUtc(options.now);
+  m.created_at = FormatUtcDateTime(options.now);
   m.require_licence = options.require_licence;
   m.labels = labels;
   m.base_model_id = model_id + "-base";

@@ -100,7 +100,7 @@ Status CheckCapacity(uint64_t total) {
 
 Result<std::string> FingerprintSafetensors(std::string_view safetensors, const SigningKey& vendor,
                                            std::string_view recipient) {
-  InitSodium();
+  EnsureSodium();
   if (recipient.empty() || recipient.size() > kMaxRecipientBytes ||
       recipient.find('\0') != std::string_view::npos) {
     return InvalidArgumentError("the fingerprint recipient must be 1 to 32 bytes");
@@ -135,7 +135,7 @@ Result<std::string> FingerprintSafetensors(std::string_view safetensors, const S
 
 Result<std::optional<std::string>> TraceSafetensors(std::string_view safetensors,
                                                     const SigningKey& vendor) {
-  InitSodium();
+  EnsureSodium();
   std::vector<size_t> sizes;
   MG_ASSIGN_OR_RETURN(std::vector<const uint8_t*> starts, F32Tensors(safetensors, &sizes));
   uint64_t total = 0;

@@ -171,7 +171,7 @@ VerifyKey VerifyKey::FromBytes(std::string_view bytes) {
 }
 
 Result<VerifyKey> VerifyKey::Parse(std::string_view text) {
-  InitSodium();
+  EnsureSodium();
   MG_ASSIGN_OR_RETURN(ParsedKey parsed, ParseKeyLine(text, kSignPublic, kSize));
   VerifyKey key = FromBytes(parsed.bytes);
   if (key.key_id_ != parsed.key_id) return CorruptionError("key id does not match the key");
@@ -195,7 +195,7 @@ bool VerifyKey::Verify(std::string_view message, std::string_view signature) con
 SigningKey::~SigningKey() { sodium_memzero(secret_.data(), secret_.size()); }
 
 Result<SigningKey> SigningKey::Parse(std::string_view text, std::string_view passphrase) {
-  InitSodium();
+  EnsureSodium();
   MG_ASSIGN_OR_RETURN(ParsedKey parsed,
                       ParseKeyLine(text, kSignSecret, crypto_sign_SEEDBYTES, passphrase));
   SigningKey key;
@@ -227,7 +227,7 @@ std::string SigningKey::Sign(std::string_view message) const {
 }
 
 Result<DeployPublicKey> DeployPublicKey::Load(const std::string& path) {
-  InitSodium();
+  EnsureSodium();
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   Result<ParsedKey> parsed = ParseKeyLine(text, kDeployPublic, crypto_box_PUBLICKEYBYTES);
   if (!parsed.ok()) return parsed.status().WithContext("public key " + path);
@@ -243,7 +243,7 @@ Result<DeployPublicKey> DeployPublicKey::Load(const std::string& path) {
 DeploySecretKey::~DeploySecretKey() { sodium_memzero(secret_.data(), secret_.size()); }
 
 Result<DeploySecretKey> DeploySecretKey::Parse(std::string_view text, std::string_view passphrase) {
-  InitSodium();
+  EnsureSodium();
   MG_ASSIGN_OR_RETURN(ParsedKey parsed,
                       ParseKeyLine(text, kDeploySecret, crypto_box_SECRETKEYBYTES, passphrase));
   DeploySecretKey key;
@@ -270,7 +270,7 @@ Result<DeploySecretKey> DeploySecretKey::Load(const std::string& path,
 KeyPairFiles::~KeyPairFiles() { Wipe(&secret_text); }
 
 KeyPairFiles GenerateKeyPair(KeyKind kind, std::string_view passphrase) {
-  InitSodium();
+  EnsureSodium();
   KeyPairFiles files;
   if (kind == KeyKind::kSign) {
     unsigned char seed[crypto_sign_SEEDBYTES];

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
+#include "base/time.h"
 #include "release/encoding.h"
 #include "release/signature.h"
 
@@ -110,44 +111,18 @@ Result<Licence> ParsePayload(std::string_view payload) {
 }  // namespace
 
 Result<int64_t> ParseDate(std::string_view text) {
-  auto bad = [&] { return InvalidArgumentError("dates are YYYY-MM-DD"); };
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad();
-  int parts[3] = {0, 0, 0};
-  const size_t starts[3] = {0, 5, 8};
-  const size_t lengths[3] = {4, 2, 2};
-  for (int p = 0; p < 3; ++p) {
-    for (size_t c = starts[p]; c < starts[p] + lengths[p]; ++c) {
-      if (text[c] < '0' || text[c] > '9') return bad();
-      parts[p] = parts[p] * 10 + (text[c] - '0');
-    }
-  }
-  const std::chrono::year_month_day date{std::chrono::year(parts[0]),
-                                         std::chrono::month(static_cast<unsigned>(parts[1])),
-                                         std::chrono::day(static_cast<unsigned>(parts[2]))};
-  if (!date.ok()) return InvalidArgumentError("no such date: " + std::string(text));
-  return static_cast<int64_t>(std::chrono::sys_days(date).time_since_epoch().count());
-}
-
-std::string FormatUtc(std::chrono::sys_seconds time) {
-  const auto days = std::chrono::floor<std::chrono::days>(time);
-  const std::chrono::year_month_day date(days);
-  const std::chrono::hh_mm_ss clock(time - days);
-  char text[32];
-  std::snprintf(text, sizeof(text), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()));
-  return text;
+  MG_ASSIGN_OR_RETURN(std::chrono::sys_days day, ParseUtcDate(text));
+  return static_cast<int64_t>(day.time_since_epoch().count());
 }
 
 Result<std::string> IssueLicence(Licence licence, const SigningKey& key,
                                  std::chrono::sys_seconds now) {
-  InitSodium();
+  EnsureSodium();
   licence.version = kLicenceVersion;
   unsigned char id[16];
   randombytes_buf(id, sizeof(id));
   licence.licence_id = HexEncode(std::string_view(reinterpret_cast<char*>(id), sizeof(id)));
-  licence.issued_at = FormatUtc(now);
+  licence.issued_at = FormatUtcDateTime(now);
   if (licence.not_before.empty()) licence.not_before = licence.issued_at.substr(0, 10);
   licence.vendor_key_id = key.key_id();
   MG_RETURN_IF_ERROR(ValidateFields(licence));
@@ -155,7 +130,7 @@ Result<std::string> IssueLicence(Licence licence, const SigningKey& key,
 }
 
 Result<Licence> VerifyLicenceSignature(std::string_view text, const VerifyKey& vendor) {
-  InitSodium();
+  EnsureSodium();
   Result<std::string> payload = OpenSignatureFile(text, vendor, kLicenceType, std::nullopt);
   if (!payload.ok()) return payload.status().WithContext("licence rejected");
   Result<Licence> licence = ParsePayload(*payload);

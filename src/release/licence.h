@@ -45,10 +45,9 @@ struct LicenceRequirements {
   std::string feature;  // empty: no feature check
 };
 
-// Days since 1970-01-01 of a strict "YYYY-MM-DD" (a real calendar date).
+// Days since 1970-01-01 of a strict "YYYY-MM-DD" (a real calendar date;
+// base/time.h's ParseUtcDate).
 Result<int64_t> ParseDate(std::string_view text);
-// "YYYY-MM-DDTHH:MM:SSZ".
-std::string FormatUtc(std::chrono::sys_seconds time);
 
 // Fills licence_id, issued_at and vendor_key_id, validates the rest and
 // returns the licence file's text.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/time.h"
 #include "release/signature.h"
 
 namespace mg::release {
@@ -172,7 +173,7 @@ TEST(DateTest, ParsesStrictDates) {
   EXPECT_FALSE(ParseDate("2026-1-01").ok());
   EXPECT_FALSE(ParseDate("2026-13-01").ok());
   EXPECT_FALSE(ParseDate("2026-01-01 ").ok());
-  EXPECT_EQ(FormatUtc(At(2026y / 3 / 4, 3723s)), "2026-03-04T01:02:03Z");
+  EXPECT_EQ(FormatUtcDateTime(At(2026y / 3 / 4, 3723s)), "2026-03-04T01:02:03Z");
 }
 
 }  // namespace

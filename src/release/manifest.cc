@@ -122,7 +122,7 @@ Result<std::vector<std::string>> ListReleaseEntries(const std::string& dir) {
 }
 
 Result<Manifest> VerifyOpenRelease(const std::string& dir, const VerifyKey& vendor) {
-  InitSodium();
+  EnsureSodium();
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return NotFoundError(dir + " is not a release folder");
   Result<std::string> sig_text = ReadFile(JoinPath(dir, kManifestSigFile));

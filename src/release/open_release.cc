@@ -1,19 +1,12 @@
 #include "release/open_release.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sodium.h>
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "base/json_limits.h"
+#include "base/time.h"
 #include "model/lora_adapter.h"
 #include "release/encoding.h"
 #include "release/fingerprint.h"
@@ -26,55 +19,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Status ErrnoError(const std::string& what, const std::string& path) {
-  return IoError(what + " " + path + ": " + std::strerror(errno));
-}
-
 // Copies `from` to a new file `to`, hashing what it writes.
 Result<ManifestFile> CopyAndHash(const std::string& from, const std::string& to,
                                  const std::string& relative) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return ErrnoError("cannot open", from);
-  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    Status s = ErrnoError("cannot create", to);
-    ::close(in);
-    return s;
-  }
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  std::vector<unsigned char> buffer(1 << 20);
+  Sha256 hash;
   ManifestFile file;
   file.path = relative;
-  Status status;
-  while (status.ok()) {
-    ssize_t n = ::read(in, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      status = ErrnoError("cannot read", from);
-      break;
-    }
-    if (n == 0) break;
-    crypto_hash_sha256_update(&state, buffer.data(), static_cast<size_t>(n));
-    file.size += static_cast<uint64_t>(n);
-    size_t written = 0;
-    while (written < static_cast<size_t>(n)) {
-      ssize_t w = ::write(out, buffer.data() + written, static_cast<size_t>(n) - written);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        status = ErrnoError("cannot write", to);
-        break;
-      }
-      written += static_cast<size_t>(w);
-    }
-  }
-  ::close(in);
-  if (::fsync(out) != 0 && status.ok()) status = ErrnoError("cannot flush", to);
-  if (::close(out) != 0 && status.ok()) status = ErrnoError("cannot close", to);
-  MG_RETURN_IF_ERROR(status);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state, digest);
-  file.sha256 = HexEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
+  MG_ASSIGN_OR_RETURN(file.size, CopyToNewFile(from, to, 0644, [&](std::string_view piece) {
+                        hash.Update(piece);
+                      }));
+  file.sha256 = hash.FinishHex();
   return file;
 }
 
@@ -174,7 +128,7 @@ Status CheckDestination(const std::string& out_dir) {
 
 Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const SigningKey& key,
                                    std::vector<std::string>* notes) {
-  InitSodium();
+  EnsureSodium();
   std::error_code ec;
   if (!fs::is_directory(options.model_dir, ec)) {
     return NotFoundError("model folder " + options.model_dir + " not found");
@@ -191,10 +145,9 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   const fs::path parent = out_path.has_parent_path() ? out_path.parent_path() : fs::path(".");
   const std::string partial_prefix = "." + out_path.filename().string() + ".partial-";
   RemovePartialFolders(parent, partial_prefix);
-  std::string pattern = (parent / (partial_prefix + "XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    return ErrnoError("cannot create a folder in", parent.string());
-  TempDir temp(pattern);
+  MG_ASSIGN_OR_RETURN(std::string temp_path,
+                      CreateTempDirectory((parent / partial_prefix).string()));
+  TempDir temp(temp_path);
 
   Manifest manifest;
   manifest.model_id = options.model_id;
@@ -205,7 +158,7 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   }
   manifest.release_mode = "open";
   manifest.license = options.spdx_license;
-  manifest.created_at = FormatUtc(options.now);
+  manifest.created_at = FormatUtcDateTime(options.now);
   manifest.signer_key_id = key.key_id();
 
   bool fingerprinted = false;
@@ -270,10 +223,10 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(temp.path(), kManifestSigFile),
                                      MakeSignatureFile(key, kManifestType, manifest_json, false),
                                      0644));
-  if (::chmod(temp.path().c_str(), 0755) != 0) return ErrnoError("cannot chmod", temp.path());
+  MG_RETURN_IF_ERROR(SetMode(temp.path(), 0755));
   MG_RETURN_IF_ERROR(CheckDestination(options.out_dir));
   if (fs::exists(out_path, ec)) fs::remove(out_path, ec);  // an empty folder
-  if (::rename(temp.path().c_str(), out.c_str()) != 0) return ErrnoError("cannot rename onto", out);
+  MG_RETURN_IF_ERROR(RenameFile(temp.path(), out));
   temp.Release();
   return manifest;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/env.h"
 #include "serve/licence_gate.h"
 #include "serve/store_gate.h"
 
@@ -19,11 +20,7 @@ Result<std::unique_ptr<Gate>> MakeGate(const GateOptions& options,
                                        const release::LicencePolicy& licence,
                                        store::ControlPlane* control_plane, Logger* logger) {
   std::function<std::chrono::sys_seconds()> clock = options.clock;
-  if (!clock) {
-    clock = [] {
-      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    };
-  }
+  if (!clock) clock = SecondsClock(Env::Default());
   auto licence_now_ms = [clock] {
     return static_cast<int64_t>(clock().time_since_epoch().count()) * 1000;
   };

@@ -2,9 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
+#include "base/env.h"
 #include "base/json_writer.h"
+#include "base/time.h"
 
 namespace mg::serve {
 namespace {
@@ -26,17 +27,7 @@ const char* LevelName(LogLevel level) {
 }
 
 void AppendTimestamp(std::string* out) {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc;
-  gmtime_r(&seconds, &utc);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                utc.tm_sec, static_cast<int>(millis));
-  out->append(buffer);
+  out->append("\"").append(FormatUtcMillis(Env::Default()->Now())).append("\"");
 }
 
 }  // namespace

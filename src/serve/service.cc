@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/env.h"
 #include "kernels/gemm.h"
 #include "serve/api_error.h"
 #include "serve/batcher.h"
@@ -38,11 +39,7 @@ Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options,
                                                  std::unique_ptr<Gate> gate, Logger* logger) {
   if (!served.model) return InvalidArgumentError("no model to serve");
   if (!gate) gate = std::make_unique<OpenGate>();
-  if (!options.clock) {
-    options.clock = [] {
-      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    };
-  }
+  if (!options.clock) options.clock = SecondsClock(Env::Default());
   const size_t model_limit = served.model->max_length();
   if (options.max_input_length == 0 || options.max_input_length > model_limit) {
     options.max_input_length = model_limit;

@@ -49,7 +49,8 @@ struct ServiceOptions {
   double request_timeout_s = 30;  // queued longer than this: 503
   PrivacyMode privacy = PrivacyMode::kLog;
   std::vector<privacy::EntityType> privacy_entities;  // empty: every type
-  // The clock licence expiry is checked against, per request (LicencePolicy).
+  // The clock licence expiry is checked against, per request (LicencePolicy;
+  // default: Env::Default(), as SecondsClock).
   std::function<std::chrono::sys_seconds()> clock;
   std::string version = "0.1.0";
   // /metrics needs a key the gate admits with its route's scope (admin).

@@ -2,33 +2,29 @@
 
 #include <sodium.h>
 
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace mg::store {
 namespace {
 
-void InitSodium() { MG_CHECK_MSG(sodium_init() >= 0, "libsodium failed to initialise"); }
-
 std::string ToHex(const unsigned char* bytes, size_t size) {
-  std::string hex(size * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), bytes, size);
-  hex.pop_back();
-  return hex;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(bytes), size));
 }
 
 }  // namespace
 
 std::string GenerateApiKey() {
-  InitSodium();
+  EnsureSodium();
   unsigned char random[32];
   randombytes_buf(random, sizeof(random));
-  char encoded[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(encoded, sizeof(encoded), random, sizeof(random),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  std::string encoded =
+      Base64Encode(std::string_view(reinterpret_cast<const char*>(random), sizeof(random)),
+                   Base64Variant::kUrlSafeNoPadding);
   sodium_memzero(random, sizeof(random));
   std::string key = "mg_";
   key.append(encoded);
-  sodium_memzero(encoded, sizeof(encoded));
+  sodium_memzero(encoded.data(), encoded.size());
   return key;
 }
 
@@ -43,11 +39,8 @@ bool IsWellFormedApiKey(std::string_view key) {
 }
 
 std::string HashApiKey(std::string_view key) {
-  InitSodium();
-  unsigned char digest[32];
-  crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char*>(key.data()),
-                     key.size(), nullptr, 0);
-  return ToHex(digest, sizeof(digest));
+  EnsureSodium();
+  return HexEncode(Blake2b256(key));
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -56,7 +49,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string GenerateKeyId() {
-  InitSodium();
+  EnsureSodium();
   unsigned char random[8];
   randombytes_buf(random, sizeof(random));
   return "key_" + ToHex(random, sizeof(random));

@@ -1,14 +1,7 @@
 #include "store/audit_anchor.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-
-#include "base/file.h"
 
 namespace mg::store {
 namespace {
@@ -78,38 +71,23 @@ Result<std::vector<AuditCheckpoint>> ParseAuditAnchor(std::string_view text,
   return checkpoints;
 }
 
-Result<std::vector<AuditCheckpoint>> ReadAuditAnchor(const std::string& path) {
-  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+Result<std::vector<AuditCheckpoint>> ReadAuditAnchor(const std::string& path, Env* env) {
+  MG_ASSIGN_OR_RETURN(std::string text, env->ReadFile(path));
   return ParseAuditAnchor(text, "audit anchor " + path);
 }
 
-Result<std::unique_ptr<AuditAnchorFile>> AuditAnchorFile::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return IoError("cannot open audit anchor " + path + ": " + std::strerror(errno));
-  }
-  return std::unique_ptr<AuditAnchorFile>(new AuditAnchorFile(path, fd));
+Result<std::unique_ptr<AuditAnchorFile>> AuditAnchorFile::Open(const std::string& path, Env* env) {
+  Result<std::unique_ptr<AppendableFile>> file = env->OpenForAppend(path, 0644);
+  if (!file.ok()) return file.status().WithContext("audit anchor");
+  return std::unique_ptr<AuditAnchorFile>(new AuditAnchorFile(path, std::move(*file)));
 }
-
-AuditAnchorFile::~AuditAnchorFile() { ::close(fd_); }
 
 Status AuditAnchorFile::Append(const AuditCheckpoint& checkpoint) {
   const std::string line = FormatAnchorLine(checkpoint);
   std::lock_guard lock(mutex_);
-  // One write: with O_APPEND the line lands whole at the end, even when
-  // another process appends to the same file.
-  ssize_t written;
-  do {
-    written = ::write(fd_, line.data(), line.size());
-  } while (written < 0 && errno == EINTR);
-  if (written != static_cast<ssize_t>(line.size())) {
-    return IoError("cannot append to audit anchor " + path_ + ": " +
-                   (written < 0 ? std::strerror(errno) : "short write"));
-  }
-  if (::fsync(fd_) != 0) {
-    return IoError("cannot sync audit anchor " + path_ + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
+  // With O_APPEND the line lands whole at the end, even when another
+  // process appends to the same file.
+  return file_->AppendAndSync(line).WithContext("cannot append to audit anchor");
 }
 
 }  // namespace mg::store

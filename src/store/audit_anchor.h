@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/env.h"
 #include "base/status.h"
 #include "store/audit_chain.h"
 
@@ -34,14 +35,17 @@ std::string FormatAnchorLine(const AuditCheckpoint& checkpoint);
 // here (VerifyAuditChain does).
 Result<std::vector<AuditCheckpoint>> ParseAuditAnchor(std::string_view text,
                                                       const std::string& name);
-Result<std::vector<AuditCheckpoint>> ReadAuditAnchor(const std::string& path);
+Result<std::vector<AuditCheckpoint>> ReadAuditAnchor(const std::string& path,
+                                                     Env* env = Env::Default());
 
-// An anchor file open for appending (O_APPEND, created 0644 if missing).
-// Each Append writes one whole line and fsyncs before returning.
+// An anchor file open for appending (O_APPEND, created 0644 if missing) in
+// `env`'s file system. Each Append writes one whole line and syncs it before
+// returning.
 class AuditAnchorFile {
  public:
-  static Result<std::unique_ptr<AuditAnchorFile>> Open(const std::string& path);
-  ~AuditAnchorFile();
+  static Result<std::unique_ptr<AuditAnchorFile>> Open(const std::string& path,
+                                                       Env* env = Env::Default());
+  ~AuditAnchorFile() = default;
   AuditAnchorFile(const AuditAnchorFile&) = delete;
   AuditAnchorFile& operator=(const AuditAnchorFile&) = delete;
 
@@ -49,11 +53,12 @@ class AuditAnchorFile {
   const std::string& path() const { return path_; }
 
  private:
-  AuditAnchorFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  AuditAnchorFile(std::string path, std::unique_ptr<AppendableFile> file)
+      : path_(std::move(path)), file_(std::move(file)) {}
 
   const std::string path_;
-  const int fd_;
-  std::mutex mutex_;  // one line at a time from this process
+  std::mutex mutex_;                      // one line at a time from this process
+  std::unique_ptr<AppendableFile> file_;  // guarded by mutex_
 };
 
 }  // namespace mg::store

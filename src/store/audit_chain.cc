@@ -30,26 +30,6 @@ AuditEntry EntryFromRow(const SqlRow& row) {
 
 }  // namespace
 
-std::string HexEncode(std::string_view bytes) {
-  std::string hex(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  hex.pop_back();
-  return hex;
-}
-
-std::optional<std::string> HexDecode(std::string_view hex) {
-  std::string bytes(hex.size() / 2, '\0');
-  size_t length = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(),
-                     hex.size(), nullptr, &length, nullptr) != 0 ||
-      length * 2 != hex.size()) {
-    return std::nullopt;
-  }
-  bytes.resize(length);
-  return bytes;
-}
-
 std::string ComputeAuditHash(const AuditEntry& entry) {
   std::string canonical = "modelgate-audit-v1\n";
   AppendField(canonical, std::to_string(entry.seq));
@@ -62,11 +42,7 @@ std::string ComputeAuditHash(const AuditEntry& entry) {
   AppendField(canonical, std::to_string(entry.tokens));
   AppendField(canonical, entry.detail);
   AppendField(canonical, entry.prev_hash);
-  unsigned char digest[32];
-  crypto_generichash(digest, sizeof(digest),
-                     reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
-                     nullptr, 0);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return HexEncode(Blake2b256(canonical));
 }
 
 std::string CheckpointMessage(int64_t seq, std::string_view hash) {

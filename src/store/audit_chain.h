@@ -27,9 +27,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/bytes.h"
 #include "store/sql.h"
 
 namespace mg::store {
+
+// Keys and signatures are stored as hex (base/bytes.h).
+using ::mg::HexDecode;
+using ::mg::HexEncode;
 
 struct AuditEntry {
   int64_t seq = 0;
@@ -74,11 +79,6 @@ std::string ComputeAuditHash(const AuditEntry& entry);
 
 // The message a checkpoint signs.
 std::string CheckpointMessage(int64_t seq, std::string_view hash);
-
-// Lower-case hex of `bytes`, and back (nullopt unless `hex` is hex digits
-// in pairs).
-std::string HexEncode(std::string_view bytes);
-std::optional<std::string> HexDecode(std::string_view hex);
 
 // Whether `checkpoint` is signed by its own key, which must equal `pinned`
 // (32 raw bytes) unless `pinned` is empty.

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "base/fake_env.h"
 #include "store/audit_anchor.h"
 #include "store/control_plane.h"
 #include "store/store_test_fixture.h"
@@ -340,6 +341,24 @@ TEST_P(AuditChainTest, AnchorFileRoundTrips) {
       << garbled.status().ToString();
   std::remove(path.c_str());
   rmdir(dir_template);
+}
+
+// The anchor through a FakeEnv: the same lines land in its in-memory file,
+// and a failing disk is reported, not ignored.
+TEST_P(AuditChainTest, AnchorFileReportsAFailingDisk) {
+  FakeEnv env;
+  auto file = AuditAnchorFile::Open("/anchors/audit.anchor", &env);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_TRUE((*file)->Append(Anchored()[0]).ok());
+  EXPECT_EQ(*env.ReadFile("/anchors/audit.anchor"), FormatAnchorLine(Anchored()[0]));
+  env.FailWrites(true);
+  const Status failed = (*file)->Append(Anchored()[1]);
+  EXPECT_EQ(failed.code(), StatusCode::kIoError);
+  EXPECT_NE(failed.message().find("audit anchor"), std::string::npos) << failed.ToString();
+  auto read = ReadAuditAnchor("/anchors/audit.anchor", &env);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].signature, Anchored()[0].signature);
 }
 
 INSTANTIATE_TEST_SUITE_P(Store, AuditChainTest,

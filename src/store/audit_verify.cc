@@ -33,7 +33,7 @@ Result<std::map<int64_t, AuditCheckpoint>> ReadCheckpoints(SqlConnection& db) {
 }  // namespace
 
 Result<AuditVerdict> VerifyAuditChain(SqlConnection& db, const AuditVerifyOptions& options) {
-  if (sodium_init() < 0) return InternalError("libsodium failed to initialise");
+  EnsureSodium();
   AuditVerdict verdict;
   auto fail = [&verdict](int64_t seq, std::string problem) {
     verdict.intact = false;

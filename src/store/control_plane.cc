@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 
+#include "base/env.h"
 #include "store/api_key.h"
 #include "store/key_row.h"
 #include "store/limits.h"
@@ -19,11 +20,6 @@
 namespace mg::store {
 namespace {
 
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Admission Reject(int status, std::string error_type, std::string message, int retry_after_s = 0) {
   Admission admission;
@@ -133,7 +129,7 @@ Admission UnknownKey() { return Reject(401, "invalid_api_key", "unknown API key"
 
 ControlPlane::ControlPlane(ConnectionFactory factory, int pool_size, ControlPlaneOptions options)
     : options_(std::move(options)),
-      now_ms_(options_.now_ms ? options_.now_ms : SystemNowMs),
+      now_ms_(options_.now_ms ? options_.now_ms : MillisecondsClock(Env::Default())),
       pool_(factory, pool_size),
       read_pool_(std::move(factory), 4),
       batcher_(&pool_, options_.max_batch < 1 ? 1 : options_.max_batch, audit_signer(),

@@ -125,7 +125,7 @@ struct ControlPlaneOptions {
   // Batches committing at once, each on its own connection; 0: 1 (see
   // docs/control-plane.md, "Request path and durability").
   size_t max_concurrent_batches = 0;
-  std::function<int64_t()> now_ms;          // default: the system clock
+  std::function<int64_t()> now_ms;          // default: Env::Default()'s clock (MillisecondsClock)
   std::optional<AuditSigner> audit_signer;  // signs checkpoints when set
   ConnectionFactory connection_factory;     // default: OpenConnection(url)
   // SQLite: copy the write-ahead log into the database from a background

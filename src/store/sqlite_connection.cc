@@ -1,13 +1,10 @@
 #include "store/sqlite_connection.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <unordered_map>
+
+#include "base/file.h"
 
 namespace mg::store {
 namespace {
@@ -143,12 +140,8 @@ Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
   // owner-only before SQLite opens it, and SQLite gives its -wal and -shm
   // files the same mode.
   if (path != ":memory:" && !path.starts_with("file:")) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::close(fd);
-    } else if (errno != EEXIST) {
-      return UnavailableError("sqlite: cannot create " + path + ": " + std::strerror(errno));
-    }
+    Result<bool> created = CreateFileIfMissing(path, 0600);
+    if (!created.ok()) return UnavailableError("sqlite: " + created.status().message());
   }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(

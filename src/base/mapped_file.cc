@@ -1,4 +1,4 @@
-#include "model/mapped_file.h"
+#include "base/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace mg::model {
+namespace mg {
 namespace {
 
 Status ErrnoError(const std::string& what, const std::string& path, int err) {
@@ -47,4 +47,4 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
 
 MappedFile::~MappedFile() { ::munmap(const_cast<uint8_t*>(data_), size_); }
 
-}  // namespace mg::model
+}  // namespace mg
