@@ -20,7 +20,6 @@
 namespace mg::store {
 namespace {
 
-
 Admission Reject(int status, std::string error_type, std::string message, int retry_after_s = 0) {
   Admission admission;
   admission.status = status;
