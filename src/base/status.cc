@@ -19,6 +19,8 @@ const char* CodeName(StatusCode code) {
       return "unsupported";
     case StatusCode::kInternal:
       return "internal error";
+    case StatusCode::kResourceExhausted:
+      return "resource exhausted";
   }
   return "unknown";
 }
@@ -50,6 +52,10 @@ Status UnimplementedError(std::string message) {
 }
 Status InternalError(std::string message) {
   return Status(StatusCode::kInternal, std::move(message));
+}
+
+Status ResourceExhaustedError(std::string message) {
+  return Status(StatusCode::kResourceExhausted, std::move(message));
 }
 
 void CheckFailed(const char* file, int line, const char* condition, const std::string& message) {

@@ -23,6 +23,7 @@ enum class StatusCode {
   kIoError,
   kUnimplemented,
   kInternal,
+  kResourceExhausted,  // a limit refuses the work (message: "<error type>: <text>")
 };
 
 class [[nodiscard]] Status {
@@ -53,6 +54,7 @@ Status CorruptionError(std::string message);
 Status IoError(std::string message);
 Status UnimplementedError(std::string message);
 Status InternalError(std::string message);
+Status ResourceExhaustedError(std::string message);
 
 // A value or the Status explaining why there is none (shaped like std::expected).
 template <typename T>

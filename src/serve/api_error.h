@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "base/status.h"
+
 namespace mg::serve {
 
 enum class ApiStyle { kTei, kOpenAi };
@@ -18,6 +20,11 @@ struct ApiError {
   std::string message;
   int retry_after_s = 0;  // > 0: sent as Retry-After
 };
+
+// The reply to a request whose record the gate's Finish refused: 429 with
+// the refusal's type and text for a ResourceExhausted error ("<error type>:
+// <text>"), else 503 (the request could not be recorded).
+ApiError FinishFailureReply(const Status& finish_error);
 
 inline ApiError Validation(std::string message) { return {422, "validation", std::move(message)}; }
 

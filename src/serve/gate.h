@@ -44,7 +44,10 @@ class Gate {
   virtual Admission Admit(const GateRequest& request) = 0;
   // Once per admitted request, after the reply is known and before it is
   // sent: records it (ledger, audit). On an error the server answers 503
-  // instead, so every reply a client received is recorded.
+  // instead, so every reply a client received is recorded; a
+  // ResourceExhausted error ("<error type>: <text>") is a limit that refuses
+  // the request after all (used up meanwhile by other servers sharing the
+  // store), recorded as such, and answered 429 (FinishFailureReply).
   virtual Status Finish(const Admission& admission, const GateRequest& request,
                         const Outcome& outcome) = 0;
   // Extra Prometheus text for /metrics (e.g. per-key usage); may be empty.

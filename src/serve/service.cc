@@ -209,10 +209,9 @@ void Service::HandleMetricsWithKey(const RouteSpec& route, HttpRequest request, 
                                              admission.message, admission.retry_after_s});
     } else {
       response = MetricsResponse();
-      if (!gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)}).ok()) {
-        response = ErrorResponse(route.style, {503, "service_unavailable",
-                                               "the control plane could not record the request"});
-      }
+      const Status recorded =
+          gate_->Finish(admission, gate_request, {200, 0, MillisecondsSince(start)});
+      if (!recorded.ok()) response = ErrorResponse(route.style, FinishFailureReply(recorded));
     }
     metrics_.CountRequest(route.name, response.status);
     respond(std::move(response));
@@ -342,9 +341,7 @@ void Service::Reply(Call& call, HttpResponse response) {
     if (!recorded.ok()) {
       logger_->Log(LogLevel::kError, "gate finish failed",
                    {{"request_id", call.request.request_id}, {"error", recorded.message()}});
-      response = ErrorResponse(
-          call.route->style,
-          {503, "service_unavailable", "the control plane could not record the request"});
+      response = ErrorResponse(call.route->style, FinishFailureReply(recorded));
     }
   }
   const int status = response.status;

@@ -52,6 +52,9 @@ class TestGate : public Gate {
     std::lock_guard<std::mutex> lock(mutex_);
     finished.push_back({admission.key_id, outcome.status, outcome.tokens});
     if (admission.key_id == "key-unrecorded") return IoError("ledger unavailable");
+    if (admission.key_id == "key-late") {
+      return ResourceExhaustedError("insufficient_quota: quota of 100 tokens used up elsewhere");
+    }
     return Status::Ok();
   }
 
@@ -213,6 +216,19 @@ TEST_F(ServiceTest, FailedFinishAnswers503) {
   service_->Stop();
   ASSERT_EQ(gate_->finished.size(), 1u);
   EXPECT_EQ(gate_->finished[0].status, 200);
+}
+
+// A limit that refuses the request at Finish (used up meanwhile by another
+// server): the client gets that refusal, 429, never the result.
+TEST_F(ServiceTest, RefusalAtFinishAnswers429) {
+  Start();
+  HttpResponse response = Call("/embed", R"({"inputs":"hello"})", "late");
+  EXPECT_EQ(response.status, 429);
+  const auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["error_type"], "insufficient_quota");
+  EXPECT_EQ(body["error"], "quota of 100 tokens used up elsewhere");
+  EXPECT_EQ(Header(response, "x-compute-tokens"), "");
+  service_->Stop();
 }
 
 }  // namespace

@@ -247,7 +247,8 @@ Admission ControlPlane::Authenticate(const AdmitRequest& request) {
 }
 
 bool IsRefusedAtFinish(const Status& status) {
-  return status.code() == StatusCode::kInternal && status.message().rfind(kRefusedAtFinish, 0) == 0;
+  return status.code() == StatusCode::kResourceExhausted &&
+         status.message().find(kRefusedAtFinish) != std::string::npos;
 }
 
 KeyCounters LaterCounters(const KeyCounters& a, const KeyCounters& b) {
@@ -614,8 +615,10 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     }
   }
   if (refused) {
-    return InternalError(std::string(kRefusedAtFinish) + refused->message +
-                         " (used up by requests on other servers meanwhile)");
+    // "<error type>: refused at finish: <limit> (...)", as the server's
+    // 429 reply takes it apart (serve/gate.h).
+    return ResourceExhaustedError(refused->error_type + ": " + kRefusedAtFinish + refused->message +
+                                  " (used up by requests on other servers meanwhile)");
   }
   return Status::Ok();
 }

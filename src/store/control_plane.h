@@ -27,9 +27,10 @@
 //           and appends the audit entry. Idempotent: a retried Finish counts
 //           once (the ledger row's unique finish_token). When other replicas
 //           used the limit up meanwhile it counts nothing, audits a refusal
-//           and fails with IsRefusedAtFinish. The server must call it before
-//           sending a response, and answer 503 if it fails, so a response the
-//           client received is always in the ledger; a process that dies
+//           and fails with IsRefusedAtFinish; the server then answers the
+//           refusal (429) instead of the result. The server must call it
+//           before sending a response, and answer 503 if it fails otherwise,
+//           so a response the client received is always in the ledger; a process that dies
 //           before Finish committed never sent one, and its reservations die
 //           with it.
 // Rejections (401, 403, 429) of known keys are audited too. Anything the
@@ -241,7 +242,8 @@ class ControlPlane {
 // Finish's error for a request this server admitted that no longer fits a
 // limit because requests finished meanwhile on other servers sharing the
 // database used it up: nothing was counted, the refusal is audited (429),
-// and the reply must not be sent (the server answers 503).
+// and the reply must not be sent: the server answers 429 instead. A
+// ResourceExhausted status whose message is "<error type>: <text>".
 bool IsRefusedAtFinish(const Status& status);
 
 // The later of two snapshots of one key's committed counters (counts only

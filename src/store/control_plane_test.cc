@@ -552,6 +552,8 @@ TEST_P(ControlPlaneTest, ServersRacingForTheLastOfAQuotaNeverExceedIt) {
   ASSERT_TRUE(cp_->Finish(a, first, {200, 60, 1}).ok());
   const Status late = (*other)->Finish(b, second, {200, 60, 1});
   EXPECT_TRUE(IsRefusedAtFinish(late)) << late.ToString();
+  // As the server answers it: the refusal's type first.
+  EXPECT_EQ(late.message().rfind("insufficient_quota: ", 0), 0u) << late.message();
   EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger")[0].Int(0), 1);
   EXPECT_EQ(Sql("SELECT period_tokens FROM key_state")[0].Int(0), 60);
   EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_log WHERE status = 429 AND target = 'b'")[0].Int(0), 1);
