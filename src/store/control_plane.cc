@@ -106,6 +106,18 @@ std::optional<Admission> CheckLimits(const KeyRow& key, const KeyCounters& usage
 
 constexpr char kRefusedAtFinish[] = "refused at finish: ";
 
+// Finish's lock of the key's counters ($2: the key id; FOR UPDATE added on
+// PostgreSQL) and its ledger row ($1..$15), which a retried Finish (the same
+// finish_token) does not insert again.
+constexpr char kLockKeyState[] =
+    "SELECT minute_ms, minute_requests, minute_tokens, period_ms, period_tokens, "
+    "period_micro_usd FROM key_state WHERE key_id = $2";
+constexpr char kInsertLedger[] =
+    "INSERT INTO usage_ledger (request_id, key_id, route, admitted_ms, minute_ms, period_ms, "
+    "reserved_tokens, reserved_micro_usd, micro_usd_per_1k, status, tokens, micro_usd, "
+    "latency_ms, finished_ms, finish_token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    "$11, $12, $13, $14, $15) ON CONFLICT (finish_token) DO NOTHING RETURNING id";
+
 // Finish's two writes of a counted request, sharing one parameter list: the
 // key's counters ($1 key id, $2..$7 the counters) and the hourly roll-up
 // ($8 route, $9 hour, $10 errors, $11 tokens, $12 cost, $13 latency).
@@ -495,30 +507,45 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     recorded_before = false;
     refused.reset();
     licence_after.reset();
-    // The key's counters row first: the lock every request of the key takes.
-    MG_ASSIGN_OR_RETURN(
-        SqlRows rows,
-        db.Query(std::string("SELECT minute_ms, minute_requests, minute_tokens, period_ms, "
-                             "period_tokens, period_micro_usd FROM key_state WHERE key_id = $1") +
-                     ForUpdate(db.dialect()),
-                 {open.key.id}));
+    // The key's counters row first (the lock every request of the key
+    // takes), and the ledger row; on PostgreSQL in one round trip.
+    const std::vector<SqlParam> ledger = {std::string(request.request_id),
+                                          open.key.id,
+                                          std::string(request.route),
+                                          open.admitted_ms,
+                                          open.minute_ms,
+                                          open.period_ms,
+                                          open.tokens,
+                                          open.cost,
+                                          open.key.micro_usd_per_1k,
+                                          int64_t{status},
+                                          tokens,
+                                          cost,
+                                          outcome.latency_ms,
+                                          now,
+                                          open.token};
+    SqlRows rows;
+    std::optional<int64_t> ledger_id;  // none: a retry of a Finish whose commit landed
+    if (db.dialect() == Dialect::kPostgres) {
+      MG_ASSIGN_OR_RETURN(rows, db.Query(std::string("WITH found AS (") + kLockKeyState +
+                                             " FOR UPDATE), inserted AS (" + kInsertLedger +
+                                             ") SELECT found.*, (SELECT id FROM inserted) "
+                                             "FROM found",
+                                         ledger));
+      if (!rows.empty() && !rows[0].IsNull(6)) ledger_id = rows[0].Int(6);
+    } else {
+      MG_ASSIGN_OR_RETURN(rows, db.Query(kLockKeyState, {SqlParam{}, open.key.id}));
+      if (!rows.empty()) {
+        MG_ASSIGN_OR_RETURN(const SqlRows inserted, db.Query(kInsertLedger, ledger));
+        if (!inserted.empty()) ledger_id = inserted[0].Int(0);
+      }
+    }
     if (rows.empty()) return NotFoundError("no counters for key " + open.key.id);
     const KeyCounters found{rows[0].Int(0), rows[0].Int(1), rows[0].Int(2),
                             rows[0].Int(3), rows[0].Int(4), rows[0].Int(5)};
     after = found;
-    MG_ASSIGN_OR_RETURN(
-        SqlRows inserted,
-        db.Query("INSERT INTO usage_ledger (request_id, key_id, route, admitted_ms, minute_ms, "
-                 "period_ms, reserved_tokens, reserved_micro_usd, micro_usd_per_1k, status, "
-                 "tokens, micro_usd, latency_ms, finished_ms, finish_token) VALUES "
-                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
-                 "ON CONFLICT (finish_token) DO NOTHING RETURNING id",
-                 {std::string(request.request_id), open.key.id, std::string(request.route),
-                  open.admitted_ms, open.minute_ms, open.period_ms, open.tokens, open.cost,
-                  open.key.micro_usd_per_1k, int64_t{status}, tokens, cost, outcome.latency_ms, now,
-                  open.token}));
-    if (inserted.empty()) {
-      recorded_before = true;  // a retry of a Finish whose commit landed
+    if (!ledger_id) {
+      recorded_before = true;
       return Status::Ok();
     }
     // Check the limits again under the row lock, against what every server
@@ -554,8 +581,7 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
       }
     }
     if (refused) {
-      MG_RETURN_IF_ERROR(
-          db.Query("DELETE FROM usage_ledger WHERE id = $1", {inserted[0].Int(0)}).status());
+      MG_RETURN_IF_ERROR(db.Query("DELETE FROM usage_ledger WHERE id = $1", {*ledger_id}).status());
       AuditEntry entry;
       entry.ts_ms = now;
       entry.actor = open.key.name;
