@@ -84,12 +84,7 @@ void RunServe(ServeArgs args) {
   if (args.service.metrics_auth && args.auth != "on") {
     throw CliError("--metrics-auth needs --auth on (and --db)", 2);
   }
-  // SQLite's group commit is in process and short: 8 workers keep it fed
-  // with fewer thread switches; PostgreSQL's commits take longer and need
-  // more requests waiting to share one (bench/RESULTS.md).
-  if (args.auth == "on" && !args.workers_given) {
-    args.service.tokenization_workers = args.db.starts_with("sqlite:") ? 8 : 32;
-  }
+  if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
   if (!args.db.empty()) {
@@ -173,8 +168,8 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--tokenization-workers", args->service.tokenization_workers,
-                  "Threads that parse, tokenise, check keys and format replies (default 2; with\n"
-                  "--auth on 8 for SQLite and 32 for PostgreSQL, as they wait on the database)")
+                  "Threads that parse, tokenise, check keys and format replies (default 2; 32\n"
+                  "with --auth on, as they wait on the control-plane database)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("--max-concurrent-requests", args->service.max_concurrent_requests,
