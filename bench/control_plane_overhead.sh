@@ -10,8 +10,9 @@
 # MODEL=DIR serves another model (default: the 2-layer test fixture, whose
 # ~2 ms requests make the control plane's fixed per-request cost look large;
 # MODEL=build/bench-models/minilm/modelgate — see bench/serve_bench.sh — is a
-# production-shaped 6×384 encoder).
-# Usage: [INPUT=short|long] [MODEL=DIR] bench/control_plane_overhead.sh [MODELGATE] [SECONDS] [ROUNDS]
+# production-shaped 6×384 encoder). SERVE_ARGS="--tokenization-workers 8" adds
+# flags to the command line of each --db server (not of --auth off).
+# Usage: [INPUT=short|long] [MODEL=DIR] [SERVE_ARGS=…] bench/control_plane_overhead.sh [MODELGATE] [SECONDS] [ROUNDS]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$(realpath "${1:-$ROOT/build/apps/modelgate/modelgate}")"
@@ -54,7 +55,7 @@ for name in sqlite pg pg_async; do
     pg_async) db="$PG_ASYNC" ;;
   esac
   KEY[$name]="$("$BIN" keys create --db "$db" --name "bench-$name" --scopes embed 2>/dev/null)"
-  start "$name" --db "$db"
+  start "$name" --db "$db" ${SERVE_ARGS:-}
 done
 
 # INPUT=long: a 128-token input, so that inference weighs more per request.

@@ -47,6 +47,7 @@ struct Call {
 
   int64_t listed_tokens = 0;  // /tokenize: the tokens of its reply (nothing is packed)
 
+  Admission authentication;  // Gate::Authenticate's verdict (its key row goes to Admit)
   Admission admission;
   bool unauthenticated = false;  // refused for want of a key anyone holds
   bool admitted = false;
@@ -65,6 +66,7 @@ struct Call {
     gate.scope = ScopeName(route->scope);
     gate.request_id = request.request_id;
     gate.tokens = tokens();
+    if (authentication.key) gate.key = &*authentication.key;
     return gate;
   }
 };

@@ -24,6 +24,9 @@ struct GateRequest {
   std::string_view scope;    // "classify", "embed", "recommend" or "admin"
   std::string_view request_id;
   int64_t tokens = 0;  // tokens the request will consume (after tokenisation)
+  // For Admit: the key row Authenticate returned for this request
+  // (Admission::key), so that the gate need not read it again; may be null.
+  const store::KeyRow* key = nullptr;
 };
 
 // The control plane's types (store/admission.h), used by every gate.

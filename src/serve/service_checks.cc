@@ -47,7 +47,8 @@ bool Service::ScreenPrivacy(Call& call) {
 }
 
 bool Service::Authenticate(Call& call) {
-  const Admission verdict = gate_->Authenticate(call.gate_request());
+  call.authentication = gate_->Authenticate(call.gate_request());
+  const Admission& verdict = call.authentication;
   if (verdict.status == 200) return true;
   call.unauthenticated = verdict.status == 401 && verdict.key_name.empty();
   Fail(call, {verdict.status, verdict.error_type, verdict.message, verdict.retry_after_s});

@@ -32,6 +32,7 @@ store::AdmitRequest StoreGate::ToStore(const GateRequest& request) const {
   out.scope = request.scope;
   out.request_id = request.request_id;
   out.tokens = request.tokens;
+  out.key = request.key;
   if (options_.licence && CountsTowardsLicence(request)) {
     out.licence = &*options_.licence;
     out.licence_now_ms = options_.licence_now_ms();

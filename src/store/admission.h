@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "store/key_row.h"
 #include "store/licence_quota.h"
 
 namespace mg::store {
@@ -25,6 +27,9 @@ struct Admission {
   // With 503: what the database said, for the operator's log (never sent to
   // the client).
   std::string cause;
+  // Authenticate's 200: the key row it read, for Admit of the same request
+  // (AdmitRequest::key), so that a request reads its key once.
+  std::optional<KeyRow> key;
 };
 
 // What became of an admitted request, reported to Finish before its reply

@@ -101,6 +101,33 @@ std::optional<Admission> CheckLimits(const KeyRow& key, const KeyCounters& usage
 
 constexpr char kRefusedAtFinish[] = "refused at finish: ";
 
+// Finish's lock of the key's counters ($2: the key id; FOR UPDATE added on
+// PostgreSQL) and its ledger row ($1..$15), which a retried Finish (the same
+// finish_token) does not insert again.
+constexpr char kLockKeyState[] =
+    "SELECT minute_ms, minute_requests, minute_tokens, period_ms, period_tokens, "
+    "period_micro_usd FROM key_state WHERE key_id = $2";
+constexpr char kInsertLedger[] =
+    "INSERT INTO usage_ledger (request_id, key_id, route, admitted_ms, minute_ms, period_ms, "
+    "reserved_tokens, reserved_micro_usd, micro_usd_per_1k, status, tokens, micro_usd, "
+    "latency_ms, finished_ms, finish_token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    "$11, $12, $13, $14, $15) ON CONFLICT (finish_token) DO NOTHING RETURNING id";
+
+// Finish's two writes of a counted request, sharing one parameter list: the
+// key's counters ($1 key id, $2..$7 the counters) and the hourly roll-up
+// ($8 route, $9 hour, $10 errors, $11 tokens, $12 cost, $13 latency).
+constexpr char kUpdateKeyState[] =
+    "UPDATE key_state SET minute_ms = $2, minute_requests = $3, minute_tokens = $4, "
+    "period_ms = $5, period_tokens = $6, period_micro_usd = $7 WHERE key_id = $1";
+constexpr char kAddToHourly[] =
+    "INSERT INTO usage_hourly (key_id, route, hour_ms, requests, errors, tokens, micro_usd, "
+    "latency_ms_sum) VALUES ($1, $8, $9, 1, $10, $11, $12, $13) "
+    "ON CONFLICT (key_id, route, hour_ms) DO UPDATE SET "
+    "requests = usage_hourly.requests + 1, errors = usage_hourly.errors + excluded.errors, "
+    "tokens = usage_hourly.tokens + excluded.tokens, "
+    "micro_usd = usage_hourly.micro_usd + excluded.micro_usd, "
+    "latency_ms_sum = usage_hourly.latency_ms_sum + excluded.latency_ms_sum";
+
 // A token naming one reservation's ledger row, unique across processes and
 // machines: a random prefix drawn once, the process id (a forked child keeps
 // its parent's prefix) and a counter.
@@ -208,7 +235,7 @@ Admission ControlPlane::Authenticate(const AdmitRequest& request) {
       refused = UnknownKey();
       return Status::Ok();
     }
-    MG_ASSIGN_OR_RETURN(const KeyRow key, DecodeKeyRow(rows[0]));
+    MG_ASSIGN_OR_RETURN(KeyRow key, DecodeKeyRow(rows[0]));
     if (!ConstantTimeEquals(key.hash, hash)) {
       refused = UnknownKey();
       return Status::Ok();
@@ -218,6 +245,7 @@ Admission ControlPlane::Authenticate(const AdmitRequest& request) {
       Admission admitted;
       admitted.key_id = key.id;
       admitted.key_name = key.name;
+      admitted.key = std::move(key);
       refused = std::move(admitted);  // status 200: the key may go on to Admit
     }
     return Status::Ok();
@@ -361,14 +389,16 @@ Admission ControlPlane::Admit(const AdmitRequest& request) {
   if (!IsWellFormedApiKey(request.api_key)) return MalformedKey();
   const int64_t now = now_ms_();
   const std::string hash = HashApiKey(request.api_key);
-  // Read the key (revocation, expiry, scope: as the database says now) and,
-  // for a licence not seen yet, its counts.
+  // Read the key (revocation, expiry, scope: as the database says now),
+  // unless Authenticate just read it for this request, and, for a licence,
+  // its counts.
   std::optional<KeyRow> key;
+  if (request.key != nullptr && ConstantTimeEquals(request.key->hash, hash)) key = *request.key;
   std::optional<LicenceCounts> licence_found;
   const int64_t licence_day =
       request.licence != nullptr ? PeriodStart("day", request.licence_now_ms) : 0;
   Status status = [&]() -> Status {
-    {
+    if (!key) {
       MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, read_pool_.Acquire());
       MG_ASSIGN_OR_RETURN(SqlRows rows,
                           lease->Query(kSelectKey, {hash, std::string(request.route)}));
@@ -473,30 +503,45 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
     recorded_before = false;
     refused.reset();
     licence_after.reset();
-    // The key's counters row first: the lock every request of the key takes.
-    MG_ASSIGN_OR_RETURN(
-        SqlRows rows,
-        db.Query(std::string("SELECT minute_ms, minute_requests, minute_tokens, period_ms, "
-                             "period_tokens, period_micro_usd FROM key_state WHERE key_id = $1") +
-                     ForUpdate(db.dialect()),
-                 {open.key.id}));
+    // The key's counters row first (the lock every request of the key
+    // takes), and the ledger row; on PostgreSQL in one round trip.
+    const std::vector<SqlParam> ledger = {std::string(request.request_id),
+                                          open.key.id,
+                                          std::string(request.route),
+                                          open.admitted_ms,
+                                          open.minute_ms,
+                                          open.period_ms,
+                                          open.tokens,
+                                          open.cost,
+                                          open.key.micro_usd_per_1k,
+                                          int64_t{status},
+                                          tokens,
+                                          cost,
+                                          outcome.latency_ms,
+                                          now,
+                                          open.token};
+    SqlRows rows;
+    std::optional<int64_t> ledger_id;  // none: a retry of a Finish whose commit landed
+    if (db.dialect() == Dialect::kPostgres) {
+      MG_ASSIGN_OR_RETURN(rows, db.Query(std::string("WITH found AS (") + kLockKeyState +
+                                             " FOR UPDATE), inserted AS (" + kInsertLedger +
+                                             ") SELECT found.*, (SELECT id FROM inserted) "
+                                             "FROM found",
+                                         ledger));
+      if (!rows.empty() && !rows[0].IsNull(6)) ledger_id = rows[0].Int(6);
+    } else {
+      MG_ASSIGN_OR_RETURN(rows, db.Query(kLockKeyState, {SqlParam{}, open.key.id}));
+      if (!rows.empty()) {
+        MG_ASSIGN_OR_RETURN(const SqlRows inserted, db.Query(kInsertLedger, ledger));
+        if (!inserted.empty()) ledger_id = inserted[0].Int(0);
+      }
+    }
     if (rows.empty()) return NotFoundError("no counters for key " + open.key.id);
     const KeyCounters found{rows[0].Int(0), rows[0].Int(1), rows[0].Int(2),
                             rows[0].Int(3), rows[0].Int(4), rows[0].Int(5)};
     after = found;
-    MG_ASSIGN_OR_RETURN(
-        SqlRows inserted,
-        db.Query("INSERT INTO usage_ledger (request_id, key_id, route, admitted_ms, minute_ms, "
-                 "period_ms, reserved_tokens, reserved_micro_usd, micro_usd_per_1k, status, "
-                 "tokens, micro_usd, latency_ms, finished_ms, finish_token) VALUES "
-                 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
-                 "ON CONFLICT (finish_token) DO NOTHING RETURNING id",
-                 {std::string(request.request_id), open.key.id, std::string(request.route),
-                  open.admitted_ms, open.minute_ms, open.period_ms, open.tokens, open.cost,
-                  open.key.micro_usd_per_1k, int64_t{status}, tokens, cost, outcome.latency_ms, now,
-                  open.token}));
-    if (inserted.empty()) {
-      recorded_before = true;  // a retry of a Finish whose commit landed
+    if (!ledger_id) {
+      recorded_before = true;
       return Status::Ok();
     }
     // Check the limits again under the row lock, against what every server
@@ -532,8 +577,7 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
       }
     }
     if (refused) {
-      MG_RETURN_IF_ERROR(
-          db.Query("DELETE FROM usage_ledger WHERE id = $1", {inserted[0].Int(0)}).status());
+      MG_RETURN_IF_ERROR(db.Query("DELETE FROM usage_ledger WHERE id = $1", {*ledger_id}).status());
       AuditEntry entry;
       entry.ts_ms = now;
       entry.actor = open.key.name;
@@ -565,24 +609,31 @@ Status ControlPlane::Finish(const Admission& admission, const AdmitRequest& requ
       after.period_tokens += tokens;
       after.period_micro_usd += cost;
     }
-    MG_RETURN_IF_ERROR(
-        db.Query("UPDATE key_state SET minute_ms = $2, minute_requests = $3, minute_tokens = $4, "
-                 "period_ms = $5, period_tokens = $6, period_micro_usd = $7 WHERE key_id = $1",
-                 {open.key.id, after.minute_ms, after.minute_requests, after.minute_tokens,
-                  after.period_ms, after.period_tokens, after.period_micro_usd})
-            .status());
-    MG_RETURN_IF_ERROR(
-        db.Query("INSERT INTO usage_hourly (key_id, route, hour_ms, requests, errors, tokens, "
-                 "micro_usd, latency_ms_sum) VALUES ($1, $2, $3, 1, $4, $5, $6, $7) "
-                 "ON CONFLICT (key_id, route, hour_ms) DO UPDATE SET "
-                 "requests = usage_hourly.requests + 1, "
-                 "errors = usage_hourly.errors + excluded.errors, "
-                 "tokens = usage_hourly.tokens + excluded.tokens, "
-                 "micro_usd = usage_hourly.micro_usd + excluded.micro_usd, "
-                 "latency_ms_sum = usage_hourly.latency_ms_sum + excluded.latency_ms_sum",
-                 {open.key.id, std::string(request.route), HourStart(open.admitted_ms),
-                  int64_t{status >= 400 ? 1 : 0}, tokens, cost, outcome.latency_ms})
-            .status());
+    const std::vector<SqlParam> counted = {open.key.id,
+                                           after.minute_ms,
+                                           after.minute_requests,
+                                           after.minute_tokens,
+                                           after.period_ms,
+                                           after.period_tokens,
+                                           after.period_micro_usd,
+                                           std::string(request.route),
+                                           HourStart(open.admitted_ms),
+                                           int64_t{status >= 400 ? 1 : 0},
+                                           tokens,
+                                           cost,
+                                           outcome.latency_ms};
+    if (db.dialect() == Dialect::kPostgres) {
+      // One round trip: the counters' UPDATE runs as a data-modifying WITH.
+      MG_RETURN_IF_ERROR(
+          db.Query(std::string("WITH counted AS (") + kUpdateKeyState + ") " + kAddToHourly,
+                   counted)
+              .status());
+    } else {
+      // SQLite runs no statement within another; no round trip to save.
+      const std::vector<SqlParam> counters(counted.begin(), counted.begin() + 7);
+      MG_RETURN_IF_ERROR(db.Query(kUpdateKeyState, counters).status());
+      MG_RETURN_IF_ERROR(db.Query(kAddToHourly, counted).status());
+    }
     AuditEntry entry;
     entry.ts_ms = now;
     entry.actor = open.key.name;

@@ -11,7 +11,8 @@
 //           anything: such refusals are counted by the server, never stored
 //           one row each, so that nobody without a key can fill the
 //           database. A known key that is refused is audited.
-//   Admit   checks the key (read from the database for every request:
+//   Admit   checks the key (read from the database once per request, by
+//           Authenticate, whose row the server hands to Admit, or by Admit:
 //           revocation takes effect on the next request on every replica),
 //           checks its limits — requests and tokens per minute, the token
 //           quota and the budget of the current period, and the licence's
@@ -105,6 +106,10 @@ struct AdmitRequest {
   // none. `licence_now_ms` is the licence clock (the day tokens count on).
   const LicenceLimits* licence = nullptr;
   int64_t licence_now_ms = 0;
+  // Admit: the key row Authenticate read for this request (Admission::key),
+  // used instead of reading it again when its hash is the hash of `api_key`;
+  // null: Admit reads the key. Must outlive the call.
+  const KeyRow* key = nullptr;
 };
 
 struct UsageQuery {

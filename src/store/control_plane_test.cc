@@ -185,6 +185,37 @@ TEST_P(ControlPlaneTest, AdmitFinishMetersTheRequest) {
   EXPECT_EQ((*audit)[2].target, "r-1");
 }
 
+// Admit uses the key row Authenticate read for the same request (one read
+// per request), and only the row of the key the request carries.
+TEST_P(ControlPlaneTest, AdmitUsesTheKeyRowAuthenticateRead) {
+  const std::string key = Create({.name = "acme"});
+  const std::string other = Create({.name = "other"});
+  AdmitRequest request{key, "/v1/embeddings", "embed", "r-1", 10};
+  Admission authenticated = cp_->Authenticate(request);
+  ASSERT_EQ(authenticated.status, 200) << authenticated.message;
+  ASSERT_TRUE(authenticated.key.has_value());
+  EXPECT_EQ(authenticated.key->name, "acme");
+  // Revoked after this request was authenticated: the request goes on with
+  // the row it was authenticated with; the next request is refused.
+  ASSERT_TRUE(cp_->RevokeKey("acme", "test").ok());
+  request.key = &*authenticated.key;
+  Admission admission = cp_->Admit(request);
+  EXPECT_EQ(admission.status, 200) << admission.message;
+  ASSERT_TRUE(cp_->Finish(admission, request, {200, 10, 1.0}).ok());
+  EXPECT_EQ(Admit(key, 10).status, 401);
+  // Another key's row is not taken for this key: Admit reads the key itself.
+  AdmitRequest other_request{other, "/v1/embeddings", "embed", "r-2", 10};
+  other_request.key = &*authenticated.key;
+  Admission other_admission = cp_->Admit(other_request);
+  ASSERT_EQ(other_admission.status, 200) << other_admission.message;
+  EXPECT_EQ(other_admission.key_name, "other");
+  ASSERT_TRUE(cp_->Finish(other_admission, other_request, {200, 10, 1.0}).ok());
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM usage_ledger WHERE key_id = (SELECT id FROM api_keys WHERE "
+                "name = 'other')")[0]
+                .Int(0),
+            1);
+}
+
 TEST_P(ControlPlaneTest, BadKeysAreRefusedAndKnownKeysAudited) {
   const std::string key = Create({.name = "acme", .scopes = {"embed"}});
   const std::string revoked = Create({.name = "gone"});
