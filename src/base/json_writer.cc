@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/utf8.h"
+
 namespace mg {
 namespace {
 
@@ -14,26 +16,6 @@ constexpr std::array<bool, 256> kPlainBytes = [] {
   for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
   return plain;
 }();
-
-// Length of the well-formed UTF-8 sequence at data[0..size), or 0.
-size_t Utf8SequenceLength(const unsigned char* data, size_t size) {
-  const unsigned char b0 = data[0];
-  auto cont = [&](size_t i) { return i < size && (data[i] & 0xC0) == 0x80; };
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (b0 == 0xE0 && data[1] < 0xA0) return 0;   // overlong
-    if (b0 == 0xED && data[1] >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (b0 == 0xF0 && data[1] < 0x90) return 0;
-    if (b0 == 0xF4 && data[1] >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
-}
 
 // Escapes `value` (without the quotes) into `sink`, which takes
 // append(const char*, size_t): runs of bytes that need no escape go in one

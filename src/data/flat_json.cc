@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "base/utf8.h"
+
 namespace mg::data {
 namespace {
 
@@ -17,27 +19,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Length of the well-formed UTF-8 sequence at data[0..size) (RFC 3629: no
-// overlong forms, no surrogates, nothing past U+10FFFF), or 0.
-size_t Utf8SequenceLength(const unsigned char* data, size_t size) {
-  const unsigned char b0 = data[0];
-  auto cont = [&](size_t i) { return i < size && (data[i] & 0xC0) == 0x80; };
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (b0 == 0xE0 && data[1] < 0xA0) return 0;
-    if (b0 == 0xED && data[1] >= 0xA0) return 0;
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (b0 == 0xF0 && data[1] < 0x90) return 0;
-    if (b0 == 0xF4 && data[1] >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
 }
 
 void AppendUtf8(std::string* out, unsigned code_point) {
