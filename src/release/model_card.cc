@@ -126,9 +126,12 @@ std::string ModelCard(const ModelCardInfo& info) {
         "\"path/to/folder\"), \"path/to/folder\")`)\nor with modelgate, which merges the "
         "adapter on load:\n\n```\n";
   } else {
-    card +=
-        "## Use\n\nThe folder loads with Hugging Face `transformers` "
-        "(`AutoModel.from_pretrained(\"path/to/folder\")`)\nand with modelgate:\n\n```\n";
+    card += "## Use\n\nThe folder loads with Hugging Face `transformers` (`" +
+            std::string(info.pipeline_tag == "text-classification"
+                            ? "AutoModelForSequenceClassification"
+                            : "AutoModel") +
+            ".from_pretrained(\"path/to/folder\")`,\nthe tokenizer with "
+            "`AutoTokenizer.from_pretrained(\"path/to/folder\")`) and with modelgate:\n\n```\n";
   }
   card += info.pipeline_tag == "text-classification"
               ? "modelgate classify --model path/to/folder --input texts.jsonl\n"

@@ -24,6 +24,18 @@ TEST(ModelCardTest, ClassifierCardHasFrontMatterAndLabels) {
   EXPECT_NE(card.find("`billing`, `refund`"), std::string::npos);
   EXPECT_NE(card.find("0123456789abcdef"), std::string::npos);
   EXPECT_NE(card.find("modelgate classify"), std::string::npos);
+  EXPECT_NE(card.find("AutoModelForSequenceClassification.from_pretrained"), std::string::npos)
+      << card;
+}
+
+TEST(ModelCardTest, EncoderCardLoadsWithAutoModel) {
+  ModelCardInfo info;
+  info.model_id = "encoder";
+  info.spdx_license = "MIT";
+  info.pipeline_tag = "feature-extraction";
+  const std::string card = ModelCard(info);
+  EXPECT_NE(card.find("`AutoModel.from_pretrained"), std::string::npos) << card;
+  EXPECT_EQ(card.find("ForSequenceClassification"), std::string::npos) << card;
 }
 
 TEST(ModelCardTest, UnknownLicenceIsOtherWithALink) {

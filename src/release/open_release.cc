@@ -13,6 +13,8 @@
 #include "release/licence.h"
 #include "release/model_card.h"
 #include "release/signature.h"
+#include "text/hf_tokenizer_files.h"
+#include "text/tokenizer.h"
 
 namespace mg::release {
 namespace {
@@ -39,12 +41,52 @@ Status WriteGenerated(const std::string& dir, const std::string& name, const std
   return Status::Ok();
 }
 
+// Hugging Face loaders (npm `tokenizers`, TEI, transformers) need
+// tokenizer.json, tokenizer_config.json and special_tokens_map.json; a model
+// folder that has only vocab.txt gets them generated from its tokenizer.
+Status AddTokenizerFiles(const std::string& model_dir, const std::string& dir,
+                         size_t model_max_length, std::vector<ManifestFile>* files,
+                         std::vector<std::string>* notes) {
+  auto has = [&](const char* name) {
+    return std::any_of(files->begin(), files->end(),
+                       [&](const ManifestFile& file) { return file.path == name; });
+  };
+  if (has("tokenizer.json") && has("tokenizer_config.json") && has("special_tokens_map.json")) {
+    return Status::Ok();
+  }
+  Result<text::Tokenizer> tokenizer = text::Tokenizer::Load(model_dir);
+  if (!tokenizer.ok()) {
+    notes->push_back("no Hugging Face tokenizer files added: " + tokenizer.status().message());
+    return Status::Ok();
+  }
+  if (!has("tokenizer.json")) {
+    Result<std::string> contents = text::HfTokenizerFiles::TokenizerJson(*tokenizer);
+    if (contents.ok()) {
+      MG_RETURN_IF_ERROR(WriteGenerated(dir, "tokenizer.json", *contents, files));
+      notes->push_back("added tokenizer.json (generated from the model's tokenizer)");
+    } else {
+      notes->push_back("no tokenizer.json added: " + contents.status().message());
+    }
+  }
+  if (!has("tokenizer_config.json")) {
+    MG_RETURN_IF_ERROR(WriteGenerated(
+        dir, "tokenizer_config.json",
+        text::HfTokenizerFiles::TokenizerConfigJson(*tokenizer, model_max_length), files));
+  }
+  if (!has("special_tokens_map.json")) {
+    MG_RETURN_IF_ERROR(WriteGenerated(dir, "special_tokens_map.json",
+                                      text::HfTokenizerFiles::SpecialTokensMapJson(*tokenizer),
+                                      files));
+  }
+  return Status::Ok();
+}
+
 bool IsGeneratedName(const std::string& relative) {
   return relative == "README.md" || relative == "LICENSE" || relative == kManifestFile ||
          relative == kManifestSigFile;
 }
 
-Result<ModelCardInfo> ReadCardInfo(const std::string& model_dir) {
+Result<ModelCardInfo> ReadCardInfo(const std::string& model_dir, size_t* max_position_embeddings) {
   MG_ASSIGN_OR_RETURN(std::string text, ReadFile(JoinPath(model_dir, "config.json")));
   MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(model_dir + "/config.json"));
   nlohmann::json config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -63,6 +105,10 @@ Result<ModelCardInfo> ReadCardInfo(const std::string& model_dir) {
   }
   if (config.contains("hidden_size") && config["hidden_size"].is_number_integer()) {
     info.hidden_size = config["hidden_size"].get<long long>();
+  }
+  if (config.contains("max_position_embeddings") &&
+      config["max_position_embeddings"].is_number_unsigned()) {
+    *max_position_embeddings = config["max_position_embeddings"].get<size_t>();
   }
   if (config.contains("num_hidden_layers") && config["num_hidden_layers"].is_number_integer()) {
     info.num_hidden_layers = config["num_hidden_layers"].get<long long>();
@@ -137,7 +183,9 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
     return InvalidArgumentError("--license must be an SPDX licence id such as Apache-2.0");
   }
   MG_RETURN_IF_ERROR(CheckDestination(options.out_dir));
-  MG_ASSIGN_OR_RETURN(ModelCardInfo card, ReadCardInfo(options.model_dir));
+  size_t max_position_embeddings = 0;
+  MG_ASSIGN_OR_RETURN(ModelCardInfo card,
+                      ReadCardInfo(options.model_dir, &max_position_embeddings));
 
   std::string out = fs::path(options.out_dir).lexically_normal().string();
   while (out.size() > 1 && out.back() == '/') out.pop_back();
@@ -205,6 +253,8 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
     return InvalidArgumentError("--fingerprint needs the weights as model.safetensors in " +
                                 options.model_dir);
   }
+  MG_RETURN_IF_ERROR(AddTokenizerFiles(options.model_dir, temp.path(), max_position_embeddings,
+                                       &manifest.files, notes));
   card.model_id = manifest.model_id;
   card.spdx_license = options.spdx_license;
   card.base_model = options.base_model;

@@ -86,6 +86,7 @@ class Tokenizer {
 
  private:
   friend class TokenizerLoader;
+  friend class HfTokenizerFiles;
   Tokenizer() = default;
 
   struct Workspace;
@@ -120,9 +121,10 @@ class Tokenizer {
   std::vector<uint8_t> trailing_spaces_;
   // Per id: 1 when an added token absorbs whitespace before it, 2 after it.
   std::vector<uint8_t> strip_sides_;
-  int32_t pair_type_id_ = 1;            // of the second text when no template applies
-  AddedTokenMatcher raw_added_;         // matched in the input
-  AddedTokenMatcher normalized_added_;  // matched in the normalized text
+  int32_t pair_type_id_ = 1;              // of the second text when no template applies
+  AddedTokenMatcher raw_added_;           // matched in the input
+  AddedTokenMatcher normalized_added_;    // matched in the normalized text
+  std::vector<AddedToken> added_tokens_;  // with their ids, as loaded
   std::vector<TemplatePiece> single_template_;
   std::vector<TemplatePiece> pair_template_;
   size_t model_max_length_ = 0;

@@ -217,13 +217,17 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
     if (token.normalized && tokenizer->has_normalizer_) {
       NormalizedText norm;
       tokenizer->Normalize(token.content, 0, token.content.size(), &norm);
-      if (norm.text.empty()) continue;
+      if (norm.text.empty()) {
+        tokenizer->added_tokens_.push_back(token);
+        continue;
+      }
       norm_patterns.push_back(norm.text);
       norm_tokens.push_back(token);
     } else {
       raw_patterns.push_back(token.content);
       raw_tokens.push_back(token);
     }
+    tokenizer->added_tokens_.push_back(token);
   }
   tokenizer->raw_added_ = AddedTokenMatcher(std::move(raw_patterns), std::move(raw_tokens));
   tokenizer->normalized_added_ =

@@ -1,10 +1,12 @@
 #include "train/hf_folder.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "model/safetensors_writer.h"
+#include "text/hf_tokenizer_files.h"
 
 namespace mg::train {
 
@@ -91,6 +93,39 @@ Status WriteHfFolder(const std::string& dir, const model::BertConfig& config,
   return WriteTokenizerAndConfig(dir, config, labels, tokenizer, tokenizer_source);
 }
 
+namespace {
+
+// Writes the Hugging Face tokenizer files not in `copied`, generated from
+// `tokenizer`. A byte-level BPE tokenizer's folder gets no tokenizer.json
+// here: those models come with their own.
+Status WriteGeneratedTokenizerFiles(const std::string& dir, const text::Tokenizer& tokenizer,
+                                    size_t model_max_length,
+                                    const std::vector<std::string>& copied) {
+  auto missing = [&](const char* name) {
+    return std::find(copied.begin(), copied.end(), name) == copied.end();
+  };
+  if (missing("tokenizer.json")) {
+    Result<std::string> contents = text::HfTokenizerFiles::TokenizerJson(tokenizer);
+    if (contents.ok()) {
+      MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "tokenizer.json"), *contents));
+    } else if (contents.status().code() != StatusCode::kUnimplemented) {
+      return contents.status();
+    }
+  }
+  if (missing("tokenizer_config.json")) {
+    MG_RETURN_IF_ERROR(
+        WriteFileAtomic(JoinPath(dir, "tokenizer_config.json"),
+                        text::HfTokenizerFiles::TokenizerConfigJson(tokenizer, model_max_length)));
+  }
+  if (missing("special_tokens_map.json")) {
+    MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "special_tokens_map.json"),
+                                       text::HfTokenizerFiles::SpecialTokensMapJson(tokenizer)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status WriteTokenizerAndConfig(const std::string& dir, const model::BertConfig& config,
                                const std::vector<std::string>& labels,
                                const text::Tokenizer& tokenizer,
@@ -108,24 +143,14 @@ Status WriteTokenizerAndConfig(const std::string& dir, const model::BertConfig& 
   } else {
     copies.emplace_back(tokenizer_source, "vocab.txt");
   }
-  bool has_tokenizer_config = false;
+  std::vector<std::string> copied;
   for (const auto& [from, to] : copies) {
     MG_ASSIGN_OR_RETURN(std::string contents, ReadFile(from));
     MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, to), contents));
-    has_tokenizer_config |= to == "tokenizer_config.json";
+    copied.push_back(to);
   }
-  if (!has_tokenizer_config) {
-    json tc;
-    tc["tokenizer_class"] = "BertTokenizer";
-    tc["do_lower_case"] = tokenizer.normalizer_options().lowercase;
-    tc["model_max_length"] = config.max_position_embeddings;
-    tc["unk_token"] = "[UNK]";
-    tc["sep_token"] = "[SEP]";
-    tc["pad_token"] = "[PAD]";
-    tc["cls_token"] = "[CLS]";
-    tc["mask_token"] = "[MASK]";
-    MG_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "tokenizer_config.json"), tc.dump(2) + "\n"));
-  }
+  MG_RETURN_IF_ERROR(WriteGeneratedTokenizerFiles(
+      dir, tokenizer, static_cast<size_t>(config.max_position_embeddings), copied));
   // config.json last: a folder with a config is complete.
   return WriteFileAtomic(JoinPath(dir, "config.json"), ConfigJson(config, labels));
 }

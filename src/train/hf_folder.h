@@ -31,7 +31,8 @@ Status WriteParamsSafetensors(const std::string& path, const ParamLayout& layout
                               const std::map<std::string, std::string>& metadata = {});
 
 // Writes config.json, model.safetensors and tokenizer files (copied from
-// `tokenizer_source`: a model folder, tokenizer.json or vocab.txt) into `dir`
+// `tokenizer_source`: a model folder, tokenizer.json or vocab.txt; the
+// Hugging Face files it lacks generated from `tokenizer`) into `dir`
 // (created if missing).
 Status WriteHfFolder(const std::string& dir, const model::BertConfig& config,
                      const std::vector<std::string>& labels, const ParamLayout& layout,
