@@ -33,13 +33,15 @@ DEB_PACKAGES += wrk
 DEB_PACKAGES += chromium
 # The scenarios in examples/ call the HTTP API with curl.
 DEB_PACKAGES += curl
+# The interop tests (tests/interop) check /metrics with promtool.
+DEB_PACKAGES += prometheus
 # The fuzz build (make fuzz) compiles with clang's libFuzzer and sanitizers.
 DEB_PACKAGES += clang libclang-rt-dev
 
 MODELGATE := $(BUILD)/apps/modelgate/modelgate
 UNCASED := tests/data/vocab/bert-base-uncased
 
-.PHONY: all setup deps oracle build demo test test-all test-slow bench asan fuzz fuzz-build fuzz-smoke \
+.PHONY: all setup deps oracle interop build demo test test-all test-slow bench asan fuzz fuzz-build fuzz-smoke \
         format format-check clean
 
 all: build
@@ -63,11 +65,18 @@ oracle: deps
 	  cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund; \
 	fi
 
+# The npm clients the interop tests drive against modelgate serve (openai,
+# LangChain, Hugging Face inference); tokenizers comes from tests/oracle.
+interop: deps
+	@if [ ! -d tests/interop/node_modules/openai ]; then \
+	  cd tests/interop && npm ci --ignore-scripts --no-audit --no-fund; \
+	fi
+
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j $(JOBS)
 
-setup: build oracle
+setup: build oracle interop
 
 demo: build oracle
 	examples/customer-service/run.sh $(MODELGATE)
