@@ -195,7 +195,7 @@ std::optional<ApiError> ParseOpenAiEmbedRequest(std::string_view body, const Sch
   auto input = object.find("input");
   const auto is_id = [](const json& v) { return v.is_number_integer(); };
   const auto is_id_list = [&](const json& v) {
-    return v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), is_id);
+    return v.is_array() && std::all_of(v.begin(), v.end(), is_id);
   };
   if (input != object.end() && input->is_array() && !input->empty() &&
       (std::all_of(input->begin(), input->end(), is_id) ||
