@@ -34,8 +34,11 @@ void AppendUtf8(std::string* out, char32_t cp) {
 char32_t ReadUtf8(std::string_view text, size_t* pos) {
   const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
   const uint8_t lead = byte(*pos);
-  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                : (lead >> 3) == 0x1E ? 4 : 0;
+  size_t length = lead < 0x80           ? 1
+                  : (lead >> 5) == 0x6  ? 2
+                  : (lead >> 4) == 0xE  ? 3
+                  : (lead >> 3) == 0x1E ? 4
+                                        : 0;
   if (length == 0 || *pos + length > text.size()) {
     ++*pos;
     return 0xFFFD;
@@ -76,8 +79,8 @@ bool IsSpecial(const text::Tokenizer& tokenizer, int32_t id,
   if (std::find(template_ids.begin(), template_ids.end(), id) != template_ids.end()) return true;
   const std::string_view token = tokenizer.IdToToken(id);
   if (token.size() < 3) return false;
-  const bool bracketed =
-      (token.front() == '[' && token.back() == ']') || (token.front() == '<' && token.back() == '>');
+  const bool bracketed = (token.front() == '[' && token.back() == ']') ||
+                         (token.front() == '<' && token.back() == '>');
   if (!bracketed) return false;
   text::EncodeOptions options;
   options.add_special_tokens = false;
@@ -90,7 +93,7 @@ bool IsSpecial(const text::Tokenizer& tokenizer, int32_t id,
 // English contractions.
 void CleanUp(std::string* text) {
   static constexpr std::pair<std::string_view, std::string_view> kRules[] = {
-      {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
+      {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
       {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
   for (const auto& [from, to] : kRules) {
     for (size_t at = text->find(from); at != std::string::npos; at = text->find(from, at)) {
@@ -174,8 +177,8 @@ Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokeni
         AppendJsonString(&out, tokenizer.IdToToken(encoding.ids[t]));
       } else {
         // The slice of the input the token covers ("Héllo", not "hello").
-        AppendJsonString(&out, std::string_view(input).substr(offset.begin,
-                                                              offset.end - offset.begin));
+        AppendJsonString(&out,
+                         std::string_view(input).substr(offset.begin, offset.end - offset.begin));
       }
       out.append(",\"special\":").append(special ? "true" : "false");
       out.append(",\"start\":");

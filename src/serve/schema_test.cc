@@ -28,8 +28,9 @@ TEST(SchemaTest, EmbedAcceptsStringOrList) {
             200);
   EXPECT_EQ(explicit_false.truncate, std::optional<bool>(false));
   EXPECT_EQ(explicit_false.dimensions, 8);
-  for (const char* body : {R"({"inputs":"a","dimensions":0})", R"({"inputs":"a","dimensions":-1})",
-                           R"({"inputs":"a","dimensions":"8"})", R"({"inputs":"a","dimensions":1.5})"}) {
+  for (const char* body :
+       {R"({"inputs":"a","dimensions":0})", R"({"inputs":"a","dimensions":-1})",
+        R"({"inputs":"a","dimensions":"8"})", R"({"inputs":"a","dimensions":1.5})"}) {
     EmbedRequest bad;
     EXPECT_EQ(StatusOf(ParseEmbedRequest(body, {}, &bad)), 422) << body;
   }
@@ -41,9 +42,8 @@ TEST(SchemaTest, BadBodies) {
   EXPECT_EQ(StatusOf(ParseEmbedRequest("{\"inputs\":\"\xff\xfe\"}", {}, &r)), 400);
   EmbedRequest array;
   EXPECT_EQ(StatusOf(ParseEmbedRequest("[1]", {}, &array)), 422);
-  for (const char* body :
-       {R"({})", R"({"inputs":5})", R"({"inputs":""})", R"({"inputs":["a",3]})",
-        R"({"inputs":[[1,2]]})", R"({"inputs":"a","normalize":"yes"})"}) {
+  for (const char* body : {R"({})", R"({"inputs":5})", R"({"inputs":""})", R"({"inputs":["a",3]})",
+                           R"({"inputs":[[1,2]]})", R"({"inputs":"a","normalize":"yes"})"}) {
     EmbedRequest request;
     auto error = ParseEmbedRequest(body, {}, &request);
     EXPECT_EQ(StatusOf(error), 422) << body;
@@ -112,9 +112,9 @@ TEST(SchemaTest, OpenAi) {
   EXPECT_TRUE(request.base64);
   // Token ids, one list or a list of lists.
   OpenAiEmbedRequest tokens;
-  EXPECT_EQ(StatusOf(ParseOpenAiEmbedRequest(R"({"input":[[1,2,3],[4]],"dimensions":16})", {},
-                                             &tokens)),
-            200);
+  EXPECT_EQ(
+      StatusOf(ParseOpenAiEmbedRequest(R"({"input":[[1,2,3],[4]],"dimensions":16})", {}, &tokens)),
+      200);
   EXPECT_TRUE(tokens.inputs.batched);
   EXPECT_TRUE(tokens.inputs.texts.empty());
   EXPECT_EQ(tokens.inputs.ids, (std::vector<std::vector<int32_t>>{{1, 2, 3}, {4}}));
@@ -152,8 +152,8 @@ TEST(SchemaTest, SimilarityEmbedAllAndDecode) {
     EXPECT_EQ(StatusOf(ParseSimilarityRequest(body, {}, &bad)), 422) << body;
   }
   SimilarityRequest none;
-  EXPECT_EQ(StatusOf(ParseSimilarityRequest(
-                R"({"inputs":{"source_sentence":"s","sentences":[]}})", {}, &none)),
+  EXPECT_EQ(StatusOf(ParseSimilarityRequest(R"({"inputs":{"source_sentence":"s","sentences":[]}})",
+                                            {}, &none)),
             400);
   SchemaLimits limits;
   limits.max_inputs = 1;
@@ -178,8 +178,8 @@ TEST(SchemaTest, SimilarityEmbedAllAndDecode) {
   EXPECT_TRUE(batch.batched);
   EXPECT_FALSE(batch.skip_special_tokens);
   EXPECT_EQ(batch.ids.size(), 2u);
-  for (const char* body : {R"({})", R"({"ids":"1"})", R"({"ids":[1,"a"]})", R"({"ids":[[1],2]})",
-                           R"({"ids":[-3]})"}) {
+  for (const char* body :
+       {R"({})", R"({"ids":"1"})", R"({"ids":[1,"a"]})", R"({"ids":[[1],2]})", R"({"ids":[-3]})"}) {
     DecodeRequest bad;
     EXPECT_EQ(StatusOf(ParseDecodeRequest(body, {}, &bad)), 422) << body;
   }

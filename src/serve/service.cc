@@ -51,8 +51,8 @@ std::vector<model::PackedBatch> SplitPacked(const model::PackedBatch& packed, in
   for (int64_t s = 0; s < packed.sequences(); ++s) {
     const int64_t begin = packed.offsets[s];
     const int64_t end = packed.offsets[s + 1];
-    if (parts.empty() || (parts.back().tokens() > 0 &&
-                          parts.back().tokens() + (end - begin) > max_tokens)) {
+    if (parts.empty() ||
+        (parts.back().tokens() > 0 && parts.back().tokens() + (end - begin) > max_tokens)) {
       parts.emplace_back();
     }
     model::PackedBatch& part = parts.back();
@@ -421,8 +421,9 @@ void Service::Process(std::shared_ptr<Call> call) {
   auto gather = std::make_shared<GatheredRows>();
   gather->parts.resize(parts.size());
   gather->remaining = parts.size();
-  const auto deadline = call->start + std::chrono::duration_cast<Clock::duration>(
-                                          std::chrono::duration<double>(options_.request_timeout_s));
+  const auto deadline =
+      call->start + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(options_.request_timeout_s));
   for (size_t p = 0; p < parts.size(); ++p) {
     auto job = std::make_unique<BatchJob>();
     job->task = route.task;

@@ -225,7 +225,9 @@ TEST(ApiErrorTest, TeiTypesAndOpenAiCodes) {
       {{424, "backend", "m"}, "Backend", "server_error", "backend"},
       {{500, "internal", "m"}, "Backend", "server_error", "internal"},
       {{429, "rate_limit_exceeded", "m"}, "Overloaded", "rate_limit_error", "rate_limit_exceeded"},
-      {{429, "licence_quota_exceeded", "m"}, "Overloaded", "insufficient_quota",
+      {{429, "licence_quota_exceeded", "m"},
+       "Overloaded",
+       "insufficient_quota",
        "insufficient_quota"},
       {{401, "invalid_api_key", "m"}, "Validation", "invalid_request_error", "invalid_api_key"},
       {{403, "licence", "m"}, "Validation", "permission_error", "licence"},
@@ -333,7 +335,6 @@ TEST_F(ServiceTest, RefusalAtFinishAnswers429) {
   service_->Stop();
 }
 
-
 std::vector<std::vector<double>> Rows(const std::string& body) {
   return nlohmann::json::parse(body).get<std::vector<std::vector<double>>>();
 }
@@ -393,8 +394,7 @@ TEST_F(ServiceTest, AutoTruncateAndTheTruncatedInputsHeader) {
       Call("/embed", R"({"inputs":)" + long_text + R"(,"truncate":false})", "good");
   EXPECT_EQ(refused.status, 422);
   EXPECT_EQ(nlohmann::json::parse(refused.body)["error_type"], "Validation");
-  HttpResponse openai =
-      Call("/v1/embeddings", R"({"input":)" + long_text + R"(})", "good");
+  HttpResponse openai = Call("/v1/embeddings", R"({"input":)" + long_text + R"(})", "good");
   EXPECT_EQ(openai.status, 200);
   EXPECT_EQ(Header(openai, "x-truncated-inputs"), "1");
   service_->Stop();
@@ -413,8 +413,8 @@ TEST_F(ServiceTest, AutoTruncateAndTheTruncatedInputsHeader) {
 // into text; /v1/embeddings takes the same ids as the text.
 TEST_F(ServiceTest, TokenizeDecodeAndTokenIdInputs) {
   Start();
-  auto tokens = nlohmann::json::parse(
-      Call("/tokenize", R"({"inputs":"hello Héllo"})", "good").body)[0];
+  auto tokens =
+      nlohmann::json::parse(Call("/tokenize", R"({"inputs":"hello Héllo"})", "good").body)[0];
   ASSERT_EQ(tokens.size(), 4u);
   EXPECT_EQ(tokens[0]["text"], "[CLS]");
   EXPECT_EQ(tokens[0]["special"], true);
@@ -442,8 +442,8 @@ TEST_F(ServiceTest, TokenizeDecodeAndTokenIdInputs) {
   EXPECT_EQ(unknown_id.status, 422);
 
   // The ids /tokenize gave (with [CLS] and [SEP]) embed as the text does.
-  auto text = nlohmann::json::parse(
-      Call("/v1/embeddings", R"({"input":"t5 t12 t7"})", "good").body);
+  auto text =
+      nlohmann::json::parse(Call("/v1/embeddings", R"({"input":"t5 t12 t7"})", "good").body);
   HttpResponse by_ids = Call("/v1/embeddings", R"({"input":)" + ids_json + "}", "good");
   ASSERT_EQ(by_ids.status, 200) << by_ids.body;
   auto ids_reply = nlohmann::json::parse(by_ids.body);
@@ -461,9 +461,11 @@ TEST_F(ServiceTest, TokenizeDecodeAndTokenIdInputs) {
 // cosine of the embeddings; /embed_all's rows mean-pool into /embed's.
 TEST_F(ServiceTest, DimensionsSimilarityAndEmbedAll) {
   Start();
-  const auto raw = Rows(Call("/embed", R"({"inputs":"hello world","normalize":false})", "good").body)[0];
+  const auto raw =
+      Rows(Call("/embed", R"({"inputs":"hello world","normalize":false})", "good").body)[0];
   ASSERT_EQ(raw.size(), 32u);
-  const auto cut = Rows(Call("/embed", R"({"inputs":"hello world","dimensions":8})", "good").body)[0];
+  const auto cut =
+      Rows(Call("/embed", R"({"inputs":"hello world","dimensions":8})", "good").body)[0];
   ASSERT_EQ(cut.size(), 8u);
   double norm = 0;
   for (size_t i = 0; i < 8; ++i) norm += raw[i] * raw[i];
@@ -480,12 +482,14 @@ TEST_F(ServiceTest, DimensionsSimilarityAndEmbedAll) {
 
   const auto rows =
       Rows(Call("/embed", R"({"inputs":["hello","world","hello world"]})", "good").body);
-  auto scores = nlohmann::json::parse(
-      Call("/similarity",
-           R"({"inputs":{"source_sentence":"hello","sentences":["world","hello world","hello"]}})",
-           "good")
-          .body)
-                    .get<std::vector<double>>();
+  auto scores =
+      nlohmann::json::parse(
+          Call(
+              "/similarity",
+              R"({"inputs":{"source_sentence":"hello","sentences":["world","hello world","hello"]}})",
+              "good")
+              .body)
+          .get<std::vector<double>>();
   ASSERT_EQ(scores.size(), 3u);
   EXPECT_NEAR(scores[0], Cosine(rows[0], rows[1]), 1e-5);
   EXPECT_NEAR(scores[1], Cosine(rows[0], rows[2]), 1e-5);
