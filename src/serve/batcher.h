@@ -32,8 +32,8 @@ enum class Task { kEmbed, kClassify, kEmbedTokens };
 
 struct BatchResult {
   Status status;  // Ok, or why the job was not run (timeout, shutdown)
-  std::vector<float>
-      values;  // [sequences, width] rows of this job ([tokens, width] for kEmbedTokens)
+  // [sequences, width] rows of this job ([tokens, width] for kEmbedTokens).
+  std::vector<float> values;
   int64_t width = 0;
   double queue_ms = 0;      // from Submit() to the start of its batch
   double inference_ms = 0;  // the batch's forward pass
