@@ -145,7 +145,8 @@ void RegisterServe(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "serve",
       "HTTP server for the model, compatible with Hugging Face text-embeddings-inference\n"
-      "(/embed, /predict, /tokenize, /info, /health) and OpenAI (/v1/embeddings), with\n"
+      "(/embed, /predict, /similarity, /embed_all, /tokenize, /decode, POST /, /info,\n"
+      "/health, /ping) and OpenAI (/v1/embeddings), with\n"
       "Prometheus /metrics. Requests from many clients are batched dynamically.\n"
       "SIGTERM stops accepting, finishes the requests in flight and exits 0.");
   cmd->add_option("--model", args->source.model,
@@ -184,13 +185,19 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--max-client-batch-size", args->service.max_client_batch_size,
-                  "Inputs per request; more get 422")
-      ->capture_default_str()
+                  "Inputs per request; more get 422. Default: as many as fit, at --max-input-\n"
+                  "length tokens each, in 64 MiB of request memory and 64 batches of\n"
+                  "--max-batch-tokens (2048 with the defaults and a 512-token model; /info\n"
+                  "shows it); requests are run in batches of --max-batch-tokens")
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--max-input-length", args->service.max_input_length,
-                  "Tokens per input (0: the model's limit); longer inputs get 422 unless the "
-                  "request says \"truncate\": true")
+                  "Tokens per input (0: the model's limit); longer inputs are truncated, or get "
+                  "422 when the request says \"truncate\": false (or with --no-auto-truncate)")
       ->capture_default_str();
+  cmd->add_flag("--auto-truncate,!--no-auto-truncate", args->service.auto_truncate,
+                "Requests that do not say \"truncate\" truncate inputs over --max-input-length\n"
+                "(default on, as TEI 1.9); --no-auto-truncate refuses them with 422. Replies\n"
+                "with truncated inputs carry x-truncated-inputs: N");
   cmd->add_option("--max-body-bytes", args->http.max_body_bytes, "Largest request body (413)")
       ->capture_default_str();
   cmd->add_option("--max-header-bytes", args->http.max_header_bytes, "Largest header block (431)")

@@ -19,9 +19,9 @@ using nlohmann::json;
 HttpResponse Error(int status, std::string type, std::string message, int retry_after_s = 0) {
   HttpResponse response;
   response.status = status;
-  response.body = ErrorBody(ApiStyle::kTei, {status, std::move(type), std::move(message)});
-  if (retry_after_s > 0)
-    response.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  const ApiError error{status, std::move(type), std::move(message), retry_after_s};
+  response.body = ErrorBody(ApiStyle::kTei, error);
+  response.headers = ErrorHeaders(error);
   return response;
 }
 

@@ -122,7 +122,8 @@ void Batcher::Run(std::vector<std::unique_ptr<BatchJob>> jobs) {
   int64_t row = 0;
   for (auto& job : live) {
     BatchResult result;
-    const int64_t rows = job->sequences.sequences();
+    const int64_t rows =
+        job->task == Task::kEmbedTokens ? job->sequences.tokens() : job->sequences.sequences();
     result.width = width;
     result.values.assign(out_.begin() + row * width, out_.begin() + (row + rows) * width);
     row += rows;

@@ -26,11 +26,14 @@
 
 namespace mg::serve {
 
-enum class Task { kEmbed, kClassify };
+// kEmbed: one pooled row per sequence; kClassify: one row of scores per
+// sequence; kEmbedTokens: one row of hidden states per token.
+enum class Task { kEmbed, kClassify, kEmbedTokens };
 
 struct BatchResult {
-  Status status;              // Ok, or why the job was not run (timeout, shutdown)
-  std::vector<float> values;  // [sequences, width] rows of this job
+  Status status;  // Ok, or why the job was not run (timeout, shutdown)
+  // [sequences, width] rows of this job ([tokens, width] for kEmbedTokens).
+  std::vector<float> values;
   int64_t width = 0;
   double queue_ms = 0;      // from Submit() to the start of its batch
   double inference_ms = 0;  // the batch's forward pass
@@ -45,7 +48,8 @@ struct BatchJob {
   std::chrono::steady_clock::time_point enqueued{};  // set by Submit()
 };
 
-// Runs one packed batch of `task`: writes [sequences, *width] floats to `out`.
+// Runs one packed batch of `task`: writes [sequences, *width] floats to `out`
+// ([tokens, *width] for kEmbedTokens).
 using BatchRunner = std::function<void(Task task, const model::PackedBatch& batch,
                                        std::vector<float>* out, int64_t* width)>;
 

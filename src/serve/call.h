@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "model/bert_encoder.h"
 #include "release/served_model.h"
@@ -31,12 +33,20 @@ struct Call {
 
   // The parsed request.
   TextInputs inputs;
-  bool truncate = false;
+  // Whether over-long inputs are truncated; nullopt: as --auto-truncate says.
+  std::optional<bool> truncate;
   bool normalize = true;
   bool raw_scores = false;
   bool base64 = false;
   bool add_special_tokens = true;
+  int64_t dimensions = 0;  // > 0: embeddings cut to this width (Matryoshka)
   std::string openai_model;
+  // POST /: a classifier's single input is answered as a batch of one
+  // ([[{label, score}, ...]]), as Hugging Face Inference Endpoints do.
+  bool single_as_batch = false;
+  // /decode: the ids to turn back into text.
+  std::vector<std::vector<int32_t>> decode_ids;
+  bool skip_special_tokens = true;
 
   // Tokenised inputs and what was measured on the way.
   model::PackedBatch packed;
@@ -44,6 +54,7 @@ struct Call {
   double tokenize_ms = 0;
   PiiCounts pii{};
   size_t pii_total = 0;
+  int64_t truncated_inputs = 0;  // sent back as x-truncated-inputs
 
   int64_t listed_tokens = 0;  // /tokenize: the tokens of its reply (nothing is packed)
 
@@ -85,9 +96,27 @@ std::string FormatOpenAiEmbeddings(const Call& call, const release::ServedModel&
 std::optional<ApiError> ParsePredictCall(const SchemaLimits& limits, Call* call);
 std::string FormatPredictions(const Call& call, const release::ServedModel& served,
                               BatchResult* result);
-// routes_tokenize.cc: /tokenize, answered from the tokenizer alone.
+// /similarity: the cosine of the source sentence's embedding (texts[0]) with
+// each sentence's; /embed_all: per input its tokens' hidden states;
+// /embed_sparse: refused (no supported model has a sparse head).
+std::optional<ApiError> ParseSimilarityCall(const SchemaLimits& limits, Call* call);
+std::string FormatSimilarities(const Call& call, const release::ServedModel& served,
+                               BatchResult* result);
+std::optional<ApiError> ParseEmbedAllCall(const SchemaLimits& limits, Call* call);
+std::string FormatTokenEmbeddings(const Call& call, const release::ServedModel& served,
+                                  BatchResult* result);
+std::optional<ApiError> RefuseEmbedSparseCall(const SchemaLimits& limits, Call* call);
+// routes_tokenize.cc: /tokenize and /decode, answered from the tokenizer alone.
 std::optional<ApiError> ParseTokenizeCall(const SchemaLimits& limits, Call* call);
 Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,
                                  int64_t* tokens);
+std::optional<ApiError> ParseDecodeCall(const SchemaLimits& limits, Call* call);
+Result<std::string> FormatDecoded(const Call& call, const text::Tokenizer& tokenizer,
+                                  int64_t* tokens);
+// The text of `ids` as the tokenizer's decoder would give it: WordPiece's
+// "##" pieces joined to the word before, byte-level BPE's bytes restored;
+// special tokens left out when `skip_special_tokens`.
+std::string DecodeIds(const text::Tokenizer& tokenizer, const std::vector<int32_t>& ids,
+                      bool skip_special_tokens);
 
 }  // namespace mg::serve

@@ -34,6 +34,7 @@ const std::vector<RouteSpec>& Routes() {
       // Answered without a key.
       {.path = "/health", .name = "/health", .pipeline = Pipeline::kHealth},
       {.path = "/info", .name = "/info", .pipeline = Pipeline::kInfo},
+      {.path = "/ping", .name = "/ping", .pipeline = Pipeline::kPing},
       {.path = "/metrics",
        .name = "/metrics",
        .pipeline = Pipeline::kMetrics,
@@ -73,6 +74,48 @@ const std::vector<RouteSpec>& Routes() {
        .task = Task::kEmbed,
        .parse = ParseOpenAiEmbedCall,
        .format_rows = FormatOpenAiEmbeddings},
+      // TEI's POST / (GET / is the dashboard) and SageMaker's /invocations:
+      // /predict or /embed, by the model's type.
+      {.path = "/",
+       .name = "/",
+       .method = "POST",
+       .pipeline = Pipeline::kByModelType,
+       .single_as_batch = true},
+      {.path = "/invocations",
+       .name = "/invocations",
+       .method = "POST",
+       .pipeline = Pipeline::kByModelType},
+      {.path = "/similarity",
+       .name = "/similarity",
+       .method = "POST",
+       .pipeline = Pipeline::kModel,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kEmbed,
+       .licence_quota = true,
+       .task = Task::kEmbed,
+       .parse = ParseSimilarityCall,
+       .format_rows = FormatSimilarities},
+      {.path = "/embed_all",
+       .name = "/embed_all",
+       .method = "POST",
+       .pipeline = Pipeline::kModel,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kEmbed,
+       .licence_quota = true,
+       .task = Task::kEmbedTokens,
+       .parse = ParseEmbedAllCall,
+       .format_rows = FormatTokenEmbeddings},
+      // No supported model has a sparse head: always refused (424, as TEI
+      // answers for a model without one), after the key is checked.
+      {.path = "/embed_sparse",
+       .name = "/embed_sparse",
+       .method = "POST",
+       .pipeline = Pipeline::kModel,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kEmbed,
+       .task = Task::kEmbed,
+       .parse = RefuseEmbedSparseCall,
+       .format_rows = FormatEmbeddings},
       {.path = "/predict",
        .name = "/predict",
        .method = "POST",
@@ -93,6 +136,15 @@ const std::vector<RouteSpec>& Routes() {
        .feature = LicenceFeature::kNone,
        .parse = ParseTokenizeCall,
        .format_tokens = FormatTokens},
+      // Counts the ids it decodes as /tokenize counts the tokens it lists.
+      {.path = "/decode",
+       .name = "/decode",
+       .method = "POST",
+       .pipeline = Pipeline::kTokenizer,
+       .scope = Scope::kEmbed,
+       .feature = LicenceFeature::kNone,
+       .parse = ParseDecodeCall,
+       .format_tokens = FormatDecoded},
       // Recommendation (routes_recommend.cc): changing the catalogue is the
       // admin's, querying it the recommend scope's.
       {.path = "/v1/items",
@@ -124,13 +176,16 @@ const std::vector<RouteSpec>& Routes() {
   return routes;
 }
 
-const RouteSpec* FindRoute(std::string_view path) {
+const RouteSpec* FindRoute(std::string_view path, std::string_view method) {
+  const RouteSpec* found = nullptr;
   for (const RouteSpec& route : Routes()) {
-    if (!route.prefix && route.path == path) return &route;
-    for (std::string_view alias : route.aliases) {
-      if (alias == path) return &route;
-    }
+    bool match = !route.prefix && route.path == path;
+    for (std::string_view alias : route.aliases) match = match || alias == path;
+    if (!match) continue;
+    if (route.method.empty() || route.method == method) return &route;
+    if (found == nullptr) found = &route;
   }
+  if (found != nullptr) return found;
   for (const RouteSpec& route : Routes()) {
     if (route.prefix && path.starts_with(route.path)) return &route;
   }

@@ -58,6 +58,7 @@ std::optional<Scope> ParseScope(std::string_view name);
 // How a route is answered.
 enum class Pipeline {
   kHealth,     // on the I/O thread: 200, or 503 while shutting down
+  kPing,       // on the I/O thread: 200 {"status":"ok"} (TEI's /ping)
   kInfo,       // on the I/O thread: the model and the server (routes_info.cc)
   kMetrics,    // Prometheus text; with --metrics-auth on a worker, behind the admin scope
   kAdmin,      // the control plane's admin API (admin_api.h) on a worker; 404 without --db
@@ -68,6 +69,9 @@ enum class Pipeline {
   kModel,      // ... tokenised, run by the batcher (`task`), replied by `format_rows`
   kTokenizer,  // ... answered from the tokenizer alone by `format_tokens`
   kCatalogue,  // ... the recommendation API on --index (`catalogue`, routes_recommend.cc)
+  // Answered as /predict for a classifier, /embed for an embedding model
+  // (TEI's POST / and SageMaker's /invocations); counted under that route.
+  kByModelType,
 };
 
 // The recommendation API operation of a kCatalogue route.
@@ -106,12 +110,16 @@ struct RouteSpec {
   RowsFormatter format_rows = nullptr;
   TokensFormatter format_tokens = nullptr;
   CatalogueOp catalogue = CatalogueOp::kNone;
+  // kByModelType: a classifier's single input is answered as a batch of one.
+  bool single_as_batch = false;
 };
 
 // Every route, in no particular order.
 const std::vector<RouteSpec>& Routes();
 // The route serving `path` (exact paths before prefixes); null when none.
-const RouteSpec* FindRoute(std::string_view path);
+// Where two routes share a path with different methods, the one taking
+// `method`; when none does, the first (which answers 405).
+const RouteSpec* FindRoute(std::string_view path, std::string_view method = {});
 // The route counted under `name` (RouteSpec::name); null when none.
 const RouteSpec* FindRouteByName(std::string_view name);
 

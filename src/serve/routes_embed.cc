@@ -1,4 +1,5 @@
-// /embed (TEI) and /v1/embeddings (OpenAI): their request bodies and replies.
+// /embed, /similarity, /embed_all, /embed_sparse (TEI) and /v1/embeddings
+// (OpenAI): their request bodies and replies.
 #include <cmath>
 #include <cstring>
 
@@ -47,6 +48,12 @@ void AppendBase64(std::string* out, const float* row, int64_t width) {
   out->push_back('"');
 }
 
+// The width a reply's embeddings have: `dimensions` when asked (and then
+// the row's first `dimensions` values, renormalised when `normalize`).
+int64_t ReplyWidth(const Call& call, int64_t width) {
+  return call.dimensions > 0 && call.dimensions < width ? call.dimensions : width;
+}
+
 }  // namespace
 
 std::optional<ApiError> ParseEmbedCall(const SchemaLimits& limits, Call* call) {
@@ -55,6 +62,7 @@ std::optional<ApiError> ParseEmbedCall(const SchemaLimits& limits, Call* call) {
   call->inputs = std::move(request.inputs);
   call->normalize = request.normalize;
   call->truncate = request.truncate;
+  call->dimensions = request.dimensions;
   return std::nullopt;
 }
 
@@ -64,9 +72,68 @@ std::optional<ApiError> ParseOpenAiEmbedCall(const SchemaLimits& limits, Call* c
   call->inputs = std::move(request.inputs);
   call->openai_model = std::move(request.model);
   call->base64 = request.base64;
+  call->dimensions = request.dimensions;
   call->normalize = true;
   call->truncate = true;  // OpenAI clients cannot ask; TEI truncates here too
   return std::nullopt;
+}
+
+std::optional<ApiError> ParseSimilarityCall(const SchemaLimits& limits, Call* call) {
+  SimilarityRequest request;
+  if (auto error = ParseSimilarityRequest(call->request.body, limits, &request)) return error;
+  call->inputs = std::move(request.inputs);
+  call->truncate = request.truncate;
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseEmbedAllCall(const SchemaLimits& limits, Call* call) {
+  EmbedAllRequest request;
+  if (auto error = ParseEmbedAllRequest(call->request.body, limits, &request)) return error;
+  call->inputs = std::move(request.inputs);
+  call->truncate = request.truncate;
+  return std::nullopt;
+}
+
+std::optional<ApiError> RefuseEmbedSparseCall(const SchemaLimits& /*limits*/, Call* /*call*/) {
+  return ApiError{424, "backend",
+                  "`/embed_sparse` is only available for models with a sparse (SPLADE) head; "
+                  "this model has none: use /embed"};
+}
+
+std::string FormatSimilarities(const Call& call, const release::ServedModel& /*served*/,
+                               BatchResult* result) {
+  const int64_t width = result->width;
+  const int64_t rows = call.packed.sequences();
+  std::string out = "[";
+  float* source = result->values.data();
+  Normalize(source, width);
+  for (int64_t s = 1; s < rows; ++s) {
+    float* row = result->values.data() + s * width;
+    Normalize(row, width);
+    double dot = 0;
+    for (int64_t c = 0; c < width; ++c) dot += static_cast<double>(source[c]) * row[c];
+    if (s > 1) out.push_back(',');
+    AppendJsonFloat(&out, static_cast<float>(dot));
+  }
+  out.push_back(']');
+  return out;
+}
+
+std::string FormatTokenEmbeddings(const Call& call, const release::ServedModel& /*served*/,
+                                  BatchResult* result) {
+  const int64_t width = result->width;
+  std::string out = "[";
+  for (int64_t s = 0; s < call.packed.sequences(); ++s) {
+    if (s) out.push_back(',');
+    out.push_back('[');
+    for (int64_t t = call.packed.offsets[s]; t < call.packed.offsets[s + 1]; ++t) {
+      if (t > call.packed.offsets[s]) out.push_back(',');
+      AppendRow(&out, result->values.data() + t * width, width);
+    }
+    out.push_back(']');
+  }
+  out.push_back(']');
+  return out;
 }
 
 std::string FormatEmbeddings(const Call& call, const release::ServedModel& /*served*/,
@@ -76,11 +143,12 @@ std::string FormatEmbeddings(const Call& call, const release::ServedModel& /*ser
   std::string out;
   out.reserve(static_cast<size_t>(rows * width * 12 + 8));
   out.push_back('[');
+  const int64_t reply_width = ReplyWidth(call, width);
   for (int64_t s = 0; s < rows; ++s) {
     float* row = result->values.data() + s * width;
-    if (call.normalize) Normalize(row, width);
+    if (call.normalize) Normalize(row, reply_width);
     if (s) out.push_back(',');
-    AppendRow(&out, row, width);
+    AppendRow(&out, row, reply_width);
   }
   out.push_back(']');
   return out;
@@ -93,17 +161,18 @@ std::string FormatOpenAiEmbeddings(const Call& call, const release::ServedModel&
   std::string out;
   out.reserve(static_cast<size_t>(rows * width * 12 + 128));
   out.append("{\"object\":\"list\",\"data\":[");
+  const int64_t reply_width = ReplyWidth(call, width);
   for (int64_t s = 0; s < rows; ++s) {
     float* row = result->values.data() + s * width;
-    Normalize(row, width);
+    Normalize(row, reply_width);
     if (s) out.push_back(',');
     out.append("{\"object\":\"embedding\",\"index\":");
     AppendJsonInt(&out, s);
     out.append(",\"embedding\":");
     if (call.base64) {
-      AppendBase64(&out, row, width);
+      AppendBase64(&out, row, reply_width);
     } else {
-      AppendRow(&out, row, width);
+      AppendRow(&out, row, reply_width);
     }
     out.push_back('}');
   }

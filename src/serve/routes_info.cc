@@ -10,6 +10,7 @@ std::string Service::Info() const {
   const model::Model& model = *served_.model;
   json info;
   info["model_id"] = served_.model_id;
+  info["served_model_name"] = served_.model_id;
   info["model_sha"] = served_.sha256;
   info["sha256"] = served_.sha256;
   info["model_dtype"] = "float32";
@@ -33,6 +34,7 @@ std::string Service::Info() const {
   info["max_batch_tokens"] = options_.max_batch_tokens;
   info["max_batch_requests"] = options_.max_batch_requests;
   info["max_client_batch_size"] = options_.max_client_batch_size;
+  info["auto_truncate"] = options_.auto_truncate;
   info["tokenization_workers"] = options_.tokenization_workers;
   info["version"] = options_.version;
   info["release_mode"] = served_.release_mode;

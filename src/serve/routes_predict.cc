@@ -24,7 +24,8 @@ std::string FormatPredictions(const Call& call, const release::ServedModel& serv
   const int64_t labels = result->width;
   const int64_t rows = call.packed.sequences();
   std::string out;
-  if (call.inputs.batched) out.push_back('[');
+  const bool as_list = call.inputs.batched || call.single_as_batch;
+  if (as_list) out.push_back('[');
   std::vector<int64_t> order(static_cast<size_t>(labels));
   for (int64_t s = 0; s < rows; ++s) {
     float* row = result->values.data() + s * labels;
@@ -47,7 +48,7 @@ std::string FormatPredictions(const Call& call, const release::ServedModel& serv
     }
     out.push_back(']');
   }
-  if (call.inputs.batched) out.push_back(']');
+  if (as_list) out.push_back(']');
   return out;
 }
 

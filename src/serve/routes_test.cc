@@ -22,19 +22,29 @@ bool IsRequestPipeline(Pipeline pipeline) {
          pipeline == Pipeline::kCatalogue;
 }
 
+// A path and method pair is served by one route (a path may be served by
+// two routes for different methods: GET / is the dashboard, POST / runs the
+// model).
 TEST(RoutesTest, EveryPathIsServedByOneRoute) {
-  std::set<std::string_view> paths;
+  std::set<std::pair<std::string_view, std::string_view>> paths;
   for (const RouteSpec& route : Routes()) {
     ASSERT_TRUE(route.path.starts_with("/")) << route.path;
-    EXPECT_TRUE(paths.insert(route.path).second) << "twice: " << route.path;
+    EXPECT_TRUE(paths.insert({route.path, route.method}).second) << "twice: " << route.path;
     if (!route.prefix) {
-      EXPECT_EQ(FindRoute(route.path), &route) << route.path;
+      EXPECT_EQ(FindRoute(route.path, route.method), &route) << route.path;
     }
     for (std::string_view alias : route.aliases) {
-      EXPECT_TRUE(paths.insert(alias).second) << "twice: " << alias;
-      EXPECT_EQ(FindRoute(alias), &route) << alias;
+      EXPECT_TRUE(paths.insert({alias, route.method}).second) << "twice: " << alias;
+      EXPECT_EQ(FindRoute(alias, route.method), &route) << alias;
     }
   }
+  EXPECT_EQ(FindRoute("/", "GET")->pipeline, Pipeline::kDashboard);
+  EXPECT_EQ(FindRoute("/", "POST")->pipeline, Pipeline::kByModelType);
+  EXPECT_TRUE(FindRoute("/", "POST")->single_as_batch);
+  EXPECT_EQ(FindRoute("/invocations", "POST")->pipeline, Pipeline::kByModelType);
+  EXPECT_FALSE(FindRoute("/invocations", "POST")->single_as_batch);
+  // Another method finds a route, which answers 405.
+  EXPECT_EQ(FindRoute("/invocations", "GET")->method, "POST");
 }
 
 TEST(RoutesTest, EveryRouteHasANameAndWhatItsPipelineNeeds) {
@@ -44,6 +54,10 @@ TEST(RoutesTest, EveryRouteHasANameAndWhatItsPipelineNeeds) {
     EXPECT_FALSE(route.name.empty());
     EXPECT_TRUE(names.insert(route.name).second) << "name used twice: " << route.name;
     EXPECT_EQ(FindRouteByName(route.name), &route);
+    if (route.pipeline == Pipeline::kByModelType) {
+      EXPECT_EQ(route.method, "POST");
+      continue;
+    }
     if (!IsRequestPipeline(route.pipeline)) {
       EXPECT_FALSE(route.licence_quota);
       continue;
@@ -108,6 +122,12 @@ TEST(RoutesTest, KnownRoutesKeepTheirScopeFeatureAndQuotaRule) {
        true},
       {"/predict", "/predict", Pipeline::kModel, Scope::kClassify, LicenceFeature::kClassify, true},
       {"/tokenize", "/tokenize", Pipeline::kTokenizer, Scope::kEmbed, LicenceFeature::kNone, false},
+      {"/decode", "/decode", Pipeline::kTokenizer, Scope::kEmbed, LicenceFeature::kNone, false},
+      {"/similarity", "/similarity", Pipeline::kModel, Scope::kEmbed, LicenceFeature::kEmbed, true},
+      {"/embed_all", "/embed_all", Pipeline::kModel, Scope::kEmbed, LicenceFeature::kEmbed, true},
+      {"/embed_sparse", "/embed_sparse", Pipeline::kModel, Scope::kEmbed, LicenceFeature::kEmbed,
+       false},
+      {"/ping", "/ping", Pipeline::kPing, Scope::kPublic, LicenceFeature::kNone, false},
       {"/v1/items", "/v1/items", Pipeline::kCatalogue, Scope::kAdmin, LicenceFeature::kRecommend,
        false},
       {"/v1/items/delete", "/v1/items/delete", Pipeline::kCatalogue, Scope::kAdmin,
@@ -135,6 +155,7 @@ TEST(RoutesTest, KnownRoutesKeepTheirScopeFeatureAndQuotaRule) {
   }
   EXPECT_EQ(FindRoute("/predict")->task, Task::kClassify);
   EXPECT_EQ(FindRoute("/embed")->task, Task::kEmbed);
+  EXPECT_EQ(FindRoute("/embed_all")->task, Task::kEmbedTokens);
   EXPECT_EQ(FindRoute("/v1/embeddings")->style, ApiStyle::kOpenAi);
   EXPECT_EQ(FindRoute("/embed")->style, ApiStyle::kTei);
   for (const char* path : {"/nope", "/admin", "/embed/", "/v1/item", "/predictions", ""}) {

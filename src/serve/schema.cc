@@ -1,6 +1,7 @@
 #include "serve/schema.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,47 @@ std::optional<ApiError> ReadBool(const json& object, const char* name, bool* val
   return std::nullopt;
 }
 
+// A boolean that stays nullopt when absent or null.
+std::optional<ApiError> ReadOptionalBool(const json& object, const char* name,
+                                         std::optional<bool>* value) {
+  bool read = false;
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (auto error = ReadBool(object, name, &read)) return error;
+  *value = read;
+  return std::nullopt;
+}
+
+// `dimensions`: a positive integer (its upper bound, the model's width, is
+// checked when the model is known).
+std::optional<ApiError> ReadDimensions(const json& object, int64_t* value) {
+  auto it = object.find("dimensions");
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || it->get<int64_t>() < 1) {
+    return Validation("`dimensions` must be a positive integer");
+  }
+  *value = it->get<int64_t>();
+  return std::nullopt;
+}
+
+ApiError Empty(std::string message) { return {400, "empty", std::move(message)}; }
+
+// One list of token ids: non-negative integers (the vocabulary's bound is
+// checked when the model is known).
+std::optional<ApiError> ReadIds(const json& value, const std::string& where,
+                                std::vector<int32_t>* out) {
+  if (!value.is_array()) return Validation(where + " must be a list of token ids");
+  if (value.empty()) return Empty(where + " cannot be empty");
+  out->reserve(value.size());
+  for (const json& id : value) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
+      return Validation(where + " must hold token ids (non-negative integers)");
+    }
+    out->push_back(static_cast<int32_t>(id.get<int64_t>()));
+  }
+  return std::nullopt;
+}
+
 std::optional<ApiError> AddText(const json& value, const std::string& where, TextInputs* out) {
   if (!value.is_string()) return Validation(where + " must be a string");
   const auto& text = value.get_ref<const std::string&>();
@@ -46,8 +88,8 @@ ApiError TooMany(size_t count, const SchemaLimits& limits) {
 
 std::optional<ApiError> CheckCount(const TextInputs& inputs, const char* field,
                                    const SchemaLimits& limits) {
-  if (inputs.texts.empty()) return Validation(std::string("`") + field + "` cannot be empty");
-  if (inputs.texts.size() > limits.max_inputs) return TooMany(inputs.texts.size(), limits);
+  if (inputs.size() == 0) return Empty(std::string("`") + field + "` cannot be empty");
+  if (inputs.size() > limits.max_inputs) return TooMany(inputs.size(), limits);
   return std::nullopt;
 }
 
@@ -61,12 +103,11 @@ std::optional<ApiError> ReadTexts(const json& object, const char* field, const S
     if (auto error = AddText(*it, name, out)) return error;
   } else if (it->is_array()) {
     out->batched = true;
+    if (it->empty()) return Empty(name + " cannot be empty");
     if (it->size() > limits.max_inputs) return TooMany(it->size(), limits);
     for (size_t i = 0; i < it->size(); ++i) {
       if ((*it)[i].is_array()) {
-        return Validation(name +
-                          " must be a string or a list of strings (token ids are not "
-                          "accepted)");
+        return Validation(name + " must be a string or a list of strings");
       }
       if (auto error = AddText((*it)[i], name + "[" + std::to_string(i) + "]", out)) return error;
     }
@@ -106,7 +147,8 @@ std::optional<ApiError> ParseEmbedRequest(std::string_view body, const SchemaLim
   if (auto error = ParseObject(body, &object)) return error;
   if (auto error = ReadTexts(object, "inputs", limits, &out->inputs)) return error;
   if (auto error = ReadBool(object, "normalize", &out->normalize)) return error;
-  return ReadBool(object, "truncate", &out->truncate);
+  if (auto error = ReadDimensions(object, &out->dimensions)) return error;
+  return ReadOptionalBool(object, "truncate", &out->truncate);
 }
 
 std::optional<ApiError> ParsePredictRequest(std::string_view body, const SchemaLimits& limits,
@@ -119,13 +161,19 @@ std::optional<ApiError> ParsePredictRequest(std::string_view body, const SchemaL
   const bool all_strings = it->is_array() && std::all_of(it->begin(), it->end(), [](const json& v) {
                              return v.is_string();
                            });
+  if (all_strings && it->size() > 2) {
+    return Validation(
+        "`inputs` must be a string, [text, text_pair] or a list of those: a list of " +
+        std::to_string(it->size()) +
+        " strings is ambiguous; to classify each text send [[\"a\"], [\"b\"], [\"c\"], ...]");
+  }
   if (it->is_string() || (all_strings && (it->size() == 1 || it->size() == 2))) {
     // "t", ["t"] or ["a", "b"]: one sequence (TEI reads a list of two
     // strings as a text pair).
     if (auto error = AddSequence(*it, "`inputs`", &inputs)) return error;
   } else if (it->is_array()) {
     inputs.batched = true;
-    if (it->empty()) return Validation("`inputs` cannot be empty");
+    if (it->empty()) return Empty("`inputs` cannot be empty");
     if (it->size() > limits.max_inputs) return TooMany(it->size(), limits);
     for (size_t i = 0; i < it->size(); ++i) {
       if (auto error = AddSequence((*it)[i], "`inputs[" + std::to_string(i) + "]`", &inputs)) {
@@ -136,7 +184,7 @@ std::optional<ApiError> ParsePredictRequest(std::string_view body, const SchemaL
     return Validation("`inputs` must be a string, a text pair or a list of those");
   }
   if (auto error = CheckCount(inputs, "inputs", limits)) return error;
-  if (auto error = ReadBool(object, "truncate", &out->truncate)) return error;
+  if (auto error = ReadOptionalBool(object, "truncate", &out->truncate)) return error;
   return ReadBool(object, "raw_scores", &out->raw_scores);
 }
 
@@ -144,7 +192,34 @@ std::optional<ApiError> ParseOpenAiEmbedRequest(std::string_view body, const Sch
                                                 OpenAiEmbedRequest* out) {
   json object;
   if (auto error = ParseObject(body, &object)) return error;
-  if (auto error = ReadTexts(object, "input", limits, &out->inputs)) return error;
+  auto input = object.find("input");
+  const auto is_id = [](const json& v) { return v.is_number_integer(); };
+  const auto is_id_list = [&](const json& v) {
+    return v.is_array() && std::all_of(v.begin(), v.end(), is_id);
+  };
+  if (input != object.end() && input->is_array() && !input->empty() &&
+      (std::all_of(input->begin(), input->end(), is_id) ||
+       std::all_of(input->begin(), input->end(), is_id_list))) {
+    // Token ids, as OpenAI accepts them: [1, 2, 3] or [[1, 2], [3], ...].
+    TextInputs& inputs = out->inputs;
+    if (is_id((*input)[0])) {
+      inputs.ids.emplace_back();
+      if (auto error = ReadIds(*input, "`input`", &inputs.ids.back())) return error;
+    } else {
+      inputs.batched = true;
+      if (input->size() > limits.max_inputs) return TooMany(input->size(), limits);
+      for (size_t i = 0; i < input->size(); ++i) {
+        inputs.ids.emplace_back();
+        if (auto error =
+                ReadIds((*input)[i], "`input[" + std::to_string(i) + "]`", &inputs.ids.back())) {
+          return error;
+        }
+      }
+    }
+  } else if (auto error = ReadTexts(object, "input", limits, &out->inputs)) {
+    return error;
+  }
+  if (auto error = ReadDimensions(object, &out->dimensions)) return error;
   if (auto it = object.find("model"); it != object.end() && !it->is_null()) {
     if (!it->is_string()) return Validation("`model` must be a string");
     out->model = it->get<std::string>();
@@ -165,6 +240,65 @@ std::optional<ApiError> ParseTokenizeRequest(std::string_view body, const Schema
   if (auto error = ParseObject(body, &object)) return error;
   if (auto error = ReadTexts(object, "inputs", limits, &out->inputs)) return error;
   return ReadBool(object, "add_special_tokens", &out->add_special_tokens);
+}
+
+std::optional<ApiError> ParseSimilarityRequest(std::string_view body, const SchemaLimits& limits,
+                                               SimilarityRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  auto it = object.find("inputs");
+  if (it == object.end()) return Validation("missing field `inputs`");
+  if (!it->is_object()) {
+    return Validation("`inputs` must be {\"source_sentence\": text, \"sentences\": [text, ...]}");
+  }
+  auto source = it->find("source_sentence");
+  if (source == it->end()) return Validation("missing field `inputs.source_sentence`");
+  if (auto error = AddText(*source, "`inputs.source_sentence`", &out->inputs)) return error;
+  auto sentences = it->find("sentences");
+  if (sentences == it->end()) return Validation("missing field `inputs.sentences`");
+  if (!sentences->is_array()) return Validation("`inputs.sentences` must be a list of strings");
+  if (sentences->empty()) return Empty("`inputs.sentences` cannot be empty");
+  if (sentences->size() > limits.max_inputs) return TooMany(sentences->size(), limits);
+  for (size_t i = 0; i < sentences->size(); ++i) {
+    if (auto error = AddText((*sentences)[i], "`inputs.sentences[" + std::to_string(i) + "]`",
+                             &out->inputs)) {
+      return error;
+    }
+  }
+  out->inputs.batched = true;
+  return ReadOptionalBool(object, "truncate", &out->truncate);
+}
+
+std::optional<ApiError> ParseEmbedAllRequest(std::string_view body, const SchemaLimits& limits,
+                                             EmbedAllRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  if (auto error = ReadTexts(object, "inputs", limits, &out->inputs)) return error;
+  return ReadOptionalBool(object, "truncate", &out->truncate);
+}
+
+std::optional<ApiError> ParseDecodeRequest(std::string_view body, const SchemaLimits& limits,
+                                           DecodeRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  auto it = object.find("ids");
+  if (it == object.end()) return Validation("missing field `ids`");
+  if (!it->is_array()) return Validation("`ids` must be a list of token ids or a list of those");
+  if (it->empty()) return Empty("`ids` cannot be empty");
+  if ((*it)[0].is_array()) {
+    out->batched = true;
+    if (it->size() > limits.max_inputs) return TooMany(it->size(), limits);
+    for (size_t i = 0; i < it->size(); ++i) {
+      out->ids.emplace_back();
+      if (auto error = ReadIds((*it)[i], "`ids[" + std::to_string(i) + "]`", &out->ids.back())) {
+        return error;
+      }
+    }
+  } else {
+    out->ids.emplace_back();
+    if (auto error = ReadIds(*it, "`ids`", &out->ids.back())) return error;
+  }
+  return ReadBool(object, "skip_special_tokens", &out->skip_special_tokens);
 }
 
 }  // namespace mg::serve

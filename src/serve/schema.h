@@ -2,12 +2,14 @@
 // Hugging Face text-embeddings-inference (/embed, /predict, /tokenize) and
 // OpenAI (/v1/embeddings), parsed and validated into plain structs.
 //
-// Malformed JSON and invalid UTF-8 are 400; a wrong type, a missing or empty
-// input or too many inputs is 422 (SPEC.md). Unknown fields are ignored, as
+// Malformed JSON and invalid UTF-8 are 400 ("bad_request"), so is an empty
+// list of inputs (TEI's "Empty"); a wrong type, a missing or empty input or
+// too many inputs is 422 ("validation"). Unknown fields are ignored, as
 // TEI and OpenAI do. Pure functions; thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,29 +24,57 @@ namespace mg::serve {
 struct TextInputs {
   std::vector<std::string> texts;
   std::vector<std::optional<std::string>> pairs;  // empty, or one per text
+  // OpenAI's token-id inputs ([1, 2, 3] or [[1, 2], ...]): used as the
+  // model's ids as given; when set, `texts` is empty.
+  std::vector<std::vector<int32_t>> ids;
   bool batched = false;
+
+  size_t size() const { return ids.empty() ? texts.size() : ids.size(); }
 };
 
 struct SchemaLimits {
   size_t max_inputs = 32;  // TEI's max_client_batch_size
 };
 
+// "truncate" absent is nullopt: the server's --auto-truncate decides.
 struct EmbedRequest {
   TextInputs inputs;
   bool normalize = true;
-  bool truncate = false;
+  std::optional<bool> truncate;
+  int64_t dimensions = 0;  // 0: the model's width; checked against it later
 };
 
 struct PredictRequest {
   TextInputs inputs;
-  bool truncate = false;
+  std::optional<bool> truncate;
   bool raw_scores = false;
 };
 
 struct OpenAiEmbedRequest {
   TextInputs inputs;
   std::string model;
-  bool base64 = false;  // encoding_format "base64"
+  bool base64 = false;     // encoding_format "base64"
+  int64_t dimensions = 0;  // 0: the model's width
+};
+
+// TEI's /similarity: {"inputs": {"source_sentence", "sentences": [...]}};
+// texts[0] is the source sentence, the rest the sentences.
+struct SimilarityRequest {
+  TextInputs inputs;
+  std::optional<bool> truncate;
+};
+
+// TEI's /embed_all: per input, one row per token.
+struct EmbedAllRequest {
+  TextInputs inputs;
+  std::optional<bool> truncate;
+};
+
+// TEI's /decode: {"ids": [..] | [[..], ..], "skip_special_tokens": true}.
+struct DecodeRequest {
+  std::vector<std::vector<int32_t>> ids;
+  bool batched = false;
+  bool skip_special_tokens = true;
 };
 
 struct TokenizeRequest {
@@ -60,5 +90,11 @@ std::optional<ApiError> ParseOpenAiEmbedRequest(std::string_view body, const Sch
                                                 OpenAiEmbedRequest* out);
 std::optional<ApiError> ParseTokenizeRequest(std::string_view body, const SchemaLimits& limits,
                                              TokenizeRequest* out);
+std::optional<ApiError> ParseSimilarityRequest(std::string_view body, const SchemaLimits& limits,
+                                               SimilarityRequest* out);
+std::optional<ApiError> ParseEmbedAllRequest(std::string_view body, const SchemaLimits& limits,
+                                             EmbedAllRequest* out);
+std::optional<ApiError> ParseDecodeRequest(std::string_view body, const SchemaLimits& limits,
+                                           DecodeRequest* out);
 
 }  // namespace mg::serve

@@ -12,7 +12,8 @@ TEST(SchemaTest, EmbedAcceptsStringOrList) {
   EXPECT_EQ(StatusOf(ParseEmbedRequest(R"({"inputs":"hi"})", {}, &single)), 200);
   EXPECT_FALSE(single.inputs.batched);
   EXPECT_TRUE(single.normalize);
-  EXPECT_FALSE(single.truncate);
+  EXPECT_FALSE(single.truncate.has_value());  // the server's --auto-truncate decides
+  EXPECT_EQ(single.dimensions, 0);
   EmbedRequest list;
   EXPECT_EQ(StatusOf(ParseEmbedRequest(
                 R"({"inputs":["a","b"],"normalize":false,"truncate":true,"x":1})", {}, &list)),
@@ -20,7 +21,19 @@ TEST(SchemaTest, EmbedAcceptsStringOrList) {
   EXPECT_EQ(list.inputs.texts, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(list.inputs.batched);
   EXPECT_FALSE(list.normalize);
-  EXPECT_TRUE(list.truncate);
+  EXPECT_EQ(list.truncate, std::optional<bool>(true));
+  EmbedRequest explicit_false;
+  EXPECT_EQ(StatusOf(ParseEmbedRequest(R"({"inputs":"a","truncate":false,"dimensions":8})", {},
+                                       &explicit_false)),
+            200);
+  EXPECT_EQ(explicit_false.truncate, std::optional<bool>(false));
+  EXPECT_EQ(explicit_false.dimensions, 8);
+  for (const char* body :
+       {R"({"inputs":"a","dimensions":0})", R"({"inputs":"a","dimensions":-1})",
+        R"({"inputs":"a","dimensions":"8"})", R"({"inputs":"a","dimensions":1.5})"}) {
+    EmbedRequest bad;
+    EXPECT_EQ(StatusOf(ParseEmbedRequest(body, {}, &bad)), 422) << body;
+  }
 }
 
 TEST(SchemaTest, BadBodies) {
@@ -29,12 +42,23 @@ TEST(SchemaTest, BadBodies) {
   EXPECT_EQ(StatusOf(ParseEmbedRequest("{\"inputs\":\"\xff\xfe\"}", {}, &r)), 400);
   EmbedRequest array;
   EXPECT_EQ(StatusOf(ParseEmbedRequest("[1]", {}, &array)), 422);
-  for (const char* body :
-       {R"({})", R"({"inputs":5})", R"({"inputs":[]})", R"({"inputs":""})", R"({"inputs":["a",3]})",
-        R"({"inputs":[[1,2]]})", R"({"inputs":"a","normalize":"yes"})"}) {
+  for (const char* body : {R"({})", R"({"inputs":5})", R"({"inputs":""})", R"({"inputs":["a",3]})",
+                           R"({"inputs":[[1,2]]})", R"({"inputs":"a","normalize":"yes"})"}) {
     EmbedRequest request;
-    EXPECT_EQ(StatusOf(ParseEmbedRequest(body, {}, &request)), 422) << body;
+    auto error = ParseEmbedRequest(body, {}, &request);
+    EXPECT_EQ(StatusOf(error), 422) << body;
+    if (error) {
+      EXPECT_EQ(error->type, "validation") << body;
+    }
   }
+  // An empty list is TEI's "Empty": 400.
+  EmbedRequest empty;
+  auto empty_error = ParseEmbedRequest(R"({"inputs":[]})", {}, &empty);
+  ASSERT_TRUE(empty_error);
+  EXPECT_EQ(empty_error->status, 400);
+  EXPECT_EQ(empty_error->type, "empty");
+  PredictRequest empty_predict;
+  EXPECT_EQ(StatusOf(ParsePredictRequest(R"({"inputs":[]})", {}, &empty_predict)), 400);
   SchemaLimits limits;
   limits.max_inputs = 2;
   EmbedRequest many;
@@ -61,6 +85,22 @@ TEST(SchemaTest, PredictForms) {
   EXPECT_EQ(batch.inputs.pairs[1], std::optional<std::string>("z"));
   PredictRequest bad;
   EXPECT_EQ(StatusOf(ParsePredictRequest(R"({"inputs":[["a","b","c"]]})", {}, &bad)), 422);
+  // A flat list of more than two strings is refused, as TEI does, with the
+  // batch form it should have been.
+  PredictRequest flat;
+  auto error = ParsePredictRequest(R"({"inputs":["a","b","c"]})", {}, &flat);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->status, 422);
+  EXPECT_EQ(error->type, "validation");
+  EXPECT_NE(error->message.find(R"([["a"], ["b"], ["c"])"), std::string::npos) << error->message;
+  PredictRequest two;
+  EXPECT_EQ(StatusOf(ParsePredictRequest(R"({"inputs":["a","b"]})", {}, &two)), 200);
+  EXPECT_FALSE(two.inputs.batched);
+  EXPECT_FALSE(two.truncate.has_value());
+  PredictRequest singles;
+  EXPECT_EQ(StatusOf(ParsePredictRequest(R"({"inputs":[["a"],["b"]]})", {}, &singles)), 200);
+  EXPECT_TRUE(singles.inputs.batched);
+  EXPECT_EQ(singles.inputs.texts.size(), 2u);
 }
 
 TEST(SchemaTest, OpenAi) {
@@ -70,12 +110,81 @@ TEST(SchemaTest, OpenAi) {
             200);
   EXPECT_EQ(request.model, "m");
   EXPECT_TRUE(request.base64);
+  // Token ids, one list or a list of lists.
   OpenAiEmbedRequest tokens;
-  EXPECT_EQ(StatusOf(ParseOpenAiEmbedRequest(R"({"input":[[1,2,3]]})", {}, &tokens)), 422);
+  EXPECT_EQ(
+      StatusOf(ParseOpenAiEmbedRequest(R"({"input":[[1,2,3],[4]],"dimensions":16})", {}, &tokens)),
+      200);
+  EXPECT_TRUE(tokens.inputs.batched);
+  EXPECT_TRUE(tokens.inputs.texts.empty());
+  EXPECT_EQ(tokens.inputs.ids, (std::vector<std::vector<int32_t>>{{1, 2, 3}, {4}}));
+  EXPECT_EQ(tokens.dimensions, 16);
+  OpenAiEmbedRequest one;
+  EXPECT_EQ(StatusOf(ParseOpenAiEmbedRequest(R"({"input":[5,6]})", {}, &one)), 200);
+  EXPECT_FALSE(one.inputs.batched);
+  EXPECT_EQ(one.inputs.ids, (std::vector<std::vector<int32_t>>{{5, 6}}));
+  for (const char* body : {R"({"input":[-1]})", R"({"input":[[1],[-2]]})", R"({"input":[[1],"a"]})",
+                           R"({"input":[1,"a"]})", R"({"input":"a","dimensions":0})"}) {
+    OpenAiEmbedRequest bad;
+    EXPECT_EQ(StatusOf(ParseOpenAiEmbedRequest(body, {}, &bad)), 422) << body;
+  }
+  OpenAiEmbedRequest empty_ids;
+  EXPECT_EQ(StatusOf(ParseOpenAiEmbedRequest(R"({"input":[[1],[]]})", {}, &empty_ids)), 400);
   OpenAiEmbedRequest format;
   EXPECT_EQ(
       StatusOf(ParseOpenAiEmbedRequest(R"({"input":"a","encoding_format":"x"})", {}, &format)),
       422);
+}
+
+TEST(SchemaTest, SimilarityEmbedAllAndDecode) {
+  SimilarityRequest similarity;
+  EXPECT_EQ(StatusOf(ParseSimilarityRequest(
+                R"({"inputs":{"source_sentence":"s","sentences":["a","b"]},"truncate":true})", {},
+                &similarity)),
+            200);
+  EXPECT_EQ(similarity.inputs.texts, (std::vector<std::string>{"s", "a", "b"}));
+  EXPECT_EQ(similarity.truncate, std::optional<bool>(true));
+  for (const char* body : {R"({"inputs":"s"})", R"({"inputs":{"sentences":["a"]}})",
+                           R"({"inputs":{"source_sentence":"s"}})",
+                           R"({"inputs":{"source_sentence":"s","sentences":"a"}})",
+                           R"({"inputs":{"source_sentence":"s","sentences":[1]}})"}) {
+    SimilarityRequest bad;
+    EXPECT_EQ(StatusOf(ParseSimilarityRequest(body, {}, &bad)), 422) << body;
+  }
+  SimilarityRequest none;
+  EXPECT_EQ(StatusOf(ParseSimilarityRequest(R"({"inputs":{"source_sentence":"s","sentences":[]}})",
+                                            {}, &none)),
+            400);
+  SchemaLimits limits;
+  limits.max_inputs = 1;
+  SimilarityRequest many;
+  EXPECT_EQ(StatusOf(ParseSimilarityRequest(
+                R"({"inputs":{"source_sentence":"s","sentences":["a","b"]}})", limits, &many)),
+            422);
+
+  EmbedAllRequest all;
+  EXPECT_EQ(StatusOf(ParseEmbedAllRequest(R"({"inputs":["a","b"]})", {}, &all)), 200);
+  EXPECT_EQ(all.inputs.texts.size(), 2u);
+
+  DecodeRequest single;
+  EXPECT_EQ(StatusOf(ParseDecodeRequest(R"({"ids":[1,2]})", {}, &single)), 200);
+  EXPECT_FALSE(single.batched);
+  EXPECT_TRUE(single.skip_special_tokens);
+  EXPECT_EQ(single.ids, (std::vector<std::vector<int32_t>>{{1, 2}}));
+  DecodeRequest batch;
+  EXPECT_EQ(StatusOf(ParseDecodeRequest(R"({"ids":[[1],[2,3]],"skip_special_tokens":false})", {},
+                                        &batch)),
+            200);
+  EXPECT_TRUE(batch.batched);
+  EXPECT_FALSE(batch.skip_special_tokens);
+  EXPECT_EQ(batch.ids.size(), 2u);
+  for (const char* body :
+       {R"({})", R"({"ids":"1"})", R"({"ids":[1,"a"]})", R"({"ids":[[1],2]})", R"({"ids":[-3]})"}) {
+    DecodeRequest bad;
+    EXPECT_EQ(StatusOf(ParseDecodeRequest(body, {}, &bad)), 422) << body;
+  }
+  DecodeRequest empty;
+  EXPECT_EQ(StatusOf(ParseDecodeRequest(R"({"ids":[]})", {}, &empty)), 400);
 }
 
 }  // namespace

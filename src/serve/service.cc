@@ -1,6 +1,9 @@
 #include "serve/service.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 
 #include "base/env.h"
 #include "kernels/gemm.h"
@@ -24,15 +27,73 @@ HttpResponse ErrorResponse(ApiStyle style, const ApiError& error) {
   HttpResponse response;
   response.status = error.status;
   response.body = ErrorBody(style, error);
-  if (error.retry_after_s > 0) {
-    response.headers.emplace_back("Retry-After", std::to_string(error.retry_after_s));
-  }
+  response.headers = ErrorHeaders(error);
   return response;
 }
 
 std::string Milliseconds(double ms) { return std::to_string(static_cast<int64_t>(ms + 0.5)); }
 
+// The rows of a request that ran as several jobs, as they come back.
+struct GatheredRows {
+  std::mutex mutex;
+  std::vector<BatchResult> parts;  // guarded by mutex
+  size_t remaining = 0;            // guarded by mutex
+};
+
+// `packed` cut at sequence boundaries into parts of at most `max_tokens`
+// tokens (a sequence longer than that gets a part of its own).
+std::vector<model::PackedBatch> SplitPacked(const model::PackedBatch& packed, int64_t max_tokens) {
+  std::vector<model::PackedBatch> parts;
+  if (packed.tokens() <= max_tokens) {
+    parts.push_back(packed);
+    return parts;
+  }
+  for (int64_t s = 0; s < packed.sequences(); ++s) {
+    const int64_t begin = packed.offsets[s];
+    const int64_t end = packed.offsets[s + 1];
+    if (parts.empty() ||
+        (parts.back().tokens() > 0 && parts.back().tokens() + (end - begin) > max_tokens)) {
+      parts.emplace_back();
+    }
+    model::PackedBatch& part = parts.back();
+    part.ids.insert(part.ids.end(), packed.ids.begin() + begin, packed.ids.begin() + end);
+    part.type_ids.insert(part.type_ids.end(), packed.type_ids.begin() + begin,
+                         packed.type_ids.begin() + end);
+    part.offsets.push_back(part.tokens());
+  }
+  return parts;
+}
+
+// The parts' rows in order; the first failure, if any; the longest queue
+// wait and the inference time of all.
+BatchResult MergeRows(std::vector<BatchResult> parts) {
+  if (parts.size() == 1) return std::move(parts[0]);
+  BatchResult all;
+  for (BatchResult& part : parts) {
+    if (!part.status.ok() && all.status.ok()) all.status = part.status;
+    all.width = part.width;
+    all.values.insert(all.values.end(), part.values.begin(), part.values.end());
+    all.queue_ms = std::max(all.queue_ms, part.queue_ms);
+    all.inference_ms += part.inference_ms;
+    all.batch_requests = std::max(all.batch_requests, part.batch_requests);
+  }
+  return all;
+}
+
 }  // namespace
+
+size_t DefaultMaxClientBatchSize(size_t max_input_length, int64_t max_batch_tokens,
+                                 int64_t hidden_size) {
+  constexpr int64_t kRequestMemoryBytes = int64_t{64} << 20;
+  constexpr int64_t kBatchesPerRequest = 64;
+  const int64_t tokens = std::max<int64_t>(1, static_cast<int64_t>(max_input_length));
+  // Per input: its ids and type ids (8 bytes a token), its row of floats
+  // and that row in the JSON reply (about 12 bytes a value).
+  const int64_t bytes_per_input = 8 * tokens + 16 * std::max<int64_t>(1, hidden_size);
+  const int64_t by_memory = kRequestMemoryBytes / bytes_per_input;
+  const int64_t by_latency = kBatchesPerRequest * std::max<int64_t>(1, max_batch_tokens) / tokens;
+  return static_cast<size_t>(std::clamp<int64_t>(std::min(by_memory, by_latency), 32, 8192));
+}
 
 Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options,
                                                  release::ServedModel served,
@@ -48,6 +109,10 @@ Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options,
     return InvalidArgumentError("--max-batch-tokens (" + std::to_string(options.max_batch_tokens) +
                                 ") must be at least --max-input-length (" +
                                 std::to_string(options.max_input_length) + ")");
+  }
+  if (options.max_client_batch_size == 0) {
+    options.max_client_batch_size = DefaultMaxClientBatchSize(
+        options.max_input_length, options.max_batch_tokens, served.model->config().hidden_size);
   }
   std::unique_ptr<Service> service(
       new Service(std::move(options), std::move(served), std::move(gate), logger));
@@ -85,6 +150,11 @@ Service::Service(ServiceOptions options, release::ServedModel served, std::uniqu
         if (task == Task::kEmbed) {
           model->Embed(batch, model->default_pooling(), /*normalize=*/false, workspace.get(), out);
           *width = model->config().hidden_size;
+        } else if (task == Task::kEmbedTokens) {
+          const Tensor& hidden = model->encoder().Forward(batch, workspace.get());
+          const float* values = hidden.data<float>();
+          out->assign(values, values + hidden.numel());
+          *width = model->config().hidden_size;
         } else {
           const Tensor& hidden = model->encoder().Forward(batch, workspace.get());
           model->encoder().Classify(batch, hidden, workspace.get(), out);
@@ -121,7 +191,7 @@ void Service::Handle(HttpRequest request, Responder respond) {
     }
     respond(std::move(response));
   };
-  const RouteSpec* route = FindRoute(request.path);
+  const RouteSpec* route = FindRoute(request.path, request.method);
   if (route == nullptr || (route->pipeline == Pipeline::kAdmin && !admin_)) {
     // Under /v1/ errors take OpenAI's shape, elsewhere TEI's.
     const ApiStyle style = request.path.starts_with("/v1/") ? ApiStyle::kOpenAi : ApiStyle::kTei;
@@ -133,6 +203,11 @@ void Service::Handle(HttpRequest request, Responder respond) {
       if (shutting_down_) {
         response = ErrorResponse(route->style, {503, "unhealthy", "the server is shutting down"});
       }
+      return simple(route->name, std::move(response));
+    }
+    case Pipeline::kPing: {
+      HttpResponse response;
+      response.body = "{\"status\":\"ok\"}";
       return simple(route->name, std::move(response));
     }
     case Pipeline::kInfo: {
@@ -158,12 +233,20 @@ void Service::Handle(HttpRequest request, Responder respond) {
     }
     case Pipeline::kDashboard:
       return simple(route->name, DashboardResponse(request));
+    case Pipeline::kByModelType:
     case Pipeline::kModel:
     case Pipeline::kTokenizer:
     case Pipeline::kCatalogue:
       break;
   }
+  bool single_as_batch = false;
+  if (route->pipeline == Pipeline::kByModelType && request.method == route->method) {
+    const bool classifier = served_.model->is_classifier();
+    single_as_batch = route->single_as_batch && classifier;
+    route = FindRoute(classifier ? "/predict" : "/embed", route->method);
+  }
   auto call = std::make_shared<Call>();
+  call->single_as_batch = single_as_batch;
   call->route = route;
   call->start = start;
   call->request = std::move(request);
@@ -225,8 +308,34 @@ bool Service::Tokenize(Call& call) {
   const int32_t vocab_size = static_cast<int32_t>(model.config().vocab_size);
   const int32_t unk = tokenizer.unk_id();
   const int32_t type_limit = static_cast<int32_t>(model.config().type_vocab_size);
+  const bool truncate = call.truncate.value_or(options_.auto_truncate);
   text::EncodeOptions options;
   text::Encoding encoding;
+  // Token ids (OpenAI's input): the model's ids as given, no template added.
+  for (const std::vector<int32_t>& ids : call.inputs.ids) {
+    for (int32_t id : ids) {
+      if (id >= vocab_size) {
+        Fail(call, Validation("token id " + std::to_string(id) +
+                              " is outside the model's vocabulary of " +
+                              std::to_string(vocab_size) + " tokens"));
+        return false;
+      }
+    }
+    size_t length = ids.size();
+    if (length > options_.max_input_length) {
+      if (!truncate) {
+        Fail(call, Validation("Input validation error: `inputs` must have less than " +
+                              std::to_string(options_.max_input_length + 1) +
+                              " tokens. Given: " + std::to_string(length)));
+        return false;
+      }
+      length = options_.max_input_length;
+      ++call.truncated_inputs;
+    }
+    call.packed.ids.insert(call.packed.ids.end(), ids.begin(), ids.begin() + length);
+    call.packed.type_ids.insert(call.packed.type_ids.end(), length, 0);
+    call.packed.offsets.push_back(call.packed.tokens());
+  }
   for (size_t i = 0; i < call.inputs.texts.size(); ++i) {
     const std::string& text = call.inputs.texts[i];
     std::string_view pair_view;  // a view of the request's own text, never a temporary
@@ -236,7 +345,7 @@ bool Service::Tokenize(Call& call) {
     options.max_length = 0;
     Status status = tokenizer.Encode(text, pair, options, &encoding);
     if (status.ok() && encoding.size() > options_.max_input_length) {
-      if (!call.truncate) {
+      if (!truncate) {
         Fail(call, Validation("Input validation error: `inputs` must have less than " +
                               std::to_string(options_.max_input_length + 1) +
                               " tokens. Given: " + std::to_string(encoding.size())));
@@ -244,9 +353,10 @@ bool Service::Tokenize(Call& call) {
       }
       options.max_length = options_.max_input_length;
       status = tokenizer.Encode(text, pair, options, &encoding);
+      ++call.truncated_inputs;
     }
     if (!status.ok()) {
-      Fail(call, Validation(status.message()));
+      Fail(call, {422, "tokenizer", status.message()});
       return false;
     }
     for (size_t t = 0; t < encoding.size(); ++t) {
@@ -259,7 +369,9 @@ bool Service::Tokenize(Call& call) {
   }
   call.tokenize_ms = MillisecondsSince(start);
   metrics_.tokenize_seconds.Observe(call.tokenize_ms / 1000);
-  if (call.packed.tokens() > options_.max_batch_tokens) {
+  // A request's inputs run in several batches when they have to (Process);
+  // only per-token replies, whose size grows with every token, are bounded.
+  if (call.route->task == Task::kEmbedTokens && call.packed.tokens() > options_.max_batch_tokens) {
     Fail(call, Validation("the request has " + std::to_string(call.packed.tokens()) +
                           " tokens, more than --max-batch-tokens " +
                           std::to_string(options_.max_batch_tokens)));
@@ -280,13 +392,22 @@ void Service::Process(std::shared_ptr<Call> call) {
   if (!LicenceAllows(*call)) return;
   if (route.pipeline == Pipeline::kModel && route.task == Task::kClassify &&
       !served_.model->is_classifier()) {
-    return Fail(*call, Validation("the model is not a classifier: use /embed"));
+    return Fail(*call, {424, "backend", "the model is not a classifier: use /embed"});
+  }
+  const int64_t hidden = served_.model->config().hidden_size;
+  if (call->dimensions > hidden) {
+    return Fail(*call, Validation("`dimensions` must be between 1 and " + std::to_string(hidden) +
+                                  " (the model's embedding size); given " +
+                                  std::to_string(call->dimensions)));
   }
   if (!ScreenPrivacy(*call)) return;
   if (route.pipeline == Pipeline::kTokenizer) {
     // Its tokens count towards the key's limits like those of /embed.
     auto body = route.format_tokens(*call, served_.model->tokenizer(), &call->listed_tokens);
-    if (!body.ok()) return Fail(*call, Validation(body.status().message()));
+    if (!body.ok()) {
+      return Fail(*call, {422, route.parse == ParseDecodeCall ? "validation" : "tokenizer",
+                          body.status().message()});
+    }
     if (!Admit(*call)) return;
     HttpResponse response;
     response.body = std::move(body).value();
@@ -294,16 +415,33 @@ void Service::Process(std::shared_ptr<Call> call) {
   }
   if (!Tokenize(*call)) return;
   if (!Admit(*call)) return;
-  auto job = std::make_unique<BatchJob>();
-  job->task = route.task;
-  job->sequences = call->packed;
-  job->deadline = call->start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(options_.request_timeout_s));
-  job->done = [this, call](BatchResult result) {
-    workers_->Post(
-        [this, call, result = std::move(result)]() mutable { Complete(call, std::move(result)); });
-  };
-  batcher_->Submit(std::move(job));
+  // The inputs in jobs of at most --max-batch-tokens (each input fits one:
+  // --max-input-length <= --max-batch-tokens), answered once all are back.
+  std::vector<model::PackedBatch> parts = SplitPacked(call->packed, options_.max_batch_tokens);
+  auto gather = std::make_shared<GatheredRows>();
+  gather->parts.resize(parts.size());
+  gather->remaining = parts.size();
+  const auto deadline =
+      call->start + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(options_.request_timeout_s));
+  for (size_t p = 0; p < parts.size(); ++p) {
+    auto job = std::make_unique<BatchJob>();
+    job->task = route.task;
+    job->sequences = std::move(parts[p]);
+    job->deadline = deadline;
+    job->done = [this, call, gather, p](BatchResult result) {
+      std::optional<BatchResult> all;
+      {
+        std::lock_guard<std::mutex> lock(gather->mutex);
+        gather->parts[p] = std::move(result);
+        if (--gather->remaining > 0) return;
+        all = MergeRows(std::move(gather->parts));
+      }
+      workers_->Post(
+          [this, call, result = std::move(*all)]() mutable { Complete(call, std::move(result)); });
+    };
+    batcher_->Submit(std::move(job));
+  }
 }
 
 void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
@@ -323,6 +461,9 @@ void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
   response.headers.emplace_back("x-inference-time", Milliseconds(result.inference_ms));
   response.headers.emplace_back("x-compute-time",
                                 Milliseconds(call->tokenize_ms + result.inference_ms));
+  if (call->truncated_inputs > 0) {
+    response.headers.emplace_back("x-truncated-inputs", std::to_string(call->truncated_inputs));
+  }
   Reply(*call, std::move(response));
 }
 
@@ -361,7 +502,7 @@ void Service::Reply(Call& call, HttpResponse response) {
                                   {"route", std::string(call.route->name)},
                                   {"status", status},
                                   {"latency_ms", latency_ms},
-                                  {"inputs", static_cast<int64_t>(call.inputs.texts.size())},
+                                  {"inputs", static_cast<int64_t>(call.inputs.size())},
                                   {"tokens", call.tokens()}};
   if (!call.admission.key_id.empty()) fields.emplace_back("key_id", call.admission.key_id);
   if (privacy_->mode() != PrivacyMode::kOff) {

@@ -42,8 +42,12 @@ struct ServiceOptions {
   int max_concurrent_requests = 512;  // inference requests in flight; more get 503
   int64_t max_batch_tokens = 16384;
   int max_batch_requests = 64;
-  size_t max_client_batch_size = 32;  // inputs per request; more get 422
-  size_t max_input_length = 0;        // tokens per input; 0: the model's limit
+  // Inputs per request; more get 422. 0: DefaultMaxClientBatchSize.
+  size_t max_client_batch_size = 0;
+  size_t max_input_length = 0;  // tokens per input; 0: the model's limit
+  // A request that does not say "truncate" truncates over-long inputs
+  // (TEI's --auto-truncate); with false it gets 422.
+  bool auto_truncate = true;
   int tokenization_workers = 2;
   int gemm_threads = 0;           // of the inference thread; 0: all cores
   double request_timeout_s = 30;  // queued longer than this: 503
@@ -59,6 +63,14 @@ struct ServiceOptions {
   // /v1/recommend (routes_recommend.cc); empty: those routes answer 404.
   std::string catalogue_dir;
 };
+
+// The default --max-client-batch-size: the inputs of one request whose
+// worst case (every input max_input_length tokens) stays within both bounds
+// of docs/serving.md, "Batch limit": 64 MiB of request memory (ids, rows and
+// reply) and 64 batches of max_batch_tokens on the inference thread;
+// between 32 and 8192.
+size_t DefaultMaxClientBatchSize(size_t max_input_length, int64_t max_batch_tokens,
+                                 int64_t hidden_size);
 
 class Service {
  public:

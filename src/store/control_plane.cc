@@ -149,6 +149,11 @@ Admission MalformedKey() {
                 "malformed API key: expected mg_ followed by 43 base64url characters");
 }
 
+Admission MissingKey() {
+  return Reject(401, "invalid_api_key",
+                "missing API key: send it as Authorization: Bearer mg_... or X-Api-Key: mg_...");
+}
+
 Admission UnknownKey() { return Reject(401, "invalid_api_key", "unknown API key"); }
 
 }  // namespace
@@ -224,6 +229,7 @@ Status ControlPlane::AuditAction(SqlConnection& db, std::vector<AuditCheckpoint>
 }
 
 Admission ControlPlane::Authenticate(const AdmitRequest& request) {
+  if (request.api_key.empty()) return MissingKey();
   if (!IsWellFormedApiKey(request.api_key)) return MalformedKey();
   const std::string hash = HashApiKey(request.api_key);
   const int64_t now = now_ms_();
@@ -386,6 +392,7 @@ Admission ControlPlane::AuditRefusal(std::string_view hash, const AdmitRequest& 
 
 Admission ControlPlane::Admit(const AdmitRequest& request) {
   // A key nobody holds costs no transaction and leaves no row.
+  if (request.api_key.empty()) return MissingKey();
   if (!IsWellFormedApiKey(request.api_key)) return MalformedKey();
   const int64_t now = now_ms_();
   const std::string hash = HashApiKey(request.api_key);

@@ -73,8 +73,18 @@ try:
                            ("unknown", bearer("mg_" + "A" * 40)), ("injection", bearer(INJECTION))]:
         status, _, body = server.request("POST", "/embed", {"inputs": "hi"}, headers=headers)
         checks.check(f"{label} key -> 401", status == 401, f"{status} {body[:200]}")
+        checks.check(f"{label} key: TEI error_code", status == 401
+                     and json.loads(body).get("error_code") == "invalid_api_key", body)
     status, _, body = server.request("POST", "/v1/embeddings", {"input": "hi"})
-    checks.check("OpenAI error shape", status == 401 and "message" in json.loads(body)["error"], body)
+    error = json.loads(body)["error"]
+    checks.check("OpenAI error shape", status == 401 and "message" in error
+                 and error["code"] == "invalid_api_key", body)
+    checks.check("no key: the message says it is missing", "missing API key" in error["message"],
+                 body)
+    status, _, body = server.request("POST", "/v1/embeddings", {"input": "hi"},
+                                     headers=bearer("not-a-key"))
+    checks.check("malformed key: the message says so",
+                 "malformed API key" in json.loads(body)["error"]["message"], body)
 
     # Admin routes: create shows the key once, list never shows it.
     status, _, body = server.request("POST", "/admin/keys",
@@ -104,13 +114,20 @@ try:
     checks.check("non-admin on /admin -> 403", status == 403, body)
     status, _, body = server.request("POST", "/embed", {"inputs": "hi"}, headers=admin)
     checks.check("admin-only key on /embed -> 403", status == 403, body)
+    status, _, body = server.request("POST", "/v1/embeddings", {"input": "hi"}, headers=admin)
+    error = json.loads(body)["error"]
+    checks.check("OpenAI 403: permission_error, insufficient_scope", status == 403
+                 and error["type"] == "permission_error" and error["code"] == "insufficient_scope",
+                 body)
 
     for _ in range(5):
         checks.check("alice 200", client.embed("alice", alice)[0] == 200)
     checks.check("injection-named key works", client.embed(INJECTION, injected)[0] == 200)
 
-    # Limits: rpm, tpm, quota, budget -> 429 with Retry-After naming the limit.
-    def limited(name, spec, message_part, tokens_per_call=4):
+    # Limits: rpm, tpm, quota, budget -> 429 with Retry-After naming the limit;
+    # x-should-retry true for the per-minute limits, false for the quotas, and
+    # OpenAI's code says which.
+    def limited(name, spec, message_part, code, openai=True):
         status, _, body = server.request("POST", "/admin/keys", {"name": name, "scopes": ["embed"],
                                                                   **spec}, headers=admin)
         key = json.loads(body)["key"]
@@ -120,13 +137,26 @@ try:
         checks.check(f"{name} -> 429", status == 429, body)
         checks.check(f"{name}: Retry-After", int(headers.get("retry-after", "0")) >= 1, headers)
         checks.check(f"{name}: message names the limit", message_part in error_of(body), body)
+        retry = "true" if code == "rate_limit_exceeded" else "false"
+        checks.check(f"{name}: x-should-retry {retry}", headers.get("x-should-retry") == retry,
+                     headers)
+        checks.check(f"{name}: TEI error_code {code}", json.loads(body).get("error_code") == code
+                     and json.loads(body).get("error_type") == "Overloaded", body)
+        if not openai:
+            return
+        status, headers, body = server.request("POST", "/v1/embeddings", {"input": "hi"},
+                                               headers=bearer(key))
+        checks.check(f"{name}: OpenAI code {code}", status == 429
+                     and json.loads(body)["error"]["code"] == code
+                     and headers.get("x-should-retry") == retry, (status, body))
 
-    limited("rpm3", {"rpm": 3}, "requests-per-minute")
-    limited("tpm10", {"tpm": 10}, "tokens-per-minute")
-    limited("quota10", {"quota_tokens": 10}, "token quota")
+    limited("rpm3", {"rpm": 3}, "requests-per-minute", "rate_limit_exceeded")
+    limited("tpm10", {"tpm": 10}, "tokens-per-minute", "rate_limit_exceeded")
+    limited("quota10", {"quota_tokens": 10}, "token quota", "insufficient_quota")
     code, _, err = cli("keys", "price", "--db", DB, "--route", "/embed", "--usd-per-1k", "1")
     checks.check("price set", code == 0, err)
-    limited("budget", {"budget_usd": 0.01}, "budget")  # 4 tokens cost 0.004 USD
+    # 4 tokens cost 0.004 USD on /embed (the only route priced here).
+    limited("budget", {"budget_usd": 0.01}, "budget", "insufficient_quota", openai=False)
     cli("keys", "price", "--db", DB, "--route", "/embed", "--usd-per-1k", "0")
 
     # Expired and revoked keys.
@@ -145,8 +175,8 @@ try:
         pg_ctl("-m", "immediate", "stop")
         status, _, body = client.embed("alice", alice)
         checks.check("database down -> 503", status == 503, body)
-        checks.check("503 body is TEI", json.loads(body).get("error_type") == "service_unavailable",
-                     body)
+        checks.check("503 body is TEI", json.loads(body).get("error_type") == "Unhealthy"
+                     and json.loads(body).get("error_code") == "service_unavailable", body)
         port = DB.split("port=")[1].split("&")[0]
         pg_ctl("-l", os.path.join(PG_DATA, "server.log"), "-o",
                f"-k {PG_DATA} -p {port} -c listen_addresses='' -c max_connections=300", "start")

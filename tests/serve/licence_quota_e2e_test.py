@@ -101,9 +101,18 @@ try:
     checks.check("five requests allowed", statuses(server, 4) == [200] * 4)
     status, hdrs, body = predict(server)
     checks.check("sixth refused with 429", status == 429, status)
-    checks.check("refusal names the licence", body and body.get("error_type") ==
-                 "licence_quota_exceeded" and "allows 5 requests" in body.get("error", ""), body)
+    checks.check("refusal names the licence", body and body.get("error_type") == "Overloaded"
+                 and body.get("error_code") == "licence_quota_exceeded"
+                 and "allows 5 requests" in body.get("error", ""), body)
     checks.check("no Retry-After for a used-up licence", "retry-after" not in hdrs, hdrs)
+    checks.check("x-should-retry: false for a used-up licence",
+                 hdrs.get("x-should-retry") == "false", hdrs)
+    status, hdrs, body = server.request("POST", "/v1/embeddings", {"input": TEXT})
+    error = json.loads(body).get("error", {}) if status == 429 else {}
+    checks.check("OpenAI style: insufficient_quota, x-should-retry false", status == 429
+                 and error.get("code") == "insufficient_quota"
+                 and error.get("type") == "insufficient_quota"
+                 and hdrs.get("x-should-retry") == "false", (status, body, hdrs))
     status, _, _ = server.request("POST", "/tokenize", {"inputs": TEXT})
     checks.check("/tokenize not counted", status == 200, status)
     status, _, metrics = server.request("GET", "/metrics")
@@ -132,6 +141,7 @@ try:
                  earliest - 1 <= retry <= latest + 1, f"{status} {retry} not in "
                  f"[{earliest - 1}, {latest + 1}]")
     checks.check("daily limit named", body and "10 tokens per day" in body.get("error", ""), body)
+    checks.check("daily limit: x-should-retry false", hdrs.get("x-should-retry") == "false", hdrs)
 finally:
     server.stop()
 
@@ -152,7 +162,7 @@ def with_database(label, db):
                      statuses(server, 3, key) == [200, 200, 429])
         status, _, body = predict(server, key)
         checks.check(f"{label}: refusal names the licence", status == 429 and body and
-                     body.get("error_type") == "licence_quota_exceeded", body)
+                     body.get("error_code") == "licence_quota_exceeded", body)
     finally:
         server.stop()
     usage = json.loads(must("usage", "--db", db, "--format", "json"))

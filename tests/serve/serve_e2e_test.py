@@ -119,8 +119,10 @@ status, _, reply = server.post("/v1/embeddings", {"input": TEXTS[0], "model": "m
 decoded = list(struct.unpack("<32f", base64.b64decode(reply["data"][0]["embedding"])))
 check("OpenAI base64 encoding", status == 200 and close(decoded, ref_norm[0]))
 status, _, reply = server.post("/v1/embeddings", {"input": ""})
-check("OpenAI error shape", status == 422 and set(reply["error"]) == {"message", "type", "code"}
-      and reply["error"]["code"] == 422, reply)
+check("OpenAI error shape", status == 422
+      and set(reply["error"]) == {"message", "type", "param", "code"}
+      and reply["error"]["type"] == "invalid_request_error"
+      and reply["error"]["code"] == "invalid_value", reply)
 
 # ------------------------------------------------------------------ tokenize
 status, _, reply = server.post("/tokenize", {"inputs": TEXTS[1]})
@@ -130,14 +132,33 @@ check("tokenize ids equal `modelgate tokenize`",
       status == 200 and [t["id"] for t in reply[0]] == ref_tok["ids"], reply)
 check("tokenize marks special tokens", reply[0][0]["special"] and not reply[0][1]["special"]
       and reply[0][1]["start"] == ref_tok["offsets"][1][0])
+check("tokenize: each token's text is its slice of the input",
+      all(t["text"] == TEXTS[1].encode()[t["start"]:t["stop"]].decode()
+          for t in reply[0] if not t["special"])
+      and reply[0][0]["text"] == "[CLS]" and reply[0][-1]["text"] == "[SEP]", reply)
+status, _, reply = server.post("/tokenize", {"inputs": "t5 H\u00e9llo"})
+check("tokenize: an unknown word's text is the input's, not [UNK]", status == 200
+      and reply[0][2]["text"] == "H\u00e9llo" and reply[0][2]["start"] == 3
+      and reply[0][2]["stop"] == 9, reply)
 
 # ------------------------------------------------------- input length limits
 long_text = " ".join(["word"] * 400)
-status, _, reply = server.post("/embed", {"inputs": long_text})
-check("too long without truncate: 422", status == 422 and reply["error_type"] == "validation"
+status, headers, reply = server.post("/embed", {"inputs": [long_text, "a"]})
+check("too long, truncate not given: truncated (--auto-truncate)", status == 200
+      and len(reply) == 2 and headers.get("x-truncated-inputs") == "1", (status, headers))
+status, _, reply = server.post("/embed", {"inputs": long_text, "truncate": False})
+check("too long with truncate false: 422 Validation", status == 422
+      and reply["error_type"] == "Validation" and reply["error_code"] == "validation"
       and "tokens" in reply["error"], reply)
-status, _, reply = server.post("/embed", {"inputs": long_text, "truncate": True})
-check("too long with truncate: 200", status == 200 and len(reply[0]) == 32)
+status, headers, reply = server.post("/embed", {"inputs": long_text, "truncate": True})
+check("too long with truncate: 200", status == 200 and len(reply[0]) == 32
+      and headers.get("x-truncated-inputs") == "1")
+status, headers, reply = server.post("/v1/embeddings", {"input": [long_text, "a", long_text]})
+check("OpenAI route truncates and says so", status == 200
+      and headers.get("x-truncated-inputs") == "2", headers)
+status, headers, _ = server.post("/embed", {"inputs": "a"})
+check("no x-truncated-inputs when nothing was cut", status == 200
+      and "x-truncated-inputs" not in headers)
 
 # ---------------------------------------------------------------- bad input
 for name, body, expected in [
@@ -147,13 +168,19 @@ for name, body, expected in [
     ("wrong type", b'{"inputs": 42}', 422),
     ("wrong flag type", b'{"inputs": "a", "normalize": "yes"}', 422),
     ("missing inputs", b'{"input": "a"}', 422),
-    ("empty list", b'{"inputs": []}', 422),
+    ("empty list", b'{"inputs": []}', 400),
     ("empty string", b'{"inputs": ""}', 422),
     ("nested too deep", b'{"inputs": ' + b"[" * 10000 + b"]" * 10000 + b"}", 422),
 ]:
     status, _, reply = server.post("/embed", body)
     check(f"{name}: {expected}", status == expected and isinstance(reply, dict)
-          and "error" in reply and "error_type" in reply, (status, reply))
+          and "error" in reply and reply.get("error_type") in {"Validation", "Empty", "Tokenizer", "Overloaded", "Backend", "Unhealthy"}
+          and "error_code" in reply, (status, reply))
+status, _, reply = server.post("/embed", b'{"inputs": []}')
+check("empty list is TEI's Empty", reply.get("error_type") == "Empty", reply)
+status, _, reply = server.post("/embed", b'{"inputs": 42}')
+check("wrong type is TEI's Validation", reply.get("error_type") == "Validation"
+      and reply.get("error_code") == "validation", reply)
 status, _, reply = server.post("/embed", {"inputs": ["a"] * 10000})
 check("10,000 inputs: 422", status == 422 and "maximum allowed batch size" in reply["error"])
 status, _, _ = server.request("GET", "/embed")
@@ -316,7 +343,103 @@ status, _, raw_info = server.request("GET", "/info")
 info = json.loads(raw_info)
 check("/info of a classifier", "classifier" in info["model_type"]
       and info["model_type"]["classifier"]["id2label"]["1"] == "technical")
+status, _, single = server.post("/predict", {"inputs": TEXTS[0]})
+status, _, reply = server.post("/", {"inputs": TEXTS[0]})
+check("POST / of a classifier: one text as a batch of one ([[...]]), as HF Inference Endpoints",
+      status == 200 and reply == [single], reply)
+status, _, reply = server.post("/", {"inputs": [[TEXTS[0]], [TEXTS[1]]]})
+check("POST / of a classifier: a batch as /predict", status == 200 and len(reply) == 2
+      and [r["label"] for r in reply[0]] == [r["label"] for r in single]
+      and close([r["score"] for r in reply[0]], [r["score"] for r in single]), reply)
+status, _, reply = server.post("/invocations", {"inputs": TEXTS[0]})
+check("POST /invocations of a classifier answers as /predict", status == 200 and reply == single)
+status, _, reply = server.post("/predict", {"inputs": ["a", "b", "c"]})
+check("predict: a flat list of three strings is 422 with the batch form", status == 422
+      and reply["error_type"] == "Validation" and '[["a"], ["b"], ["c"]' in reply["error"], reply)
+status, _, reply = server.post("/predict", {"inputs": [["a"], ["b"], ["c"]]})
+check("predict: [[a], [b], [c]] is a batch of three", status == 200 and len(reply) == 3)
 check("classifier server exits 0", server.stop() == 0)
+
+# ------------------------------------------- TEI and OpenAI compatibility
+server = Server(MG, "--model", EMBED_MODEL)
+status, _, raw_info = server.request("GET", "/info")
+info = json.loads(raw_info)
+check("/info: served_model_name and auto_truncate", info["served_model_name"] == info["model_id"]
+      and info["auto_truncate"] is True, info)
+check("default max_client_batch_size takes LangChain's 512", info["max_client_batch_size"] >= 512,
+      info["max_client_batch_size"])
+many = [f"t{5 + i % 200} t{6 + i % 100} " * (1 + i % 60) for i in range(512)]
+status, _, reply = server.post("/v1/embeddings", {"input": many, "model": "m"})
+check("512 texts in one request succeed on the default server", status == 200
+      and len(reply["data"]) == 512, status)
+if status == 200:
+    _, _, one = server.post("/v1/embeddings", {"input": many[300]})
+    check("a large request's rows are each input's own",
+          close(reply["data"][300]["embedding"], one["data"][0]["embedding"]))
+status, headers, body = server.request("GET", "/ping")
+check("GET /ping", status == 200 and json.loads(body) == {"status": "ok"})
+status, headers, body = server.request("GET", "/")
+check("GET / is still the dashboard", status == 200 and b"<html" in body.lower())
+_, _, single = server.post("/embed", {"inputs": TEXTS[0]})
+status, _, reply = server.post("/", {"inputs": TEXTS[0]})
+check("POST / of an embedding model answers as /embed", status == 200 and reply == single)
+status, _, reply = server.post("/invocations", {"inputs": TEXTS[0]})
+check("POST /invocations answers as /embed", status == 200 and reply == single)
+status, _, reply = server.post("/predict", {"inputs": TEXTS[0]})
+check("/predict on an embedding model: 424 Backend", status == 424
+      and reply["error_type"] == "Backend", reply)
+status, _, reply = server.post("/embed_sparse", {"inputs": TEXTS[0]})
+check("/embed_sparse: 424 Backend (no sparse head)", status == 424
+      and reply["error_type"] == "Backend", reply)
+status, _, toks = server.post("/tokenize", {"inputs": [TEXTS[1], TEXTS[0]]})
+ids = [[t["id"] for t in row] for row in toks]
+status, _, reply = server.post("/decode", {"ids": ids[0]})
+check("/decode one list of ids", status == 200 and reply == TEXTS[1], reply)
+status, _, reply = server.post("/decode", {"ids": ids, "skip_special_tokens": False})
+check("/decode a batch, special tokens kept", status == 200 and isinstance(reply, list)
+      and reply[0] == "[CLS] " + TEXTS[1] + " [SEP]" and len(reply) == 2, reply)
+status, _, reply = server.post("/decode", {"ids": [999999]})
+check("/decode of an id outside the vocabulary: 422", status == 422, reply)
+sentences = TEXTS[1:]
+status, _, reply = server.post("/similarity", {"inputs": {"source_sentence": TEXTS[0],
+                                                          "sentences": sentences}})
+expected = [sum(a * b for a, b in zip(ref_norm[0], ref_norm[i])) for i in range(1, 4)]
+check("/similarity is the cosine of the embeddings", status == 200
+      and close(reply, expected, 1e-4), (reply, expected))
+status, _, reply = server.post("/embed_all", {"inputs": [TEXTS[0], TEXTS[1]]})
+count = len(toks[0])  # the tokens of TEXTS[1]
+mean = [sum(row[c] for row in reply[1]) / len(reply[1]) for c in range(32)] if status == 200 else []
+check("/embed_all: one row per token, mean-pooled equals /embed",
+      status == 200 and len(reply) == 2 and len(reply[1]) == count
+      and close(mean, ref_raw[1], 1e-4), status)
+status, _, reply = server.post("/embed", {"inputs": TEXTS[0], "dimensions": 8})
+norm = math.sqrt(sum(x * x for x in ref_raw[0][:8]))
+check("/embed dimensions: the first values, renormalised", status == 200
+      and close(reply[0], [x / norm for x in ref_raw[0][:8]], 1e-4), reply)
+status, _, reply = server.post("/v1/embeddings", {"input": TEXTS[0], "dimensions": 8})
+check("/v1/embeddings dimensions", status == 200
+      and close(reply["data"][0]["embedding"], [x / norm for x in ref_raw[0][:8]], 1e-4))
+status, _, reply = server.post("/v1/embeddings", {"input": "a", "dimensions": 33})
+check("dimensions over the width: 422", status == 422
+      and reply["error"]["code"] == "invalid_value", reply)
+status, _, reply = server.post("/v1/embeddings", {"input": ids})
+check("/v1/embeddings of token ids equals the text's", status == 200
+      and close(reply["data"][0]["embedding"], ref_norm[1])
+      and close(reply["data"][1]["embedding"], ref_norm[0]), status)
+status, _, reply = server.post("/v1/embeddings", {"input": ids[0]})
+check("/v1/embeddings of one list of ids", status == 200 and len(reply["data"]) == 1
+      and close(reply["data"][0]["embedding"], ref_norm[1]))
+status, _, reply = server.post("/v1/embeddings", {"input": [5, 999999]})
+check("token id outside the vocabulary: 422", status == 422
+      and reply["error"]["code"] == "invalid_value", reply)
+server.stop()
+server = Server(MG, "--model", EMBED_MODEL, "--no-auto-truncate")
+status, _, reply = server.post("/embed", {"inputs": long_text})
+check("--no-auto-truncate refuses over-long inputs", status == 422
+      and reply["error_type"] == "Validation", reply)
+status, _, raw_info = server.request("GET", "/info")
+check("/info auto_truncate false", json.loads(raw_info)["auto_truncate"] is False)
+server.stop()
 
 # ---------------------------------------------------------------- overload
 server = Server(MG, "--model", EMBED_MODEL, "--max-concurrent-requests", "2",
@@ -345,7 +468,8 @@ for _ in range(5):
 overloaded = [r for s, r in statuses if s == 503]
 check("overload gives 503 at once, the rest succeed",
       all(s in (200, 503) for s, _ in statuses) and len(overloaded) > 0
-      and all(r["error_type"] == "overloaded" for r in overloaded)
+      and all(r["error_type"] == "Overloaded" and r["error_code"] == "overloaded"
+              for r in overloaded)
       and any(s == 200 for s, _ in statuses), [s for s, _ in statuses])
 check("served again after the overload", server.post("/embed", {"inputs": "a"})[0] == 200)
 
@@ -403,7 +527,8 @@ server.stop()
 server = Server(MG, "--model", EMBED_MODEL, "--privacy", "block", "--privacy-entities",
                 "EMAIL_ADDRESS,PHONE_NUMBER")
 status, _, reply = server.post("/embed", {"inputs": ["fine", PII]})
-check("block: PII refused with 422", status == 422 and reply["error_type"] == "pii_detected"
+check("block: PII refused with 422", status == 422 and reply["error_type"] == "Validation"
+      and reply["error_code"] == "pii_detected"
       and "EMAIL_ADDRESS" in reply["error"] and "john" not in reply["error"], reply)
 status, _, reply = server.post("/embed", {"inputs": "see https://example.com/x"})
 check("block: other entity types pass", status == 200)
