@@ -13,21 +13,22 @@ const EMBED_MODEL = path.join(FIXTURES, 'tiny-bert-model-safetensors');
 const UNCASED_VOCAB = path.join(ROOT, 'tests', 'data', 'vocab', 'bert-base-uncased', 'vocab.txt');
 const SKIP = 77;
 
-// The npm packages the suite drives; exits 77 (skipped) when they are not
-// installed, unless CI is set (then a missing client is a failure).
-function requireClients() {
+// The npm packages a test drives (`names`: openai, langchain, hf,
+// tokenizers); exits 77 (skipped) when one is not installed, unless CI is set
+// (then a missing client is a failure).
+function requireClients(names) {
   const wanted = {
     openai: path.join(__dirname, 'node_modules', 'openai'),
     langchain: path.join(__dirname, 'node_modules', '@langchain', 'openai'),
     hf: path.join(__dirname, 'node_modules', '@huggingface', 'inference'),
     tokenizers: path.join(ROOT, 'tests', 'oracle', 'node_modules', 'tokenizers'),
   };
-  const missing = Object.values(wanted).filter((dir) => !fs.existsSync(dir));
+  const missing = names.map((name) => wanted[name]).filter((dir) => !fs.existsSync(dir));
   if (missing.length > 0) {
-    console.log(`npm clients not installed (${missing.join(', ')}); run \`make interop\``);
+    console.log(`npm packages not installed (${missing.join(', ')}); run \`make interop oracle\``);
     process.exit(process.env.CI ? 1 : SKIP);
   }
-  return Object.fromEntries(Object.entries(wanted).map(([name, dir]) => [name, require(dir)]));
+  return Object.fromEntries(names.map((name) => [name, require(wanted[name])]));
 }
 
 class Checks {

@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
 
-const clients = h.requireClients();
+const clients = h.requireClients(['tokenizers']);
 const binary = path.resolve(process.argv[2] || '');
 const checks = new h.Checks();
 const work = h.mkTemp('mg-interop-folder-');
