@@ -38,8 +38,9 @@ function hfIds(tokenizerJson) {
   return Promise.all(TEXTS.map(async (text) => (await tokenizer.encode(text)).getIds()));
 }
 
+const data = path.join(work, 'train.jsonl');
+
 async function main() {
-  const data = path.join(work, 'train.jsonl');
   fs.writeFileSync(data, h.intentRows(48, 3).map((row) => JSON.stringify(row)).join('\n') + '\n');
   const model = path.join(work, 'model');
   h.cliOk(binary, ['train', '--train', data, '--init', 'tiny', '--vocab', h.UNCASED_VOCAB,
@@ -118,6 +119,17 @@ async function main() {
       JSON.stringify(bareIds) === JSON.stringify(want));
     checks.check('bare release has special_tokens_map.json',
       fs.existsSync(path.join(bareRelease, 'special_tokens_map.json')));
+  });
+
+  await checks.section('fine-tuned from a base', async () => {
+    const tuned = path.join(work, 'tuned');
+    h.cliOk(binary, ['train', '--train', data, '--base', h.EMBED_MODEL, '--epochs', '1',
+      '--batch-size', '8', '--max-length', '32', '--threads', '2', '--out', tuned]);
+    for (const name of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      checks.check(`fine-tuned folder keeps the base's ${name} byte for byte`,
+        fs.readFileSync(path.join(tuned, name)).equals(fs.readFileSync(path.join(h.EMBED_MODEL,
+          name))));
+    }
   });
 
   await checks.section('embedding model card', async () => {
