@@ -215,7 +215,8 @@ def test_with_index(binary, checks):
         for path, body, want in bad:
             status, _, reply = server.post(path, body)
             checks.check(f"bad body {path} {str(body)[:40]} -> {want}", status == want and
-                         openai_error(reply, "invalid_request_error", "invalid_value"),
+                         openai_error(reply, "invalid_request_error",
+                                      "bad_request" if want == 400 else "invalid_value"),
                          (status, reply))
         status, _, _ = server.request("GET", "/v1/recommend")
         checks.check("GET /v1/recommend is 405", status == 405, status)
