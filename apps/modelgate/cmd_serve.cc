@@ -177,7 +177,8 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--max-batch-tokens", args->service.max_batch_tokens,
-                  "Tokens per forward pass (and per request)")
+                  "Tokens per forward pass; a request with more runs in several (/embed_all:\n"
+                  "at most this many per request)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cmd->add_option("--max-batch-requests", args->service.max_batch_requests,

@@ -69,14 +69,16 @@ section "7. serve the hybrid pair and call /predict"
 start_server --model head.mgb --base base --key desk.key --vendor-pub vendor.pub \
   --threads "$THREADS"
 echo "serving at $URL"
-BODY='{"inputs": ["Quantum Robotics beats profit estimates as revenue jumps 30%",
-                  "Quantum Robotics shares tumble 12% after profit warning",
-                  "Quantum Robotics will report quarterly results on May 14"]}'
+# A batch is a list of sequences, each [text] (a flat list of two strings is
+# one text pair, of more a 422, as in text-embeddings-inference).
+BODY='{"inputs": [["Quantum Robotics beats profit estimates as revenue jumps 30%"],
+                  ["Quantum Robotics shares tumble 12% after profit warning"],
+                  ["Quantum Robotics will report quarterly results on May 14"]]}'
 curl -s -H 'Content-Type: application/json' -d "$BODY" "$URL/predict" >answer.json
 node -e '
 const body = JSON.parse(process.argv[1]);
 const answer = JSON.parse(require("fs").readFileSync("answer.json", "utf8"));
-body.inputs.forEach((t, i) => console.log(`  ${answer[i][0].label.padEnd(8)} ${answer[i][0].score.toFixed(2)}  ${t}`));' "$BODY"
+body.inputs.forEach(([t], i) => console.log(`  ${answer[i][0].label.padEnd(8)} ${answer[i][0].score.toFixed(2)}  ${t}`));' "$BODY"
 
 section "8. stop the server"
 stop_server

@@ -67,7 +67,7 @@ case "$SCENARIO" in
     check "history items not recommended again" lacks "^  sku-20[15] "
     check "tag-filtered search returns toys" [ "$(count '^\{"id":"sku-6[0-9]+","score"')" -eq 3 ]
     check "product added over HTTP" has '^200 \{"added":1,"items":61,"replaced":0\}'
-    check "storefront key may not add products" has '^403 .*"type":"insufficient_scope"'
+    check "storefront key may not add products" has '^403 .*"type":"permission_error".*"code":"insufficient_scope"'
     check "recommendations over HTTP" has '^HTTP 200$'
     check "five recommended over HTTP" [ "$(count '^  sku-[0-9]+  [0-9.]+$')" -eq 5 ]
     check "usage per key" has '^storefront +[0-9TZ:-]+ +1 +0 '

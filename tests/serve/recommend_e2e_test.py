@@ -67,7 +67,8 @@ def same_ranking(checks, name, got, want, vectors, user):
 
 
 def openai_error(body, error_type=None, code=None):
-    """/v1/* errors take OpenAI's shape: {"error": {"message", "type", "code"}}."""
+    """/v1/* errors take OpenAI's shape: {"error": {"message", "type", "param", "code"}},
+    with a string code."""
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
         return False
     error = body["error"]
@@ -83,7 +84,7 @@ def test_without_index(binary, checks):
             status, _, body = server.post(path, {"query": "x"})
             checks.check(f"{path} without --index is 404", status == 404, status)
             checks.check(f"{path} without --index says why",
-                         openai_error(body, "no_catalogue") and
+                         openai_error(body, "invalid_request_error", "no_catalogue") and
                          "--index" in body["error"]["message"], body)
         # The dashboard's files.
         status, headers, page = server.request("GET", "/")
@@ -105,8 +106,12 @@ def test_without_index(binary, checks):
                      headers)
         status, _, _ = server.request("GET", "/dashboard/missing.js")
         checks.check("unknown dashboard file is 404", status == 404, status)
+        # POST / is TEI's model route (here /embed), not the dashboard; other
+        # methods on the dashboard are 405.
         status, _, _ = server.request("POST", "/", body="{}")
-        checks.check("POST / is 405", status == 405, status)
+        checks.check("POST / is the model's route (422 for an empty body)", status == 422, status)
+        status, _, _ = server.request("PUT", "/", body="{}")
+        checks.check("PUT / is 405", status == 405, status)
         checks.check("server exits 0", server.stop() == 0)
     finally:
         server.stop()
@@ -210,7 +215,9 @@ def test_with_index(binary, checks):
         for path, body, want in bad:
             status, _, reply = server.post(path, body)
             checks.check(f"bad body {path} {str(body)[:40]} -> {want}", status == want and
-                         openai_error(reply, None, want), (status, reply))
+                         openai_error(reply, "invalid_request_error",
+                                      "bad_request" if want == 400 else "invalid_value"),
+                         (status, reply))
         status, _, _ = server.request("GET", "/v1/recommend")
         checks.check("GET /v1/recommend is 405", status == 405, status)
         status, _, body = server.post("/v1/recommend", b"\xff\xfe{}")
@@ -257,12 +264,12 @@ def test_privacy_block(binary, checks):
         status, _, body = server.post("/v1/items", {"items": [
             {"id": "a", "text": "write to jane.doe@example.com for a refund"}]})
         checks.check("--privacy block refuses items with PII",
-                     status == 422 and openai_error(body, "pii_detected"), (status, body))
+                     status == 422 and openai_error(body, "invalid_request_error", "pii_detected"), (status, body))
         status, _, body = server.post("/v1/items", {"items": [{"id": "a", "text": "refunds"}]})
         checks.check("--privacy block accepts clean items", status == 200, (status, body))
         status, _, body = server.post("/v1/recommend", {"query": "mail john.smith@example.org"})
         checks.check("--privacy block refuses a query with PII",
-                     status == 422 and openai_error(body, "pii_detected"), (status, body))
+                     status == 422 and openai_error(body, "invalid_request_error", "pii_detected"), (status, body))
         status, _, body = server.post("/v1/recommend", {"query": "refund"})
         checks.check("--privacy block answers a clean query",
                      status == 200 and [g["id"] for g in body] == ["a"], (status, body))
