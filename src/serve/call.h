@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "model/bert_encoder.h"
@@ -37,6 +38,10 @@ struct Call {
   bool base64 = false;
   bool add_special_tokens = true;
   std::string openai_model;
+  // /rerank and /v1/rerank: the texts ranked are the pairs of `inputs`
+  // (whose texts all hold the query).
+  bool return_text = false;
+  std::optional<size_t> top_n;  // /v1/rerank: the best this many only
 
   // Tokenised inputs and what was measured on the way.
   model::PackedBatch packed;
@@ -85,6 +90,15 @@ std::string FormatOpenAiEmbeddings(const Call& call, const release::ServedModel&
 std::optional<ApiError> ParsePredictCall(const SchemaLimits& limits, Call* call);
 std::string FormatPredictions(const Call& call, const release::ServedModel& served,
                               BatchResult* result);
+// routes_rerank.cc: /rerank (TEI) and /v1/rerank (Cohere, Jina): the query
+// paired with each text, scored by a one-label classifier (a cross-encoder),
+// best first.
+std::optional<ApiError> ParseRerankCall(const SchemaLimits& limits, Call* call);
+std::string FormatRerank(const Call& call, const release::ServedModel& served,
+                         BatchResult* result);
+std::optional<ApiError> ParseCohereRerankCall(const SchemaLimits& limits, Call* call);
+std::string FormatCohereRerank(const Call& call, const release::ServedModel& served,
+                               BatchResult* result);
 // routes_tokenize.cc: /tokenize, answered from the tokenizer alone.
 std::optional<ApiError> ParseTokenizeCall(const SchemaLimits& limits, Call* call);
 Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,

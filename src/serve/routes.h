@@ -106,6 +106,9 @@ struct RouteSpec {
   RowsFormatter format_rows = nullptr;
   TokensFormatter format_tokens = nullptr;
   CatalogueOp catalogue = CatalogueOp::kNone;
+  // kModel: needs a one-label classifier (a cross-encoder); any other model
+  // is answered 424, as TEI answers /rerank.
+  bool reranker = false;
 };
 
 // Every route, in no particular order.
