@@ -61,16 +61,22 @@ case "$SCENARIO" in
     ;;
   recommendation)
     check "open release verified" has "^OK: open release of shop-encoder"
-    check "catalogue indexed" has '^\{"added":60,"items":60,"replaced":0\}'
+    check "catalogue indexed" has '^\{"added":120,"items":120,"replaced":0\}'
     check "five recommendations" [ "$(count '^  sku-[0-9]+  [0-9.]+  \[')" -eq 5 ]
     check "recommendations are outdoor products" [ "$(count '^  sku-2[0-9]+  [0-9.]+  \[outdoor\]')" -eq 5 ]
     check "history items not recommended again" lacks "^  sku-20[15] "
     check "tag-filtered search returns toys" [ "$(count '^\{"id":"sku-6[0-9]+","score"')" -eq 3 ]
-    check "product added over HTTP" has '^200 \{"added":1,"items":61,"replaced":0\}'
+    check "product added over HTTP" has '^200 \{"added":1,"items":121,"replaced":0\}'
     check "storefront key may not add products" has '^403 .*"type":"insufficient_scope"'
     check "recommendations over HTTP" has '^HTTP 200$'
     check "five recommended over HTTP" [ "$(count '^  sku-[0-9]+  [0-9.]+$')" -eq 5 ]
+    check "reranker trained" has '^\{"epoch":[0-9]+,.*"train_loss":[0-9.e-]+'
+    check "held-out queries recalled and reranked over HTTP" \
+      has '^60 held-out queries, 20 candidates recalled for each, reranked'
+    check "recall-only quality printed" has '^recall only: +nDCG@10 [01]\.[0-9]{3}  P@5 [01]\.[0-9]{3}$'
+    check "recall + rerank quality printed" has '^recall \+ rerank: nDCG@10 [01]\.[0-9]{3}  P@5 [01]\.[0-9]{3}$'
     check "usage per key" has '^storefront +[0-9TZ:-]+ +1 +0 '
+    check "the search key's 60 recalls metered" has '^search +[0-9TZ:-]+ +60 +0 '
     check "server stopped" has "^server stopped"
     ;;
   *)
