@@ -10,6 +10,10 @@ dry on a rainy walk") paired with product descriptions ({"text": query,
 "text_pair": description, "label": 1 | 0}), the training data of the
 cross-encoder that reranks recalled products: relevant (1) when the product's
 department serves the need, irrelevant (0) otherwise.
+rerank_needs.jsonl: the training queries labelled with the department that
+serves them; with train.jsonl, the data of the cross-encoder's base model (a
+department classifier of the shop's language, products and needs alike, which
+the cross-encoder is then fine-tuned from).
 rerank_queries.jsonl: held-out queries ({"query", "relevant": [ids]}): the same
 needs in phrasings no training query uses, with the catalogue products that
 serve them; the scenario measures recall and recall + rerank on them.
@@ -98,16 +102,18 @@ def description(rng, noun, adjectives):
 
 
 def rerank_data(catalogue):
-    """(training pairs, held-out queries) of the cross-encoder: a product is
-    relevant to a need when it belongs to the department that serves it."""
+    """(training pairs, training queries labelled with their department,
+    held-out queries) of the cross-encoder: a product is relevant to a need
+    when it belongs to the department that serves it."""
     rng = random.Random(20261203)
-    pairs, queries = [], []
+    pairs, labelled, queries = [], [], []
     departments = list(DEPARTMENTS)
-    for dept, needs in NEEDS.items():
+    for dept, dept_needs in NEEDS.items():
         nouns, adjectives = DEPARTMENTS[dept]
-        for need in needs:
+        for need in dept_needs:
             for wrapper in TRAIN_WRAPPERS:
                 query = wrapper.format(q=need)
+                labelled.append({"text": query, "label": dept})
                 passages = [(description(rng, rng.choice(nouns), adjectives), 1) for _ in range(2)]
                 for other in rng.sample([d for d in departments if d != dept], 2):
                     other_nouns, other_adjectives = DEPARTMENTS[other]
@@ -117,7 +123,7 @@ def rerank_data(catalogue):
             for wrapper in HELD_OUT_WRAPPERS:
                 queries.append({"query": wrapper.format(q=need), "relevant": relevant})
     rng.shuffle(pairs)
-    return pairs, queries
+    return pairs, labelled, queries
 
 
 def main():
@@ -147,9 +153,9 @@ def main():
             noun = nouns[(i + d) % len(nouns)] if i < 8 else more.choice(nouns)
             text = more.choice(PRODUCT_PATTERNS).format(A=a.capitalize(), b=b, n=noun)
             catalogue.append({"id": f"sku-{d + 1}{i + 11:02d}", "text": text, "tags": [dept]})
-    pairs, queries = rerank_data(catalogue)
+    pairs, needs, queries = rerank_data(catalogue)
     for name, rows in (("catalogue", catalogue), ("train", train), ("rerank_train", pairs),
-                       ("rerank_queries", queries)):
+                       ("rerank_needs", needs), ("rerank_queries", queries)):
         with open(os.path.join(out, name + ".jsonl"), "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row) + "\n")
@@ -157,7 +163,7 @@ def main():
     # The cross-encoder's vocabulary: every word of the data, whole (a small
     # model for a small shop); any other word reads as [UNK].
     words = set()
-    for row in catalogue + train + pairs + queries:
+    for row in catalogue + train + pairs + needs + queries:
         for text in (row.get("text"), row.get("text_pair"), row.get("query")):
             words.update(re.findall(r"[a-z0-9]+|[^\sa-z0-9]", (text or "").lower()))
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(words)

@@ -21,7 +21,7 @@ HERE="$ROOT/examples/recommendation"
 
 section "1. data: a 120-product catalogue, 480 labelled descriptions, queries (synthetic)"
 wc -l "$HERE/data/catalogue.jsonl" "$HERE/data/train.jsonl" "$HERE/data/rerank_train.jsonl" \
-  "$HERE/data/rerank_queries.jsonl" | sed '$d'
+  "$HERE/data/rerank_needs.jsonl" "$HERE/data/rerank_queries.jsonl" | sed '$d'
 
 section "2. train the product encoder (tiny preset, department as the training label)"
 "$MG" train --train "$HERE/data/train.jsonl" --init tiny \
@@ -87,15 +87,22 @@ console.log(`HTTP ${status}`);
 for (const r of JSON.parse(rest.join(" "))) console.log(`  ${r.id}  ${r.score.toFixed(3)}`);'
 
 section "10. train the reranker: a cross-encoder on shoppers' queries paired with products"
-"$MG" train --cross-encoder --train "$HERE/data/rerank_train.jsonl" --init tiny \
-  --vocab "$HERE/data/rerank_vocab.txt" --out reranker --epochs "$RERANK_EPOCHS" \
-  --batch-size 16 --lr 1e-3 --max-length 32 --seed 42 --threads "$THREADS" | tail -n 1
+# First a base that reads the shop's language: which department a product
+# description or a shopper's need belongs to; then the cross-encoder,
+# fine-tuned from it on (query, product, relevant or not) pairs.
+cat "$HERE/data/train.jsonl" "$HERE/data/rerank_needs.jsonl" >rerank_base.jsonl
+"$MG" train --train rerank_base.jsonl --init tiny --vocab "$HERE/data/rerank_vocab.txt" \
+  --out reranker-base --epochs 8 --batch-size 16 --lr 1e-3 --max-length 32 --seed 42 \
+  --threads "$THREADS" | tail -n 1
+"$MG" train --cross-encoder --train "$HERE/data/rerank_train.jsonl" --base reranker-base \
+  --out reranker --epochs "$RERANK_EPOCHS" --batch-size 16 --lr 2e-4 --max-length 32 --seed 42 \
+  --threads "$THREADS" | tail -n 1
 
-section "11. recall 20 products per held-out query (POST /v1/recommend), rerank them (POST /rerank)"
+section "11. recall 100 products per held-out query (POST /v1/recommend), rerank them (POST /rerank)"
 "$MG" keys create --db sqlite:shop.db --name search --scopes recommend >search.secret
 # The reranker is a second, internal server (no keys) beside the catalogue's.
 "$MG" serve --model reranker --port 0 --port-file rerank.port --threads "$THREADS" \
-  --log-level warn >rerank-server.log 2>&1 &
+  --max-client-batch-size 100 --log-level warn >rerank-server.log 2>&1 &
 RERANK_PID=$!
 for _ in $(seq 1 300); do
   [[ -s rerank.port ]] && break
@@ -103,7 +110,7 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 python3 "$HERE/rerank_eval.py" "$HERE/data/catalogue.jsonl" "$HERE/data/rerank_queries.jsonl" \
-  "$URL" search.secret "http://127.0.0.1:$(cat rerank.port)" 20
+  "$URL" search.secret "http://127.0.0.1:$(cat rerank.port)" 100
 kill -TERM "$RERANK_PID"
 wait "$RERANK_PID" || true
 stop_server
