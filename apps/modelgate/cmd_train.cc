@@ -59,7 +59,8 @@ void CheckArgs(const TrainArgs& args) {
   if (!args.init.empty() && args.vocab.empty())
     throw CliError("--init needs --vocab (a vocab.txt, tokenizer.json or model folder)");
   if (args.cross_encoder && args.problem_type != "single_label_classification")
-    throw CliError("--cross-encoder trains one logit with binary cross-entropy; drop --problem-type");
+    throw CliError(
+        "--cross-encoder trains one logit with binary cross-entropy; drop --problem-type");
   if (args.lora_alpha_given && !args.lora_rank_given)
     throw CliError("--lora-alpha goes with --lora-rank");
   if (args.lora_rank_given) {
@@ -231,7 +232,8 @@ void RegisterTrain(CLI::App& app) {
       "(regression). With --cross-encoder, each line is a (query, passage) pair {\"text\",\n"
       "\"text_pair\", \"label\"} whose label is a relevance in [0, 1]: one logit learns it with\n"
       "binary cross-entropy, and the folder (num_labels 1) reranks with sigmoid scores in\n"
-      "classify, /predict and /rerank. Without --eval, a fixed share of the training file is held out.\n"
+      "classify, /predict and /rerank.\n"
+      "Without --eval, a fixed share of the training file is held out.\n"
       "On a terminal a progress bar shows loss, throughput and ETA; otherwise one JSON line per\n"
       "epoch goes to standard output. Ctrl-C or SIGTERM stops after the current step and leaves\n"
       "a checkpoint in OUT/checkpoint; run the same command with --resume to continue.\n"

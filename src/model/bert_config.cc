@@ -131,8 +131,7 @@ Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::stri
   // sigmoid on its logit, as transformers' text-classification pipeline,
   // sentence-transformers' CrossEncoder and TEI score it. Only an explicit
   // "regression" keeps the raw value.
-  if (problem == "multi_label_classification" ||
-      (problem.empty() && config.labels.size() == 1)) {
+  if (problem == "multi_label_classification" || (problem.empty() && config.labels.size() == 1)) {
     config.problem_type = ProblemType::kMultiLabel;
   } else if (problem == "regression") {
     config.problem_type = ProblemType::kRegression;

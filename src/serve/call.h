@@ -94,8 +94,7 @@ std::string FormatPredictions(const Call& call, const release::ServedModel& serv
 // paired with each text, scored by a one-label classifier (a cross-encoder),
 // best first.
 std::optional<ApiError> ParseRerankCall(const SchemaLimits& limits, Call* call);
-std::string FormatRerank(const Call& call, const release::ServedModel& served,
-                         BatchResult* result);
+std::string FormatRerank(const Call& call, const release::ServedModel& served, BatchResult* result);
 std::optional<ApiError> ParseCohereRerankCall(const SchemaLimits& limits, Call* call);
 std::string FormatCohereRerank(const Call& call, const release::ServedModel& served,
                                BatchResult* result);

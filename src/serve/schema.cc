@@ -182,8 +182,7 @@ std::optional<ApiError> ReadQuery(const json& object, std::string* out) {
 // The list of texts to rank: `field` is [item, ...], each a non-empty string
 // or (with `objects`) {"text": "..."}.
 std::optional<ApiError> ReadRerankTexts(const json& object, const char* field, bool objects,
-                                        const SchemaLimits& limits,
-                                        std::vector<std::string>* out) {
+                                        const SchemaLimits& limits, std::vector<std::string>* out) {
   const std::string name = std::string("`") + field + "`";
   auto it = object.find(field);
   if (it == object.end()) return Validation("missing field " + name);

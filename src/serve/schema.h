@@ -1,6 +1,7 @@
 // Request schemas: the JSON bodies of the inference routes in the shapes of
 // Hugging Face text-embeddings-inference (/embed, /predict, /tokenize,
-// /rerank), OpenAI (/v1/embeddings) and Cohere (/v1/rerank), parsed and validated into plain structs.
+// /rerank), OpenAI (/v1/embeddings) and Cohere (/v1/rerank), parsed and
+// validated into plain structs.
 //
 // Malformed JSON and invalid UTF-8 are 400; a wrong type, a missing or empty
 // input or too many inputs is 422 (SPEC.md). Unknown fields are ignored, as

@@ -81,8 +81,8 @@ TEST(SchemaTest, OpenAi) {
 TEST(SchemaTest, RerankTakesAQueryAndTexts) {
   RerankRequest request;
   EXPECT_EQ(StatusOf(ParseRerankRequest(
-                R"({"query":"q","texts":["a","b"],"raw_scores":true,"return_text":true,"x":1})",
-                {}, &request)),
+                R"({"query":"q","texts":["a","b"],"raw_scores":true,"return_text":true,"x":1})", {},
+                &request)),
             200);
   EXPECT_EQ(request.query, "q");
   EXPECT_EQ(request.texts, (std::vector<std::string>{"a", "b"}));

@@ -186,9 +186,9 @@ TEST_F(FineTuneTest, CrossEncoderLearnsWhichPassagesAnswerAQuery) {
       for (int passage_topic = 0; passage_topic < 2; ++passage_topic)
         for (int q = 0; q < 2; ++q)
           for (int p = 0; p < 2; ++p)
-            data += std::string("{\"text\":\"") + queries[query_topic][q] +
-                    "\",\"text_pair\":\"" + passages[passage_topic][p] + "\",\"label\":" +
-                    (query_topic == passage_topic ? "1" : "0") + "}\n";
+            data += std::string("{\"text\":\"") + queries[query_topic][q] + "\",\"text_pair\":\"" +
+                    passages[passage_topic][p] +
+                    "\",\"label\":" + (query_topic == passage_topic ? "1" : "0") + "}\n";
   WriteText(JoinPath(dir_, "pairs.jsonl"), data);
   FineTuneOptions options = Options("reranker");
   options.train_path = JoinPath(dir_, "pairs.jsonl");

@@ -68,9 +68,8 @@ TEST(LossTest, OneLabelBinaryCrossEntropyStaysFiniteForLargeLogits) {
 TEST(LossTest, GradientsMatchFiniteDifferences) {
   ExpectGradientMatchesFiniteDifferences(ProblemType::kMultiLabel, {2.5f, -1.0f, 0.0f, 0.75f},
                                          {1.0f, 0.0f, 1.0f, 0.3f}, 4, 1);
-  ExpectGradientMatchesFiniteDifferences(ProblemType::kMultiLabel,
-                                         {0.2f, -0.4f, 1.1f, 0.9f, -2.0f, 0.1f},
-                                         {1, 0, 1, 0, 0, 1}, 2, 3);
+  ExpectGradientMatchesFiniteDifferences(
+      ProblemType::kMultiLabel, {0.2f, -0.4f, 1.1f, 0.9f, -2.0f, 0.1f}, {1, 0, 1, 0, 0, 1}, 2, 3);
   ExpectGradientMatchesFiniteDifferences(ProblemType::kSingleLabel,
                                          {0.2f, -0.4f, 1.1f, 0.9f, -2.0f, 0.1f}, {2, 0}, 2, 3);
   ExpectGradientMatchesFiniteDifferences(ProblemType::kRegression, {0.5f, -1.5f, 2.0f},
