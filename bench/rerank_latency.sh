@@ -2,9 +2,12 @@
 # Latency of reranking: POST /rerank with one query and CANDIDATES product
 # texts (the recommendation scenario's catalogue; 100 by default, as a
 # storefront reranks the top 100 a recall step found), one request at a time
-# on a keep-alive connection, against a served cross-encoder. Prints p50, p99
-# and mean latency over REQUESTS requests (after 5 unmeasured ones), and the
-# pairs scored per second.
+# on a keep-alive connection, against a served cross-encoder. Side by side,
+# alternating request by request: the same pairs as one TEI /predict batch
+# ({"inputs": [[query, text], ...]}), the way a client scored pairs before
+# /rerank. Prints p50, p99 and mean latency of each over REQUESTS requests
+# (after 5 unmeasured ones), the pairs scored per second, and the ratio of the
+# p50s.
 #
 # Model: MODEL_DIR, by default the cross-encoder the recommendation scenario
 # trains (run examples/recommendation/run.sh first: out/recommendation/reranker).
@@ -53,11 +56,14 @@ conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
 tokens = 0
 
 
-def rerank(query):
+def rerank(query, route="/rerank"):
     global tokens
-    body = json.dumps({"query": query, "texts": texts})
+    if route == "/rerank":
+        body = json.dumps({"query": query, "texts": texts})
+    else:
+        body = json.dumps({"inputs": [[query, text] for text in texts]})
     start = time.perf_counter()
-    conn.request("POST", "/rerank", body, {"Content-Type": "application/json"})
+    conn.request("POST", route, body, {"Content-Type": "application/json"})
     response = conn.getresponse()
     reply = response.read()
     elapsed = time.perf_counter() - start
@@ -69,13 +75,21 @@ def rerank(query):
 
 for i in range(5):
     rerank(queries[i % len(queries)])
+    rerank(queries[i % len(queries)], "/predict")
 tokens = 0
-latencies = sorted(rerank(queries[i % len(queries)]) for i in range(requests))
-mean = sum(latencies) / len(latencies)
-p50 = latencies[len(latencies) // 2]
-p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
-print(f"/rerank, {candidates} candidates per request, {requests} requests, "
-      f"{tokens / requests:.0f} tokens per request")
-print(f"p50 {p50 * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms  mean {mean * 1000:.1f} ms  "
-      f"{candidates / mean:.0f} pairs/s")
+times = {"/rerank": [], "/predict": []}
+for i in range(requests):
+    for route in times:
+        times[route].append(rerank(queries[i % len(queries)], route))
+print(f"{candidates} candidates per request, {requests} requests per route, "
+      f"{tokens / (2 * requests):.0f} tokens per request")
+p50s = {}
+for route, latencies in times.items():
+    latencies.sort()
+    mean = sum(latencies) / len(latencies)
+    p50s[route] = latencies[len(latencies) // 2]
+    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
+    print(f"{route:9s} p50 {p50s[route] * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms  "
+          f"mean {mean * 1000:.1f} ms  {candidates / mean:.0f} pairs/s")
+print(f"/rerank p50 / /predict p50: {p50s['/rerank'] / p50s['/predict']:.2f}")
 EOF
