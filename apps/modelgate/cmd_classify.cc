@@ -95,7 +95,8 @@ void RegisterClassify(CLI::App& app) {
       "classify",
       "Classify each input text with a sequence classifier: one JSON line\n"
       "{\"label\",\"score\",\"scores\":{label: p}} per text, in order (softmax for single-label\n"
-      "models, sigmoid for multi-label, raw values for regression).");
+      "models, sigmoid for multi-label and one-label (cross-encoder) models, raw values for\n"
+      "regression).");
   cmd->add_option("--model", args->source.source.model,
                   "Model folder, open release, closed bundle (.mgb, with --key) or hybrid head\n"
                   "(.mgb, with --key and --base)")

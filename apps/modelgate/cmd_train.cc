@@ -48,6 +48,7 @@ struct TrainArgs {
   bool lora_rank_given = false, lora_alpha_given = false;
   bool resume = false;
   bool keep_checkpoint = false;
+  bool cross_encoder = false;
 };
 
 // Checks the flags that do not need the data; exits with a message naming
@@ -57,6 +58,9 @@ void CheckArgs(const TrainArgs& args) {
     throw CliError("give exactly one of --base DIR (fine-tune) or --init PRESET (from scratch)");
   if (!args.init.empty() && args.vocab.empty())
     throw CliError("--init needs --vocab (a vocab.txt, tokenizer.json or model folder)");
+  if (args.cross_encoder && args.problem_type != "single_label_classification")
+    throw CliError(
+        "--cross-encoder trains one logit with binary cross-entropy; drop --problem-type");
   if (args.lora_alpha_given && !args.lora_rank_given)
     throw CliError("--lora-alpha goes with --lora-rank");
   if (args.lora_rank_given) {
@@ -96,6 +100,7 @@ train::FineTuneOptions ToOptions(const TrainArgs& args) {
   options.vocab = args.vocab;
   options.out = args.out;
   options.problem = ValueOrThrow(train::ParseProblemType(args.problem_type));
+  options.cross_encoder = args.cross_encoder;
   options.lr = args.lr;
   options.epochs = args.epochs;
   options.max_length = args.max_length;
@@ -224,7 +229,11 @@ void RegisterTrain(CLI::App& app) {
       "Face\n"
       "folder (config.json with id2label, model.safetensors, tokenizer files).\n"
       "Labels: any string (single-label), names joined by '|' (multi-label), or a number\n"
-      "(regression). Without --eval, a fixed share of the training file is held out.\n"
+      "(regression). With --cross-encoder, each line is a (query, passage) pair {\"text\",\n"
+      "\"text_pair\", \"label\"} whose label is a relevance in [0, 1]: one logit learns it with\n"
+      "binary cross-entropy, and the folder (num_labels 1) reranks with sigmoid scores in\n"
+      "classify, /predict and /rerank.\n"
+      "Without --eval, a fixed share of the training file is held out.\n"
       "On a terminal a progress bar shows loss, throughput and ETA; otherwise one JSON line per\n"
       "epoch goes to standard output. Ctrl-C or SIGTERM stops after the current step and leaves\n"
       "a checkpoint in OUT/checkpoint; run the same command with --resume to continue.\n"
@@ -275,6 +284,9 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--problem-type", args->problem_type,
                   "single_label_classification, multi_label_classification or regression")
       ->capture_default_str();
+  cmd->add_flag("--cross-encoder", args->cross_encoder,
+                "Train a cross-encoder (reranker): one label scoring (text, text_pair) pairs,\n"
+                "relevance labels in [0, 1], binary cross-entropy on the logit");
   cmd->add_option("--eval-fraction", args->eval_fraction, "Share held out when --eval is absent")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));

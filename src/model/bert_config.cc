@@ -127,9 +127,13 @@ Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::stri
   }
   std::string problem =
       root.value("problem_type", json()).is_string() ? root["problem_type"].get<std::string>() : "";
-  if (problem == "multi_label_classification") {
+  // One label without a problem_type is a cross-encoder (a relevance score):
+  // sigmoid on its logit, as transformers' text-classification pipeline,
+  // sentence-transformers' CrossEncoder and TEI score it. Only an explicit
+  // "regression" keeps the raw value.
+  if (problem == "multi_label_classification" || (problem.empty() && config.labels.size() == 1)) {
     config.problem_type = ProblemType::kMultiLabel;
-  } else if (problem == "regression" || (problem.empty() && config.labels.size() == 1)) {
+  } else if (problem == "regression") {
     config.problem_type = ProblemType::kRegression;
   } else if (!problem.empty() && problem != "single_label_classification") {
     return CorruptionError(name + ": unknown problem_type \"" + problem + "\"");

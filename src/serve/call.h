@@ -47,6 +47,10 @@ struct Call {
   // /decode: the ids to turn back into text.
   std::vector<std::vector<int32_t>> decode_ids;
   bool skip_special_tokens = true;
+  // /rerank and /v1/rerank: the texts ranked are the pairs of `inputs`
+  // (whose texts all hold the query).
+  bool return_text = false;
+  std::optional<size_t> top_n;  // /v1/rerank: the best this many only
 
   // Tokenised inputs and what was measured on the way.
   model::PackedBatch packed;
@@ -107,6 +111,15 @@ std::string FormatTokenEmbeddings(const Call& call, const release::ServedModel& 
                                   BatchResult* result);
 std::optional<ApiError> RefuseEmbedSparseCall(const SchemaLimits& limits, Call* call);
 // routes_tokenize.cc: /tokenize and /decode, answered from the tokenizer alone.
+// routes_rerank.cc: /rerank (TEI) and /v1/rerank (Cohere, Jina): the query
+// paired with each text, scored by a one-label classifier (a cross-encoder),
+// best first.
+std::optional<ApiError> ParseRerankCall(const SchemaLimits& limits, Call* call);
+std::string FormatRerank(const Call& call, const release::ServedModel& served, BatchResult* result);
+std::optional<ApiError> ParseCohereRerankCall(const SchemaLimits& limits, Call* call);
+std::string FormatCohereRerank(const Call& call, const release::ServedModel& served,
+                               BatchResult* result);
+// routes_tokenize.cc: /tokenize, answered from the tokenizer alone.
 std::optional<ApiError> ParseTokenizeCall(const SchemaLimits& limits, Call* call);
 Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokenizer,
                                  int64_t* tokens);

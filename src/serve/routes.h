@@ -112,6 +112,9 @@ struct RouteSpec {
   CatalogueOp catalogue = CatalogueOp::kNone;
   // kByModelType: a classifier's single input is answered as a batch of one.
   bool single_as_batch = false;
+  // kModel: needs a one-label classifier (a cross-encoder); any other model
+  // is answered 424, as TEI answers /rerank.
+  bool reranker = false;
 };
 
 // Every route, in no particular order.

@@ -22,7 +22,9 @@ std::string Service::Info() const {
       id2label[std::to_string(i)] = labels[i];
       label2id[labels[i]] = i;
     }
-    info["model_type"] = {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}};
+    // A one-label classifier scores pairs (a cross-encoder): TEI calls it a reranker.
+    const char* type = labels.size() == 1 ? "reranker" : "classifier";
+    info["model_type"] = {{type, {{"id2label", id2label}, {"label2id", label2id}}}};
   } else {
     info["model_type"] = {
         {"embedding",

@@ -301,4 +301,76 @@ std::optional<ApiError> ParseDecodeRequest(std::string_view body, const SchemaLi
   return ReadBool(object, "skip_special_tokens", &out->skip_special_tokens);
 }
 
+namespace {
+
+// A non-empty string field.
+std::optional<ApiError> ReadQuery(const json& object, std::string* out) {
+  auto it = object.find("query");
+  if (it == object.end()) return Validation("missing field `query`");
+  if (!it->is_string()) return Validation("`query` must be a string");
+  if (it->get_ref<const std::string&>().empty()) return Validation("`query` is empty");
+  *out = it->get<std::string>();
+  return std::nullopt;
+}
+
+// The list of texts to rank: `field` is [item, ...], each a non-empty string
+// or (with `objects`) {"text": "..."}.
+std::optional<ApiError> ReadRerankTexts(const json& object, const char* field, bool objects,
+                                        const SchemaLimits& limits, std::vector<std::string>* out) {
+  const std::string name = std::string("`") + field + "`";
+  auto it = object.find(field);
+  if (it == object.end()) return Validation("missing field " + name);
+  if (!it->is_array())
+    return Validation(name + (objects ? " must be a list of strings or {\"text\": ...} objects"
+                                      : " must be a list of strings"));
+  if (it->empty()) return Empty(name + " cannot be empty");
+  if (it->size() > limits.max_inputs) return TooMany(it->size(), limits);
+  TextInputs texts;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const std::string where = name + "[" + std::to_string(i) + "]";
+    const json& item = (*it)[i];
+    if (objects && item.is_object()) {
+      auto text = item.find("text");
+      if (text == item.end()) return Validation("missing field `text` in " + where);
+      if (auto error = AddText(*text, where + ".text", &texts)) return error;
+    } else if (auto error = AddText(item, where, &texts)) {
+      return error;
+    }
+  }
+  *out = std::move(texts.texts);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ApiError> ParseRerankRequest(std::string_view body, const SchemaLimits& limits,
+                                           RerankRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  if (auto error = ReadQuery(object, &out->query)) return error;
+  if (auto error = ReadRerankTexts(object, "texts", false, limits, &out->texts)) return error;
+  if (auto error = ReadOptionalBool(object, "truncate", &out->truncate)) return error;
+  if (auto error = ReadBool(object, "raw_scores", &out->raw_scores)) return error;
+  return ReadBool(object, "return_text", &out->return_text);
+}
+
+std::optional<ApiError> ParseCohereRerankRequest(std::string_view body, const SchemaLimits& limits,
+                                                 CohereRerankRequest* out) {
+  json object;
+  if (auto error = ParseObject(body, &object)) return error;
+  if (auto error = ReadQuery(object, &out->query)) return error;
+  if (auto error = ReadRerankTexts(object, "documents", true, limits, &out->documents))
+    return error;
+  if (auto it = object.find("model"); it != object.end() && !it->is_null()) {
+    if (!it->is_string()) return Validation("`model` must be a string");
+    out->model = it->get<std::string>();
+  }
+  if (auto it = object.find("top_n"); it != object.end() && !it->is_null()) {
+    if (!it->is_number_unsigned() || it->get<uint64_t>() == 0)
+      return Validation("`top_n` must be a positive integer");
+    out->top_n = it->get<uint64_t>();
+  }
+  return ReadBool(object, "return_documents", &out->return_documents);
+}
+
 }  // namespace mg::serve

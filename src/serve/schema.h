@@ -1,6 +1,7 @@
 // Request schemas: the JSON bodies of the inference routes in the shapes of
-// Hugging Face text-embeddings-inference (/embed, /predict, /tokenize) and
-// OpenAI (/v1/embeddings), parsed and validated into plain structs.
+// Hugging Face text-embeddings-inference (/embed, /predict, /tokenize,
+// /rerank), OpenAI (/v1/embeddings) and Cohere (/v1/rerank), parsed and
+// validated into plain structs.
 //
 // Malformed JSON and invalid UTF-8 are 400 ("bad_request"), so is an empty
 // list of inputs (TEI's "Empty"); a wrong type, a missing or empty input or
@@ -82,6 +83,24 @@ struct TokenizeRequest {
   bool add_special_tokens = true;
 };
 
+// TEI's /rerank: one query against many texts.
+struct RerankRequest {
+  std::string query;
+  std::vector<std::string> texts;
+  std::optional<bool> truncate;  // nullopt: as --auto-truncate says
+  bool raw_scores = false;
+  bool return_text = false;
+};
+
+// Cohere's and Jina's /v1/rerank: `documents` are strings or {"text": ...}.
+struct CohereRerankRequest {
+  std::string query;
+  std::vector<std::string> documents;
+  std::string model;
+  std::optional<size_t> top_n;  // > 0 when given
+  bool return_documents = false;
+};
+
 std::optional<ApiError> ParseEmbedRequest(std::string_view body, const SchemaLimits& limits,
                                           EmbedRequest* out);
 std::optional<ApiError> ParsePredictRequest(std::string_view body, const SchemaLimits& limits,
@@ -96,5 +115,9 @@ std::optional<ApiError> ParseEmbedAllRequest(std::string_view body, const Schema
                                              EmbedAllRequest* out);
 std::optional<ApiError> ParseDecodeRequest(std::string_view body, const SchemaLimits& limits,
                                            DecodeRequest* out);
+std::optional<ApiError> ParseRerankRequest(std::string_view body, const SchemaLimits& limits,
+                                           RerankRequest* out);
+std::optional<ApiError> ParseCohereRerankRequest(std::string_view body, const SchemaLimits& limits,
+                                                 CohereRerankRequest* out);
 
 }  // namespace mg::serve

@@ -187,5 +187,75 @@ TEST(SchemaTest, SimilarityEmbedAllAndDecode) {
   EXPECT_EQ(StatusOf(ParseDecodeRequest(R"({"ids":[]})", {}, &empty)), 400);
 }
 
+TEST(SchemaTest, RerankTakesAQueryAndTexts) {
+  RerankRequest request;
+  EXPECT_EQ(StatusOf(ParseRerankRequest(
+                R"({"query":"q","texts":["a","b"],"raw_scores":true,"return_text":true,"x":1})", {},
+                &request)),
+            200);
+  EXPECT_EQ(request.query, "q");
+  EXPECT_EQ(request.texts, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(request.raw_scores);
+  EXPECT_TRUE(request.return_text);
+  EXPECT_FALSE(request.truncate.has_value());
+  RerankRequest truncating;
+  EXPECT_EQ(StatusOf(ParseRerankRequest(R"({"query":"q","texts":["a"],"truncate":false})", {},
+                                        &truncating)),
+            200);
+  EXPECT_EQ(truncating.truncate, std::optional<bool>(false));
+  RerankRequest none;
+  EXPECT_EQ(StatusOf(ParseRerankRequest(R"({"query":"q","texts":[]})", {}, &none)), 400);
+  RerankRequest defaults;
+  EXPECT_EQ(StatusOf(ParseRerankRequest(R"({"query":"q","texts":["a"]})", {}, &defaults)), 200);
+  EXPECT_FALSE(defaults.raw_scores || defaults.return_text || defaults.truncate.has_value());
+
+  EXPECT_EQ(StatusOf(ParseRerankRequest("{\"query\":", {}, &request)), 400);
+  for (const char* body :
+       {R"({"texts":["a"]})", R"({"query":"","texts":["a"]})", R"({"query":1,"texts":["a"]})",
+        R"({"query":"q"})", R"({"query":"q","texts":[]})", R"({"query":"q","texts":"a"})",
+        R"({"query":"q","texts":["a",""]})", R"({"query":"q","texts":["a",{"text":"b"}]})",
+        R"({"query":"q","texts":["a"],"raw_scores":"no"})"}) {
+    RerankRequest bad;
+    EXPECT_EQ(StatusOf(ParseRerankRequest(body, {}, &bad)), 422) << body;
+  }
+  SchemaLimits limits;
+  limits.max_inputs = 2;
+  RerankRequest many;
+  const auto error = ParseRerankRequest(R"({"query":"q","texts":["a","b","c"]})", limits, &many);
+  ASSERT_EQ(StatusOf(error), 422);
+  EXPECT_NE(error->message.find("batch size 3 > maximum allowed batch size 2"), std::string::npos);
+}
+
+TEST(SchemaTest, CohereRerankTakesStringsOrTextObjects) {
+  CohereRerankRequest request;
+  EXPECT_EQ(StatusOf(ParseCohereRerankRequest(
+                R"({"model":"m","query":"q","documents":["a",{"text":"b","id":7}],"top_n":1,)"
+                R"("return_documents":true})",
+                {}, &request)),
+            200);
+  EXPECT_EQ(request.model, "m");
+  EXPECT_EQ(request.documents, (std::vector<std::string>{"a", "b"}));
+  ASSERT_TRUE(request.top_n.has_value());
+  EXPECT_EQ(*request.top_n, 1u);
+  EXPECT_TRUE(request.return_documents);
+  CohereRerankRequest defaults;
+  EXPECT_EQ(StatusOf(ParseCohereRerankRequest(R"({"query":"q","documents":["a"]})", {}, &defaults)),
+            200);
+  EXPECT_FALSE(defaults.top_n.has_value());
+  EXPECT_FALSE(defaults.return_documents);
+  EXPECT_TRUE(defaults.model.empty());
+  for (const char* body :
+       {R"({"query":"q","documents":[{"txt":"a"}]})", R"({"query":"q","documents":[{"text":""}]})",
+        R"({"query":"q","documents":[3]})", R"({"query":"q","documents":["a"],"top_n":0})",
+        R"({"query":"q","documents":["a"],"top_n":-2})",
+        R"({"query":"q","documents":["a"],"top_n":1.5})",
+        R"({"query":"q","documents":["a"],"model":3})", R"({"documents":["a"]})"}) {
+    CohereRerankRequest bad;
+    EXPECT_EQ(StatusOf(ParseCohereRerankRequest(body, {}, &bad)), 422) << body;
+  }
+  CohereRerankRequest none;
+  EXPECT_EQ(StatusOf(ParseCohereRerankRequest(R"({"query":"q","documents":[]})", {}, &none)), 400);
+}
+
 }  // namespace
 }  // namespace mg::serve

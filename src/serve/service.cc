@@ -390,6 +390,10 @@ void Service::Process(std::shared_ptr<Call> call) {
   limits.max_inputs = options_.max_client_batch_size;
   if (auto error = route.parse(limits, call.get())) return Fail(*call, *error);
   if (!LicenceAllows(*call)) return;
+  if (route.reranker &&
+      !(served_.model->is_classifier() && served_.model->config().labels.size() == 1)) {
+    return Fail(*call, {424, "backend", "model is not a re-ranker model"});
+  }
   if (route.pipeline == Pipeline::kModel && route.task == Task::kClassify &&
       !served_.model->is_classifier()) {
     return Fail(*call, {424, "backend", "the model is not a classifier: use /embed"});

@@ -34,6 +34,19 @@ std::string Where(const std::string& name, const data::Record& r) {
   return name + " line " + std::to_string(r.line);
 }
 
+// Tokenizes the record's text (and pair) into e's ids and type ids.
+Status EncodeText(const data::Record& r, const text::Tokenizer& tokenizer,
+                  const text::EncodeOptions& options, const std::string& name,
+                  text::Encoding* encoding, Example* e) {
+  std::string_view pair_view;
+  if (r.text_pair) pair_view = *r.text_pair;
+  Status status = tokenizer.Encode(r.text, r.text_pair ? &pair_view : nullptr, options, encoding);
+  if (!status.ok()) return InvalidArgumentError(Where(name, r) + ": " + status.message());
+  e->ids = encoding->ids;
+  e->type_ids = encoding->type_ids;
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<std::string> SplitLabels(const std::string& label) {
@@ -119,13 +132,34 @@ Result<LabelledSet> EncodeRecords(const std::vector<data::Record>& records,
                                     "\" is not a number");
       e.target = {value};
     }
-    std::string_view pair_view;
-    if (r.text_pair) pair_view = *r.text_pair;
-    Status status =
-        tokenizer.Encode(r.text, r.text_pair ? &pair_view : nullptr, options, &encoding);
-    if (!status.ok()) return InvalidArgumentError(Where(name, r) + ": " + status.message());
-    e.ids = encoding.ids;
-    e.type_ids = encoding.type_ids;
+    MG_RETURN_IF_ERROR(EncodeText(r, tokenizer, options, name, &encoding, &e));
+    set.tokens += e.ids.size();
+    set.examples.push_back(std::move(e));
+  }
+  return set;
+}
+
+Result<LabelledSet> EncodeRelevancePairs(const std::vector<data::Record>& records,
+                                         const text::Tokenizer& tokenizer, size_t max_length,
+                                         const std::string& name) {
+  LabelledSet set;
+  set.examples.reserve(records.size());
+  text::EncodeOptions options;
+  options.max_length = max_length;
+  text::Encoding encoding;
+  for (const data::Record& r : records) {
+    if (!r.text_pair)
+      return InvalidArgumentError(Where(name, r) +
+                                  ": a cross-encoder needs \"text_pair\" (the passage scored "
+                                  "against \"text\", the query)");
+    if (!r.label) return InvalidArgumentError(Where(name, r) + ": missing \"label\"");
+    float relevance = 0;
+    if (!ParseNumber(*r.label, &relevance) || relevance < 0 || relevance > 1)
+      return InvalidArgumentError(Where(name, r) + ": cross-encoder label \"" + *r.label +
+                                  "\" is not a relevance between 0 and 1");
+    Example e;
+    e.target = {relevance};
+    MG_RETURN_IF_ERROR(EncodeText(r, tokenizer, options, name, &encoding, &e));
     set.tokens += e.ids.size();
     set.examples.push_back(std::move(e));
   }

@@ -47,6 +47,17 @@ Result<LabelledSet> EncodeRecords(const std::vector<data::Record>& records,
                                   model::ProblemType problem, size_t max_length,
                                   const std::string& name);
 
+// The one label of a cross-encoder (config id2label {"0": "LABEL_0"}).
+inline constexpr char kCrossEncoderLabel[] = "LABEL_0";
+
+// Tokenizes (text, text_pair) records for a cross-encoder: each record's
+// label is its relevance, a number in [0, 1] (0 irrelevant, 1 relevant), the
+// target of the one logit under binary cross-entropy. A record without
+// "text_pair" or with a label out of range is an error naming its line.
+Result<LabelledSet> EncodeRelevancePairs(const std::vector<data::Record>& records,
+                                         const text::Tokenizer& tokenizer, size_t max_length,
+                                         const std::string& name);
+
 // Moves about `fraction` of `records` into `eval`, chosen by a hash of each
 // record's id (or line number) and `seed`: the same split every run.
 void SplitForEval(std::vector<data::Record>* records, double fraction, uint64_t seed,

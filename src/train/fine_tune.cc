@@ -95,20 +95,27 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
     MG_ASSIGN_OR_RETURN(config, PresetConfig(options.init, tokenizer.vocab().size()));
     config.pad_token_id = tokenizer.pad_id();
   }
-  config.problem_type = options.problem;
-  MG_ASSIGN_OR_RETURN(const std::vector<std::string> labels,
-                      CollectLabels(train_records, options.problem, options.train_path));
+  // A cross-encoder is a one-label multi-label classifier: binary
+  // cross-entropy on its logit, as sentence-transformers trains one.
+  const model::ProblemType problem =
+      options.cross_encoder ? model::ProblemType::kMultiLabel : options.problem;
+  config.problem_type = problem;
+  std::vector<std::string> labels = {kCrossEncoderLabel};
+  if (!options.cross_encoder) {
+    MG_ASSIGN_OR_RETURN(labels, CollectLabels(train_records, problem, options.train_path));
+  }
   config.labels = labels;
   plan.max_length = std::min(options.max_length.value_or(defaults.max_length),
                              static_cast<size_t>(config.max_position_embeddings));
-  MG_ASSIGN_OR_RETURN(const LabelledSet train_set,
-                      EncodeRecords(train_records, tokenizer, labels, options.problem,
-                                    plan.max_length, options.train_path));
   const std::string eval_name =
       options.eval_path.empty() ? options.train_path + " (held out)" : options.eval_path;
-  MG_ASSIGN_OR_RETURN(
-      const LabelledSet eval_set,
-      EncodeRecords(eval_records, tokenizer, labels, options.problem, plan.max_length, eval_name));
+  auto encode = [&](const std::vector<data::Record>& records, const std::string& name) {
+    return options.cross_encoder
+               ? EncodeRelevancePairs(records, tokenizer, plan.max_length, name)
+               : EncodeRecords(records, tokenizer, labels, problem, plan.max_length, name);
+  };
+  MG_ASSIGN_OR_RETURN(const LabelledSet train_set, encode(train_records, options.train_path));
+  MG_ASSIGN_OR_RETURN(const LabelledSet eval_set, encode(eval_records, eval_name));
   plan.train_examples = train_set.examples.size();
   plan.eval_examples = eval_set.examples.size();
 
@@ -119,7 +126,7 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   const ParamLayout layout = ParamLayout::For(config, labels.size(), options.lora);
   NetOptions net_options;
   net_options.layer_norm_eps = config.layer_norm_eps;
-  net_options.problem = options.problem;
+  net_options.problem = problem;
   plan.steps_per_epoch = StepsPerEpoch(plan.train_examples, train.batch_size);
   plan.total_steps = plan.steps_per_epoch * train.epochs;
   const uint64_t fingerprint =

@@ -51,6 +51,10 @@ struct FineTuneOptions {
   std::string vocab;  // vocab.txt, tokenizer.json or a model folder (with `init`)
   std::string out;    // the output folder; its checkpoint/ subfolder holds the run's state
   model::ProblemType problem = model::ProblemType::kSingleLabel;
+  // A cross-encoder: one label ("LABEL_0") scoring (text, text_pair) with a
+  // relevance label in [0, 1], trained with binary cross-entropy on its one
+  // logit (sigmoid at inference). Overrides `problem` (multi-label).
+  bool cross_encoder = false;
   // Unset: the mode's default (kFineTuneDefaults or kFromScratchDefaults).
   std::optional<float> lr;
   std::optional<int64_t> epochs;

@@ -9,6 +9,7 @@
 
 #include "base/file.h"
 #include "kernels/gemm.h"
+#include "model/model.h"
 
 namespace mg::train {
 namespace {
@@ -170,6 +171,95 @@ TEST_F(FineTuneTest, ResumeRefusesTheCheckpointOfAnotherRun) {
   Result<FineTuneResult> missing = FineTune(no_checkpoint, {}, nullptr);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("no checkpoint"), std::string::npos);
+}
+
+// A toy reranking task: a query about billing or about a bug, and a passage
+// on one of the two topics; relevant (1) when the topics agree. The label
+// depends on both texts together, which only a cross-encoder can see.
+TEST_F(FineTuneTest, CrossEncoderLearnsWhichPassagesAnswerAQuery) {
+  const char* queries[2][2] = {{"refund please", "my invoice"}, {"crash again", "my error"}};
+  const char* passages[2][2] = {{"the payment", "invoice the payment"},
+                                {"broken the crash", "the error broken"}};
+  std::string data;
+  for (int repeat = 0; repeat < 4; ++repeat)
+    for (int query_topic = 0; query_topic < 2; ++query_topic)
+      for (int passage_topic = 0; passage_topic < 2; ++passage_topic)
+        for (int q = 0; q < 2; ++q)
+          for (int p = 0; p < 2; ++p)
+            data += std::string("{\"text\":\"") + queries[query_topic][q] + "\",\"text_pair\":\"" +
+                    passages[passage_topic][p] +
+                    "\",\"label\":" + (query_topic == passage_topic ? "1" : "0") + "}\n";
+  WriteText(JoinPath(dir_, "pairs.jsonl"), data);
+  FineTuneOptions options = Options("reranker");
+  options.train_path = JoinPath(dir_, "pairs.jsonl");
+  options.cross_encoder = true;
+  options.eval_fraction = 0;
+  options.epochs = 40;
+  options.batch_size = 8;
+  options.save_steps = 0;
+  FineTunePlan plan;
+  FineTuneCallbacks callbacks;
+  callbacks.plan = [&](const FineTunePlan& p) { plan = p; };
+  Result<FineTuneResult> trained = FineTune(options, callbacks, nullptr);
+  ASSERT_TRUE(trained.ok()) << trained.status().message();
+  ASSERT_TRUE(trained->finished);
+  EXPECT_EQ(plan.config.labels, std::vector<std::string>{"LABEL_0"});
+
+  const std::string config = Contents(JoinPath(options.out, "config.json"));
+  EXPECT_NE(config.find("\"num_labels\": 1"), std::string::npos) << config;
+  EXPECT_NE(config.find("\"0\": \"LABEL_0\""), std::string::npos) << config;
+  Result<std::unique_ptr<model::Model>> loaded = model::Model::Load(options.out);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  const model::Model& reranker = **loaded;
+  EXPECT_EQ(reranker.config().problem_type, model::ProblemType::kMultiLabel);
+  std::vector<std::string_view> texts;
+  std::vector<std::optional<std::string_view>> pairs;
+  std::vector<bool> relevant;
+  for (int query_topic = 0; query_topic < 2; ++query_topic)
+    for (int passage_topic = 0; passage_topic < 2; ++passage_topic)
+      for (int q = 0; q < 2; ++q)
+        for (int p = 0; p < 2; ++p) {
+          texts.push_back(queries[query_topic][q]);
+          pairs.push_back(passages[passage_topic][p]);
+          relevant.push_back(query_topic == passage_topic);
+        }
+  model::PackedBatch batch;
+  ASSERT_TRUE(reranker.Pack(texts, pairs, &batch).ok());
+  model::EncoderWorkspace ws;
+  std::vector<float> scores;
+  reranker.Classify(batch, &ws, &scores);
+  ASSERT_EQ(scores.size(), texts.size());
+  for (size_t i = 0; i < scores.size(); ++i) {
+    EXPECT_GT(scores[i], 0.0f);  // sigmoid scores
+    EXPECT_LT(scores[i], 1.0f);
+    if (relevant[i]) {
+      EXPECT_GT(scores[i], 0.5f) << texts[i] << " / " << *pairs[i];
+    } else {
+      EXPECT_LT(scores[i], 0.5f) << texts[i] << " / " << *pairs[i];
+    }
+  }
+}
+
+TEST_F(FineTuneTest, CrossEncoderRefusesRowsWithoutAPairOrARelevance) {
+  FineTuneOptions options = Options("bad");
+  options.cross_encoder = true;
+  options.eval_fraction = 0;
+  WriteText(JoinPath(dir_, "nopair.jsonl"), "{\"text\":\"refund\",\"label\":1}\n");
+  options.train_path = JoinPath(dir_, "nopair.jsonl");
+  Result<FineTuneResult> no_pair = FineTune(options, {}, nullptr);
+  ASSERT_FALSE(no_pair.ok());
+  EXPECT_NE(no_pair.status().message().find("line 1: a cross-encoder needs \"text_pair\""),
+            std::string::npos)
+      << no_pair.status().message();
+  WriteText(JoinPath(dir_, "range.jsonl"),
+            "{\"text\":\"refund\",\"text_pair\":\"invoice\",\"label\":1}\n"
+            "{\"text\":\"refund\",\"text_pair\":\"crash\",\"label\":\"yes\"}\n");
+  options.train_path = JoinPath(dir_, "range.jsonl");
+  Result<FineTuneResult> bad_label = FineTune(options, {}, nullptr);
+  ASSERT_FALSE(bad_label.ok());
+  EXPECT_NE(bad_label.status().message().find("line 2: cross-encoder label \"yes\""),
+            std::string::npos)
+      << bad_label.status().message();
 }
 
 TEST(LoadResumeStateTest, RefusesAnotherFingerprintAndAStepPastTheEnd) {

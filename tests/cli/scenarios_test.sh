@@ -22,6 +22,16 @@ accuracy_at_least() {
   [[ -n "$value" ]] && awk -v v="$value" -v m="$1" 'BEGIN { exit !(v >= m) }'
 }
 
+# "recall only:     nDCG@10 0.244 …" and "recall + rerank: nDCG@10 0.746 …":
+# the second at least MIN above the first.
+rerank_gain_at_least() {
+  local recall rerank
+  recall="$(sed -nE 's/^recall only: +nDCG@10 ([0-9.]+) .*/\1/p' "$TMP/log")"
+  rerank="$(sed -nE 's/^recall \+ rerank: nDCG@10 ([0-9.]+) .*/\1/p' "$TMP/log")"
+  [[ -n "$recall" && -n "$rerank" ]] &&
+    awk -v a="$recall" -v b="$rerank" -v m="$1" 'BEGIN { exit !(b >= a + m) }'
+}
+
 case "$SCENARIO" in
   customer-service)
     check "accuracy printed, >= 90 %" accuracy_at_least 90
@@ -61,16 +71,21 @@ case "$SCENARIO" in
     ;;
   recommendation)
     check "open release verified" has "^OK: open release of shop-encoder"
-    check "catalogue indexed" has '^\{"added":60,"items":60,"replaced":0\}'
+    check "catalogue indexed" has '^\{"added":120,"items":120,"replaced":0\}'
     check "five recommendations" [ "$(count '^  sku-[0-9]+  [0-9.]+  \[')" -eq 5 ]
     check "recommendations are outdoor products" [ "$(count '^  sku-2[0-9]+  [0-9.]+  \[outdoor\]')" -eq 5 ]
     check "history items not recommended again" lacks "^  sku-20[15] "
     check "tag-filtered search returns toys" [ "$(count '^\{"id":"sku-6[0-9]+","score"')" -eq 3 ]
-    check "product added over HTTP" has '^200 \{"added":1,"items":61,"replaced":0\}'
+    check "product added over HTTP" has '^200 \{"added":1,"items":121,"replaced":0\}'
     check "storefront key may not add products" has '^403 .*"type":"permission_error".*"code":"insufficient_scope"'
     check "recommendations over HTTP" has '^HTTP 200$'
     check "five recommended over HTTP" [ "$(count '^  sku-[0-9]+  [0-9.]+$')" -eq 5 ]
+    check "reranker trained" has '^\{"epoch":[0-9]+,.*"train_loss":[0-9.e-]+'
+    check "held-out queries recalled and reranked over HTTP" \
+      has '^60 held-out queries, 100 candidates recalled for each, reranked'
+    check "reranking beats recall alone by >= 0.2 nDCG@10" rerank_gain_at_least 0.2
     check "usage per key" has '^storefront +[0-9TZ:-]+ +1 +0 '
+    check "the search key's 60 recalls metered" has '^search +[0-9TZ:-]+ +60 +0 '
     check "server stopped" has "^server stopped"
     ;;
   *)

@@ -3,9 +3,6 @@
 // (train --cross-encoder). Scores are checked against /predict on the same
 // (query, text) pairs, and the order against the scores.
 //
-// Needs a server with the re-ranking routes; not registered in CTest until
-// the build has them (add it beside interop_clients in tests/CMakeLists.txt).
-//
 // Usage: node rerank_test.js MODELGATE
 'use strict';
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """modelgate's training step against PyTorch autograd and torch.optim.AdamW.
 
-For small random BERT classifiers (single-label, multi-label, regression) the
+For small random BERT classifiers (single-label, multi-label, regression, and
+a one-label cross-encoder with relevances in [0, 1]) the
 script writes an HF folder (config.json + model.safetensors), a fixed batch of
 sequences of different lengths, and runs `train_step_dump`, which computes the
 loss and every parameter's gradient with dropout off (packed sequences, no
@@ -99,6 +100,8 @@ CASES = [
     ("single", dict(layers=2, hidden=32, heads=4, inter=64), 3, "single_label_classification", 1, 0.0),
     ("multi-clipped", dict(layers=2, hidden=24, heads=2, inter=40), 4, "multi_label_classification", 3, 0.5),
     ("regression", dict(layers=1, hidden=16, heads=4, inter=32), 1, "regression", 2, 1.0),
+    # A cross-encoder: one logit, binary cross-entropy against graded relevances.
+    ("cross-encoder", dict(layers=2, hidden=16, heads=2, inter=32), 1, "multi_label_classification", 2, 1.0),
 ]
 
 
@@ -130,6 +133,8 @@ def random_batch(g, labels, problem):
     type_seqs = [[0] * (n // 2) + [1] * (n - n // 2) for n in lengths]
     if problem == "single_label_classification":
         targets = [i % labels for i in range(len(seqs))]
+    elif problem == "multi_label_classification" and labels == 1:
+        targets = torch.rand(len(seqs), generator=g, dtype=torch.float64).tolist()
     elif problem == "multi_label_classification":
         targets = torch.randint(0, 2, (len(seqs) * labels,), generator=g).double().tolist()
     else:
