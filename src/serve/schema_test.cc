@@ -212,8 +212,8 @@ TEST(SchemaTest, RerankTakesAQueryAndTexts) {
   EXPECT_EQ(StatusOf(ParseRerankRequest("{\"query\":", {}, &request)), 400);
   for (const char* body :
        {R"({"texts":["a"]})", R"({"query":"","texts":["a"]})", R"({"query":1,"texts":["a"]})",
-        R"({"query":"q"})", R"({"query":"q","texts":[]})", R"({"query":"q","texts":"a"})",
-        R"({"query":"q","texts":["a",""]})", R"({"query":"q","texts":["a",{"text":"b"}]})",
+        R"({"query":"q"})", R"({"query":"q","texts":"a"})", R"({"query":"q","texts":["a",""]})",
+        R"({"query":"q","texts":["a",{"text":"b"}]})",
         R"({"query":"q","texts":["a"],"raw_scores":"no"})"}) {
     RerankRequest bad;
     EXPECT_EQ(StatusOf(ParseRerankRequest(body, {}, &bad)), 422) << body;
