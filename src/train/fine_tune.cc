@@ -92,15 +92,15 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
     MG_ASSIGN_OR_RETURN(config, model::ReadBertConfig(JoinPath(options.base, "config.json")));
     base_labels = config.labels;
   } else {
-    MG_ASSIGN_OR_RETURN(config, PresetConfig(options.init, tokenizer.vocab().size()));
-    config.pad_token_id = tokenizer.pad_id();
+    MG_ASSIGN_OR_RETURN(config,
+                        PresetConfig(options.init, tokenizer.vocab().size(), tokenizer.pad_id()));
   }
   config.problem_type = options.problem;
   MG_ASSIGN_OR_RETURN(const std::vector<std::string> labels,
                       CollectLabels(train_records, options.problem, options.train_path));
   config.labels = labels;
   plan.max_length = std::min(options.max_length.value_or(defaults.max_length),
-                             static_cast<size_t>(config.max_position_embeddings));
+                             static_cast<size_t>(config.max_tokens()));
   MG_ASSIGN_OR_RETURN(const LabelledSet train_set,
                       EncodeRecords(train_records, tokenizer, labels, options.problem,
                                     plan.max_length, options.train_path));
