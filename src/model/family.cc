@@ -236,6 +236,12 @@ std::string Family::ClassifierArchitecture(std::string_view model_type) const {
   return std::string(model_types.front().class_stem) + "ForSequenceClassification";
 }
 
+std::string Family::BaseArchitecture(std::string_view model_type) const {
+  for (const ModelType& type : model_types)
+    if (type.model_type == model_type) return std::string(type.class_stem) + "Model";
+  return std::string(model_types.front().class_stem) + "Model";
+}
+
 void PositionIds(const Family& family, const int32_t* ids, int64_t length, int64_t pad_token_id,
                  int32_t* out) {
   if (!family.positions_after_padding) {

@@ -98,8 +98,10 @@ struct Family {
   // True when `architecture` is one of the family's classes (e.g.
   // "XLMRobertaForSequenceClassification").
   bool KnowsArchitecture(std::string_view architecture) const;
-  // The sequence-classifier architecture for `model_type`.
+  // The sequence-classifier and the plain-encoder architectures for
+  // `model_type` ("XLMRobertaForSequenceClassification", "XLMRobertaModel").
   std::string ClassifierArchitecture(std::string_view model_type) const;
+  std::string BaseArchitecture(std::string_view model_type) const;
 };
 
 const Family& BertFamily();

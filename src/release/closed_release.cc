@@ -169,7 +169,9 @@ Result<std::string> BaseConfig(const std::string& config_text, const std::string
   if (config.is_discarded() || !config.is_object()) {
     return InvalidArgumentError(name + " is not a JSON object");
   }
-  config["architectures"] = nlohmann::json::array({"BertModel"});
+  MG_ASSIGN_OR_RETURN(const model::BertConfig parsed, model::ParseBertConfig(config_text, name));
+  config["architectures"] =
+      nlohmann::json::array({parsed.family().BaseArchitecture(parsed.model_type)});
   for (const char* key : {"id2label", "label2id", "problem_type", "num_labels"}) config.erase(key);
   return config.dump(2) + "\n";
 }
