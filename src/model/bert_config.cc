@@ -81,8 +81,8 @@ Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::stri
   MG_RETURN_IF_ERROR(ReadInt(root, "vocab_size", true, 1, kBig, &config.vocab_size, name));
   MG_RETURN_IF_ERROR(
       ReadInt(root, keys.hidden_size.data(), true, 1, 65536, &config.hidden_size, name));
-  MG_RETURN_IF_ERROR(ReadInt(root, keys.num_hidden_layers.data(), true, 1, 1024,
-                             &config.num_hidden_layers, name));
+  MG_RETURN_IF_ERROR(
+      ReadInt(root, keys.num_hidden_layers.data(), true, 1, 1024, &config.num_hidden_layers, name));
   MG_RETURN_IF_ERROR(ReadInt(root, keys.num_attention_heads.data(), true, 1, 1024,
                              &config.num_attention_heads, name));
   MG_RETURN_IF_ERROR(ReadInt(root, keys.intermediate_size.data(), true, 1, 1 << 20,
@@ -97,10 +97,9 @@ Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::stri
   }
   MG_RETURN_IF_ERROR(ReadInt(root, "pad_token_id", false, 0, kBig, &config.pad_token_id, name));
   if (family.positions_after_padding && config.max_tokens() < 1) {
-    return CorruptionError(name + ": max_position_embeddings " +
-                           std::to_string(config.max_position_embeddings) +
-                           " leaves no position after pad_token_id " +
-                           std::to_string(config.pad_token_id));
+    return CorruptionError(
+        name + ": max_position_embeddings " + std::to_string(config.max_position_embeddings) +
+        " leaves no position after pad_token_id " + std::to_string(config.pad_token_id));
   }
   if (config.hidden_size % config.num_attention_heads != 0) {
     return CorruptionError(name + ": hidden_size " + std::to_string(config.hidden_size) +

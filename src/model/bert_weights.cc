@@ -35,8 +35,7 @@ class WeightReader {
   Status Read(const std::string& name, std::initializer_list<int64_t> shape,
               std::vector<float>* out) const {
     const TensorRecord* record = Lookup(name);
-    if (!record)
-      return NotFoundError("checkpoint has no tensor \"" + family_.HfName(name) + "\"");
+    if (!record) return NotFoundError("checkpoint has no tensor \"" + family_.HfName(name) + "\"");
     const std::vector<int64_t> expected(shape);
     if (record->shape != expected) {
       return CorruptionError(record->file + ": tensor \"" + record->name + "\" has shape " +

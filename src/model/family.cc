@@ -6,18 +6,22 @@ namespace mg::model {
 namespace {
 
 // Canonical per-layer modules, in the order of Family::layer_modules.
-constexpr std::array<std::string_view, 8> kCanonicalModules = {
-    "attention.self.query",       "attention.self.key", "attention.self.value",
-    "attention.output.dense",     "attention.output.LayerNorm",
-    "intermediate.dense",         "output.dense",       "output.LayerNorm"};
+constexpr std::array<std::string_view, 8> kCanonicalModules = {"attention.self.query",
+                                                               "attention.self.key",
+                                                               "attention.self.value",
+                                                               "attention.output.dense",
+                                                               "attention.output.LayerNorm",
+                                                               "intermediate.dense",
+                                                               "output.dense",
+                                                               "output.LayerNorm"};
 constexpr std::string_view kCanonicalLayers = "encoder.layer";
 constexpr std::string_view kCanonicalHeadDense = "pooler.dense";
 constexpr std::string_view kCanonicalHeadOut = "classifier";
 // Architecture suffixes a family's classes may carry (the encoder is the same
 // under each; only the sequence classifier's head is read).
 constexpr std::array<std::string_view, 6> kArchitectureSuffixes = {
-    "Model", "ForSequenceClassification", "ForMaskedLM", "ForPreTraining",
-    "ForTokenClassification", "ForQuestionAnswering"};
+    "Model",          "ForSequenceClassification", "ForMaskedLM",
+    "ForPreTraining", "ForTokenClassification",    "ForQuestionAnswering"};
 
 const std::vector<std::string_view> kBertModules(kCanonicalModules.begin(),
                                                  kCanonicalModules.end());
@@ -38,7 +42,8 @@ bool SplitLayer(std::string_view name, std::string_view list, std::string_view* 
 }
 
 // Maps "module.suffix" from one module list to the other.
-std::optional<std::string> MapModule(std::string_view rest, const std::vector<std::string_view>& from,
+std::optional<std::string> MapModule(std::string_view rest,
+                                     const std::vector<std::string_view>& from,
                                      const std::vector<std::string_view>& to) {
   for (size_t m = 0; m < from.size(); ++m) {
     if (rest.size() > from[m].size() && rest.starts_with(from[m]) && rest[from[m].size()] == '.')

@@ -13,7 +13,8 @@ TEST(FamilyTest, HuggingFaceNamesOfEachFamily) {
   const std::string query = "encoder.layer.3.attention.self.query.weight";
   EXPECT_EQ(BertFamily().HfName(query), "bert.encoder.layer.3.attention.self.query.weight");
   EXPECT_EQ(RobertaFamily().HfName(query), "roberta.encoder.layer.3.attention.self.query.weight");
-  EXPECT_EQ(DistilBertFamily().HfName(query), "distilbert.transformer.layer.3.attention.q_lin.weight");
+  EXPECT_EQ(DistilBertFamily().HfName(query),
+            "distilbert.transformer.layer.3.attention.q_lin.weight");
   EXPECT_EQ(DistilBertFamily().HfName("encoder.layer.0.output.LayerNorm.bias"),
             "distilbert.transformer.layer.0.output_layer_norm.bias");
   EXPECT_EQ(DistilBertFamily().HfName("encoder.layer.0.attention.output.LayerNorm.weight"),
@@ -32,7 +33,8 @@ TEST(FamilyTest, CanonicalNamesRoundTrip) {
   for (const Family* family : {&BertFamily(), &DistilBertFamily(), &RobertaFamily()}) {
     for (const char* canonical :
          {"embeddings.word_embeddings.weight", "encoder.layer.11.attention.self.value.bias",
-          "encoder.layer.2.attention.output.dense.weight", "encoder.layer.0.intermediate.dense.bias",
+          "encoder.layer.2.attention.output.dense.weight",
+          "encoder.layer.0.intermediate.dense.bias",
           "encoder.layer.0.attention.self.query.lora_A.weight", "pooler.dense.weight",
           "classifier.bias"}) {
       const std::string hf = family->HfName(canonical);

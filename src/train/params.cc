@@ -83,8 +83,7 @@ ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, Lo
     o.attention_output_bias = b.Add(name(p + "attention.output.dense.bias"), {h}, false);
     o.attention_norm_gamma = b.Add(name(p + "attention.output.LayerNorm.weight"), {h}, false);
     o.attention_norm_beta = b.Add(name(p + "attention.output.LayerNorm.bias"), {h}, false);
-    o.intermediate_weight =
-        b.Add(name(p + "intermediate.dense.weight"), {l.intermediate, h}, true);
+    o.intermediate_weight = b.Add(name(p + "intermediate.dense.weight"), {l.intermediate, h}, true);
     o.intermediate_bias = b.Add(name(p + "intermediate.dense.bias"), {l.intermediate}, false);
     o.output_weight = b.Add(name(p + "output.dense.weight"), {h, l.intermediate}, true);
     o.output_bias = b.Add(name(p + "output.dense.bias"), {h}, false);
