@@ -1,4 +1,5 @@
-// modelgate train: fine-tunes a BERT sequence classifier on labelled text
+// modelgate train: fine-tunes an encoder sequence classifier (BERT, DistilBERT,
+// RoBERTa family) on labelled text
 // (from an HF folder with --base, or from scratch with --init PRESET --vocab
 // V) and writes an HF folder. The run itself is train::FineTune; this file
 // reads the flags and prints. A summary line first, then a progress bar on
@@ -224,10 +225,10 @@ void RegisterTrain(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
       "train",
-      "Fine-tune a BERT sequence classifier on labelled text (JSON lines or CSV with \"text\",\n"
-      "optional \"text_pair\", and \"label\"), or train one from scratch, and write a Hugging "
-      "Face\n"
-      "folder (config.json with id2label, model.safetensors, tokenizer files).\n"
+      "Fine-tune a sequence classifier (BERT, DistilBERT, RoBERTa, XLM-RoBERTa, CamemBERT)\n"
+      "on labelled text (JSON lines or CSV with \"text\", optional \"text_pair\", and \"label\"),\n"
+      "or train one from scratch, and write a Hugging Face folder (config.json with id2label,\n"
+      "model.safetensors, tokenizer files).\n"
       "Labels: any string (single-label), names joined by '|' (multi-label), or a number\n"
       "(regression). With --cross-encoder, each line is a (query, passage) pair {\"text\",\n"
       "\"text_pair\", \"label\"} whose label is a relevance in [0, 1]: one logit learns it with\n"
@@ -240,6 +241,10 @@ void RegisterTrain(CLI::App& app) {
       "--lr, --epochs and --max-length default by mode: a small learning rate for fine-tuning\n"
       "a pretrained --base; a larger one, fewer epochs and longer inputs for --init (from\n"
       "scratch). The first line on stderr says which values are in force.\n"
+      "--init presets: tiny (2 layers, 128 hidden), mini (4, 256), small (4, 512), base\n"
+      "(12, 768) as BERT; distilbert-SIZE and roberta-SIZE give the same shape in that\n"
+      "family (e.g. --init distilbert-tiny with a vocab.txt, --init roberta-tiny with a\n"
+      "byte-level BPE tokenizer.json or folder).\n"
       "With --lora-rank R the base's encoder stays frozen and a low-rank adapter on every\n"
       "layer's query and value projections trains with the head; OUT then holds the base's\n"
       "model.safetensors unchanged plus adapter_model.safetensors and adapter_config.json\n"
@@ -247,7 +252,9 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--train", args->train, "Training data (JSON lines or CSV)")->required();
   cmd->add_option("--eval", args->eval, "Evaluation data (default: hold out --eval-fraction)");
   cmd->add_option("--base", args->base, "HF model folder to fine-tune");
-  cmd->add_option("--init", args->init, "Train from scratch: tiny, mini, small or base");
+  cmd->add_option("--init", args->init,
+                  "Train from scratch: tiny, mini, small or base (BERT), or the same size "
+                  "with distilbert- or roberta- in front (distilbert-tiny, roberta-mini, ...)");
   cmd->add_option("--vocab", args->vocab,
                   "Vocabulary for --init: vocab.txt, tokenizer.json or "
                   "a model folder");

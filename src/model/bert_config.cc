@@ -1,5 +1,6 @@
 #include "model/bert_config.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -38,6 +39,11 @@ double BertConfig::ForwardFlops(int64_t seq_len) const {
   return static_cast<double>(num_hidden_layers) * (projections + attention);
 }
 
+int64_t BertConfig::max_tokens() const {
+  if (!family().positions_after_padding) return max_position_embeddings;
+  return std::max<int64_t>(0, max_position_embeddings - pad_token_id - 1);
+}
+
 bool BertConfig::is_sequence_classifier() const {
   for (const std::string& arch : architectures) {
     if (arch.find("ForSequenceClassification") != std::string::npos) return true;
@@ -54,50 +60,62 @@ Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::stri
   if (root.contains("model_type") && root["model_type"].is_string()) {
     config.model_type = root["model_type"].get<std::string>();
   }
-  if (config.model_type != "bert") {
-    return UnimplementedError(name + ": model_type \"" + config.model_type +
-                              "\" is not supported (this version runs BERT; RoBERTa, XLM-R and "
-                              "DistilBERT are planned)");
-  }
+  Result<const Family*> found = FamilyForModelType(config.model_type);
+  if (!found.ok()) return found.status().WithContext(name);
+  const Family& family = **found;
+  config.family_id = family.id;
+  config.pad_token_id = family.default_pad_token_id;
   if (root.contains("architectures") && root["architectures"].is_array()) {
     for (const json& arch : root["architectures"]) {
       if (arch.is_string()) config.architectures.push_back(arch.get<std::string>());
     }
   }
   for (const std::string& arch : config.architectures) {
-    if (arch != "BertModel" && arch != "BertForSequenceClassification" &&
-        arch != "BertForMaskedLM" && arch != "BertForPreTraining" &&
-        arch != "BertForTokenClassification") {
-      return UnimplementedError(name + ": architecture \"" + arch + "\" is not supported");
+    if (!family.KnowsArchitecture(arch)) {
+      return UnimplementedError(name + ": architecture \"" + arch + "\" is not supported for " +
+                                "model_type \"" + config.model_type + "\"");
     }
   }
+  const ConfigKeys& keys = family.keys;
   constexpr int64_t kBig = int64_t{1} << 24;
   MG_RETURN_IF_ERROR(ReadInt(root, "vocab_size", true, 1, kBig, &config.vocab_size, name));
-  MG_RETURN_IF_ERROR(ReadInt(root, "hidden_size", true, 1, 65536, &config.hidden_size, name));
   MG_RETURN_IF_ERROR(
-      ReadInt(root, "num_hidden_layers", true, 1, 1024, &config.num_hidden_layers, name));
+      ReadInt(root, keys.hidden_size.data(), true, 1, 65536, &config.hidden_size, name));
   MG_RETURN_IF_ERROR(
-      ReadInt(root, "num_attention_heads", true, 1, 1024, &config.num_attention_heads, name));
-  MG_RETURN_IF_ERROR(
-      ReadInt(root, "intermediate_size", true, 1, 1 << 20, &config.intermediate_size, name));
+      ReadInt(root, keys.num_hidden_layers.data(), true, 1, 1024, &config.num_hidden_layers, name));
+  MG_RETURN_IF_ERROR(ReadInt(root, keys.num_attention_heads.data(), true, 1, 1024,
+                             &config.num_attention_heads, name));
+  MG_RETURN_IF_ERROR(ReadInt(root, keys.intermediate_size.data(), true, 1, 1 << 20,
+                             &config.intermediate_size, name));
   MG_RETURN_IF_ERROR(ReadInt(root, "max_position_embeddings", false, 1, 1 << 20,
                              &config.max_position_embeddings, name));
-  MG_RETURN_IF_ERROR(
-      ReadInt(root, "type_vocab_size", false, 1, 1 << 16, &config.type_vocab_size, name));
+  if (family.token_types) {
+    MG_RETURN_IF_ERROR(
+        ReadInt(root, "type_vocab_size", false, 1, 1 << 16, &config.type_vocab_size, name));
+  } else {
+    config.type_vocab_size = 0;
+  }
   MG_RETURN_IF_ERROR(ReadInt(root, "pad_token_id", false, 0, kBig, &config.pad_token_id, name));
+  if (family.positions_after_padding && config.max_tokens() < 1) {
+    return CorruptionError(
+        name + ": max_position_embeddings " + std::to_string(config.max_position_embeddings) +
+        " leaves no position after pad_token_id " + std::to_string(config.pad_token_id));
+  }
   if (config.hidden_size % config.num_attention_heads != 0) {
     return CorruptionError(name + ": hidden_size " + std::to_string(config.hidden_size) +
                            " is not a multiple of num_attention_heads " +
                            std::to_string(config.num_attention_heads));
   }
-  if (root.contains("layer_norm_eps") && root["layer_norm_eps"].is_number()) {
+  if (family.reads_layer_norm_eps && root.contains("layer_norm_eps") &&
+      root["layer_norm_eps"].is_number()) {
     config.layer_norm_eps = root["layer_norm_eps"].get<float>();
   }
-  if (root.contains("hidden_act") && root["hidden_act"].is_string()) {
-    config.hidden_act = root["hidden_act"].get<std::string>();
+  const std::string act_key(keys.hidden_act);
+  if (root.contains(act_key) && root[act_key].is_string()) {
+    config.hidden_act = root[act_key].get<std::string>();
   }
   if (config.hidden_act != "gelu") {
-    return UnimplementedError(name + ": hidden_act \"" + config.hidden_act +
+    return UnimplementedError(name + ": " + act_key + " \"" + config.hidden_act +
                               "\" is not supported (gelu only)");
   }
   if (root.contains("position_embedding_type") && root["position_embedding_type"] != "absolute") {

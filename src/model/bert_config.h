@@ -1,5 +1,6 @@
-// BertConfig: the architecture and label settings of a BERT-family model, read
-// from a Hugging Face config.json.
+// BertConfig: the architecture and label settings of an encoder model of any
+// supported family (BERT, DistilBERT, RoBERTa; model/family.h), read from a
+// Hugging Face config.json into BERT's field names.
 //
 // A plain value; validated on parse so that compute code can trust it.
 #pragma once
@@ -9,12 +10,14 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/family.h"
 
 namespace mg::model {
 
 enum class ProblemType { kSingleLabel, kMultiLabel, kRegression };
 
 struct BertConfig {
+  FamilyId family_id = FamilyId::kBert;
   std::string model_type = "bert";
   std::vector<std::string> architectures;
   int64_t vocab_size = 0;
@@ -23,7 +26,7 @@ struct BertConfig {
   int64_t num_attention_heads = 0;
   int64_t intermediate_size = 0;
   int64_t max_position_embeddings = 512;
-  int64_t type_vocab_size = 2;
+  int64_t type_vocab_size = 2;  // 0: no token type embeddings (DistilBERT)
   float layer_norm_eps = 1e-12f;
   std::string hidden_act = "gelu";
   int64_t pad_token_id = 0;
@@ -32,6 +35,10 @@ struct BertConfig {
   ProblemType problem_type = ProblemType::kSingleLabel;
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  const Family& family() const { return FamilyOf(family_id); }
+  // Longest sequence in tokens: the position table's rows, less those a
+  // family reserves below its first position (RoBERTa: pad_token_id + 1).
+  int64_t max_tokens() const;
   // Floating-point operations of one encoder pass over one sequence of
   // `seq_len` tokens: the layers' matrix products and attention.
   double ForwardFlops(int64_t seq_len) const;

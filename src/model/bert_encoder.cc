@@ -61,14 +61,27 @@ size_t BertEncoder::bytes() const {
 void BertEncoder::Embed(const PackedBatch& batch, float* out) const {
   const int64_t h = config_.hidden_size;
   const BertWeights& w = weights_;
+  const bool types = !w.token_type_embeddings.empty();
+  // Positions count from 0, or (RoBERTa) from pad_token_id + 1 over the
+  // non-padding tokens, padding tokens sitting at pad_token_id.
+  const bool after_padding = config_.family().positions_after_padding;
+  const int64_t pad = config_.pad_token_id;
   for (int64_t s = 0; s < batch.sequences(); ++s) {
+    int64_t counted = 0;
     for (int64_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
-      const float* word = w.word_embeddings.data() + static_cast<int64_t>(batch.ids[t]) * h;
-      const float* position = w.position_embeddings.data() + (t - batch.offsets[s]) * h;
-      const float* type =
-          w.token_type_embeddings.data() + static_cast<int64_t>(batch.type_ids[t]) * h;
+      const int32_t id = batch.ids[t];
+      int64_t position = t - batch.offsets[s];
+      if (after_padding) position = id == pad ? pad : pad + ++counted;
+      const float* word = w.word_embeddings.data() + static_cast<int64_t>(id) * h;
+      const float* pos = w.position_embeddings.data() + position * h;
       float* row = out + t * h;
-      for (int64_t c = 0; c < h; ++c) row[c] = word[c] + position[c] + type[c];
+      if (types) {
+        const float* type =
+            w.token_type_embeddings.data() + static_cast<int64_t>(batch.type_ids[t]) * h;
+        for (int64_t c = 0; c < h; ++c) row[c] = word[c] + pos[c] + type[c];
+      } else {
+        for (int64_t c = 0; c < h; ++c) row[c] = word[c] + pos[c];
+      }
     }
   }
   const auto& k = kernels::Kernels();
@@ -156,7 +169,8 @@ void BertEncoder::Classify(const PackedBatch& batch, const Tensor& hidden, Encod
   const int64_t sequences = batch.sequences();
   const int64_t labels = static_cast<int64_t>(config_.labels.size());
   const BertWeights& w = weights_;
-  // Gather the [CLS] rows, then pooler and classifier as small GEMMs.
+  // Gather the first ([CLS], <s>) rows, then the head's two projections as
+  // small GEMMs.
   ws->context.Resize({sequences, h});
   ws->projected.Resize({sequences, h});
   float* cls = ws->context.data<float>();
@@ -166,7 +180,12 @@ void BertEncoder::Classify(const PackedBatch& batch, const Tensor& hidden, Encod
   }
   const auto& k = kernels::Kernels();
   kernels::Linear(cls, sequences, h, w.pooler_weight.data(), h, pooled);
-  k.bias_tanh(pooled, w.pooler_bias.data(), sequences, h);
+  if (config_.family().head_activation == HeadActivation::kRelu) {
+    k.add_bias(pooled, w.pooler_bias.data(), sequences, h);
+    for (int64_t i = 0; i < sequences * h; ++i) pooled[i] = std::max(pooled[i], 0.0f);
+  } else {
+    k.bias_tanh(pooled, w.pooler_bias.data(), sequences, h);
+  }
   logits->resize(static_cast<size_t>(sequences * labels));
   kernels::Linear(pooled, sequences, h, w.classifier_weight.data(), labels, logits->data());
   k.add_bias(logits->data(), w.classifier_bias.data(), sequences, labels);

@@ -1,4 +1,5 @@
-// BertEncoder: the BERT forward pass on a packed batch — the tokens of all
+// BertEncoder: the encoder forward pass of every supported family (BERT,
+// DistilBERT, RoBERTa: model/family.h) on a packed batch — the tokens of all
 // sequences side by side, each sequence attending only to itself — so texts
 // of different lengths cost what their tokens cost, with no padding.
 //
@@ -52,12 +53,15 @@ class BertEncoder {
   BertEncoder(BertConfig config, BertWeights weights);
 
   // Runs the encoder; returns the last hidden states [tokens, hidden] in
-  // ws->hidden. Ids must be < vocab_size, type ids < type_vocab_size and each
-  // sequence no longer than max_position_embeddings (callers check).
+  // ws->hidden. Ids must be < vocab_size, type ids < type_vocab_size (any
+  // when the family has no token types) and each sequence no longer than
+  // config().max_tokens() (callers check).
   const Tensor& Forward(const PackedBatch& batch, EncoderWorkspace* ws) const;
 
-  // Pooler output tanh(W h_cls + b) of each sequence, then the classifier's
-  // logits: `logits` gets [sequences, labels]. Requires a classifier.
+  // The head on the first token of each sequence: act(W h_first + b) (tanh:
+  // BERT pooler, RoBERTa classifier.dense; ReLU: DistilBERT pre_classifier),
+  // then the output projection's logits: `logits` gets [sequences, labels].
+  // Requires a classifier.
   void Classify(const PackedBatch& batch, const Tensor& hidden, EncoderWorkspace* ws,
                 std::vector<float>* logits) const;
 

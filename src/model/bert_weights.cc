@@ -13,13 +13,21 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 
 class WeightReader {
  public:
-  explicit WeightReader(const Checkpoint& checkpoint) : checkpoint_(checkpoint) {}
+  WeightReader(const Checkpoint& checkpoint, const Family& family)
+      : checkpoint_(checkpoint), family_(family) {}
 
-  // The record for `name`, trying the "bert." prefix and the gamma/beta spelling.
+  // The record for the canonical `name` (model/family.h) under the family's
+  // Hugging Face name, with or without its prefix ("bert."), and with
+  // LayerNorm weight/bias or gamma/beta.
   const TensorRecord* Lookup(const std::string& name) const {
-    for (const std::string& candidate : Spellings(name)) {
+    const std::string full = family_.HfName(name);
+    const std::string_view prefix = family_.prefix;
+    for (const std::string& candidate : Spellings(full)) {
       if (const TensorRecord* record = checkpoint_.Find(candidate)) return record;
-      if (const TensorRecord* record = checkpoint_.Find("bert." + candidate)) return record;
+      if (candidate.starts_with(prefix)) {
+        if (const TensorRecord* record = checkpoint_.Find(candidate.substr(prefix.size())))
+          return record;
+      }
     }
     return nullptr;
   }
@@ -27,7 +35,7 @@ class WeightReader {
   Status Read(const std::string& name, std::initializer_list<int64_t> shape,
               std::vector<float>* out) const {
     const TensorRecord* record = Lookup(name);
-    if (!record) return NotFoundError("checkpoint has no tensor \"" + name + "\"");
+    if (!record) return NotFoundError("checkpoint has no tensor \"" + family_.HfName(name) + "\"");
     const std::vector<int64_t> expected(shape);
     if (record->shape != expected) {
       return CorruptionError(record->file + ": tensor \"" + record->name + "\" has shape " +
@@ -69,6 +77,7 @@ class WeightReader {
   }
 
   const Checkpoint& checkpoint_;
+  const Family& family_;
 };
 
 }  // namespace
@@ -90,7 +99,8 @@ size_t BertWeights::bytes() const {
 
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
                                     bool want_classifier) {
-  const WeightReader reader(checkpoint);
+  const Family& family = config.family();
+  const WeightReader reader(checkpoint, family);
   const int64_t h = config.hidden_size;
   const int64_t inter = config.intermediate_size;
   BertWeights w;
@@ -98,8 +108,10 @@ Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConf
       reader.Read("embeddings.word_embeddings.weight", {config.vocab_size, h}, &w.word_embeddings));
   MG_RETURN_IF_ERROR(reader.Read("embeddings.position_embeddings.weight",
                                  {config.max_position_embeddings, h}, &w.position_embeddings));
-  MG_RETURN_IF_ERROR(reader.Read("embeddings.token_type_embeddings.weight",
-                                 {config.type_vocab_size, h}, &w.token_type_embeddings));
+  if (family.token_types) {
+    MG_RETURN_IF_ERROR(reader.Read("embeddings.token_type_embeddings.weight",
+                                   {config.type_vocab_size, h}, &w.token_type_embeddings));
+  }
   MG_RETURN_IF_ERROR(reader.Read("embeddings.LayerNorm.weight", {h}, &w.embedding_norm_gamma));
   MG_RETURN_IF_ERROR(reader.Read("embeddings.LayerNorm.bias", {h}, &w.embedding_norm_beta));
   w.layers.resize(static_cast<size_t>(config.num_hidden_layers));
@@ -139,7 +151,9 @@ Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConf
     const int64_t labels = static_cast<int64_t>(config.labels.size());
     MG_RETURN_IF_ERROR(reader.Read("classifier.weight", {labels, h}, &w.classifier_weight));
     MG_RETURN_IF_ERROR(reader.Read("classifier.bias", {labels}, &w.classifier_bias));
-    if (!w.has_pooler()) return NotFoundError("a sequence classifier needs pooler.dense.* tensors");
+    if (!w.has_pooler())
+      return NotFoundError("a sequence classifier needs " + std::string(family.head_dense) +
+                           ".* tensors");
   }
   return w;
 }

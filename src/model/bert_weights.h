@@ -26,7 +26,7 @@ struct BertLayerWeights {
 struct BertWeights {
   std::vector<float> word_embeddings;        // [V, H]
   std::vector<float> position_embeddings;    // [P, H]
-  std::vector<float> token_type_embeddings;  // [T, H]
+  std::vector<float> token_type_embeddings;  // [T, H]; empty when the family has none
   std::vector<float> embedding_norm_gamma, embedding_norm_beta;
   std::vector<BertLayerWeights> layers;
   std::vector<float> pooler_weight, pooler_bias;          // empty when absent
@@ -38,9 +38,13 @@ struct BertWeights {
   size_t bytes() const;
 };
 
-// Reads the weights named in the Hugging Face layout, with or without the
-// "bert." prefix and with LayerNorm weight/bias or gamma/beta, from any
-// storage dtype. Every shape is checked against `config`; errors name the
+// Reads the weights named in the Hugging Face layout of the config's family
+// (model/family.h), with or without its prefix ("bert.", "roberta.",
+// "distilbert.") and with LayerNorm weight/bias or gamma/beta, from any
+// storage dtype. The head's hidden projection (BERT pooler, RoBERTa
+// classifier.dense, DistilBERT pre_classifier) lands in pooler_*, its output
+// projection in classifier_*; token_type_embeddings stays empty for a family
+// without token types. Every shape is checked against `config`; errors name the
 // tensor and the file. `want_classifier` requires classifier.* tensors.
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
                                     bool want_classifier);

@@ -18,16 +18,6 @@ int ProjectionIndex(std::string_view name) {
   return -1;
 }
 
-// "query", "attention.self.query", "bert.encoder.layer.0.attention.self.query"
-// name the same projection; the result is its index or -1.
-int TargetIndex(std::string_view target) {
-  const size_t dot = target.rfind('.');
-  const std::string_view last = dot == std::string_view::npos ? target : target.substr(dot + 1);
-  if (dot != std::string_view::npos && !target.substr(0, dot).ends_with("attention.self"))
-    return -1;
-  return ProjectionIndex(last);
-}
-
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -120,10 +110,14 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
                            ": target_modules must be a list of module names (query, key, value)");
   std::array<bool, 3> targeted = {false, false, false};
   for (const nlohmann::json& target : c["target_modules"]) {
-    const int index = target.is_string() ? TargetIndex(target.get<std::string>()) : -1;
-    if (index < 0)
+    const int index =
+        target.is_string() ? config.family().LoraTargetIndex(target.get<std::string>()) : -1;
+    if (index < 0) {
+      const auto& names = config.family().lora_targets;
       return UnimplementedError(config_file + ": unknown target module " + ValueText(target) +
-                                " (supported: query, key, value)");
+                                " (supported: " + std::string(names[0]) + ", " +
+                                std::string(names[1]) + ", " + std::string(names[2]) + ")");
+    }
     targeted[index] = true;
   }
 
@@ -132,12 +126,17 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
   adapter.b.resize(layers);
   const int64_t labels = static_cast<int64_t>(config.labels.size());
   for (const TensorRecord& record : weights.tensors()) {
-    std::string_view tensor = record.name;
-    if (!tensor.starts_with(kPeftPrefix))
+    std::string_view peft_name = record.name;
+    if (!peft_name.starts_with(kPeftPrefix))
       return CorruptionError(weights_file + ": unknown tensor \"" + record.name +
                              "\" (PEFT names start with base_model.model.)");
-    tensor.remove_prefix(kPeftPrefix.size());
-    if (tensor.starts_with("bert.")) tensor.remove_prefix(5);
+    peft_name.remove_prefix(kPeftPrefix.size());
+    // The family's own name (e.g. distilbert.transformer.layer.0.attention.q_lin)
+    // in canonical form (encoder.layer.0.attention.self.query).
+    const std::optional<std::string> canonical = config.family().CanonicalName(peft_name);
+    if (!canonical)
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name + "\"");
+    const std::string_view tensor = *canonical;
     struct Head {
       std::string_view name;
       std::vector<int64_t> shape;

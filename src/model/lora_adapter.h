@@ -1,7 +1,8 @@
-// LoraAdapter: a PEFT LoRA adapter of a BERT model (adapter_config.json and
-// adapter_model.safetensors, as `modelgate train --lora-rank` and PEFT's
-// save_pretrained write them), validated against the model's config and
-// merged into its loaded weights for inference:
+// LoraAdapter: a PEFT LoRA adapter of an encoder model of any family
+// (adapter_config.json and adapter_model.safetensors, as `modelgate train
+// --lora-rank` and PEFT's save_pretrained write them; module and tensor
+// names, e.g. query or DistilBERT's q_lin, are read through model/family.h), validated against the
+// model's config and merged into its loaded weights for inference:
 //
 //   W' = W + (lora_alpha / r) * B A     for every adapted projection
 //

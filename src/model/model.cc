@@ -65,7 +65,8 @@ Result<std::unique_ptr<Model>> Model::FromParts(
   if (adapter) {
     MergeLoraAdapter(*adapter, &*weights);
     if (classifier && !weights->has_pooler())
-      return NotFoundError(dir + ": a sequence classifier needs pooler.dense.* tensors");
+      return NotFoundError(dir + ": a sequence classifier needs " +
+                           std::string(config.family().head_dense) + ".* tensors");
   }
   model->tokenizer_ = std::make_unique<text::Tokenizer>(std::move(tokenizer));
 
@@ -77,7 +78,7 @@ Result<std::unique_ptr<Model>> Model::FromParts(
                                std::to_string(config.vocab_size) + ".." +
                                std::to_string(vocab - 1) + " are read as the unknown token");
   }
-  model->max_length_ = static_cast<size_t>(config.max_position_embeddings);
+  model->max_length_ = static_cast<size_t>(config.max_tokens());
   const size_t tokenizer_limit = model->tokenizer_->model_max_length();
   if (tokenizer_limit > 0 && tokenizer_limit < model->max_length_)
     model->max_length_ = tokenizer_limit;

@@ -1,5 +1,7 @@
 #include "release/closed_release.h"
 
+#include "model/family.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "base/time.h"
 #include "model/bert_config.h"
 #include "model/checkpoint.h"
+#include "model/family.h"
 #include "model/lora_adapter.h"
 #include "model/safetensors_writer.h"
 #include "release/encoding.h"
@@ -129,10 +132,7 @@ Status WriteBundle(const std::string& path, const std::string& bytes) {
 
 }  // namespace
 
-bool IsHeadTensor(std::string_view name) {
-  return name.starts_with("classifier.") || name.starts_with("pooler.") ||
-         name.starts_with("bert.pooler.");
-}
+bool IsHeadTensor(std::string_view name) { return model::IsAnyHeadTensor(name); }
 
 Result<BundleMetadata> CreateClosedRelease(const ClosedReleaseOptions& options,
                                            const SigningKey& vendor, const DeployPublicKey& deploy,
@@ -169,7 +169,9 @@ Result<std::string> BaseConfig(const std::string& config_text, const std::string
   if (config.is_discarded() || !config.is_object()) {
     return InvalidArgumentError(name + " is not a JSON object");
   }
-  config["architectures"] = nlohmann::json::array({"BertModel"});
+  MG_ASSIGN_OR_RETURN(const model::BertConfig parsed, model::ParseBertConfig(config_text, name));
+  config["architectures"] =
+      nlohmann::json::array({parsed.family().BaseArchitecture(parsed.model_type)});
   for (const char* key : {"id2label", "label2id", "problem_type", "num_labels"}) config.erase(key);
   return config.dump(2) + "\n";
 }

@@ -34,6 +34,7 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   const float attention_p = train ? options_.attention_dropout : 0.0f;
   auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
   const float eps = options_.layer_norm_eps;
+  const bool relu_head = l.family_info().head_activation == model::HeadActivation::kRelu;
 
   encoded_.resize(options_.last_layer_cls_only && l.layers > 0 ? 0 : tokens * h);
   float* x;
@@ -45,8 +46,18 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   }
   embed_xhat_.resize(tokens * h);
   embed_rstd_.resize(tokens);
+  const int32_t* position_ids = nullptr;
+  if (l.family_info().positions_after_padding) {
+    positions_.resize(tokens);
+    for (int64_t s = 0; s < batch_size; ++s)
+      model::PositionIds(l.family_info(), batch.ids.data() + batch.offsets[s],
+                         batch.offsets[s + 1] - batch.offsets[s], l.pad_token_id,
+                         positions_.data() + batch.offsets[s]);
+    position_ids = positions_.data();
+  }
   EmbeddingForward(batch.ids.data(), batch.type_ids.data(), seqs, params + l.word_embeddings,
-                   params + l.position_embeddings, params + l.token_type_embeddings, h, x);
+                   params + l.position_embeddings,
+                   l.types > 0 ? params + l.token_type_embeddings : nullptr, h, x, position_ids);
   LayerNormForward(x, tokens, h, params + l.embedding_norm_gamma, params + l.embedding_norm_beta,
                    eps, x, embed_xhat_.data(), embed_rstd_.data());
   Dropout(x, tokens * h, key(kEmbeddingSite), hidden_p);
@@ -131,7 +142,11 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   pooled_.resize(batch_size * h);
   LinearForward(cls_.data(), batch_size, h, params + l.pooler_weight, params + l.pooler_bias, h,
                 pooled_.data());
-  TanhForward(pooled_.data(), batch_size * h, pooled_.data());
+  if (relu_head) {
+    for (float& v : pooled_) v = std::max(v, 0.0f);
+  } else {
+    TanhForward(pooled_.data(), batch_size * h, pooled_.data());
+  }
   pooled_dropped_ = pooled_;
   Dropout(pooled_dropped_.data(), batch_size * h, key(kPoolerSite), hidden_p);
   logits_.resize(batch_size * l.labels);
@@ -148,6 +163,7 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   const float attention_p = train_ ? options_.attention_dropout : 0.0f;
   auto key = [&](uint64_t site) { return DropoutKey(seed_, 0, site); };
   std::memset(grads, 0, l.total * sizeof(float));
+  const bool relu_head = l.family_info().head_activation == model::HeadActivation::kRelu;
   // A LoRA layout freezes the encoder: its weights get no gradient (null
   // skips those products) but gradients still flow through them.
   const bool frozen = l.has_lora();
@@ -161,7 +177,12 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
                  params + l.classifier_weight, l.labels, dpooled_.data(), false,
                  grads + l.classifier_weight, grads + l.classifier_bias);
   Dropout(dpooled_.data(), batch_size * h, key(kPoolerSite), hidden_p);
-  TanhBackward(pooled_.data(), dpooled_.data(), batch_size * h, dpooled_.data());
+  if (relu_head) {
+    for (int64_t i = 0; i < batch_size * h; ++i)
+      if (pooled_[i] <= 0.0f) dpooled_[i] = 0.0f;
+  } else {
+    TanhBackward(pooled_.data(), dpooled_.data(), batch_size * h, dpooled_.data());
+  }
   dcls_.resize(batch_size * h);
   LinearBackward(cls_.data(), dpooled_.data(), batch_size, h, params + l.pooler_weight, h,
                  dcls_.data(), false, grads + l.pooler_weight, grads + l.pooler_bias);
@@ -234,7 +255,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
                     grads + l.embedding_norm_gamma, grads + l.embedding_norm_beta);
   EmbeddingBackward(batch.ids.data(), batch.type_ids.data(), seqs, grad_.data(), h,
                     grads + l.word_embeddings, grads + l.position_embeddings,
-                    grads + l.token_type_embeddings);
+                    l.types > 0 ? grads + l.token_type_embeddings : nullptr,
+                    l.family_info().positions_after_padding ? positions_.data() : nullptr);
   return loss;
 }
 

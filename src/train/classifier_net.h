@@ -1,7 +1,10 @@
-// ClassifierNet: forward and backward passes of BertForSequenceClassification
-// (embeddings, post-LayerNorm encoder layers, tanh pooler over [CLS], linear
-// classifier) over a batch of packed sequences, on a flat parameter buffer
-// laid out by ParamLayout.
+// ClassifierNet: forward and backward passes of a sequence classifier of any
+// encoder family (model/family.h): embeddings (token types and RoBERTa's
+// positions after the padding id as the family says), post-LayerNorm encoder
+// layers, the head over the first token (dense + tanh for BERT's pooler and
+// RoBERTa's classification head, dense + ReLU for DistilBERT's
+// pre_classifier), linear output; over a batch of packed sequences, on a
+// flat parameter buffer laid out by ParamLayout.
 //
 // The net owns the activations of the last forward pass (kept for backward)
 // and reuses them across batches. One net per training thread; not
@@ -80,6 +83,7 @@ class ClassifierNet {
   bool train_ = false;
   uint64_t seed_ = 0;
   std::vector<LayerActivations> acts_;
+  std::vector<int32_t> positions_;  // position ids (families that number them specially)
   std::vector<float> embed_xhat_, embed_rstd_,
       encoded_;  // encoded_: all rows of the encoder output when kept
   std::vector<float> cls_, pooled_, pooled_dropped_, logits_;

@@ -92,8 +92,8 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
     MG_ASSIGN_OR_RETURN(config, model::ReadBertConfig(JoinPath(options.base, "config.json")));
     base_labels = config.labels;
   } else {
-    MG_ASSIGN_OR_RETURN(config, PresetConfig(options.init, tokenizer.vocab().size()));
-    config.pad_token_id = tokenizer.pad_id();
+    MG_ASSIGN_OR_RETURN(config,
+                        PresetConfig(options.init, tokenizer.vocab().size(), tokenizer.pad_id()));
   }
   // A cross-encoder is a one-label multi-label classifier: binary
   // cross-entropy on its logit, as sentence-transformers trains one.
@@ -106,7 +106,7 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   }
   config.labels = labels;
   plan.max_length = std::min(options.max_length.value_or(defaults.max_length),
-                             static_cast<size_t>(config.max_position_embeddings));
+                             static_cast<size_t>(config.max_tokens()));
   const std::string eval_name =
       options.eval_path.empty() ? options.train_path + " (held out)" : options.eval_path;
   auto encode = [&](const std::vector<data::Record>& records, const std::string& name) {

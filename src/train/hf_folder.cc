@@ -36,23 +36,32 @@ Result<model::ProblemType> ParseProblemType(const std::string& name) {
 }
 
 std::string ConfigJson(const model::BertConfig& config, const std::vector<std::string>& labels) {
+  const model::Family& family = config.family();
   json root;
-  root["architectures"] = {"BertForSequenceClassification"};
-  root["model_type"] = "bert";
+  root["architectures"] = {family.ClassifierArchitecture(config.model_type)};
+  root["model_type"] = config.model_type;
   root["vocab_size"] = config.vocab_size;
-  root["hidden_size"] = config.hidden_size;
-  root["num_hidden_layers"] = config.num_hidden_layers;
-  root["num_attention_heads"] = config.num_attention_heads;
-  root["intermediate_size"] = config.intermediate_size;
-  root["hidden_act"] = "gelu";
-  root["hidden_dropout_prob"] = 0.1;
-  root["attention_probs_dropout_prob"] = 0.1;
+  const model::ConfigKeys& keys = family.keys;
+  root[std::string(keys.hidden_size)] = config.hidden_size;
+  root[std::string(keys.num_hidden_layers)] = config.num_hidden_layers;
+  root[std::string(keys.num_attention_heads)] = config.num_attention_heads;
+  root[std::string(keys.intermediate_size)] = config.intermediate_size;
+  root[std::string(keys.hidden_act)] = "gelu";
+  if (family.id == model::FamilyId::kDistilBert) {
+    root["dropout"] = 0.1;
+    root["attention_dropout"] = 0.1;
+    root["seq_classif_dropout"] = 0.1;
+    root["sinusoidal_pos_embds"] = false;
+  } else {
+    root["hidden_dropout_prob"] = 0.1;
+    root["attention_probs_dropout_prob"] = 0.1;
+  }
   root["max_position_embeddings"] = config.max_position_embeddings;
-  root["type_vocab_size"] = config.type_vocab_size;
+  if (family.token_types) root["type_vocab_size"] = config.type_vocab_size;
   root["initializer_range"] = 0.02;
-  root["layer_norm_eps"] = config.layer_norm_eps;
+  if (family.reads_layer_norm_eps) root["layer_norm_eps"] = config.layer_norm_eps;
   root["pad_token_id"] = config.pad_token_id;
-  root["position_embedding_type"] = "absolute";
+  if (family.id != model::FamilyId::kDistilBert) root["position_embedding_type"] = "absolute";
   root["problem_type"] = ProblemTypeName(config.problem_type);
   json id2label = json::object(), label2id = json::object();
   for (size_t i = 0; i < labels.size(); ++i) {

@@ -1,5 +1,6 @@
 // Writing a trained classifier as a Hugging Face model folder: config.json
-// (BertForSequenceClassification, id2label/label2id, problem_type),
+// (the family's <Class>ForSequenceClassification with its own config keys,
+// id2label/label2id, problem_type),
 // model.safetensors (Hugging Face tensor names) and the tokenizer files, so
 // that `modelgate classify` and transformers' from_pretrained read it.
 //

@@ -18,8 +18,9 @@ std::string AdapterConfigJson(const ParamLayout& layout, const std::string& base
   c["r"] = layout.lora_rank;
   c["lora_alpha"] = layout.lora_alpha;
   c["lora_dropout"] = 0.0;
-  c["target_modules"] = {"query", "value"};
-  c["modules_to_save"] = {"classifier", "pooler"};
+  const model::Family& family = model::FamilyOf(layout.family);
+  c["target_modules"] = {family.lora_targets[0], family.lora_targets[2]};
+  c["modules_to_save"] = family.head_modules;
   c["bias"] = "none";
   c["fan_in_fan_out"] = false;
   c["inference_mode"] = true;

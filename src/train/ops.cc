@@ -295,22 +295,27 @@ void AttentionBackward(const float* qkv, const float* probs, const float* droppe
 
 void EmbeddingForward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
                       const float* word, const float* position, const float* token_type,
-                      int64_t hidden, float* x) {
+                      int64_t hidden, float* x, const int32_t* position_ids) {
 #pragma omp parallel for schedule(static)
   for (int64_t s = 0; s < seqs.sequences; ++s) {
     for (int64_t t = seqs.offsets[s]; t < seqs.offsets[s + 1]; ++t) {
       const float* w = word + static_cast<int64_t>(ids[t]) * hidden;
-      const float* pos = position + (t - seqs.offsets[s]) * hidden;
-      const float* type = token_type + static_cast<int64_t>(type_ids[t]) * hidden;
+      const int64_t p = position_ids ? position_ids[t] : t - seqs.offsets[s];
+      const float* pos = position + p * hidden;
       float* out = x + t * hidden;
-      for (int64_t c = 0; c < hidden; ++c) out[c] = w[c] + pos[c] + type[c];
+      if (token_type) {
+        const float* type = token_type + static_cast<int64_t>(type_ids[t]) * hidden;
+        for (int64_t c = 0; c < hidden; ++c) out[c] = w[c] + pos[c] + type[c];
+      } else {
+        for (int64_t c = 0; c < hidden; ++c) out[c] = w[c] + pos[c];
+      }
     }
   }
 }
 
 void EmbeddingBackward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
                        const float* dx, int64_t hidden, float* dword, float* dposition,
-                       float* dtoken_type) {
+                       float* dtoken_type, const int32_t* position_ids) {
   // Tokens in order within each block of columns: rows of repeated ids are
   // summed in the same order for any thread count.
   const int64_t blocks = (hidden + kColumnBlock - 1) / kColumnBlock;
@@ -322,12 +327,15 @@ void EmbeddingBackward(const int32_t* ids, const int32_t* type_ids, const Sequen
       for (int64_t t = seqs.offsets[s]; t < seqs.offsets[s + 1]; ++t) {
         const float* g = dx + t * hidden;
         float* w = dword + static_cast<int64_t>(ids[t]) * hidden;
-        float* pos = dposition + (t - seqs.offsets[s]) * hidden;
-        float* type = dtoken_type + static_cast<int64_t>(type_ids[t]) * hidden;
+        const int64_t p = position_ids ? position_ids[t] : t - seqs.offsets[s];
+        float* pos = dposition + p * hidden;
         for (int64_t c = begin; c < end; ++c) {
           w[c] += g[c];
           pos[c] += g[c];
-          type[c] += g[c];
+        }
+        if (dtoken_type) {
+          float* type = dtoken_type + static_cast<int64_t>(type_ids[t]) * hidden;
+          for (int64_t c = begin; c < end; ++c) type[c] += g[c];
         }
       }
     }

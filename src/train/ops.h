@@ -96,12 +96,14 @@ void AttentionBackward(const float* qkv, const float* probs, const float* droppe
                        const float* dctx, const SequenceOffsets& seqs, int64_t heads,
                        int64_t head_dim, float p, float* dqkv);
 
-// x[t] = word[ids[t]] + position[t - seq start] + token_type[type_ids[t]].
+// x[t] = word[ids[t]] + position[p(t)] + token_type[type_ids[t]], where p(t)
+// is position_ids[t] when given, else t - seq start. A null token_type
+// (a family without token types) adds nothing and gets no gradient.
 void EmbeddingForward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
                       const float* word, const float* position, const float* token_type,
-                      int64_t hidden, float* x);
+                      int64_t hidden, float* x, const int32_t* position_ids = nullptr);
 void EmbeddingBackward(const int32_t* ids, const int32_t* type_ids, const SequenceOffsets& seqs,
                        const float* dx, int64_t hidden, float* dword, float* dposition,
-                       float* dtoken_type);
+                       float* dtoken_type, const int32_t* position_ids = nullptr);
 
 }  // namespace mg::train

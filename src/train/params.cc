@@ -1,6 +1,8 @@
 #include "train/params.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "model/bert_weights.h"
@@ -43,86 +45,115 @@ bool IsLoraTensor(const std::string& name) {
 
 ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
   ParamLayout l;
+  const model::Family& family = config.family();
+  l.family = family.id;
+  l.pad_token_id = config.pad_token_id;
   l.vocab = config.vocab_size;
   l.hidden = config.hidden_size;
   l.layers = config.num_hidden_layers;
   l.heads = config.num_attention_heads;
   l.intermediate = config.intermediate_size;
   l.positions = config.max_position_embeddings;
-  l.types = config.type_vocab_size;
+  l.types = family.token_types ? config.type_vocab_size : 0;
   l.labels = labels;
   const int64_t h = l.hidden;
+  auto name = [&family](const std::string& canonical) { return family.HfName(canonical); };
   LayoutBuilder b(&l);
-  l.word_embeddings = b.Add("bert.embeddings.word_embeddings.weight", {l.vocab, h}, true);
+  l.word_embeddings = b.Add(name("embeddings.word_embeddings.weight"), {l.vocab, h}, true);
   l.position_embeddings =
-      b.Add("bert.embeddings.position_embeddings.weight", {l.positions, h}, true);
-  l.token_type_embeddings =
-      b.Add("bert.embeddings.token_type_embeddings.weight", {l.types, h}, true);
-  l.embedding_norm_gamma = b.Add("bert.embeddings.LayerNorm.weight", {h}, false);
-  l.embedding_norm_beta = b.Add("bert.embeddings.LayerNorm.bias", {h}, false);
+      b.Add(name("embeddings.position_embeddings.weight"), {l.positions, h}, true);
+  if (l.types > 0) {
+    l.token_type_embeddings =
+        b.Add(name("embeddings.token_type_embeddings.weight"), {l.types, h}, true);
+  }
+  l.embedding_norm_gamma = b.Add(name("embeddings.LayerNorm.weight"), {h}, false);
+  l.embedding_norm_beta = b.Add(name("embeddings.LayerNorm.bias"), {h}, false);
   for (int64_t i = 0; i < l.layers; ++i) {
-    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".";
+    const std::string p = "encoder.layer." + std::to_string(i) + ".";
     LayerOffsets o{};
     o.qkv_weight = b.Reserve(3 * h * h);
     o.qkv_bias = b.Reserve(3 * h);
     const char* parts[] = {"query", "key", "value"};
     for (int part = 0; part < 3; ++part) {
-      const std::string name = p + "attention.self." + parts[part];
-      b.Name(name + ".weight", {h, h}, o.qkv_weight + part * h * h, true);
-      b.Name(name + ".bias", {h}, o.qkv_bias + part * h, false);
+      const std::string module = p + "attention.self." + parts[part];
+      b.Name(name(module + ".weight"), {h, h}, o.qkv_weight + part * h * h, true);
+      b.Name(name(module + ".bias"), {h}, o.qkv_bias + part * h, false);
     }
-    o.attention_output_weight = b.Add(p + "attention.output.dense.weight", {h, h}, true);
-    o.attention_output_bias = b.Add(p + "attention.output.dense.bias", {h}, false);
-    o.attention_norm_gamma = b.Add(p + "attention.output.LayerNorm.weight", {h}, false);
-    o.attention_norm_beta = b.Add(p + "attention.output.LayerNorm.bias", {h}, false);
-    o.intermediate_weight = b.Add(p + "intermediate.dense.weight", {l.intermediate, h}, true);
-    o.intermediate_bias = b.Add(p + "intermediate.dense.bias", {l.intermediate}, false);
-    o.output_weight = b.Add(p + "output.dense.weight", {h, l.intermediate}, true);
-    o.output_bias = b.Add(p + "output.dense.bias", {h}, false);
-    o.output_norm_gamma = b.Add(p + "output.LayerNorm.weight", {h}, false);
-    o.output_norm_beta = b.Add(p + "output.LayerNorm.bias", {h}, false);
+    o.attention_output_weight = b.Add(name(p + "attention.output.dense.weight"), {h, h}, true);
+    o.attention_output_bias = b.Add(name(p + "attention.output.dense.bias"), {h}, false);
+    o.attention_norm_gamma = b.Add(name(p + "attention.output.LayerNorm.weight"), {h}, false);
+    o.attention_norm_beta = b.Add(name(p + "attention.output.LayerNorm.bias"), {h}, false);
+    o.intermediate_weight = b.Add(name(p + "intermediate.dense.weight"), {l.intermediate, h}, true);
+    o.intermediate_bias = b.Add(name(p + "intermediate.dense.bias"), {l.intermediate}, false);
+    o.output_weight = b.Add(name(p + "output.dense.weight"), {h, l.intermediate}, true);
+    o.output_bias = b.Add(name(p + "output.dense.bias"), {h}, false);
+    o.output_norm_gamma = b.Add(name(p + "output.LayerNorm.weight"), {h}, false);
+    o.output_norm_beta = b.Add(name(p + "output.LayerNorm.bias"), {h}, false);
     l.layer.push_back(o);
   }
-  l.pooler_weight = b.Add("bert.pooler.dense.weight", {h, h}, true);
-  l.pooler_bias = b.Add("bert.pooler.dense.bias", {h}, false);
-  l.classifier_weight = b.Add("classifier.weight", {labels, h}, true);
-  l.classifier_bias = b.Add("classifier.bias", {labels}, false);
+  l.pooler_weight = b.Add(name("pooler.dense.weight"), {h, h}, true);
+  l.pooler_bias = b.Add(name("pooler.dense.bias"), {h}, false);
+  l.classifier_weight = b.Add(name("classifier.weight"), {labels, h}, true);
+  l.classifier_bias = b.Add(name("classifier.bias"), {labels}, false);
   if (lora.rank <= 0) return l;
   l.lora_rank = lora.rank;
   l.lora_alpha = lora.alpha > 0 ? lora.alpha : static_cast<float>(lora.rank);
   l.lora_scale = l.lora_alpha / static_cast<float>(lora.rank);
-  // Everything but the adapter and the head (pooler, classifier) is frozen.
-  for (ParamTensor& t : l.tensors)
-    t.trainable = t.name.starts_with("bert.pooler.") || t.name.starts_with("classifier.");
+  // Everything but the adapter and the head is frozen.
+  for (ParamTensor& t : l.tensors) t.trainable = family.IsHeadTensor(t.name);
   for (int64_t i = 0; i < l.layers; ++i) {
-    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".attention.self.";
+    const std::string p = "encoder.layer." + std::to_string(i) + ".attention.self.";
     LayerOffsets& o = l.layer[i];
-    o.lora_query_a = b.Add(p + "query.lora_A.weight", {lora.rank, h}, true);
-    o.lora_query_b = b.Add(p + "query.lora_B.weight", {h, lora.rank}, true);
-    o.lora_value_a = b.Add(p + "value.lora_A.weight", {lora.rank, h}, true);
-    o.lora_value_b = b.Add(p + "value.lora_B.weight", {h, lora.rank}, true);
+    o.lora_query_a = b.Add(name(p + "query.lora_A.weight"), {lora.rank, h}, true);
+    o.lora_query_b = b.Add(name(p + "query.lora_B.weight"), {h, lora.rank}, true);
+    o.lora_value_a = b.Add(name(p + "value.lora_A.weight"), {lora.rank, h}, true);
+    o.lora_value_b = b.Add(name(p + "value.lora_B.weight"), {h, lora.rank}, true);
   }
   return l;
 }
 
-Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size) {
+std::string PresetNames() {
+  return "tiny, mini, small, base, and the same with distilbert- or roberta- in front "
+         "(e.g. distilbert-tiny, roberta-mini)";
+}
+
+Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size,
+                                       int64_t pad_token_id) {
   model::BertConfig c;
   c.vocab_size = vocab_size;
-  c.architectures = {"BertForSequenceClassification"};
-  if (preset == "tiny") {
+  c.pad_token_id = pad_token_id;
+  std::string size = preset;
+  for (const model::Family* family : {&model::DistilBertFamily(), &model::RobertaFamily()}) {
+    const std::string stem = std::string(family->model_types.front().model_type) + "-";
+    if (preset.starts_with(stem)) {
+      c.family_id = family->id;
+      c.model_type = family->model_types.front().model_type;
+      size = preset.substr(stem.size());
+    }
+  }
+  const model::Family& family = c.family();
+  c.architectures = {family.ClassifierArchitecture(c.model_type)};
+  if (size == "tiny") {
     c.num_hidden_layers = 2, c.hidden_size = 128;
-  } else if (preset == "mini") {
+  } else if (size == "mini") {
     c.num_hidden_layers = 4, c.hidden_size = 256;
-  } else if (preset == "small") {
+  } else if (size == "small") {
     c.num_hidden_layers = 4, c.hidden_size = 512;
-  } else if (preset == "base") {
+  } else if (size == "base") {
     c.num_hidden_layers = 12, c.hidden_size = 768;
   } else {
-    return InvalidArgumentError("unknown size preset \"" + preset +
-                                "\" (expected tiny, mini, small or base)");
+    return InvalidArgumentError("unknown size preset \"" + preset + "\" (expected " +
+                                PresetNames() + ")");
   }
   c.num_attention_heads = c.hidden_size / 64;
   c.intermediate_size = 4 * c.hidden_size;
+  if (!family.token_types) c.type_vocab_size = 0;
+  if (family.positions_after_padding) {
+    // As roberta-base: one type, 512 positions after the padding id.
+    c.type_vocab_size = 1;
+    c.layer_norm_eps = 1e-5f;
+    c.max_position_embeddings = 512 + std::max<int64_t>(pad_token_id, 0) + 1;
+  }
   return c;
 }
 
@@ -144,7 +175,8 @@ void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
       continue;
     }
     if (t.name.ends_with(".lora_B.weight")) continue;  // zero
-    const bool is_norm = t.name.find("LayerNorm.weight") != std::string::npos;
+    const std::optional<std::string> canonical = layout.family_info().CanonicalName(t.name);
+    const bool is_norm = canonical && canonical->ends_with("LayerNorm.weight");
     const bool is_matrix = t.shape.size() == 2;
     for (size_t i = 0; i < t.size; ++i)
       data[i] = is_norm ? 1.0f : is_matrix ? static_cast<float>(0.02 * normal()) : 0.0f;
@@ -158,14 +190,17 @@ void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
 Status LoadParams(const model::Checkpoint& checkpoint, const model::BertConfig& config,
                   const ParamLayout& layout, std::vector<float>* values, bool load_classifier) {
   model::BertConfig want = config;
-  const bool has_classifier = load_classifier && checkpoint.Find("classifier.weight") != nullptr;
+  const model::Family& family = config.family();
+  const std::string classifier_weight = family.HfName("classifier.weight");
+  const std::string classifier_bias = family.HfName("classifier.bias");
+  const bool has_classifier = load_classifier && checkpoint.Find(classifier_weight) != nullptr;
   MG_ASSIGN_OR_RETURN(model::BertWeights w, model::LoadBertWeights(checkpoint, want, false));
   auto put = [&](size_t offset, const std::vector<float>& v) {
     std::copy(v.begin(), v.end(), values->begin() + offset);
   };
   put(layout.word_embeddings, w.word_embeddings);
   put(layout.position_embeddings, w.position_embeddings);
-  put(layout.token_type_embeddings, w.token_type_embeddings);
+  if (layout.types > 0) put(layout.token_type_embeddings, w.token_type_embeddings);
   put(layout.embedding_norm_gamma, w.embedding_norm_gamma);
   put(layout.embedding_norm_beta, w.embedding_norm_beta);
   for (int64_t i = 0; i < layout.layers; ++i) {
@@ -189,8 +224,8 @@ Status LoadParams(const model::Checkpoint& checkpoint, const model::BertConfig& 
     put(layout.pooler_bias, w.pooler_bias);
   }
   if (has_classifier) {
-    const model::TensorRecord* cw = checkpoint.Find("classifier.weight");
-    const model::TensorRecord* cb = checkpoint.Find("classifier.bias");
+    const model::TensorRecord* cw = checkpoint.Find(classifier_weight);
+    const model::TensorRecord* cb = checkpoint.Find(classifier_bias);
     if (cb != nullptr && cw->numel() == static_cast<size_t>(layout.labels * layout.hidden) &&
         cb->numel() == static_cast<size_t>(layout.labels)) {
       MG_RETURN_IF_ERROR(checkpoint.ReadF32(*cw, values->data() + layout.classifier_weight));

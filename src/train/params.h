@@ -1,6 +1,6 @@
-// Params: every trainable parameter of a BERT sequence classifier in one
-// flat float32 buffer, with the layout (offsets per tensor) and the Hugging
-// Face names of each tensor.
+// Params: every trainable parameter of a sequence classifier of any encoder
+// family (model/family.h) in one flat float32 buffer, with the layout
+// (offsets per tensor) and the family's Hugging Face names of each tensor.
 //
 // The query, key and value projections of a layer sit next to each other so
 // that they form one fused [3*hidden, hidden] matrix (and [3*hidden] bias).
@@ -45,8 +45,11 @@ struct LoraOptions {
 };
 
 struct ParamLayout {
+  model::FamilyId family = model::FamilyId::kBert;
+  int64_t pad_token_id = 0;  // positions skip it in families that say so (RoBERTa)
   int64_t vocab = 0, hidden = 0, layers = 0, heads = 0, intermediate = 0, positions = 0, types = 0,
           labels = 0;
+  // types == 0 (DistilBERT): no token_type_embeddings tensor.
   size_t word_embeddings = 0, position_embeddings = 0, token_type_embeddings = 0;
   size_t embedding_norm_gamma = 0, embedding_norm_beta = 0;
   std::vector<LayerOffsets> layer;
@@ -57,6 +60,7 @@ struct ParamLayout {
   float lora_alpha = 0, lora_scale = 0;  // scale = alpha / rank
 
   bool has_lora() const { return lora_rank > 0; }
+  const model::Family& family_info() const { return model::FamilyOf(family); }
   static ParamLayout For(const model::BertConfig& config, int64_t labels, LoraOptions lora = {});
 };
 
@@ -64,8 +68,14 @@ struct ParamLayout {
 bool IsLoraTensor(const std::string& name);
 
 // The BERT miniature shapes (Turc et al. 2019) and BERT-base: "tiny"
-// (2 layers, 128 hidden), "mini" (4, 256), "small" (4, 512), "base" (12, 768).
-Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size);
+// (2 layers, 128 hidden), "mini" (4, 256), "small" (4, 512), "base" (12, 768),
+// as BERT; with a family in front ("distilbert-tiny", "roberta-mini") the
+// same shape in that family. RoBERTa presets place 512 positions after
+// `pad_token_id`, as roberta-base does.
+Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size,
+                                       int64_t pad_token_id = 0);
+// The preset names, for help texts and errors.
+std::string PresetNames();
 
 // Initialises like Hugging Face's BertPreTrainedModel: N(0, 0.02) weights and
 // embeddings, zero biases, LayerNorm 1/0, the padding row zeroed; LoRA A

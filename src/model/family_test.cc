@@ -1,0 +1,105 @@
+// Family: names map both ways, configs of each family parse into the same
+// fields, and RoBERTa's positions follow its padding rule.
+#include "model/family.h"
+
+#include <gtest/gtest.h>
+
+#include "model/bert_config.h"
+
+namespace mg::model {
+namespace {
+
+TEST(FamilyTest, HuggingFaceNamesOfEachFamily) {
+  const std::string query = "encoder.layer.3.attention.self.query.weight";
+  EXPECT_EQ(BertFamily().HfName(query), "bert.encoder.layer.3.attention.self.query.weight");
+  EXPECT_EQ(RobertaFamily().HfName(query), "roberta.encoder.layer.3.attention.self.query.weight");
+  EXPECT_EQ(DistilBertFamily().HfName(query),
+            "distilbert.transformer.layer.3.attention.q_lin.weight");
+  EXPECT_EQ(DistilBertFamily().HfName("encoder.layer.0.output.LayerNorm.bias"),
+            "distilbert.transformer.layer.0.output_layer_norm.bias");
+  EXPECT_EQ(DistilBertFamily().HfName("encoder.layer.0.attention.output.LayerNorm.weight"),
+            "distilbert.transformer.layer.0.sa_layer_norm.weight");
+  EXPECT_EQ(DistilBertFamily().HfName("encoder.layer.1.output.dense.weight"),
+            "distilbert.transformer.layer.1.ffn.lin2.weight");
+  EXPECT_EQ(BertFamily().HfName("pooler.dense.weight"), "bert.pooler.dense.weight");
+  EXPECT_EQ(RobertaFamily().HfName("pooler.dense.weight"), "classifier.dense.weight");
+  EXPECT_EQ(RobertaFamily().HfName("classifier.bias"), "classifier.out_proj.bias");
+  EXPECT_EQ(DistilBertFamily().HfName("pooler.dense.bias"), "pre_classifier.bias");
+  EXPECT_EQ(DistilBertFamily().HfName("embeddings.LayerNorm.weight"),
+            "distilbert.embeddings.LayerNorm.weight");
+}
+
+TEST(FamilyTest, CanonicalNamesRoundTrip) {
+  for (const Family* family : {&BertFamily(), &DistilBertFamily(), &RobertaFamily()}) {
+    for (const char* canonical :
+         {"embeddings.word_embeddings.weight", "encoder.layer.11.attention.self.value.bias",
+          "encoder.layer.2.attention.output.dense.weight",
+          "encoder.layer.0.intermediate.dense.bias",
+          "encoder.layer.0.attention.self.query.lora_A.weight", "pooler.dense.weight",
+          "classifier.bias"}) {
+      const std::string hf = family->HfName(canonical);
+      EXPECT_EQ(family->CanonicalName(hf).value_or("?"), canonical) << hf;
+    }
+  }
+  EXPECT_EQ(DistilBertFamily().CanonicalName("transformer.layer.0.ffn.lin1.weight").value_or("?"),
+            "encoder.layer.0.intermediate.dense.weight");
+  EXPECT_FALSE(RobertaFamily().CanonicalName("classifier.weight").has_value());
+  EXPECT_FALSE(DistilBertFamily().CanonicalName("transformer.layer.x.ffn.lin1.weight").has_value());
+  EXPECT_TRUE(DistilBertFamily().IsHeadTensor("pre_classifier.weight"));
+  EXPECT_TRUE(RobertaFamily().IsHeadTensor("roberta.pooler.dense.weight"));
+  EXPECT_FALSE(RobertaFamily().IsHeadTensor("roberta.encoder.layer.0.output.dense.weight"));
+  EXPECT_EQ(DistilBertFamily().LoraTargetIndex("v_lin"), 2);
+  EXPECT_EQ(DistilBertFamily().LoraTargetIndex("query"), -1);
+  EXPECT_EQ(BertFamily().LoraTargetIndex("bert.encoder.layer.0.attention.self.key"), 1);
+}
+
+TEST(FamilyTest, DistilBertConfigKeys) {
+  auto config = ParseBertConfig(
+      R"({"model_type":"distilbert","vocab_size":100,"dim":64,"n_layers":3,"n_heads":4,)"
+      R"("hidden_dim":256,"max_position_embeddings":128,"activation":"gelu",)"
+      R"("architectures":["DistilBertForSequenceClassification"],"id2label":{"0":"a","1":"b"}})",
+      "c");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->family_id, FamilyId::kDistilBert);
+  EXPECT_EQ(config->hidden_size, 64);
+  EXPECT_EQ(config->num_hidden_layers, 3);
+  EXPECT_EQ(config->num_attention_heads, 4);
+  EXPECT_EQ(config->intermediate_size, 256);
+  EXPECT_EQ(config->type_vocab_size, 0);
+  EXPECT_EQ(config->max_tokens(), 128);
+  EXPECT_TRUE(config->is_sequence_classifier());
+  auto relu = ParseBertConfig(
+      R"({"model_type":"distilbert","vocab_size":100,"dim":64,"n_layers":3,"n_heads":4,)"
+      R"("hidden_dim":256,"activation":"relu"})",
+      "c");
+  EXPECT_FALSE(relu.ok());
+}
+
+TEST(FamilyTest, RobertaConfigAndPositions) {
+  auto config = ParseBertConfig(
+      R"({"model_type":"xlm-roberta","vocab_size":100,"hidden_size":64,"num_hidden_layers":2,)"
+      R"("num_attention_heads":4,"intermediate_size":128,"max_position_embeddings":514,)"
+      R"("type_vocab_size":1,"architectures":["XLMRobertaModel"]})",
+      "c");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->family_id, FamilyId::kRoberta);
+  EXPECT_EQ(config->pad_token_id, 1);
+  EXPECT_EQ(config->max_tokens(), 512);
+  const int32_t ids[] = {0, 5, 1, 7, 2};
+  int32_t positions[5];
+  PositionIds(RobertaFamily(), ids, 5, 1, positions);
+  EXPECT_EQ(std::vector<int32_t>(positions, positions + 5), (std::vector<int32_t>{2, 3, 1, 4, 5}));
+  PositionIds(BertFamily(), ids, 5, 0, positions);
+  EXPECT_EQ(std::vector<int32_t>(positions, positions + 5), (std::vector<int32_t>{0, 1, 2, 3, 4}));
+  EXPECT_FALSE(ParseBertConfig(R"({"model_type":"roberta","vocab_size":100,"hidden_size":64,)"
+                               R"("num_hidden_layers":2,"num_attention_heads":4,)"
+                               R"("intermediate_size":128,"architectures":["BertModel"]})",
+                               "c")
+                   .ok());
+  auto unknown = ParseBertConfig(R"({"model_type":"gpt2","vocab_size":1})", "c");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("distilbert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mg::model
