@@ -1,7 +1,9 @@
 // The Unigram half of TokenizerLoader: a tokenizer.json whose model is
 // Unigram (T5, XLM-RoBERTa, CamemBERT), with SentencePiece's precompiled
 // charsmap, Metaspace and TemplateProcessing or RobertaProcessing.
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "text/tokenizer_loader.h"
 
@@ -26,6 +28,59 @@ bool SingleChar(const std::string& text) {
   const auto lead = static_cast<uint8_t>(text[0]);
   const size_t length = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
   return text.size() == length;
+}
+
+// A score as Hugging Face reads it. serde_json (without float_roundtrip)
+// turns a decimal into digits as a u64 (further digits ignored) and a power
+// of ten, then computes (double)digits * or / 10^|exp|: one more rounding
+// than a correct parse, so some scores come out one unit in the last place
+// away, which decides ties in the segmentation. The digits are those of the
+// shortest representation of the correctly parsed value, which is how
+// Hugging Face and Python write scores.
+double SerdeScore(double parsed) {
+  static const auto* kPow10 = [] {
+    auto* table = new double[309];
+    for (int i = 0; i <= 308; ++i) table[i] = std::strtod(("1e" + std::to_string(i)).c_str(), nullptr);
+    return table;
+  }();
+  char buffer[64];
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), parsed);
+  if (error != std::errc()) return parsed;
+  const std::string_view text(buffer, static_cast<size_t>(end - buffer));
+  size_t pos = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative) ++pos;
+  uint64_t significand = 0;
+  int exponent = 0;
+  bool overflow = false;
+  bool fraction = false;
+  for (; pos < text.size() && text[pos] != 'e'; ++pos) {
+    if (text[pos] == '.') {
+      fraction = true;
+      continue;
+    }
+    const auto digit = static_cast<uint64_t>(text[pos] - '0');
+    if (!overflow && significand > (UINT64_MAX - digit) / 10) overflow = true;
+    if (overflow) {
+      if (!fraction) ++exponent;
+      continue;
+    }
+    significand = significand * 10 + digit;
+    if (fraction) --exponent;
+  }
+  if (pos < text.size()) exponent += std::atoi(text.data() + pos + 1);
+  double value = static_cast<double>(significand);
+  while (true) {
+    const int magnitude = exponent < 0 ? -exponent : exponent;
+    if (magnitude <= 308) {
+      value = exponent >= 0 ? value * kPow10[magnitude] : value / kPow10[magnitude];
+      break;
+    }
+    if (value == 0.0 || exponent >= 0) break;
+    value /= 1e308;
+    exponent += 308;
+  }
+  return negative ? -value : value;
 }
 
 }  // namespace
@@ -58,7 +113,7 @@ Result<Tokenizer> TokenizerLoader::FromUnigramTokenizerJson(const json& root,
         return CorruptionError(where + " is longer than " + std::to_string(kMaxPieceBytes) +
                                " bytes");
       }
-      const double score = entry[1].get<double>();
+      const double score = SerdeScore(entry[1].get<double>());
       if (!std::isfinite(score)) return CorruptionError(where + " has a non-finite score");
       MG_RETURN_IF_ERROR(tokenizer.vocab_.Add(piece, static_cast<int32_t>(id)).WithContext(path));
       scores.push_back(score);
