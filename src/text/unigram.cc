@@ -1,14 +1,31 @@
 #include "text/unigram.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 
 namespace mg::text {
 
 namespace {
 
 constexpr double kUnkPenalty = 10.0;
+constexpr size_t kMaxCacheEntries = 200000;
+
+std::atomic<uint64_t> next_instance{1};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Segmented words of one thread, for one model at a time; piece offsets are
+// relative to the word.
+struct WordCache {
+  uint64_t owner = 0;
+  std::unordered_map<std::string, std::vector<Piece>, StringHash, std::equal_to<>> words;
+};
 
 inline size_t Utf8Length(uint8_t lead) {
   if (lead < 0x80) return 1;
@@ -22,6 +39,7 @@ inline size_t Utf8Length(uint8_t lead) {
 Result<Unigram> Unigram::Create(const Vocab& vocab, std::vector<double> scores, int32_t unk_id,
                                 bool byte_fallback) {
   Unigram model;
+  model.instance_ = next_instance.fetch_add(1);
   if (scores.empty()) return CorruptionError("Unigram vocabulary is empty");
   if (unk_id < 0 || static_cast<size_t>(unk_id) >= scores.size()) {
     return CorruptionError("Unigram unk_id " + std::to_string(unk_id) +
@@ -54,6 +72,31 @@ Result<Unigram> Unigram::Create(const Vocab& vocab, std::vector<double> scores, 
 void Unigram::Tokenize(std::string_view text, uint32_t begin, uint32_t end,
                        std::vector<Piece>* pieces) const {
   if (end <= begin) return;
+  if (end - begin > kMaxCachedWord) {
+    Segment(text, begin, end, pieces);
+    return;
+  }
+  thread_local WordCache cache;
+  thread_local std::vector<Piece> segmented;
+  if (cache.owner != instance_) {
+    cache.words.clear();
+    cache.owner = instance_;
+  }
+  const std::string_view word = text.substr(begin, end - begin);
+  auto it = cache.words.find(word);
+  if (it == cache.words.end()) {
+    segmented.clear();
+    Segment(word, 0, end - begin, &segmented);
+    if (cache.words.size() >= kMaxCacheEntries) cache.words.clear();
+    it = cache.words.emplace(std::string(word), segmented).first;
+  }
+  for (const Piece& piece : it->second) {
+    pieces->push_back({piece.id, piece.begin + begin, piece.end + begin});
+  }
+}
+
+void Unigram::Segment(std::string_view text, uint32_t begin, uint32_t end,
+                      std::vector<Piece>* pieces) const {
   struct Node {
     int32_t id;
     int32_t starts_at;  // -1: not reached

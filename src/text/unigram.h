@@ -40,7 +40,14 @@ class Unigram {
 
   int32_t unk_id() const { return unk_id_; }
 
+  static constexpr size_t kMaxCachedWord = 64;
+
  private:
+  // Tokenize() without the per-thread cache of words up to kMaxCachedWord
+  // bytes.
+  void Segment(std::string_view text, uint32_t begin, uint32_t end,
+               std::vector<Piece>* pieces) const;
+  uint64_t instance_ = 0;  // tells per-thread caches of different models apart
   ByteTrie trie_;  // piece -> id
   std::vector<double> scores_;
   double unk_score_ = 0;
