@@ -12,8 +12,8 @@
 #
 # usage: bench/tokenizer_vs_hf.sh BUILD_DIR [CORPUS.jsonl] [MODEL_DIR...]
 # Default corpus: the ~6,000 SpamAssassin mails (32.5 MB); default models:
-# bert-base-uncased (WordPiece, vocab.txt, lower-cased) and roberta-base
-# (byte-level BPE, tokenizer.json). A model folder with tokenizer.json is read
+# bert-base-uncased (WordPiece, vocab.txt, lower-cased), roberta-base
+# (byte-level BPE, tokenizer.json) and t5-small (Unigram, tokenizer.json). A model folder with tokenizer.json is read
 # through it by both sides; one with only vocab.txt as BertTokenizerFast
 # (lower-cased) does.
 set -euo pipefail
@@ -26,7 +26,8 @@ BASELINE="${BASELINE:-}"
 shift $(($# < 2 ? $# : 2))
 MODELS=("$@")
 if [[ ${#MODELS[@]} -eq 0 ]]; then
-  MODELS=("$ROOT/tests/data/vocab/bert-base-uncased" "$ROOT/tests/data/vocab/roberta-base")
+  MODELS=("$ROOT/tests/data/vocab/bert-base-uncased" "$ROOT/tests/data/vocab/roberta-base"
+          "$ROOT/tests/data/vocab/t5-small")
 fi
 if [[ -z "$CORPUS" ]]; then
   CORPUS="$BUILD/parity/corpora/spam.jsonl"

@@ -1,5 +1,5 @@
 // modelgate tokenize: tokenization identical to Hugging Face's fast tokenizers
-// (WordPiece and byte-level BPE), one JSON line per text.
+// (WordPiece, byte-level BPE and Unigram), one JSON line per text.
 #include <optional>
 #include <string>
 
@@ -82,8 +82,8 @@ void RegisterTokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "tokenize",
-      "Tokenize text exactly like Hugging Face's fast tokenizers (WordPiece, byte-level BPE)\n"
-      "and print JSON lines "
+      "Tokenize text exactly like Hugging Face's fast tokenizers (WordPiece, byte-level BPE,\n"
+      "Unigram: BERT, RoBERTa, ModernBERT, T5, XLM-RoBERTa) and print JSON lines\n"
       "{\"ids\",\"tokens\",\"type_ids\",\"offsets\"}; offsets are byte ranges in the UTF-8 input.");
   cmd->add_option("--model", args->model,
                   "Model folder (tokenizer.json; else vocab.txt or vocab.json + merges.txt, with\n"

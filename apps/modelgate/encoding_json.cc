@@ -115,14 +115,18 @@ void EncodingJsonWriter::WriteTokens(const text::Encoding& encoding,
   out = Append(out, "\"tokens\":[");
   output->Advance(out);
   const std::vector<std::string>& vocab = tokenizer_.vocab().tokens();
+  size_t next_text = 0;  // into encoding.token_texts
   for (size_t i = 0; i < encoding.size(); ++i) {
     const int32_t id = encoding.ids[i];
     const int8_t seq = encoding.sequence_ids[i];
     const auto index = static_cast<size_t>(id);
     const std::string_view vocab_token =
         index < vocab.size() ? std::string_view(vocab[index]) : std::string_view();
-    const std::string_view token =
+    std::string_view token =
         seq < 0 ? vocab_token : tokenizer_.TokenText(texts[seq], encoding.offsets[i], id);
+    if (next_text < encoding.token_texts.size() && encoding.token_texts[next_text].first == i) {
+      token = encoding.token_texts[next_text++].second;
+    }
     if (index < vocab.size() && token.data() == vocab_token.data() &&
         token.size() == vocab_token.size()) {
       // The vocabulary's own spelling: escaped once, up front.

@@ -35,6 +35,13 @@ Result<Merges> ParseMerges(const json& merges, const std::string& path) {
   return result;
 }
 
+bool NonEmptyString(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
+}
+
+}  // namespace
+
 // "<s> $A </s>" and "<s> $A </s> </s> $B </s>", every type id 0.
 void RobertaTemplates(int32_t cls, int32_t sep, std::vector<TemplatePiece>* single,
                       std::vector<TemplatePiece>* pair) {
@@ -46,11 +53,6 @@ void RobertaTemplates(int32_t cls, int32_t sep, std::vector<TemplatePiece>* sing
   *pair = {cls_piece, seq_a, sep_piece, sep_piece, seq_b, sep_piece};
 }
 
-bool NonEmptyString(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
-}
-
 // [token, id] of RobertaProcessing's "cls" and "sep".
 Result<int32_t> SpecialId(const json& post, const char* key, const std::string& path) {
   const json& entry = post.at(key);
@@ -59,8 +61,6 @@ Result<int32_t> SpecialId(const json& post, const char* key, const std::string& 
   }
   return entry[1].get<int32_t>();
 }
-
-}  // namespace
 
 Result<Tokenizer> TokenizerLoader::FromBpeTokenizerJson(const json& root, const std::string& path,
                                                         const json* config) {

@@ -36,6 +36,21 @@ class ByteTrie {
   // Value of exactly `key`, or -1.
   int32_t Find(std::string_view key) const;
 
+  // Calls f(value, length) for every non-empty key that is a prefix of
+  // text[0..size), shortest first.
+  template <typename F>
+  void ForEachPrefix(const uint8_t* text, size_t size, F&& f) const {
+    if (nodes_.empty() || size == 0) return;
+    uint32_t node = root_children_[text[0]];
+    size_t pos = 1;
+    while (node != kNone) {
+      if (nodes_[node].value >= 0) f(nodes_[node].value, pos);
+      if (pos == size) break;
+      node = Child(node, text[pos]);
+      ++pos;
+    }
+  }
+
  private:
   // Child of `node` along `byte`, or kNone.
   uint32_t Child(uint32_t node, uint8_t byte) const;

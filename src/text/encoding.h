@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace mg::text {
@@ -21,6 +23,10 @@ struct Encoding {
   std::vector<uint8_t> special_tokens_mask;  // 1 for template and padding tokens
   std::vector<uint8_t> attention_mask;       // 0 for padding
   std::vector<int8_t> sequence_ids;          // 0 first text, 1 second, -1 special/padding
+  // (index, text) of the tokens whose text is not their vocabulary token,
+  // by increasing index: a Unigram unknown token keeps the text it stands
+  // for, as Hugging Face reports it.
+  std::vector<std::pair<uint32_t, std::string>> token_texts;
 
   size_t size() const { return ids.size(); }
   void Clear() {
@@ -30,6 +36,7 @@ struct Encoding {
     special_tokens_mask.clear();
     attention_mask.clear();
     sequence_ids.clear();
+    token_texts.clear();
   }
 };
 

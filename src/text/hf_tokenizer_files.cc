@@ -50,8 +50,8 @@ ordered_json TemplateJson(const std::vector<TemplatePiece>& pieces, const Vocab&
 Result<std::string> HfTokenizerFiles::TokenizerJson(const Tokenizer& tokenizer) {
   if (!tokenizer.model_) {
     return UnimplementedError(
-        "tokenizer.json can be written for a WordPiece tokenizer only (a byte-level BPE "
-        "model keeps its own)");
+        "tokenizer.json can be written for a WordPiece tokenizer only (byte-level BPE and Unigram "
+        "models keep their own)");
   }
   const Vocab& vocab = tokenizer.vocab_;
   ordered_json root;
@@ -98,6 +98,8 @@ Result<std::string> HfTokenizerFiles::TokenizerJson(const Tokenizer& tokenizer) 
       break;
     case Tokenizer::PreTokenizer::kByteLevel:
       return UnimplementedError("tokenizer.json: a WordPiece model with a ByteLevel pre-tokenizer");
+    case Tokenizer::PreTokenizer::kMetaspace:
+      return UnimplementedError("tokenizer.json: a WordPiece model with a Metaspace pre-tokenizer");
   }
 
   ordered_json special_tokens = ordered_json::object();

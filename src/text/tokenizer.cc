@@ -43,6 +43,12 @@ struct Tokenizer::Workspace {
   std::vector<Piece> pieces;
   std::vector<int32_t> ids[2];
   std::vector<Offset> offsets[2];
+  // Unigram: the normalizer's buffers, one word as Metaspace rewrites it,
+  // and the texts of unknown tokens per sequence (index into ids[seq]).
+  NormalizedText steps[2];
+  NormalizedText word;
+  std::vector<std::pair<uint32_t, std::string>> texts[2];
+  int seq = 0;
 };
 
 void Tokenizer::TrimOffsets(const std::vector<int32_t>& ids, std::vector<Offset>* offsets) const {
@@ -101,7 +107,9 @@ size_t Tokenizer::SpecialTokenCount(bool pair) const {
 
 void Tokenizer::Normalize(std::string_view text, size_t begin, size_t end,
                           NormalizedText* out) const {
-  if (nfc_) {
+  if (unigram_) {
+    NormalizeSteps(text, begin, end, out);
+  } else if (nfc_) {
     NfcNormalize(text, begin, end, out);
   } else {
     normalizer_->Normalize(text, begin, end, out);
@@ -130,6 +138,10 @@ void Tokenizer::EncodeWords(const NormalizedText& norm_in, size_t begin, size_t 
     end = prefixed.size();
   }
   const NormalizedText& norm = *source;
+  if (pre_tokenizer_ == PreTokenizer::kMetaspace) {
+    EncodeMetaspace(norm, begin, end, ws, ids, offsets);
+    return;
+  }
   if (pre_tokenizer_ == PreTokenizer::kByteLevel && use_regex_) {
     Gpt2PreTokenize(norm.text, begin, end, &ws->words);
   } else if (pre_tokenizer_ == PreTokenizer::kByteLevel) {
@@ -227,6 +239,8 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
   for (int seq = 0; seq < sequences; ++seq) {
     ws.ids[seq].clear();
     ws.offsets[seq].clear();
+    ws.texts[seq].clear();
+    ws.seq = seq;
     EncodeSequence(texts[seq], &ws, &ws.ids[seq], &ws.offsets[seq]);
   }
 
@@ -263,6 +277,12 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
   }
 
   auto append_sequence = [&](int seq, int32_t type_id) {
+    for (auto& [index, token] : ws.texts[seq]) {
+      if (index < ws.ids[seq].size()) {
+        out->token_texts.emplace_back(static_cast<uint32_t>(out->ids.size() + index),
+                                      std::move(token));
+      }
+    }
     out->ids.insert(out->ids.end(), ws.ids[seq].begin(), ws.ids[seq].end());
     out->offsets.insert(out->offsets.end(), ws.offsets[seq].begin(), ws.offsets[seq].end());
     const size_t n = ws.ids[seq].size();
@@ -301,6 +321,207 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
     out->sequence_ids.insert(out->sequence_ids.end(), n, -1);
   }
   return Status::Ok();
+}
+
+}  // namespace mg::text
+
+namespace mg::text {
+
+namespace {
+
+// Rust's char::is_whitespace (Unicode White_Space).
+bool IsWhitespace(char32_t cp) {
+  return cp != kInvalidCodePoint && (CharFlags(cp) & kWhitespace) != 0;
+}
+
+void AppendBytes(NormalizedText* out, std::string_view bytes, uint32_t begin, uint32_t end) {
+  out->text.append(bytes);
+  out->orig_begin.insert(out->orig_begin.end(), bytes.size(), begin);
+  out->orig_end.insert(out->orig_end.end(), bytes.size(), end);
+}
+
+void AppendRange(NormalizedText* out, const NormalizedText& in, size_t begin, size_t end) {
+  out->text.append(in.text, begin, end - begin);
+  out->orig_begin.insert(out->orig_begin.end(), in.orig_begin.begin() + begin,
+                         in.orig_begin.begin() + end);
+  out->orig_end.insert(out->orig_end.end(), in.orig_end.begin() + begin, in.orig_end.begin() + end);
+}
+
+// Replaces each match [begin, end) that `find` reports with `content`, every
+// new character taking the alignment of the match's last byte (Hugging
+// Face's NormalizedString::replace).
+template <typename Find>
+void ReplaceMatches(const NormalizedText& in, std::string_view content, Find find,
+                    NormalizedText* out) {
+  out->Clear();
+  size_t cursor = 0;
+  size_t begin = 0;
+  size_t end = 0;
+  while (find(cursor, &begin, &end)) {
+    AppendRange(out, in, cursor, begin);
+    AppendBytes(out, content, in.orig_begin[end - 1], in.orig_end[end - 1]);
+    cursor = end;
+  }
+  AppendRange(out, in, cursor, in.size());
+}
+
+}  // namespace
+
+void Tokenizer::NormalizeSteps(std::string_view text, size_t begin, size_t end,
+                               NormalizedText* out) const {
+  thread_local NormalizedText buffers[2];
+  NormalizedText* current = steps_.empty() ? out : &buffers[0];
+  NormalizedText* other = &buffers[1];
+  // The input as it is, invalid bytes read as U+FFFD.
+  current->Clear();
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  for (size_t pos = begin; pos < end;) {
+    size_t length = 0;
+    const char32_t cp = DecodeUtf8(data + pos, end - pos, &length);
+    if (cp == kInvalidCodePoint) {
+      AppendBytes(current, "\xEF\xBF\xBD", static_cast<uint32_t>(pos),
+                  static_cast<uint32_t>(pos + 1));
+    } else {
+      AppendBytes(current, text.substr(pos, length), static_cast<uint32_t>(pos),
+                  static_cast<uint32_t>(pos + length));
+    }
+    pos += length;
+  }
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const NormalizerStep& step = steps_[i];
+    NormalizedText* target = i + 1 == steps_.size() ? out : other;
+    const NormalizedText& in = *current;
+    switch (step.kind) {
+      case NormalizerStep::kPrecompiled:
+        charsmap_->Normalize(in, static_cast<uint32_t>(begin), target);
+        break;
+      case NormalizerStep::kReplace:
+        ReplaceMatches(
+            in, step.content,
+            [&](size_t from, size_t* b, size_t* e) {
+              const size_t found = in.text.find(step.pattern, from);
+              if (found == std::string::npos) return false;
+              *b = found;
+              *e = found + step.pattern.size();
+              return true;
+            },
+            target);
+        break;
+      case NormalizerStep::kReplaceRuns:
+        ReplaceMatches(
+            in, step.content,
+            [&](size_t from, size_t* b, size_t* e) {
+              const std::string& unit = step.pattern;
+              for (size_t at = in.text.find(unit, from); at != std::string::npos;) {
+                size_t stop = at;
+                size_t count = 0;
+                while (in.text.compare(stop, unit.size(), unit) == 0) {
+                  stop += unit.size();
+                  ++count;
+                }
+                if (count >= step.min_run) {
+                  *b = at;
+                  *e = stop;
+                  return true;
+                }
+                at = in.text.find(unit, stop);
+              }
+              return false;
+            },
+            target);
+        break;
+      case NormalizerStep::kStrip: {
+        size_t first = 0;
+        size_t last = in.size();
+        const auto* bytes = reinterpret_cast<const uint8_t*>(in.text.data());
+        if (step.left) {
+          while (first < last) {
+            size_t length = 0;
+            if (!IsWhitespace(DecodeUtf8(bytes + first, last - first, &length))) break;
+            first += length;
+          }
+        }
+        if (step.right) {
+          while (last > first) {
+            size_t start = last - 1;
+            while (start > first && (bytes[start] & 0xC0) == 0x80) --start;
+            size_t length = 0;
+            if (!IsWhitespace(DecodeUtf8(bytes + start, last - start, &length))) break;
+            last = start;
+          }
+        }
+        target->Clear();
+        AppendRange(target, in, first, last);
+        break;
+      }
+    }
+    if (target != out) std::swap(current, other);
+  }
+}
+
+void Tokenizer::EncodeMetaspace(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
+                                std::vector<int32_t>* ids, std::vector<Offset>* offsets) const {
+  const auto* data = reinterpret_cast<const uint8_t*>(norm.text.data());
+  const std::string_view replacement = metaspace_;
+  auto encode_word = [&](size_t word_begin, size_t word_end) {
+    if (word_end <= word_begin) return;
+    NormalizedText& word = ws->word;
+    word.Clear();
+    const bool starts_with = norm.text[word_begin] == ' ' ||
+                             norm.text.compare(word_begin, replacement.size(), replacement) == 0;
+    if (!starts_with && (prepend_ == Prepend::kAlways ||
+                         (prepend_ == Prepend::kFirst && norm.orig_begin[word_begin] == 0))) {
+      AppendBytes(&word, replacement, norm.orig_begin[word_begin], norm.orig_end[word_begin]);
+    }
+    for (size_t pos = word_begin; pos < word_end; ++pos) {
+      if (norm.text[pos] == ' ') {
+        AppendBytes(&word, replacement, norm.orig_begin[pos], norm.orig_end[pos]);
+      } else {
+        word.text.push_back(norm.text[pos]);
+        word.orig_begin.push_back(norm.orig_begin[pos]);
+        word.orig_end.push_back(norm.orig_end[pos]);
+      }
+    }
+    ws->pieces.clear();
+    if (!metaspace_split_) {
+      unigram_->Tokenize(word.text, 0, static_cast<uint32_t>(word.size()), &ws->pieces);
+    } else {
+      // A piece starts at each replacement character.
+      size_t piece_begin = 0;
+      for (size_t at = word.text.find(replacement, 1); at != std::string::npos;
+           at = word.text.find(replacement, at + 1)) {
+        unigram_->Tokenize(word.text, static_cast<uint32_t>(piece_begin), static_cast<uint32_t>(at),
+                           &ws->pieces);
+        piece_begin = at;
+      }
+      unigram_->Tokenize(word.text, static_cast<uint32_t>(piece_begin),
+                         static_cast<uint32_t>(word.size()), &ws->pieces);
+    }
+    const int32_t unk = unigram_->unk_id();
+    for (const Piece& piece : ws->pieces) {
+      if (piece.id == unk) {
+        ws->texts[ws->seq].emplace_back(static_cast<uint32_t>(ids->size()),
+                                        word.text.substr(piece.begin, piece.end - piece.begin));
+      }
+      ids->push_back(piece.id);
+      offsets->push_back({word.orig_begin[piece.begin], word.orig_end[piece.end - 1]});
+    }
+  };
+  if (!whitespace_split_) {
+    encode_word(begin, end);
+    return;
+  }
+  size_t word_begin = begin;
+  for (size_t pos = begin; pos < end;) {
+    size_t length = 0;
+    const char32_t cp = DecodeUtf8(data + pos, end - pos, &length);
+    if (IsWhitespace(cp)) {
+      encode_word(word_begin, pos);
+      word_begin = pos + length;
+    }
+    pos += length;
+  }
+  encode_word(word_begin, end);
 }
 
 }  // namespace mg::text

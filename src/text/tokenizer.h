@@ -2,7 +2,11 @@
 // fast tokenizers for two model families:
 //   - WordPiece (BERT): BertNormalizer, BertPreTokenizer or Whitespace;
 //   - byte-level BPE (RoBERTa, GPT-2, ModernBERT): no normalizer or NFC, the
-//     ByteLevel pre-tokenizer, RobertaProcessing or TemplateProcessing.
+//     ByteLevel pre-tokenizer, RobertaProcessing or TemplateProcessing;
+//   - Unigram (T5, XLM-RoBERTa, CamemBERT): SentencePiece's precompiled
+//     charsmap (alone or in a Sequence with Replace and Strip), Metaspace
+//     (after WhitespaceSplit or alone), TemplateProcessing or
+//     RobertaProcessing.
 //
 // Load() reads a model folder (tokenizer.json; else vocab.txt with
 // tokenizer_config.json, or vocab.json with merges.txt), a tokenizer.json
@@ -23,6 +27,8 @@
 #include "text/bert_normalizer.h"
 #include "text/bpe.h"
 #include "text/encoding.h"
+#include "text/precompiled.h"
+#include "text/unigram.h"
 #include "text/vocab.h"
 #include "text/wordpiece.h"
 
@@ -80,7 +86,9 @@ class Tokenizer {
   size_t model_max_length() const { return model_max_length_; }
   int32_t pad_id() const { return pad_id_; }
   // -1 when the model has no unknown token.
-  int32_t unk_id() const { return model_ ? model_->unk_id() : bpe_->unk_id(); }
+  int32_t unk_id() const {
+    return model_ ? model_->unk_id() : bpe_ ? bpe_->unk_id() : unigram_->unk_id();
+  }
   // Number of template tokens added around one text (pair = false) or two.
   size_t SpecialTokenCount(bool pair) const;
 
@@ -90,6 +98,11 @@ class Tokenizer {
   Tokenizer() = default;
 
   struct Workspace;
+  // Applies steps_ to text[begin, end).
+  void NormalizeSteps(std::string_view text, size_t begin, size_t end, NormalizedText* out) const;
+  // Metaspace and the Unigram model over the normalized text[begin, end).
+  void EncodeMetaspace(const NormalizedText& norm, size_t begin, size_t end, Workspace* ws,
+                       std::vector<int32_t>* ids, std::vector<Offset>* offsets) const;
   // Applies the normalizer to text[begin, end), appending to `out`.
   void Normalize(std::string_view text, size_t begin, size_t end, NormalizedText* out) const;
   // RobertaProcessing's trim_offsets: drops the spaces at either end of each
@@ -108,12 +121,31 @@ class Tokenizer {
   std::unique_ptr<BertNormalizer> normalizer_;  // never null once loaded
   bool has_normalizer_ = true;
   bool nfc_ = false;  // the normalizer is NFC (normalizer_ then does nothing)
-  enum class PreTokenizer { kBert, kWhitespace, kByteLevel, kNone };
+  enum class PreTokenizer { kBert, kWhitespace, kByteLevel, kMetaspace, kNone };
   PreTokenizer pre_tokenizer_ = PreTokenizer::kBert;
   bool add_prefix_space_ = false;     // ByteLevel: a space before text that lacks one
   bool use_regex_ = true;             // ByteLevel: split with GPT-2's pattern
-  std::unique_ptr<WordPiece> model_;  // exactly one of model_ and bpe_ is set
+  std::unique_ptr<WordPiece> model_;  // exactly one of model_, bpe_ and unigram_ is set
   std::unique_ptr<Bpe> bpe_;
+  std::unique_ptr<Unigram> unigram_;
+  // The Unigram pipeline's normalizer: these steps in order (none: no
+  // normalizer).
+  struct NormalizerStep {
+    enum Kind { kPrecompiled, kReplace, kReplaceRuns, kStrip } kind;
+    std::string pattern;               // kReplace: the string; kReplaceRuns: one character
+    size_t min_run = 0;                // kReplaceRuns: runs of at least this many
+    std::string content;               // kReplace, kReplaceRuns: the replacement
+    bool left = false, right = false;  // kStrip
+  };
+  std::vector<NormalizerStep> steps_;
+  std::shared_ptr<const PrecompiledCharsmap> charsmap_;
+  // Metaspace: split on whitespace first; the replacement for ' '; when to
+  // put it before a word; split before each replacement.
+  bool whitespace_split_ = false;
+  std::string metaspace_ = "\xE2\x96\x81";
+  enum class Prepend { kAlways, kFirst, kNever };
+  Prepend prepend_ = Prepend::kAlways;
+  bool metaspace_split_ = true;
   bool trim_offsets_ = false;
   bool trim_keeps_prefix_space_ = false;  // the post-processor's add_prefix_space
   // Per id: spaces ('Ġ' or whitespace) at the start and end of the token.

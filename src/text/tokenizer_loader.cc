@@ -361,12 +361,17 @@ Result<Tokenizer> TokenizerLoader::FromTokenizerJsonText(std::string_view conten
   Tokenizer tokenizer;
   try {
     const json& model = root.at("model");
-    // Older files leave the type out; BPE is the model with merges.
-    const std::string type = model.value("type", model.contains("merges") ? "BPE" : "WordPiece");
+    // Older files leave the type out; BPE is the model with merges, Unigram
+    // the one whose vocabulary is a list of [piece, score].
+    const std::string type =
+        model.value("type", model.contains("merges")                               ? "BPE"
+                            : model.contains("vocab") && model["vocab"].is_array() ? "Unigram"
+                                                                                   : "WordPiece");
     if (type == "BPE") return FromBpeTokenizerJson(root, path, config);
+    if (type == "Unigram") return FromUnigramTokenizerJson(root, path, config);
     if (type != "WordPiece") {
       return UnimplementedError(path + ": model type \"" + type +
-                                "\" is not supported (WordPiece or BPE)");
+                                "\" is not supported (WordPiece, BPE or Unigram)");
     }
     WordPieceOptions model_options;
     if (model.contains("unk_token") && model["unk_token"].is_string()) {

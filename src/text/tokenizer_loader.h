@@ -37,6 +37,9 @@ class TokenizerLoader {
   // A tokenizer.json whose model is BPE (bpe_loader.cc).
   static Result<Tokenizer> FromBpeTokenizerJson(const json& root, const std::string& path,
                                                 const json* config);
+  // A tokenizer.json whose model is Unigram (unigram_loader.cc).
+  static Result<Tokenizer> FromUnigramTokenizerJson(const json& root, const std::string& path,
+                                                    const json* config);
   // vocab.json with merges.txt beside it, set up as RobertaTokenizerFast
   // does (bpe_loader.cc).
   static Result<Tokenizer> FromVocabJson(const std::string& path, const json* config);
@@ -65,5 +68,12 @@ Status ParseTemplates(const nlohmann::json& post, const Vocab& vocab,
 Result<std::vector<TemplatePiece>> ParseTemplate(const nlohmann::json& pieces,
                                                  const nlohmann::json& special_tokens,
                                                  const Vocab& vocab, int sequences);
+
+// "<s> $A </s>" and "<s> $A </s> </s> $B </s>", every type id 0
+// (RobertaProcessing).
+void RobertaTemplates(int32_t cls, int32_t sep, std::vector<TemplatePiece>* single,
+                      std::vector<TemplatePiece>* pair);
+// [token, id] of RobertaProcessing's "cls" and "sep".
+Result<int32_t> SpecialId(const nlohmann::json& post, const char* key, const std::string& path);
 
 }  // namespace mg::text

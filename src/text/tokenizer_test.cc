@@ -280,7 +280,10 @@ TEST(TokenizerLoadTest, BadFilesGiveClearErrors) {
   EXPECT_EQ(bad_json.status().code(), StatusCode::kCorruption);
   Result<Tokenizer> unigram =
       Tokenizer::Load(write("unigram.json", R"({"model":{"type":"Unigram","vocab":[]}})"));
-  EXPECT_EQ(unigram.status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(unigram.status().code(), StatusCode::kCorruption);
+  Result<Tokenizer> word_level =
+      Tokenizer::Load(write("wordlevel.json", R"({"model":{"type":"WordLevel","vocab":{}}})"));
+  EXPECT_EQ(word_level.status().code(), StatusCode::kUnimplemented);
   Result<Tokenizer> empty_bpe =
       Tokenizer::Load(write("bpe.json", R"({"model":{"type":"BPE","vocab":{},"merges":[]},)"
                                         R"("pre_tokenizer":{"type":"ByteLevel"}})"));
