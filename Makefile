@@ -118,7 +118,7 @@ bench: setup
 
 # Any sanitizer report fails the test that triggered it (UBSan does not recover;
 # ASan's leak checker is on).
-asan: oracle
+asan: oracle interop
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMG_SANITIZE=ON -DMG_BUILD_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
