@@ -86,27 +86,39 @@ def layer_norm(x, w, b, eps):
     return (x - mean) / torch.sqrt(var + eps) * w + b
 
 
-def reference_forward(sd, cfg, ids, type_ids):
-    """Last hidden states [L, H] of one sequence, in float64."""
-    h, heads, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+def attention_block(x, heads, q, k, v):
+    """Multi-head self-attention of one sequence from its projections q, k, v [L, H]."""
+    length, h = x.shape
     d = h // heads
+    q = q.view(length, heads, d).transpose(0, 1)
+    k = k.view(length, heads, d).transpose(0, 1)
+    v = v.view(length, heads, d).transpose(0, 1)
+    att = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d), dim=-1)
+    return (att @ v).transpose(0, 1).reshape(length, h)
+
+
+def reference_forward(sd, cfg, ids, type_ids, prefix="", positions=None):
+    """Last hidden states [L, H] of one sequence, in float64. `prefix` is the
+    tensor names' (RoBERTa's "roberta."); `positions` the position ids (0..L-1
+    unless given)."""
+    eps = cfg["layer_norm_eps"]
     ids = torch.tensor(ids, dtype=torch.long)
     types = torch.tensor(type_ids, dtype=torch.long)
     length = len(ids)
-    x = sd["embeddings.word_embeddings.weight"][ids] + sd["embeddings.position_embeddings.weight"][:length] \
-        + sd["embeddings.token_type_embeddings.weight"][types]
-    x = layer_norm(x, sd["embeddings.LayerNorm.weight"], sd["embeddings.LayerNorm.bias"], eps)
+    if positions is None:
+        positions = torch.arange(length)
+    e = prefix + "embeddings."
+    x = sd[e + "word_embeddings.weight"][ids] + sd[e + "position_embeddings.weight"][positions] \
+        + sd[e + "token_type_embeddings.weight"][types]
+    x = layer_norm(x, sd[e + "LayerNorm.weight"], sd[e + "LayerNorm.bias"], eps)
     for i in range(cfg["num_hidden_layers"]):
-        p = f"encoder.layer.{i}."
+        p = f"{prefix}encoder.layer.{i}."
 
         def lin(name, v):
             return v @ sd[p + name + ".weight"].T + sd[p + name + ".bias"]
 
-        q = lin("attention.self.query", x).view(length, heads, d).transpose(0, 1)
-        k = lin("attention.self.key", x).view(length, heads, d).transpose(0, 1)
-        v = lin("attention.self.value", x).view(length, heads, d).transpose(0, 1)
-        att = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d), dim=-1)
-        ctx = (att @ v).transpose(0, 1).reshape(length, h)
+        ctx = attention_block(x, cfg["num_attention_heads"], lin("attention.self.query", x),
+                              lin("attention.self.key", x), lin("attention.self.value", x))
         a = layer_norm(lin("attention.output.dense", ctx) + x, sd[p + "attention.output.LayerNorm.weight"],
                        sd[p + "attention.output.LayerNorm.bias"], eps)
         inter = torch.nn.functional.gelu(lin("intermediate.dense", a))

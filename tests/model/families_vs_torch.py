@@ -25,13 +25,13 @@ rounding bound against the F32 original.
 usage: /usr/bin/python3 tests/model/families_vs_torch.py MODELGATE_BINARY WORK_DIR
 """
 import json
-import math
 import os
 import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_vs_torch import close, layer_norm, run, stored, write_safetensors  # noqa: E402
+from bert_vs_torch import (attention_block, close, layer_norm, make_state, reference_forward, run,  # noqa: E402
+                           stored, write_safetensors)
 
 import torch  # noqa: E402
 
@@ -90,50 +90,18 @@ def distilbert_state(cfg, seed, classifier, labels):
 
 
 def roberta_state(cfg, seed, classifier, labels):
-    """RobertaFor* state dict (names with the roberta. prefix)."""
-    rnd = rnd_factory(seed)
-    h, inter = cfg["hidden_size"], cfg["intermediate_size"]
-    sd = {
-        "roberta.embeddings.word_embeddings.weight": rnd(cfg["vocab_size"], h),
-        "roberta.embeddings.position_embeddings.weight": rnd(cfg["max_position_embeddings"], h),
-        "roberta.embeddings.token_type_embeddings.weight": rnd(cfg["type_vocab_size"], h),
-        "roberta.embeddings.LayerNorm.weight": 1 + rnd(h, scale=0.1),
-        "roberta.embeddings.LayerNorm.bias": rnd(h, scale=0.1),
-    }
-    for i in range(cfg["num_hidden_layers"]):
-        p = f"roberta.encoder.layer.{i}."
-        for part in ("query", "key", "value"):
-            sd[p + f"attention.self.{part}.weight"] = rnd(h, h)
-            sd[p + f"attention.self.{part}.bias"] = rnd(h, scale=0.05)
-        sd[p + "attention.output.dense.weight"] = rnd(h, h)
-        sd[p + "attention.output.dense.bias"] = rnd(h, scale=0.05)
-        sd[p + "attention.output.LayerNorm.weight"] = 1 + rnd(h, scale=0.1)
-        sd[p + "attention.output.LayerNorm.bias"] = rnd(h, scale=0.1)
-        sd[p + "intermediate.dense.weight"] = rnd(inter, h)
-        sd[p + "intermediate.dense.bias"] = rnd(inter, scale=0.05)
-        sd[p + "output.dense.weight"] = rnd(h, inter)
-        sd[p + "output.dense.bias"] = rnd(h, scale=0.05)
-        sd[p + "output.LayerNorm.weight"] = 1 + rnd(h, scale=0.1)
-        sd[p + "output.LayerNorm.bias"] = rnd(h, scale=0.1)
+    """RobertaFor* state dict: BERT's encoder under the roberta. prefix; a
+    classifier has RobertaClassificationHead and no pooler."""
+    sd = {"roberta." + k: v for k, v in make_state(cfg, seed, False, 0).items()}
     if classifier:  # RobertaForSequenceClassification has no pooler
+        del sd["roberta.pooler.dense.weight"], sd["roberta.pooler.dense.bias"]
+        rnd = rnd_factory(seed + 1)
+        h = cfg["hidden_size"]
         sd["classifier.dense.weight"] = rnd(h, h)
         sd["classifier.dense.bias"] = rnd(h, scale=0.05)
         sd["classifier.out_proj.weight"] = rnd(labels, h)
         sd["classifier.out_proj.bias"] = rnd(labels, scale=0.05)
-    else:  # RobertaModel keeps one, unused by embeddings
-        sd["roberta.pooler.dense.weight"] = rnd(h, h)
-        sd["roberta.pooler.dense.bias"] = rnd(h, scale=0.05)
     return sd
-
-
-def attention_block(x, heads, q, k, v):
-    length, h = x.shape
-    d = h // heads
-    q = q.view(length, heads, d).transpose(0, 1)
-    k = k.view(length, heads, d).transpose(0, 1)
-    v = v.view(length, heads, d).transpose(0, 1)
-    att = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d), dim=-1)
-    return (att @ v).transpose(0, 1).reshape(length, h)
 
 
 def distilbert_forward(sd, cfg, ids, type_ids):
@@ -165,31 +133,12 @@ def distilbert_logits(sd, hidden):
 
 
 def roberta_forward(sd, cfg, ids, type_ids):
-    eps, pad = cfg["layer_norm_eps"], cfg["pad_token_id"]
-    ids = torch.tensor(ids, dtype=torch.long)
-    types = torch.tensor(type_ids, dtype=torch.long).clamp(max=cfg["type_vocab_size"] - 1)
-    length = len(ids)
-    mask = (ids != pad).long()
-    positions = torch.cumsum(mask, 0) * mask + pad
-    e = "roberta.embeddings."
-    x = sd[e + "word_embeddings.weight"][ids] + sd[e + "position_embeddings.weight"][positions] \
-        + sd[e + "token_type_embeddings.weight"][types]
-    x = layer_norm(x, sd[e + "LayerNorm.weight"], sd[e + "LayerNorm.bias"], eps)
-    for i in range(cfg["num_hidden_layers"]):
-        p = f"roberta.encoder.layer.{i}."
-
-        def lin(name, v):
-            return v @ sd[p + name + ".weight"].T + sd[p + name + ".bias"]
-
-        ctx = attention_block(x, cfg["num_attention_heads"], lin("attention.self.query", x),
-                              lin("attention.self.key", x), lin("attention.self.value", x))
-        a = layer_norm(lin("attention.output.dense", ctx) + x, sd[p + "attention.output.LayerNorm.weight"],
-                       sd[p + "attention.output.LayerNorm.bias"], eps)
-        inter = torch.nn.functional.gelu(lin("intermediate.dense", a))
-        x = layer_norm(lin("output.dense", inter) + a, sd[p + "output.LayerNorm.weight"],
-                       sd[p + "output.LayerNorm.bias"], eps)
-    assert length == 0 or int(positions.max()) < cfg["max_position_embeddings"]
-    return x
+    pad = cfg["pad_token_id"]
+    mask = (torch.tensor(ids, dtype=torch.long) != pad).long()
+    positions = torch.cumsum(mask, 0) * mask + pad  # padding_idx + 1 onwards, pads at padding_idx
+    assert len(ids) == 0 or int(positions.max()) < cfg["max_position_embeddings"]
+    types = [min(t, cfg["type_vocab_size"] - 1) for t in type_ids]
+    return reference_forward(sd, cfg, ids, types, prefix="roberta.", positions=positions)
 
 
 def roberta_logits(sd, hidden):
