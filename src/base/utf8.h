@@ -1,5 +1,7 @@
 // Utf8SequenceLength: the one check of a single UTF-8 sequence shared by the
-// JSON writer and the flat JSON reader. Pure function; thread-safe.
+// JSON writer and the flat JSON reader; Utf8LeadLength: the length of a
+// character of text already known to be valid (the tokenizers' inner loops).
+// Pure functions; thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,14 @@ inline size_t Utf8SequenceLength(const unsigned char* data, size_t size) {
     return 4;
   }
   return 0;
+}
+
+// Length of the character whose first byte is `lead`, in valid UTF-8.
+inline size_t Utf8LeadLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) return 2;
+  if ((lead & 0xF0) == 0xE0) return 3;
+  return 4;
 }
 
 }  // namespace mg

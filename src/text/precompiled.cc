@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/bytes.h"
+#include "base/utf8.h"
 #include "text/unicode.h"
 
 namespace mg::text {
@@ -19,13 +20,6 @@ inline size_t UnitOffset(uint32_t unit) {
   return static_cast<size_t>((unit >> 10) << ((unit & (1u << 9)) >> 6));
 }
 
-inline size_t Utf8Length(uint8_t lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  return 4;
-}
-
 }  // namespace
 
 void ApplyCharChanges(const NormalizedText& in, const std::vector<CharChange>& changes,
@@ -35,7 +29,7 @@ void ApplyCharChanges(const NormalizedText& in, const std::vector<CharChange>& c
   const auto* data = reinterpret_cast<const uint8_t*>(in.text.data());
   size_t offset = 0;
   auto consume = [&]() {
-    if (offset < size) offset += Utf8Length(data[offset]);
+    if (offset < size) offset += Utf8LeadLength(data[offset]);
   };
   uint8_t buffer[4];
   for (const CharChange& ch : changes) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/utf8.h"
+
 namespace mg::text {
 
 namespace {
@@ -26,13 +28,6 @@ struct WordCache {
   uint64_t owner = 0;
   std::unordered_map<std::string, std::vector<Piece>, StringHash, std::equal_to<>> words;
 };
-
-inline size_t Utf8Length(uint8_t lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  return 4;
-}
 
 }  // namespace
 
@@ -109,7 +104,7 @@ void Unigram::Segment(std::string_view text, uint32_t begin, uint32_t end,
   best.assign(size + 1, Node{0, -1, 0.0});
   for (size_t start = 0; start < size;) {
     const double base = best[start].score;
-    const size_t char_length = std::min(Utf8Length(data[start]), size - start);
+    const size_t char_length = std::min(Utf8LeadLength(data[start]), size - start);
     bool has_single = false;
     trie_.ForEachPrefix(data + start, size - start, [&](int32_t id, size_t length) {
       Node& target = best[start + length];
