@@ -126,10 +126,5 @@ Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokeni
 std::optional<ApiError> ParseDecodeCall(const SchemaLimits& limits, Call* call);
 Result<std::string> FormatDecoded(const Call& call, const text::Tokenizer& tokenizer,
                                   int64_t* tokens);
-// The text of `ids` as the tokenizer's decoder would give it: WordPiece's
-// "##" pieces joined to the word before, byte-level BPE's bytes restored;
-// special tokens left out when `skip_special_tokens`.
-std::string DecodeIds(const text::Tokenizer& tokenizer, const std::vector<int32_t>& ids,
-                      bool skip_special_tokens);
 
 }  // namespace mg::serve

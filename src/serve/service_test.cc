@@ -530,24 +530,6 @@ TEST_F(ServiceTest, LargeRequestsRunInSeveralBatches) {
   EXPECT_EQ(Call("/embed_all", nlohmann::json({{"inputs", inputs}}).dump(), "good").status, 422);
 }
 
-// /decode's text for real vocabularies, against what Hugging Face's
-// tokenizers decode the same ids to.
-TEST(DecodeTest, WordPieceAndByteLevel) {
-  auto bert = text::Tokenizer::Load("tests/data/vocab/bert-base-uncased");
-  ASSERT_TRUE(bert.ok()) << bert.status().message();
-  text::Encoding encoding;
-  ASSERT_TRUE(bert->Encode("Hello, world! It's unbelievable.", nullptr, {}, &encoding).ok());
-  EXPECT_EQ(DecodeIds(*bert, encoding.ids, true), "hello, world! it's unbelievable.");
-  EXPECT_EQ(DecodeIds(*bert, encoding.ids, false), "[CLS] hello, world! it's unbelievable. [SEP]");
-  const int32_t mask = bert->TokenToId("[MASK]");
-  EXPECT_EQ(DecodeIds(*bert, {mask, bert->TokenToId("hello")}, true), "hello");
-  auto roberta = text::Tokenizer::Load("tests/data/vocab/roberta-base");
-  ASSERT_TRUE(roberta.ok()) << roberta.status().message();
-  ASSERT_TRUE(roberta->Encode("H\u00e9llo, world!", nullptr, {}, &encoding).ok());
-  EXPECT_EQ(DecodeIds(*roberta, encoding.ids, true), "H\u00e9llo, world!");
-  EXPECT_EQ(DecodeIds(*roberta, encoding.ids, false), "<s>H\u00e9llo, world!</s>");
-}
-
 TEST(ServiceDefaultsTest, ClientBatchSizeFollowsMemoryAndLatency) {
   // A 512-token model with 384-wide rows and the default 16384-token batches:
   // 64 batches hold 2048 worst-case inputs, and memory more.

@@ -92,6 +92,16 @@ class Tokenizer {
   // Number of template tokens added around one text (pair = false) or two.
   size_t SpecialTokenCount(bool pair) const;
 
+  // The text of `ids` as Hugging Face's decoder for this tokenizer gives it:
+  // WordPiece's continuation pieces joined to the word before (and its
+  // clean-up of spaces before punctuation), byte-level BPE's bytes restored,
+  // Metaspace's replacement character turned back into spaces. Special
+  // tokens (the template's, padding, unknown, and added tokens marked
+  // special) are left out when `skip_special_tokens`. Ids must be in the
+  // vocabulary.
+  std::string Decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const;
+  bool IsSpecialId(int32_t id) const;
+
  private:
   friend class TokenizerLoader;
   friend class HfTokenizerFiles;

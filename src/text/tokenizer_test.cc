@@ -203,6 +203,30 @@ TEST(TokenizerTest, Padding) {
   EXPECT_EQ(encoding.attention_mask, (std::vector<uint8_t>{1, 1, 1, 0, 0, 0}));
 }
 
+// Decode against what Hugging Face's tokenizers (npm 0.23) decode the same
+// ids to, for one tokenizer of each decoder: WordPiece, ByteLevel, Metaspace.
+TEST(TokenizerDecodeTest, MatchesHuggingFace) {
+  const Tokenizer bert = Tokenizer::Load(kData + "vocab/bert-base-uncased").value();
+  const Encoding words = Encode(bert, "Hello, world! It's unbelievable.");
+  EXPECT_EQ(bert.Decode(words.ids, true), "hello, world! it's unbelievable.");
+  EXPECT_EQ(bert.Decode(words.ids, false), "[CLS] hello, world! it's unbelievable. [SEP]");
+  EXPECT_EQ(bert.Decode({bert.TokenToId("[MASK]"), bert.TokenToId("hello")}, true), "hello");
+
+  const Tokenizer roberta = Tokenizer::Load(kData + "vocab/roberta-base").value();
+  const Encoding bytes = Encode(roberta, "H\u00e9llo, world!");
+  EXPECT_EQ(roberta.Decode(bytes.ids, true), "H\u00e9llo, world!");
+  EXPECT_EQ(roberta.Decode(bytes.ids, false), "<s>H\u00e9llo, world!</s>");
+
+  const Tokenizer t5 = Tokenizer::Load(kData + "vocab/t5-small/tokenizer.json").value();
+  const std::vector<int32_t> sentence = {8774, 6, 296, 55, 94, 31, 7, 25525, 5, 1};
+  EXPECT_EQ(Encode(t5, "Hello, world! It's unbelievable.").ids, sentence);
+  EXPECT_EQ(t5.Decode(sentence, true), "Hello, world! It's unbelievable.");
+  EXPECT_EQ(t5.Decode(sentence, false), "Hello, world! It's unbelievable.</s>");
+  const Encoding accents = Encode(t5, " Caf\u00e9  d\u00e9j\u00e0 vu ");
+  EXPECT_EQ(accents.ids, (std::vector<int32_t>{18131, 4315, 9056, 1}));
+  EXPECT_EQ(t5.Decode(accents.ids, true), "Caf\u00e9 d\u00e9j\u00e0 vu");
+}
+
 TEST(TokenizerRobustnessTest, HostileInputHasDefinedResults) {
   // Invalid UTF-8 bytes are dropped like U+FFFD; offsets still point into the input.
   Encoding encoding = Encode(Uncased(),
