@@ -114,11 +114,18 @@ Result<std::string> HfTokenizerFiles::TokenizerJson(const Tokenizer& tokenizer) 
   root["decoder"] = {
       {"type", "WordPiece"}, {"prefix", options.continuing_subword_prefix}, {"cleanup", true}};
   ordered_json vocab_json = ordered_json::object();
+  // Appended to the object's entries directly: ordered_json's operator[]
+  // searches the entries one by one, quadratic over a 30,000-token
+  // vocabulary. The tokens are unique (checked below).
+  auto& entries = static_cast<
+      std::vector<ordered_json::object_t::value_type, ordered_json::object_t::allocator_type>&>(
+      vocab_json.get_ref<ordered_json::object_t&>());
+  entries.reserve(vocab.size());
   for (size_t id = 0; id < vocab.size(); ++id) {
     const std::string_view token = vocab.IdToToken(static_cast<int32_t>(id));
     // A gap in the ids, or a token listed twice (the later id wins on lookup).
     if (token.empty() || vocab.TokenToId(token) != static_cast<int32_t>(id)) continue;
-    vocab_json[std::string(token)] = id;
+    entries.emplace_back(std::string(token), id);
   }
   root["model"] = {{"type", "WordPiece"},
                    {"unk_token", options.unk_token},
