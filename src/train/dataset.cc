@@ -95,43 +95,22 @@ Result<std::vector<std::string>> CollectLabels(const std::vector<data::Record>& 
   return labels;
 }
 
-Result<LabelledSet> EncodeRecords(const std::vector<data::Record>& records,
-                                  const text::Tokenizer& tokenizer,
-                                  const std::vector<std::string>& labels,
-                                  model::ProblemType problem, size_t max_length,
-                                  const std::string& name) {
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < labels.size(); ++i) index[labels[i]] = i;
+namespace {
+
+// Encodes every record into an Example whose target `target_of(record,
+// &target)` sets (or refuses with a message naming the record).
+template <typename TargetOf>
+Result<LabelledSet> EncodeEach(const std::vector<data::Record>& records,
+                               const text::Tokenizer& tokenizer, size_t max_length,
+                               const std::string& name, TargetOf target_of) {
   LabelledSet set;
   set.examples.reserve(records.size());
   text::EncodeOptions options;
   options.max_length = max_length;
   text::Encoding encoding;
   for (const data::Record& r : records) {
-    if (!r.label) return InvalidArgumentError(Where(name, r) + ": missing \"label\"");
     Example e;
-    if (problem == model::ProblemType::kSingleLabel) {
-      auto it = index.find(*r.label);
-      if (it == index.end())
-        return InvalidArgumentError(Where(name, r) + ": label \"" + *r.label +
-                                    "\" is not among the training labels");
-      e.target = {static_cast<float>(it->second)};
-    } else if (problem == model::ProblemType::kMultiLabel) {
-      e.target.assign(labels.size(), 0.0f);
-      for (const std::string& part : SplitLabels(*r.label)) {
-        auto it = index.find(part);
-        if (it == index.end())
-          return InvalidArgumentError(Where(name, r) + ": label \"" + part +
-                                      "\" is not among the training labels");
-        e.target[it->second] = 1.0f;
-      }
-    } else {
-      float value = 0;
-      if (!ParseNumber(*r.label, &value))
-        return InvalidArgumentError(Where(name, r) + ": regression label \"" + *r.label +
-                                    "\" is not a number");
-      e.target = {value};
-    }
+    MG_RETURN_IF_ERROR(target_of(r, &e.target));
     MG_RETURN_IF_ERROR(EncodeText(r, tokenizer, options, name, &encoding, &e));
     set.tokens += e.ids.size();
     set.examples.push_back(std::move(e));
@@ -139,15 +118,48 @@ Result<LabelledSet> EncodeRecords(const std::vector<data::Record>& records,
   return set;
 }
 
+}  // namespace
+
+Result<LabelledSet> EncodeRecords(const std::vector<data::Record>& records,
+                                  const text::Tokenizer& tokenizer,
+                                  const std::vector<std::string>& labels,
+                                  model::ProblemType problem, size_t max_length,
+                                  const std::string& name) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < labels.size(); ++i) index[labels[i]] = i;
+  const auto target_of = [&](const data::Record& r, std::vector<float>* target) -> Status {
+    if (!r.label) return InvalidArgumentError(Where(name, r) + ": missing \"label\"");
+    if (problem == model::ProblemType::kSingleLabel) {
+      auto it = index.find(*r.label);
+      if (it == index.end())
+        return InvalidArgumentError(Where(name, r) + ": label \"" + *r.label +
+                                    "\" is not among the training labels");
+      *target = {static_cast<float>(it->second)};
+    } else if (problem == model::ProblemType::kMultiLabel) {
+      target->assign(labels.size(), 0.0f);
+      for (const std::string& part : SplitLabels(*r.label)) {
+        auto it = index.find(part);
+        if (it == index.end())
+          return InvalidArgumentError(Where(name, r) + ": label \"" + part +
+                                      "\" is not among the training labels");
+        (*target)[it->second] = 1.0f;
+      }
+    } else {
+      float value = 0;
+      if (!ParseNumber(*r.label, &value))
+        return InvalidArgumentError(Where(name, r) + ": regression label \"" + *r.label +
+                                    "\" is not a number");
+      *target = {value};
+    }
+    return Status::Ok();
+  };
+  return EncodeEach(records, tokenizer, max_length, name, target_of);
+}
+
 Result<LabelledSet> EncodeRelevancePairs(const std::vector<data::Record>& records,
                                          const text::Tokenizer& tokenizer, size_t max_length,
                                          const std::string& name) {
-  LabelledSet set;
-  set.examples.reserve(records.size());
-  text::EncodeOptions options;
-  options.max_length = max_length;
-  text::Encoding encoding;
-  for (const data::Record& r : records) {
+  const auto target_of = [&](const data::Record& r, std::vector<float>* target) -> Status {
     if (!r.text_pair)
       return InvalidArgumentError(Where(name, r) +
                                   ": a cross-encoder needs \"text_pair\" (the passage scored "
@@ -157,13 +169,10 @@ Result<LabelledSet> EncodeRelevancePairs(const std::vector<data::Record>& record
     if (!ParseNumber(*r.label, &relevance) || relevance < 0 || relevance > 1)
       return InvalidArgumentError(Where(name, r) + ": cross-encoder label \"" + *r.label +
                                   "\" is not a relevance between 0 and 1");
-    Example e;
-    e.target = {relevance};
-    MG_RETURN_IF_ERROR(EncodeText(r, tokenizer, options, name, &encoding, &e));
-    set.tokens += e.ids.size();
-    set.examples.push_back(std::move(e));
-  }
-  return set;
+    *target = {relevance};
+    return Status::Ok();
+  };
+  return EncodeEach(records, tokenizer, max_length, name, target_of);
 }
 
 void SplitForEval(std::vector<data::Record>* records, double fraction, uint64_t seed,
