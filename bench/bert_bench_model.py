@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """Benchmark models for bench/engine_vs_peers.sh.
 
-`make`: builds a random-weight BertModel of a given shape in PyTorch, writes it
-as a Hugging Face folder (config.json, model.safetensors F32, vocab.txt) for
-modelgate and exports the same weights to ONNX (torch.onnx.export, dynamic
+`make`: builds a random-weight encoder (BertModel, DistilBertModel or
+RobertaModel) of a given shape in PyTorch, writes it as a Hugging Face folder
+(config.json, model.safetensors F32, tokenizer files) for modelgate and exports the same weights to ONNX (torch.onnx.export, dynamic
 batch and sequence axes) for ONNX Runtime.
 `torch`: times the same model in PyTorch (eager, no autograd) and prints one
 JSON line.
 
-usage: /usr/bin/python3 bench/bert_bench_model.py make OUT_DIR base|minilm
+usage: /usr/bin/python3 bench/bert_bench_model.py make OUT_DIR base|minilm|distilbert|roberta
        /usr/bin/python3 bench/bert_bench_model.py torch OUT_DIR BATCH SEQ THREADS SECONDS
 """
 import json
@@ -21,26 +21,54 @@ import time
 
 import torch
 
+# family: bert (BertModel), distilbert (DistilBertModel: no token types, six
+# layers) or roberta (RobertaModel: positions counted after the padding id,
+# one token type, byte-level BPE vocabulary).
 SHAPES = {
-    "base": dict(layers=12, hidden=768, heads=12, inter=3072),
-    "minilm": dict(layers=6, hidden=384, heads=12, inter=1536),
+    "base": dict(layers=12, hidden=768, heads=12, inter=3072, family="bert"),
+    "minilm": dict(layers=6, hidden=384, heads=12, inter=1536, family="bert"),
+    "distilbert": dict(layers=6, hidden=768, heads=12, inter=3072, family="distilbert"),
+    "roberta": dict(layers=12, hidden=768, heads=12, inter=3072, family="roberta"),
 }
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VOCAB = os.path.join(ROOT, "tests/data/vocab/bert-base-uncased/vocab.txt")
+VOCAB_DIR = os.path.join(ROOT, "tests/data/vocab")
+# Per family: vocabulary size, position table, token types, padding id,
+# LayerNorm epsilon and the tokenizer files copied into the folder.
+FAMILIES = {
+    "bert": dict(vocab=30522, positions=512, types=2, pad=0, eps=1e-12,
+                 files=["bert-base-uncased/vocab.txt"]),
+    "distilbert": dict(vocab=30522, positions=512, types=0, pad=0, eps=1e-12,
+                       files=["bert-base-uncased/vocab.txt"]),
+    "roberta": dict(vocab=50265, positions=514, types=1, pad=1, eps=1e-5,
+                    files=["roberta-base/vocab.json", "roberta-base/merges.txt"]),
+}
+# Hugging Face module names of a layer, per family, in the order of Layer's
+# attributes below.
+LAYER_ATTRS = ["query", "key", "value", "attention_output", "attention_norm", "intermediate", "output",
+               "output_norm"]
+BERT_LAYER = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+              "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"]
+LAYER_NAMES = {
+    "bert": ("encoder.layer", BERT_LAYER),
+    "roberta": ("encoder.layer", BERT_LAYER),
+    "distilbert": ("transformer.layer", ["attention.q_lin", "attention.k_lin", "attention.v_lin",
+                                         "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2",
+                                         "output_layer_norm"]),
+}
 
 
 class Layer(torch.nn.Module):
-    def __init__(self, h, heads, inter):
+    def __init__(self, h, heads, inter, eps):
         super().__init__()
         self.heads = heads
         self.query = torch.nn.Linear(h, h)
         self.key = torch.nn.Linear(h, h)
         self.value = torch.nn.Linear(h, h)
         self.attention_output = torch.nn.Linear(h, h)
-        self.attention_norm = torch.nn.LayerNorm(h, eps=1e-12)
+        self.attention_norm = torch.nn.LayerNorm(h, eps=eps)
         self.intermediate = torch.nn.Linear(h, inter)
         self.output = torch.nn.Linear(inter, h)
-        self.output_norm = torch.nn.LayerNorm(h, eps=1e-12)
+        self.output_norm = torch.nn.LayerNorm(h, eps=eps)
 
     def forward(self, x, mask):
         b, length, h = x.shape
@@ -56,21 +84,32 @@ class Layer(torch.nn.Module):
 
 
 class Bert(torch.nn.Module):
-    """BertModel's encoder (Devlin et al. 2019) returning the last hidden states."""
+    """The encoder of BertModel (Devlin et al. 2019), DistilBertModel or
+    RobertaModel, returning the last hidden states."""
 
-    def __init__(self, shape, vocab=30522, positions=512):
+    def __init__(self, shape):
         super().__init__()
         h = shape["hidden"]
-        self.word = torch.nn.Embedding(vocab, h)
-        self.position = torch.nn.Embedding(positions, h)
-        self.token_type = torch.nn.Embedding(2, h)
-        self.norm = torch.nn.LayerNorm(h, eps=1e-12)
-        self.layers = torch.nn.ModuleList(Layer(h, shape["heads"], shape["inter"]) for _ in range(shape["layers"]))
+        self.family = shape["family"]
+        f = FAMILIES[self.family]
+        self.pad = f["pad"]
+        self.word = torch.nn.Embedding(f["vocab"], h)
+        self.position = torch.nn.Embedding(f["positions"], h)
+        self.token_type = torch.nn.Embedding(f["types"], h) if f["types"] else None
+        self.norm = torch.nn.LayerNorm(h, eps=f["eps"])
+        self.layers = torch.nn.ModuleList(
+            Layer(h, shape["heads"], shape["inter"], f["eps"]) for _ in range(shape["layers"]))
 
-    def forward(self, input_ids, attention_mask, token_type_ids):
-        length = input_ids.shape[1]
-        positions = torch.arange(length, device=input_ids.device).unsqueeze(0)
-        x = self.norm(self.word(input_ids) + self.position(positions) + self.token_type(token_type_ids))
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        if self.family == "roberta":
+            real = (input_ids != self.pad).long()
+            positions = torch.cumsum(real, 1) * real + self.pad
+        else:
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        x = self.word(input_ids) + self.position(positions)
+        if self.token_type is not None:
+            x = x + self.token_type(token_type_ids)
+        x = self.norm(x)
         mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
         for layer in self.layers:
             x = layer(x, mask)
@@ -80,18 +119,17 @@ class Bert(torch.nn.Module):
         sd = {
             "embeddings.word_embeddings.weight": self.word.weight,
             "embeddings.position_embeddings.weight": self.position.weight,
-            "embeddings.token_type_embeddings.weight": self.token_type.weight,
             "embeddings.LayerNorm.weight": self.norm.weight,
             "embeddings.LayerNorm.bias": self.norm.bias,
         }
-        names = {"query": "attention.self.query", "key": "attention.self.key", "value": "attention.self.value",
-                 "attention_output": "attention.output.dense", "attention_norm": "attention.output.LayerNorm",
-                 "intermediate": "intermediate.dense", "output": "output.dense", "output_norm": "output.LayerNorm"}
+        if self.token_type is not None:
+            sd["embeddings.token_type_embeddings.weight"] = self.token_type.weight
+        layer_list, modules = LAYER_NAMES[self.family]
         for i, layer in enumerate(self.layers):
-            for attr, hf in names.items():
+            for attr, hf in zip(LAYER_ATTRS, modules):
                 module = getattr(layer, attr)
-                sd[f"encoder.layer.{i}.{hf}.weight"] = module.weight
-                sd[f"encoder.layer.{i}.{hf}.bias"] = module.bias
+                sd[f"{layer_list}.{i}.{hf}.weight"] = module.weight
+                sd[f"{layer_list}.{i}.{hf}.bias"] = module.bias
         return {k: v.detach().contiguous() for k, v in sd.items()}
 
 
@@ -129,19 +167,29 @@ def make(out, shape_name):
     folder = os.path.join(out, "modelgate")
     os.makedirs(folder, exist_ok=True)
     write_safetensors(os.path.join(folder, "model.safetensors"), model.hf_state_dict())
-    config = {"model_type": "bert", "architectures": ["BertModel"], "vocab_size": 30522,
-              "hidden_size": shape["hidden"], "num_hidden_layers": shape["layers"],
-              "num_attention_heads": shape["heads"], "intermediate_size": shape["inter"],
-              "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(config, f)
-    shutil.copy(VOCAB, os.path.join(folder, "vocab.txt"))
+    family = shape["family"]
+    f = FAMILIES[family]
+    if family == "distilbert":
+        config = {"model_type": "distilbert", "architectures": ["DistilBertModel"], "vocab_size": f["vocab"],
+                  "dim": shape["hidden"], "n_layers": shape["layers"], "n_heads": shape["heads"],
+                  "hidden_dim": shape["inter"], "max_position_embeddings": f["positions"], "activation": "gelu",
+                  "pad_token_id": f["pad"]}
+    else:
+        config = {"model_type": family, "architectures": ["RobertaModel" if family == "roberta" else "BertModel"],
+                  "vocab_size": f["vocab"], "hidden_size": shape["hidden"], "num_hidden_layers": shape["layers"],
+                  "num_attention_heads": shape["heads"], "intermediate_size": shape["inter"],
+                  "max_position_embeddings": f["positions"], "type_vocab_size": f["types"],
+                  "layer_norm_eps": f["eps"], "hidden_act": "gelu", "pad_token_id": f["pad"]}
+    with open(os.path.join(folder, "config.json"), "w") as out_file:
+        json.dump(config, out_file)
+    for name in f["files"]:
+        shutil.copy(os.path.join(VOCAB_DIR, name), os.path.join(folder, os.path.basename(name)))
     ids = torch.randint(1000, 2000, (2, 16))
-    torch.onnx.export(model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), os.path.join(out, "model.onnx"),
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
-                      output_names=["last_hidden_state"],
-                      dynamic_axes={n: {0: "batch", 1: "sequence"} for n in
-                                    ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]},
+    inputs = ["input_ids", "attention_mask"] + (["token_type_ids"] if f["types"] else [])
+    args = (ids, torch.ones_like(ids)) + ((torch.zeros_like(ids),) if f["types"] else ())
+    torch.onnx.export(model, args, os.path.join(out, "model.onnx"),
+                      input_names=inputs, output_names=["last_hidden_state"],
+                      dynamic_axes={n: {0: "batch", 1: "sequence"} for n in inputs + ["last_hidden_state"]},
                       opset_version=14)
     torch.save(model.state_dict(), os.path.join(out, "torch_state.pt"))
     print(json.dumps({"shape": shape_name, "parameters": sum(p.numel() for p in model.parameters())}))

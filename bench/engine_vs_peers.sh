@@ -3,14 +3,15 @@
 # PyTorch (Debian's python3-torch), on the same random weights, the same thread
 # count and the same inputs, in one run: a BERT-base-shaped model (12 layers,
 # 768 hidden) and a MiniLM-shaped one (6 layers, 384 hidden), sequence length
-# 128, batch 1 and batch 32. Prints sequences/s, the ratios, modelgate's share
+# 128, batch 1 and batch 32; SHAPES="distilbert roberta" (or any of base,
+# minilm, distilbert, roberta) measures other families' base shapes. Prints sequences/s, the ratios, modelgate's share
 # of the machine's measured f32 GEMM peak, and its resident memory against
 # the size of the F32 weights.
 #
 # PyTorch runs on the BLAS Debian selects (libopenblas0-pthread, installed by
 # `make setup`; with only the reference BLAS it is many times slower).
 #
-# usage: bench/engine_vs_peers.sh BUILD_DIR [THREADS] [SECONDS]
+# usage: [SHAPES="base minilm"] bench/engine_vs_peers.sh BUILD_DIR [THREADS] [SECONDS]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,7 +35,7 @@ best() {
 }
 
 rows=()
-for shape in base minilm; do
+for shape in ${SHAPES:-base minilm}; do
   dir="$WORK/$shape"
   if [[ ! -f "$dir/model.onnx" ]]; then
     "$PY" "$ROOT/bench/bert_bench_model.py" make "$dir" "$shape" 2>/dev/null >/dev/null
@@ -58,10 +59,10 @@ done
 node -e '
   const peak = Number(process.argv[1]);
   const rows = process.argv.slice(2).map((r) => r.split("|"));
-  console.log("\nshape   batch  modelgate  onnxruntime  pytorch   vs ORT  vs PyTorch  GEMM peak  RSS/weights");
+  console.log("\nshape       batch  modelgate  onnxruntime  pytorch   vs ORT  vs PyTorch  GEMM peak  RSS/weights");
   for (const [shape, batch, mgj, ortj, ptj] of rows) {
     const mg = JSON.parse(mgj), ort = JSON.parse(ortj), pt = JSON.parse(ptj);
-    console.log(`${shape.padEnd(7)} ${batch.padStart(5)}  ${mg.seq_per_s.toFixed(2).padStart(9)}  ` +
+    console.log(`${shape.padEnd(11)} ${batch.padStart(5)}  ${mg.seq_per_s.toFixed(2).padStart(9)}  ` +
       `${ort.seq_per_s.toFixed(2).padStart(11)}  ${pt.seq_per_s.toFixed(2).padStart(7)}  ` +
       `${(mg.seq_per_s / ort.seq_per_s).toFixed(2).padStart(6)}x  ${(mg.seq_per_s / pt.seq_per_s).toFixed(2).padStart(9)}x  ` +
       `${(100 * mg.gflops / peak).toFixed(0).padStart(8)}%  ${(mg.peak_rss_mb / mg.weights_mb).toFixed(2).padStart(10)}x`);

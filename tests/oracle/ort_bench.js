@@ -19,11 +19,14 @@ async function main() {
   const n = b * l;
   const ids = new BigInt64Array(n);
   for (let i = 0; i < n; i++) ids[i] = BigInt(1000 + ((i * 7919) % 1000));
-  const feeds = {
+  const all = {
     input_ids: new ort.Tensor('int64', ids, [b, l]),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [b, l]),
     token_type_ids: new ort.Tensor('int64', new BigInt64Array(n), [b, l]),
   };
+  // Models without token types (DistilBERT) take only the first two.
+  const feeds = {};
+  for (const name of session.inputNames) feeds[name] = all[name];
   await session.run(feeds);  // warm-up
   let runs = 0;
   const start = process.hrtime.bigint();
