@@ -19,8 +19,8 @@ dnnl::engine& CpuEngine() {
   return engine;
 }
 
-// One matmul primitive per transposition and beta, with every size, stride
-// and alpha given at run time: training packs sequences without padding, so
+// One matmul primitive per transposition and beta, with every size, leading
+// dimension and alpha given at run time: training packs sequences without padding, so
 // the row count changes every batch and a primitive per shape would be
 // generated again and again.
 struct MatmulKey {
@@ -31,9 +31,12 @@ struct MatmulKey {
   }
 };
 
-memory::desc RuntimeDesc(memory::data_type type) {
-  return memory::desc({DNNL_RUNTIME_DIM_VAL, DNNL_RUNTIME_DIM_VAL}, type,
-                      {DNNL_RUNTIME_DIM_VAL, DNNL_RUNTIME_DIM_VAL});
+// Sizes and the leading dimension at run time, the layout (row-major or
+// transposed) fixed: with both strides at run time oneDNN 2.6 falls back to
+// its scalar reference matmul.
+memory::desc RuntimeDesc(memory::data_type type, bool trans) {
+  constexpr memory::dim kAny = DNNL_RUNTIME_DIM_VAL;
+  return memory::desc({kAny, kAny}, type, trans ? memory::dims{1, kAny} : memory::dims{kAny, 1});
 }
 
 dnnl::matmul CreateMatmul(const MatmulKey& key) {
@@ -44,9 +47,9 @@ dnnl::matmul CreateMatmul(const MatmulKey& key) {
     post.append_sum(key.beta);
     attr.set_post_ops(post);
   }
-  const dnnl::matmul::desc desc(RuntimeDesc(memory::data_type::bf16),
-                                RuntimeDesc(memory::data_type::bf16),
-                                RuntimeDesc(memory::data_type::f32));
+  const dnnl::matmul::desc desc(RuntimeDesc(memory::data_type::bf16, key.trans_a),
+                                RuntimeDesc(memory::data_type::bf16, key.trans_b),
+                                RuntimeDesc(memory::data_type::f32, false));
   return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, CpuEngine()));
 }
 
