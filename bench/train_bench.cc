@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "{\"engine\":\"modelgate\",\"preset\":\"%s\",\"batch\":%lld,\"seq_len\":%lld,"
-      "\"threads\":%d,\"dtype\":\"%s\",\"last_layer_cls_only\":%s,\"lora_rank\":%lld,\"steps\":%lld,\"seconds\":"
+      "\"threads\":%d,\"dtype\":\"%s\",\"last_layer_cls_only\":%s,\"lora_rank\":%lld,\"steps\":%"
+      "lld,\"seconds\":"
       "%.3f,\"samples_per_s\":%.2f}\n",
       preset.c_str(), static_cast<long long>(batch), static_cast<long long>(seq_len), threads,
       mg::kernels::GemmDtypeName(net_options.dtype),

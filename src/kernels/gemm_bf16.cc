@@ -56,7 +56,8 @@ dnnl::matmul CreateMatmul(const MatmulKey& key) {
 // Row-major [rows, cols] with leading dimension ld, or its transpose.
 memory::desc OperandDesc(memory::data_type type, int64_t rows, int64_t cols, int64_t ld,
                          bool trans) {
-  return trans ? memory::desc({rows, cols}, type, {1, ld}) : memory::desc({rows, cols}, type, {ld, 1});
+  return trans ? memory::desc({rows, cols}, type, {1, ld})
+               : memory::desc({rows, cols}, type, {ld, 1});
 }
 
 // The [rows, cols] block of a row-major F32 matrix (leading dimension ld),
@@ -116,9 +117,9 @@ void ToBf16Parallel(const float* src, int64_t n, uint16_t* dst) {
     ToBf16(src + begin, std::min(kChunk, n - begin), dst + begin);
 }
 
-void Gemm(GemmDtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-          float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-          float* c, int64_t ldc, const uint16_t* a_bf16, const uint16_t* b_bf16) {
+void Gemm(GemmDtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc, const uint16_t* a_bf16, const uint16_t* b_bf16) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (int64_t r = 0; r < m; ++r)
@@ -134,10 +135,8 @@ void Gemm(GemmDtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int
   thread_local std::vector<uint16_t> scratch_a, scratch_b;
   thread_local dnnl::stream stream(CpuEngine());
   // Stored shapes: A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k].
-  if (a_bf16 == nullptr)
-    a_bf16 = Convert(a, trans_a ? k : m, trans_a ? m : k, lda, &scratch_a);
-  if (b_bf16 == nullptr)
-    b_bf16 = Convert(b, trans_b ? n : k, trans_b ? k : n, ldb, &scratch_b);
+  if (a_bf16 == nullptr) a_bf16 = Convert(a, trans_a ? k : m, trans_a ? m : k, lda, &scratch_a);
+  if (b_bf16 == nullptr) b_bf16 = Convert(b, trans_b ? n : k, trans_b ? k : n, ldb, &scratch_b);
   const MatmulKey key{trans_a, trans_b, beta};
   auto found = primitives.find(key);
   if (found == primitives.end()) found = primitives.emplace(key, CreateMatmul(key)).first;

@@ -43,9 +43,8 @@ inline float Bf16ToFloat(uint16_t value) {
 // flag is set, in `dtype`. In bf16, a_bf16 / b_bf16 (optional) are A / B
 // already rounded to bf16 with the same leading dimensions; given, the F32
 // operand is not read. beta == 0 ignores what C held.
-void Gemm(GemmDtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-          float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-          float* c, int64_t ldc, const uint16_t* a_bf16 = nullptr,
-          const uint16_t* b_bf16 = nullptr);
+void Gemm(GemmDtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc, const uint16_t* a_bf16 = nullptr, const uint16_t* b_bf16 = nullptr);
 
 }  // namespace mg::kernels

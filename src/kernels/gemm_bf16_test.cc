@@ -11,9 +11,14 @@ namespace mg::kernels {
 namespace {
 
 TEST(ToBf16, RoundsToNearestEven) {
-  const float inputs[] = {1.0f, -2.5f, 0.0f, 1.00390625f /* 1 + 2^-8: tie, to even */,
-                          1.01171875f /* 1 + 3*2^-8: tie, to even (up) */, 1.0f + 1.0f / 128,
-                          3.0e38f, std::numeric_limits<float>::infinity()};
+  const float inputs[] = {1.0f,
+                          -2.5f,
+                          0.0f,
+                          1.00390625f /* 1 + 2^-8: tie, to even */,
+                          1.01171875f /* 1 + 3*2^-8: tie, to even (up) */,
+                          1.0f + 1.0f / 128,
+                          3.0e38f,
+                          std::numeric_limits<float>::infinity()};
   const uint16_t expected[] = {0x3f80, 0xc020, 0x0000, 0x3f80, 0x3f82, 0x3f81, 0x7f62, 0x7f80};
   uint16_t out[8];
   ToBf16(inputs, 8, out);
@@ -44,9 +49,10 @@ struct Case {
 // the rounded operands shows that accumulation is F32, not bf16.
 TEST(GemmBf16, MatchesF32WithinBf16Rounding) {
   if (!Bf16GemmSupported().ok()) GTEST_SKIP() << Bf16GemmSupported().message();
-  const Case cases[] = {{false, true, 37, 53, 70, 1.0f, 0.0f},   {false, false, 64, 33, 129, 1.0f, 1.0f},
-                        {true, false, 17, 200, 96, 0.5f, 0.0f},  {true, true, 5, 7, 300, 2.0f, 1.0f},
-                        {false, true, 1, 1, 1, 1.0f, 0.0f},      {false, true, 128, 256, 512, 1.0f, 0.5f}};
+  const Case cases[] = {
+      {false, true, 37, 53, 70, 1.0f, 0.0f},  {false, false, 64, 33, 129, 1.0f, 1.0f},
+      {true, false, 17, 200, 96, 0.5f, 0.0f}, {true, true, 5, 7, 300, 2.0f, 1.0f},
+      {false, true, 1, 1, 1, 1.0f, 0.0f},     {false, true, 128, 256, 512, 1.0f, 0.5f}};
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (const Case& t : cases) {
@@ -70,8 +76,8 @@ TEST(GemmBf16, MatchesF32WithinBf16Rounding) {
     ToBf16(a.data(), a.size(), a16.data());
     ToBf16(b.data(), b.size(), b16.data());
     std::vector<float> cpre = c0;
-    Gemm(GemmDtype::kBf16, t.trans_a, t.trans_b, t.m, t.n, t.k, t.alpha, nullptr, lda, nullptr,
-         ldb, t.beta, cpre.data(), ldc, a16.data(), b16.data());
+    Gemm(GemmDtype::kBf16, t.trans_a, t.trans_b, t.m, t.n, t.k, t.alpha, nullptr, lda, nullptr, ldb,
+         t.beta, cpre.data(), ldc, a16.data(), b16.data());
     auto at = [&](const std::vector<float>& x, int64_t ld, bool trans, int64_t r, int64_t c) {
       return trans ? x[c * ld + r] : x[r * ld + c];
     };

@@ -51,8 +51,8 @@ void ClassifierNet::SetWeights(const float* params) {
 
 LinearPrecision ClassifierNet::Precision(size_t offset) const {
   if (options_.dtype == kernels::GemmDtype::kF32) return {};
-  const auto it = std::lower_bound(matrices_.begin(), matrices_.end(),
-                                   std::pair<size_t, size_t>{offset, 0});
+  const auto it =
+      std::lower_bound(matrices_.begin(), matrices_.end(), std::pair<size_t, size_t>{offset, 0});
   MG_CHECK_MSG(it != matrices_.end() && it->first == offset, "no bf16 copy of this weight");
   return {options_.dtype, weights_bf16_.data() + matrix_bf16_offsets_[it - matrices_.begin()]};
 }

@@ -149,9 +149,8 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   RemoveStaleTempFiles(plan.checkpoint_dir);
   TrainState state;
   if (options.resume) {
-    MG_ASSIGN_OR_RETURN(
-        state, LoadResumeState(plan.checkpoint_dir, layout.total, fingerprint, plan.total_steps,
-                               options.dtype));
+    MG_ASSIGN_OR_RETURN(state, LoadResumeState(plan.checkpoint_dir, layout.total, fingerprint,
+                                               plan.total_steps, options.dtype));
   } else {
     if (FileExists(JoinPath(plan.checkpoint_dir, "trainer_state.safetensors")))
       return InvalidArgumentError(options.out +

@@ -67,7 +67,7 @@ struct FineTuneOptions {
   uint64_t seed = 42;
   int64_t save_steps = 0;  // also checkpoint every this many steps (0: epoch ends only)
   double eval_fraction = 0.1;
-  LoraOptions lora;              // rank > 0: a LoRA adapter on a frozen base (needs `base`)
+  LoraOptions lora;  // rank > 0: a LoRA adapter on a frozen base (needs `base`)
   // Precision of the linear layers' products (NetOptions::dtype); weights,
   // optimizer state and the written folder are F32 either way.
   kernels::GemmDtype dtype = kernels::GemmDtype::kF32;

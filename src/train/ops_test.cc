@@ -354,9 +354,11 @@ TEST(TrainOps, Bf16StepGradientsFollowF32) {
   EXPECT_NE(g16, g32);
   const LayerOffsets& o = layout.layer[0];
   const size_t h = 64;
-  for (const auto& [offset, size] : std::vector<std::pair<size_t, size_t>>{
-           {o.qkv_weight, 3 * h * h}, {o.intermediate_weight, 128 * h}, {layout.pooler_weight, h * h},
-           {layout.word_embeddings, 50 * h}}) {
+  for (const auto& [offset, size] :
+       std::vector<std::pair<size_t, size_t>>{{o.qkv_weight, 3 * h * h},
+                                              {o.intermediate_weight, 128 * h},
+                                              {layout.pooler_weight, h * h},
+                                              {layout.word_embeddings, 50 * h}}) {
     const std::vector<float> a(g16.begin() + offset, g16.begin() + offset + size);
     const std::vector<float> b(g32.begin() + offset, g32.begin() + offset + size);
     EXPECT_GT(Cosine(a, b), 0.99) << "parameter offset " << offset;

@@ -32,11 +32,10 @@ Status SaveTrainState(const std::string& dir, const TrainState& state, uint64_t 
     tensors[i].shape = {n};
     tensors[i].f32 = sources[i]->data();
   }
-  return model::WriteSafetensors(
-      JoinPath(dir, kStateFile), tensors,
-      {{"step", std::to_string(state.step)},
-       {"fingerprint", std::to_string(fingerprint)},
-       {"dtype", kernels::GemmDtypeName(dtype)}});
+  return model::WriteSafetensors(JoinPath(dir, kStateFile), tensors,
+                                 {{"step", std::to_string(state.step)},
+                                  {"fingerprint", std::to_string(fingerprint)},
+                                  {"dtype", kernels::GemmDtypeName(dtype)}});
 }
 
 Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_t fingerprint,
