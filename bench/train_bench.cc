@@ -4,6 +4,7 @@
 // {"samples_per_s",...}. The PyTorch side is bench/train_bench_torch.py.
 //
 // usage: train_bench --preset mini --batch 16 --seq-len 128 --threads 2 --steps 20
+//                    [--dtype f32]  (bf16: bf16 products, F32 accumulation)
 //                    [--last-layer-cls-only 1]  (0: every row of the last layer)
 //                    [--lora-rank R]  (R > 0: a LoRA step, encoder frozen;
 //                                      bench/lora_vs_full.sh compares the two)
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 #include "train/adamw.h"
 #include "train/classifier_net.h"
 #include "train/params.h"
@@ -39,7 +41,14 @@ int main(int argc, char** argv) {
       steps = std::atoll(value);
     else if (flag == "--lora-rank")
       lora_rank = std::atoll(value);
-    else if (flag == "--last-layer-cls-only")
+    else if (flag == "--dtype") {
+      auto dtype = mg::kernels::ParseGemmDtype(value);
+      if (!dtype.ok()) {
+        std::fprintf(stderr, "error: %s\n", dtype.status().message().c_str());
+        return 2;
+      }
+      net_options.dtype = *dtype;
+    } else if (flag == "--last-layer-cls-only")
       net_options.last_layer_cls_only = std::atoi(value) != 0;
     else {
       std::fprintf(stderr, "error: unknown flag %s\n", argv[i]);
@@ -47,6 +56,13 @@ int main(int argc, char** argv) {
     }
   }
   mg::kernels::SetThreads(threads);
+  if (net_options.dtype == mg::kernels::GemmDtype::kBf16) {
+    const mg::Status supported = mg::kernels::Bf16GemmSupported();
+    if (!supported.ok()) {
+      std::fprintf(stderr, "error: %s\n", supported.message().c_str());
+      return 2;
+    }
+  }
   auto config = mg::train::PresetConfig(preset, 30522);
   if (!config.ok()) {
     std::fprintf(stderr, "error: %s\n", config.status().message().c_str());
@@ -69,6 +85,7 @@ int main(int argc, char** argv) {
     data.targets.push_back(static_cast<float>(s % labels));
   }
   auto step = [&](int64_t i) {
+    net.SetWeights(params.data());
     net.Forward(params.data(), data, true, static_cast<uint64_t>(i));
     net.Backward(params.data(), data, grads.data());
     const double norm = mg::train::GradNorm(grads.data(), grads.size());
@@ -81,9 +98,11 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "{\"engine\":\"modelgate\",\"preset\":\"%s\",\"batch\":%lld,\"seq_len\":%lld,"
-      "\"threads\":%d,\"last_layer_cls_only\":%s,\"lora_rank\":%lld,\"steps\":%lld,\"seconds\":"
+      "\"threads\":%d,\"dtype\":\"%s\",\"last_layer_cls_only\":%s,\"lora_rank\":%lld,\"steps\":%"
+      "lld,\"seconds\":"
       "%.3f,\"samples_per_s\":%.2f}\n",
       preset.c_str(), static_cast<long long>(batch), static_cast<long long>(seq_len), threads,
+      mg::kernels::GemmDtypeName(net_options.dtype),
       net_options.last_layer_cls_only ? "true" : "false", static_cast<long long>(lora_rank),
       static_cast<long long>(steps), seconds, steps * batch / seconds);
   return 0;

@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "data/records.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 #include "train/fine_tune.h"
 #include "train/hf_folder.h"
 
@@ -50,6 +51,7 @@ struct TrainArgs {
   bool resume = false;
   bool keep_checkpoint = false;
   bool cross_encoder = false;
+  std::string dtype = "f32";
 };
 
 // Checks the flags that do not need the data; exits with a message naming
@@ -115,6 +117,7 @@ train::FineTuneOptions ToOptions(const TrainArgs& args) {
   options.lora = {args.lora_rank, args.lora_alpha};
   options.resume = args.resume;
   options.keep_checkpoint = args.keep_checkpoint;
+  options.dtype = ValueOrThrow(kernels::ParseGemmDtype(args.dtype));
   return options;
 }
 
@@ -128,10 +131,11 @@ std::string Summary(const train::FineTunePlan& plan, const TrainArgs& args) {
   char numbers[256];
   std::snprintf(numbers, sizeof(numbers),
                 ": %zu training examples, %zu for evaluation, %zu labels; %lld epochs of %lld "
-                "steps, lr %g, up to %zu tokens per example",
+                "steps, lr %g, up to %zu tokens per example, dtype %s",
                 plan.train_examples, plan.eval_examples, plan.config.labels.size(),
                 static_cast<long long>(plan.train.epochs),
-                static_cast<long long>(plan.steps_per_epoch), plan.train.lr, plan.max_length);
+                static_cast<long long>(plan.steps_per_epoch), plan.train.lr, plan.max_length,
+                kernels::GemmDtypeName(plan.dtype));
   line += numbers;
   std::string defaulted;
   auto add = [&](bool is_default, const char* flag) {
@@ -319,6 +323,12 @@ void RegisterTrain(CLI::App& app) {
         args->lora_alpha_given = true;
       },
       "LoRA scale numerator: the update is (alpha / rank) B A (default: alpha = rank)");
+  cmd->add_option("--dtype", args->dtype,
+                  "Precision of the matrix products: f32, or bf16 (bf16 operands, F32\n"
+                  "accumulation; needs AVX512_BF16). Weights, optimizer state, LayerNorm,\n"
+                  "softmax and loss stay F32, and the written folder is F32 either way")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "bf16"}));
   cmd->add_flag("--resume", args->resume, "Continue the run checkpointed in OUT/checkpoint");
   cmd->add_flag("--keep-checkpoint", args->keep_checkpoint,
                 "Keep OUT/checkpoint (weights and optimizer state) after training");

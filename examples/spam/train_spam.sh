@@ -9,6 +9,8 @@
 # Needs the npm corpus: cp -r /work/main/tests/oracle/node_modules tests/oracle/
 # (or `npm ci` in tests/oracle).
 #
+# MG_TRAIN_FLAGS adds flags to `train`, e.g. "--dtype bf16".
+#
 # usage: examples/spam/train_spam.sh MODELGATE_BINARY WORK_DIR
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -23,7 +25,7 @@ node "$ROOT/examples/spam/export_spam.js" "$WORK/data"
 rm -rf "$WORK/model"
 start=$(date +%s.%N)
 "$MG" train --train "$WORK/data/train.jsonl" --init tiny \
-  --vocab "$ROOT/tests/data/vocab/bert-base-uncased/vocab.txt" --out "$WORK/model" --threads 2
+  --vocab "$ROOT/tests/data/vocab/bert-base-uncased/vocab.txt" --out "$WORK/model" --threads 2 ${MG_TRAIN_FLAGS:-}
 end=$(date +%s.%N)
 "$MG" eval --model "$WORK/model" --data "$WORK/data/test.jsonl" --threads 2 | tee "$WORK/test_metrics.json"
 awk -v s="$start" -v e="$end" 'BEGIN { printf "training wall time: %.0f s\n", e - s }'

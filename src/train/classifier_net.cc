@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/status.h"
 #include "train/cls_attention.h"
 #include "train/lora_ops.h"
 #include "train/loss.h"
@@ -20,10 +21,46 @@ uint64_t FeedForwardSite(int64_t layer) { return 3 + 3 * layer; }
 }  // namespace
 
 ClassifierNet::ClassifierNet(ParamLayout layout, NetOptions options)
-    : layout_(std::move(layout)), options_(options), acts_(layout_.layers) {}
+    : layout_(std::move(layout)), options_(options), acts_(layout_.layers) {
+  if (options_.dtype == kernels::GemmDtype::kF32) return;
+  const ParamLayout& l = layout_;
+  const size_t h = l.hidden, inter = l.intermediate;
+  for (const LayerOffsets& o : l.layer) {
+    matrices_.push_back({o.qkv_weight, 3 * h * h});
+    matrices_.push_back({o.attention_output_weight, h * h});
+    matrices_.push_back({o.intermediate_weight, inter * h});
+    matrices_.push_back({o.output_weight, h * inter});
+  }
+  matrices_.push_back({l.pooler_weight, h * h});
+  matrices_.push_back({l.classifier_weight, static_cast<size_t>(l.labels) * h});
+  std::sort(matrices_.begin(), matrices_.end());
+  size_t total = 0;
+  for (const auto& [offset, floats] : matrices_) {
+    matrix_bf16_offsets_.push_back(total);
+    total += floats;
+  }
+  weights_bf16_.resize(total);
+}
+
+void ClassifierNet::SetWeights(const float* params) {
+  weights_source_ = params;
+  for (size_t i = 0; i < matrices_.size(); ++i)
+    kernels::ToBf16Parallel(params + matrices_[i].first, static_cast<int64_t>(matrices_[i].second),
+                            weights_bf16_.data() + matrix_bf16_offsets_[i]);
+}
+
+LinearPrecision ClassifierNet::Precision(size_t offset) const {
+  if (options_.dtype == kernels::GemmDtype::kF32) return {};
+  const auto it =
+      std::lower_bound(matrices_.begin(), matrices_.end(), std::pair<size_t, size_t>{offset, 0});
+  MG_CHECK_MSG(it != matrices_.end() && it->first == offset, "no bf16 copy of this weight");
+  return {options_.dtype, weights_bf16_.data() + matrix_bf16_offsets_[it - matrices_.begin()]};
+}
 
 void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool train,
                             uint64_t dropout_seed) {
+  MG_CHECK_MSG(options_.dtype == kernels::GemmDtype::kF32 || weights_source_ == params,
+               "a bf16 ClassifierNet needs SetWeights(params) before Forward");
   train_ = train;
   seed_ = dropout_seed;
   const ParamLayout& l = layout_;
@@ -87,7 +124,7 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     }
     a.qkv.resize(tokens * 3 * h);
     LinearForward(a.input.data(), tokens, h, params + o.qkv_weight, params + o.qkv_bias, 3 * h,
-                  a.qkv.data());
+                  a.qkv.data(), Precision(o.qkv_weight));
     if (l.has_lora()) {
       const int64_t r = l.lora_rank;
       a.lora_query_xa.resize(tokens * r);
@@ -112,7 +149,8 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     }
     a.attention_out.resize(rows * h);
     LinearForward(a.ctx.data(), rows, h, params + o.attention_output_weight,
-                  params + o.attention_output_bias, h, a.attention_out.data());
+                  params + o.attention_output_bias, h, a.attention_out.data(),
+                  Precision(o.attention_output_weight));
     Dropout(a.attention_out.data(), residual, a.attention_out.data(), rows * h,
             key(AttentionOutputSite(layer)), hidden_p);
     a.norm1_xhat.resize(rows * h);
@@ -123,10 +161,10 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     a.gelu_grad.resize(rows * inter);
     a.gelu.resize(rows * inter);
     LinearForward(a.attention_out.data(), rows, h, params + o.intermediate_weight, nullptr, inter,
-                  a.gelu_grad.data());
+                  a.gelu_grad.data(), Precision(o.intermediate_weight));
     BiasGeluForward(a.gelu_grad.data(), params + o.intermediate_bias, rows, inter, a.gelu.data());
     LinearForward(a.gelu.data(), rows, inter, params + o.output_weight, params + o.output_bias, h,
-                  out);
+                  out, Precision(o.output_weight));
     Dropout(out, a.attention_out.data(), out, rows * h, key(FeedForwardSite(layer)), hidden_p);
     a.norm2_xhat.resize(rows * h);
     a.norm2_rstd.resize(rows);
@@ -141,7 +179,7 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   }
   pooled_.resize(batch_size * h);
   LinearForward(cls_.data(), batch_size, h, params + l.pooler_weight, params + l.pooler_bias, h,
-                pooled_.data());
+                pooled_.data(), Precision(l.pooler_weight));
   if (relu_head) {
     for (float& v : pooled_) v = std::max(v, 0.0f);
   } else {
@@ -151,7 +189,8 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
   Dropout(pooled_dropped_.data(), batch_size * h, key(kPoolerSite), hidden_p);
   logits_.resize(batch_size * l.labels);
   LinearForward(pooled_dropped_.data(), batch_size, h, params + l.classifier_weight,
-                params + l.classifier_bias, l.labels, logits_.data());
+                params + l.classifier_bias, l.labels, logits_.data(),
+                Precision(l.classifier_weight));
 }
 
 double ClassifierNet::Backward(const float* params, const TrainBatch& batch, float* grads) {
@@ -175,7 +214,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   dpooled_.resize(batch_size * h);
   LinearBackward(pooled_dropped_.data(), dlogits_.data(), batch_size, h,
                  params + l.classifier_weight, l.labels, dpooled_.data(), false,
-                 grads + l.classifier_weight, grads + l.classifier_bias);
+                 grads + l.classifier_weight, grads + l.classifier_bias,
+                 Precision(l.classifier_weight));
   Dropout(dpooled_.data(), batch_size * h, key(kPoolerSite), hidden_p);
   if (relu_head) {
     for (int64_t i = 0; i < batch_size * h; ++i)
@@ -185,7 +225,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
   }
   dcls_.resize(batch_size * h);
   LinearBackward(cls_.data(), dpooled_.data(), batch_size, h, params + l.pooler_weight, h,
-                 dcls_.data(), false, grads + l.pooler_weight, grads + l.pooler_bias);
+                 dcls_.data(), false, grads + l.pooler_weight, grads + l.pooler_bias,
+                 Precision(l.pooler_weight));
   grad_.resize(tokens * h);
   grad2_.resize(tokens * h);
   grad_inter_.resize(tokens * std::max(inter, h));
@@ -208,11 +249,12 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     Dropout(g, nullptr, grad2_.data(), rows * h, key(FeedForwardSite(layer)), hidden_p);
     LinearBackward(a.gelu.data(), grad2_.data(), rows, inter, params + o.output_weight, h,
                    grad_inter_.data(), false, encoder_grad(o.output_weight),
-                   encoder_grad(o.output_bias));
+                   encoder_grad(o.output_bias), Precision(o.output_weight));
     GeluBackwardFromGrad(a.gelu_grad.data(), grad_inter_.data(), rows * inter, grad_inter_.data());
     LinearBackward(a.attention_out.data(), grad_inter_.data(), rows, h,
                    params + o.intermediate_weight, inter, g, true,
-                   encoder_grad(o.intermediate_weight), encoder_grad(o.intermediate_bias));
+                   encoder_grad(o.intermediate_weight), encoder_grad(o.intermediate_bias),
+                   Precision(o.intermediate_weight));
     LayerNormBackward(g, a.norm1_xhat.data(), a.norm1_rstd.data(), params + o.attention_norm_gamma,
                       rows, h, g, encoder_grad(o.attention_norm_gamma),
                       encoder_grad(o.attention_norm_beta));
@@ -220,7 +262,7 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     float* dctx = grad_inter_.data();
     LinearBackward(a.ctx.data(), grad2_.data(), rows, h, params + o.attention_output_weight, h,
                    dctx, false, encoder_grad(o.attention_output_weight),
-                   encoder_grad(o.attention_output_bias));
+                   encoder_grad(o.attention_output_bias), Precision(o.attention_output_weight));
     if (cls_only) {
       ClsAttentionBackward(a.qkv.data(), a.probs.data(), a.dropped.data(), dctx, seqs, l.heads,
                            head_dim, attention_p, grad_qkv_.data());
@@ -235,7 +277,8 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     // The first layer's input gradient only matters to trainable embeddings.
     float* dinput = frozen && layer == 0 && !options_.input_grad ? nullptr : grad_.data();
     LinearBackward(a.input.data(), grad_qkv_.data(), tokens, h, params + o.qkv_weight, 3 * h,
-                   dinput, true, encoder_grad(o.qkv_weight), encoder_grad(o.qkv_bias));
+                   dinput, true, encoder_grad(o.qkv_weight), encoder_grad(o.qkv_bias),
+                   Precision(o.qkv_weight));
     if (l.has_lora()) {
       const int64_t r = l.lora_rank;
       lora_dxa_.resize(tokens * r);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "model/bert_config.h"
@@ -43,6 +44,11 @@ struct NetOptions {
   // With a LoRA layout (frozen encoder): also compute d loss / d encoder
   // input (input_grad()), which training itself does not need.
   bool input_grad = false;
+  // Precision of the linear layers' products, forward and backward (the
+  // weight matrices of the encoder, pooler and classifier). In bf16 the net
+  // keeps a bf16 copy of those matrices (SetWeights); everything else —
+  // parameters, gradients, attention, LayerNorm, softmax, loss — is F32.
+  kernels::GemmDtype dtype = kernels::GemmDtype::kF32;
 };
 
 class ClassifierNet {
@@ -52,7 +58,13 @@ class ClassifierNet {
   // Logits [sequences, labels] of the last Forward.
   const std::vector<float>& logits() const { return logits_; }
 
+  // Call with the parameters before the first Forward and after every change
+  // of them (each optimizer step): a bf16 net rounds its weight matrices to
+  // bf16 here, once per step instead of once per product. F32: no work.
+  void SetWeights(const float* params);
+
   // Forward pass; dropout on when `train` (masks drawn from `dropout_seed`).
+  // A bf16 net needs SetWeights(params) first.
   void Forward(const float* params, const TrainBatch& batch, bool train, uint64_t dropout_seed);
   // Loss of the last Forward against batch.targets; zeroes `grads` and fills it
   // with d loss / d params. Call right after Forward with the same arguments.
@@ -78,8 +90,17 @@ class ClassifierNet {
     std::vector<float> lora_query_xa, lora_value_xa;  // [T, rank]: x A^T (LoRA layouts)
   };
 
+  // The precision of the product with the weight matrix at `offset`.
+  LinearPrecision Precision(size_t offset) const;
+
   ParamLayout layout_;
   NetOptions options_;
+  // bf16 copies of the weight matrices: parameter offset -> offset in
+  // weights_bf16_ (dtype bf16 only), and the parameters they were made from.
+  std::vector<std::pair<size_t, size_t>> matrices_;  // (parameter offset, floats)
+  std::vector<size_t> matrix_bf16_offsets_;
+  std::vector<uint16_t> weights_bf16_;
+  const float* weights_source_ = nullptr;
   bool train_ = false;
   uint64_t seed_ = 0;
   std::vector<LayerActivations> acts_;

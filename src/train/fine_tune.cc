@@ -40,6 +40,9 @@ uint64_t RunFingerprint(const model::BertConfig& config, const std::vector<std::
                   std::to_string(train.batch_size) + "/" + std::to_string(train.lr) + "/" +
                   std::to_string(train.seed) + "/" + std::to_string(train.warmup) + "/" +
                   std::to_string(max_length) + "/" + options.base + "/" + options.init);
+  // f32 adds nothing: checkpoints of runs from before the option resume.
+  if (options.dtype != kernels::GemmDtype::kF32)
+    identity.append(std::string("/dtype/") + kernels::GemmDtypeName(options.dtype));
   if (layout.has_lora())
     identity.append("/lora/" + std::to_string(layout.lora_rank) + "/" +
                     std::to_string(layout.lora_alpha));
@@ -47,8 +50,9 @@ uint64_t RunFingerprint(const model::BertConfig& config, const std::vector<std::
 }
 
 Result<TrainState> LoadResumeState(const std::string& checkpoint_dir, size_t params,
-                                   uint64_t fingerprint, int64_t total_steps) {
-  MG_ASSIGN_OR_RETURN(TrainState state, LoadTrainState(checkpoint_dir, params, fingerprint));
+                                   uint64_t fingerprint, int64_t total_steps,
+                                   kernels::GemmDtype dtype) {
+  MG_ASSIGN_OR_RETURN(TrainState state, LoadTrainState(checkpoint_dir, params, fingerprint, dtype));
   if (state.step > total_steps)
     return InvalidArgumentError("the checkpoint is at step " + std::to_string(state.step) +
                                 ", past the " + std::to_string(total_steps) + " steps of this run");
@@ -72,6 +76,8 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   train.max_grad_norm = options.max_grad_norm;
   train.seed = options.seed;
   train.save_steps = options.save_steps;
+  plan.dtype = options.dtype;
+  if (options.dtype == kernels::GemmDtype::kBf16) MG_RETURN_IF_ERROR(kernels::Bf16GemmSupported());
 
   std::vector<data::Record> train_records;
   MG_ASSIGN_OR_RETURN(train_records, data::ReadRecords(options.train_path, options.format));
@@ -127,6 +133,7 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   NetOptions net_options;
   net_options.layer_norm_eps = config.layer_norm_eps;
   net_options.problem = problem;
+  net_options.dtype = options.dtype;
   plan.steps_per_epoch = StepsPerEpoch(plan.train_examples, train.batch_size);
   plan.total_steps = plan.steps_per_epoch * train.epochs;
   const uint64_t fingerprint =
@@ -142,8 +149,8 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   RemoveStaleTempFiles(plan.checkpoint_dir);
   TrainState state;
   if (options.resume) {
-    MG_ASSIGN_OR_RETURN(
-        state, LoadResumeState(plan.checkpoint_dir, layout.total, fingerprint, plan.total_steps));
+    MG_ASSIGN_OR_RETURN(state, LoadResumeState(plan.checkpoint_dir, layout.total, fingerprint,
+                                               plan.total_steps, options.dtype));
   } else {
     if (FileExists(JoinPath(plan.checkpoint_dir, "trainer_state.safetensors")))
       return InvalidArgumentError(options.out +

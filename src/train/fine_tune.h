@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "data/records.h"
+#include "kernels/gemm_bf16.h"
 #include "model/bert_config.h"
 #include "train/dataset.h"
 #include "train/params.h"
@@ -66,7 +67,10 @@ struct FineTuneOptions {
   uint64_t seed = 42;
   int64_t save_steps = 0;  // also checkpoint every this many steps (0: epoch ends only)
   double eval_fraction = 0.1;
-  LoraOptions lora;              // rank > 0: a LoRA adapter on a frozen base (needs `base`)
+  LoraOptions lora;  // rank > 0: a LoRA adapter on a frozen base (needs `base`)
+  // Precision of the linear layers' products (NetOptions::dtype); weights,
+  // optimizer state and the written folder are F32 either way.
+  kernels::GemmDtype dtype = kernels::GemmDtype::kF32;
   bool resume = false;           // continue from out/checkpoint
   bool keep_checkpoint = false;  // keep out/checkpoint after a finished run
 };
@@ -78,6 +82,7 @@ struct FineTunePlan {
   size_t train_examples = 0, eval_examples = 0;
   TrainOptions train;     // the options in force (mode defaults filled in)
   size_t max_length = 0;  // in force
+  kernels::GemmDtype dtype = kernels::GemmDtype::kF32;
   // Which of lr, epochs and max_length came from the mode's defaults.
   bool default_lr = false, default_epochs = false, default_max_length = false;
   int64_t steps_per_epoch = 0, total_steps = 0;
@@ -101,7 +106,7 @@ struct FineTuneResult {
 // file and line), an unknown preset, a LoRA rank the model cannot take, an
 // output folder that holds an unfinished run (without `resume`), a
 // checkpoint written by another run or past this run's end (with `resume`),
-// and failed writes.
+// a bf16 run on a CPU without AVX512_BF16, and failed writes.
 Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCallbacks& callbacks,
                                 const std::atomic<bool>* stop);
 
@@ -113,10 +118,12 @@ uint64_t RunFingerprint(const model::BertConfig& config, const std::vector<std::
                         const TrainOptions& train, size_t max_length, const ParamLayout& layout);
 
 // Loads the checkpoint in `checkpoint_dir` for a run of `total_steps` steps
-// over `params` parameters. Refuses one written with another fingerprint, one
-// of another size, and one whose step lies past the run's end.
+// over `params` parameters in `dtype`. Refuses one written in another dtype,
+// with another fingerprint, of another size, or whose step lies past the
+// run's end.
 Result<TrainState> LoadResumeState(const std::string& checkpoint_dir, size_t params,
-                                   uint64_t fingerprint, int64_t total_steps);
+                                   uint64_t fingerprint, int64_t total_steps,
+                                   kernels::GemmDtype dtype = kernels::GemmDtype::kF32);
 
 // Steps in one epoch over `examples` examples.
 int64_t StepsPerEpoch(size_t examples, size_t batch_size);

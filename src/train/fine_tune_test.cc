@@ -290,6 +290,49 @@ TEST(LoadResumeStateTest, RefusesAnotherFingerprintAndAStepPastTheEnd) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LoadResumeStateTest, RefusesAnotherDtype) {
+  const std::string dir = NewDir();
+  TrainState state;
+  state.params = {1, 2, 3};
+  state.adam_m = {0, 0, 0};
+  state.adam_v = {0, 0, 0};
+  state.step = 5;
+  ASSERT_TRUE(SaveTrainState(dir, state, 7, kernels::GemmDtype::kBf16).ok());
+  EXPECT_TRUE(LoadResumeState(dir, 3, 7, 50, kernels::GemmDtype::kBf16).ok());
+  Result<TrainState> as_f32 = LoadResumeState(dir, 3, 7, 50, kernels::GemmDtype::kF32);
+  ASSERT_FALSE(as_f32.ok());
+  EXPECT_EQ(as_f32.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(as_f32.status().message().find("written by a --dtype bf16 run"), std::string::npos)
+      << as_f32.status().message();
+  EXPECT_NE(as_f32.status().message().find("resume with --dtype bf16"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(FineTuneTest, ResumeWithAnotherDtypeIsRefused) {
+  if (!kernels::Bf16GemmSupported().ok()) GTEST_SKIP() << kernels::Bf16GemmSupported().message();
+  // A bf16 run stopped after its first checkpoint (step 2).
+  FineTuneOptions options = Options("dtype");
+  options.dtype = kernels::GemmDtype::kBf16;
+  std::atomic<bool> stop{false};
+  FineTuneCallbacks callbacks;
+  callbacks.progress = [&](const Progress& p) { stop.store(p.step >= 2); };
+  Result<FineTuneResult> first = FineTune(options, callbacks, &stop);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_FALSE(first->finished);
+  // Resumed in f32: refused, naming the dtype to use.
+  options.resume = true;
+  options.dtype = kernels::GemmDtype::kF32;
+  Result<FineTuneResult> as_f32 = FineTune(options, {}, nullptr);
+  ASSERT_FALSE(as_f32.ok());
+  EXPECT_NE(as_f32.status().message().find("resume with --dtype bf16"), std::string::npos)
+      << as_f32.status().message();
+  // Resumed in bf16: finishes.
+  options.dtype = kernels::GemmDtype::kBf16;
+  Result<FineTuneResult> resumed = FineTune(options, {}, nullptr);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  EXPECT_TRUE(resumed->finished);
+}
+
 TEST(StepsPerEpochTest, CountsTheLastPartialBatch) {
   EXPECT_EQ(StepsPerEpoch(24, 4), 6);
   EXPECT_EQ(StepsPerEpoch(25, 4), 7);

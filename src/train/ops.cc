@@ -53,6 +53,28 @@ std::vector<int64_t> ProbsOffsets(const SequenceOffsets& seqs, int64_t heads) {
   return base;
 }
 
+// LinearBackward's products in a low precision: dy is rounded once for both.
+void LinearBackwardLowPrecision(const float* x, const float* dy, int64_t rows, int64_t in,
+                                const float* weight, int64_t out, float* dx, bool accumulate_dx,
+                                float* dweight, LinearPrecision precision) {
+  if (rows == 0 || (dx == nullptr && dweight == nullptr)) {
+    if (dx != nullptr && !accumulate_dx) std::fill(dx, dx + rows * in, 0.0f);
+    return;
+  }
+  thread_local std::vector<uint16_t> dy_low, x_low;
+  dy_low.resize(rows * out);
+  kernels::ToBf16Parallel(dy, rows * out, dy_low.data());
+  if (dx != nullptr)
+    kernels::Gemm(precision.dtype, false, false, rows, in, out, 1.0f, nullptr, out, weight, in,
+                  accumulate_dx ? 1.0f : 0.0f, dx, in, dy_low.data(), precision.weight_bf16);
+  if (dweight != nullptr) {
+    x_low.resize(rows * in);
+    kernels::ToBf16Parallel(x, rows * in, x_low.data());
+    kernels::Gemm(precision.dtype, true, false, out, in, rows, 1.0f, nullptr, out, nullptr, in,
+                  1.0f, dweight, in, dy_low.data(), x_low.data());
+  }
+}
+
 }  // namespace
 
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
@@ -69,8 +91,13 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 }
 
 void LinearForward(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-                   int64_t out, float* y) {
-  Gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, 0.0f, y, out);
+                   int64_t out, float* y, LinearPrecision precision) {
+  if (precision.dtype == kernels::GemmDtype::kF32) {
+    Gemm(false, true, rows, out, in, 1.0f, x, in, weight, in, 0.0f, y, out);
+  } else if (rows > 0 && out > 0) {
+    kernels::Gemm(precision.dtype, false, true, rows, out, in, 1.0f, x, in, weight, in, 0.0f, y,
+                  out, nullptr, precision.weight_bf16);
+  }
   if (bias == nullptr) return;
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -80,7 +107,13 @@ void LinearForward(const float* x, int64_t rows, int64_t in, const float* weight
 }
 
 void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, const float* weight,
-                    int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias) {
+                    int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias,
+                    LinearPrecision precision) {
+  if (precision.dtype != kernels::GemmDtype::kF32) {
+    LinearBackwardLowPrecision(x, dy, rows, in, weight, out, dx, accumulate_dx, dweight, precision);
+    if (dbias != nullptr) ColumnSumAccumulate(dy, rows, out, dbias);
+    return;
+  }
   if (dx != nullptr)
     Gemm(false, false, rows, in, out, 1.0f, dy, out, weight, in, accumulate_dx ? 1.0f : 0.0f, dx,
          in);

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/gemm_bf16.h"
+
 namespace mg::train {
 
 // C[m,n] = alpha * op(A) op(B) + beta * C, row-major; op(X) = X^T when the
@@ -19,14 +21,25 @@ namespace mg::train {
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// The precision of a linear op's matrix products (kernels/gemm_bf16.h): F32,
+// or bf16 operands with F32 accumulation and F32 results. In bf16,
+// `weight_bf16` is the weight already rounded to bf16 (once per optimizer
+// step); null rounds it on every call. Bias, outputs and gradients stay F32.
+struct LinearPrecision {
+  kernels::GemmDtype dtype = kernels::GemmDtype::kF32;
+  const uint16_t* weight_bf16 = nullptr;
+};
+
 // y[rows, out] = x[rows, in] W^T + b.
 void LinearForward(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-                   int64_t out, float* y);
+                   int64_t out, float* y, LinearPrecision precision = {});
 // dW += dy^T x, db += sum_rows dy, dx = dy W (or += when accumulate_dx).
 // A null dx, dweight or dbias skips that product (a frozen weight costs no
-// weight gradient).
+// weight gradient). In bf16, dy and x are rounded once per call; dW and db
+// accumulate in F32.
 void LinearBackward(const float* x, const float* dy, int64_t rows, int64_t in, const float* weight,
-                    int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias);
+                    int64_t out, float* dx, bool accumulate_dx, float* dweight, float* dbias,
+                    LinearPrecision precision = {});
 
 // y = (x - mean) * rstd * gamma + beta per row; keeps xhat [rows, cols] and
 // rstd [rows]. y may alias x.

@@ -21,7 +21,8 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-Status SaveTrainState(const std::string& dir, const TrainState& state, uint64_t fingerprint) {
+Status SaveTrainState(const std::string& dir, const TrainState& state, uint64_t fingerprint,
+                      kernels::GemmDtype dtype) {
   const int64_t n = static_cast<int64_t>(state.params.size());
   std::vector<model::TensorToWrite> tensors(3);
   const std::vector<float>* sources[] = {&state.params, &state.adam_m, &state.adam_v};
@@ -31,16 +32,24 @@ Status SaveTrainState(const std::string& dir, const TrainState& state, uint64_t 
     tensors[i].shape = {n};
     tensors[i].f32 = sources[i]->data();
   }
-  return model::WriteSafetensors(
-      JoinPath(dir, kStateFile), tensors,
-      {{"step", std::to_string(state.step)}, {"fingerprint", std::to_string(fingerprint)}});
+  return model::WriteSafetensors(JoinPath(dir, kStateFile), tensors,
+                                 {{"step", std::to_string(state.step)},
+                                  {"fingerprint", std::to_string(fingerprint)},
+                                  {"dtype", kernels::GemmDtypeName(dtype)}});
 }
 
-Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_t fingerprint) {
+Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_t fingerprint,
+                                  kernels::GemmDtype dtype) {
   const std::string path = JoinPath(dir, kStateFile);
   if (!FileExists(path)) return NotFoundError("no checkpoint to resume from: " + path);
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFile(path));
   auto meta = checkpoint.metadata();
+  // Checkpoints from before the dtype was recorded are f32 runs.
+  const std::string saved_dtype = meta.count("dtype") ? meta["dtype"] : "f32";
+  if (saved_dtype != kernels::GemmDtypeName(dtype))
+    return InvalidArgumentError(path + " was written by a --dtype " + saved_dtype +
+                                " run; a resumed run keeps its dtype: resume with --dtype " +
+                                saved_dtype + " (not " + kernels::GemmDtypeName(dtype) + ")");
   if (meta["fingerprint"] != std::to_string(fingerprint))
     return InvalidArgumentError(path +
                                 " was written for other data, model or options; start afresh "
@@ -78,6 +87,7 @@ void Trainer::Evaluate(const float* params, const LabelledSet& set, double* loss
   for (size_t begin = 0; begin < order.size(); begin += step) {
     const size_t end = std::min(order.size(), begin + step);
     PackBatch(set, order, begin, end, &batch);
+    if (begin == 0) net_.SetWeights(params);
     net_.Forward(params, batch, false, 0);
     const int64_t n = batch.sequences(), labels = layout_.labels;
     dlogits.resize(n * labels);
@@ -118,7 +128,7 @@ Result<bool> Trainer::Run(const LabelledSet& train, const LabelledSet& eval,
   auto save = [&]() -> Status {
     state->adam_m = optimizer.m();
     state->adam_v = optimizer.v();
-    MG_RETURN_IF_ERROR(SaveTrainState(checkpoint_dir, *state, fingerprint));
+    MG_RETURN_IF_ERROR(SaveTrainState(checkpoint_dir, *state, fingerprint, net_options_.dtype));
     if (callbacks.saved) return callbacks.saved(state->params);
     return Status::Ok();
   };
@@ -141,6 +151,9 @@ Result<bool> Trainer::Run(const LabelledSet& train, const LabelledSet& eval,
       const size_t begin = static_cast<size_t>(b) * options_.batch_size;
       const size_t end = std::min(count, begin + options_.batch_size);
       PackBatch(train, order, begin, end, &batch);
+      // The weights changed in the last step (or were loaded): a bf16 net
+      // rounds them once here.
+      net_.SetWeights(state->params.data());
       net_.Forward(state->params.data(), batch, true,
                    DropoutKey(options_.seed, static_cast<uint64_t>(state->step), kStepDropoutSalt));
       loss_sum += net_.Backward(state->params.data(), batch, grads.data());

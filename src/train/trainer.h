@@ -54,10 +54,14 @@ struct TrainState {
   int64_t step = 0;
 };
 
-// Writes/reads `dir`/trainer_state.safetensors (atomic write).
-Status SaveTrainState(const std::string& dir, const TrainState& state, uint64_t fingerprint);
-// Fails unless the checkpoint's size and fingerprint match the run's.
-Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_t fingerprint);
+// Writes/reads `dir`/trainer_state.safetensors (atomic write), with the
+// precision of the run's products (`dtype`, recorded in the metadata).
+Status SaveTrainState(const std::string& dir, const TrainState& state, uint64_t fingerprint,
+                      kernels::GemmDtype dtype = kernels::GemmDtype::kF32);
+// Fails unless the checkpoint's dtype (f32 when it records none), size and
+// fingerprint match the run's; a dtype mismatch says which dtype to resume with.
+Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_t fingerprint,
+                                  kernels::GemmDtype dtype = kernels::GemmDtype::kF32);
 
 class Trainer {
  public:
