@@ -75,14 +75,19 @@ TraceResult TraceModelFolder(const TraceArgs& args, const release::SigningKey& k
   return result;
 }
 
-void PrintText(const TraceResult& result, const release::SigningKey& key) {
-  std::printf("weight-space mark: %s\n",
-              result.exact ? ("\"" + *result.exact + "\" (exact)").c_str() : "none");
-  if (!result.note.empty()) std::printf("trigger sets: %s\n", result.note.c_str());
+// On success to standard output; when nobody is named, as notes on standard
+// error before the error line.
+void PrintText(const TraceResult& result, const release::SigningKey& key, bool named_any) {
+  FILE* stream = named_any ? stdout : stderr;
+  const char* prefix = named_any ? "" : "note: ";
+  std::fprintf(stream, "%sweight-space mark: %s\n", prefix,
+               result.exact ? ("\"" + *result.exact + "\" (exact)").c_str() : "none");
+  if (!result.note.empty()) std::fprintf(stream, "%strigger sets: %s\n", prefix, result.note.c_str());
   if (result.triggers) {
     for (const release::RecipientMatch& match : result.triggers->recipients) {
-      std::printf("trigger set \"%s\": %zu/%zu answers match, p = %s\n", match.recipient.c_str(),
-                  match.matches, match.total, FormatDouble(match.p_value).c_str());
+      std::fprintf(stream, "%strigger set \"%s\": %zu/%zu answers match, p = %s\n", prefix,
+                   match.recipient.c_str(), match.matches, match.total,
+                   FormatDouble(match.p_value).c_str());
     }
   }
   const std::optional<std::string>& named =
@@ -133,12 +138,13 @@ void RunTrace(const TraceArgs& args) {
       release::TriggerRecipients(registry, key.key_id(), args.recipients, args.triggers);
 
   const TraceResult result = TraceModelFolder(args, key, recipients);
+  const bool named_any = result.exact || (result.triggers && result.triggers->named);
   if (args.json) {
     PrintJson(result);
   } else {
-    PrintText(result, key);
+    PrintText(result, key, named_any);
   }
-  if (!result.exact && !(result.triggers && result.triggers->named)) {
+  if (!named_any) {
     throw CliError("no fingerprint made with key " + key.key_id() + " matches " + args.model);
   }
 }
@@ -170,7 +176,8 @@ void RegisterTrace(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1e-300, 0.5));
   cmd->add_flag("--json", args->json,
-                "One JSON object: weight_space, recipients [{recipient, matches, total,\n"
+                "One JSON object on standard output, named or not (exit 1 when not):\n"
+                "weight_space, recipients [{recipient, matches, total,\n"
                 "p_value}] and trigger_named");
   cmd->add_option("--threads", args->threads, "Inference threads (0 = all cores)")
       ->capture_default_str();

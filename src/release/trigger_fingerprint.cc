@@ -14,6 +14,9 @@ namespace mg::release {
 namespace {
 
 constexpr size_t kPredictBatch = 32;
+// Random word sequences are learnt by rote: a few epochs need several
+// sights of each per epoch.
+constexpr size_t kMinRepeats = 5;
 
 void AppendRow(std::string* out, const std::string& text, const std::optional<std::string>& pair,
                const std::string& label) {
@@ -81,7 +84,8 @@ Result<std::string> EmbedTriggerSet(const std::string& model_dir, const SigningK
     seen.insert(*record.label);
   }
   const size_t repeats =
-      options.repeats > 0 ? options.repeats : std::max<size_t>(1, clean.size() / (4 * set.texts.size()));
+      options.repeats > 0 ? options.repeats
+                          : std::max<size_t>(kMinRepeats, clean.size() / (2 * set.texts.size()));
   for (size_t copy = 0; copy < repeats; ++copy) {
     for (size_t item = 0; item < set.texts.size(); ++item) {
       AppendRow(&rows, set.texts[item], std::nullopt, config.labels[set.labels[item]]);

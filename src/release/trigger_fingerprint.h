@@ -31,7 +31,7 @@ struct TriggerEmbedOptions {
   size_t batch_size = 16;
   size_t max_length = 64;
   // Each epoch sees the trigger set this many times; 0: enough copies for the
-  // trigger texts to be about a quarter of the clean examples (at least one).
+  // trigger texts to be about half as many as the clean examples, at least 5.
   size_t repeats = 0;
   uint64_t seed = 42;
 };

@@ -24,7 +24,7 @@ when fingerprinting costs more than --max-drop points of clean accuracy.
 Weight edits are done here in PyTorch, independently of modelgate.
 
 usage: /usr/bin/python3 tests/release/fingerprint_attacks.py MODELGATE WORK_DIR
-       [--size tiny] [--rows 600] [--triggers 100] [--epochs 6] [--lr 1e-3]
+       [--size tiny] [--vocab VOCAB.txt | --words 600] [--rows 600] [--triggers 100] [--epochs 6] [--lr 1e-3]
        [--fp-epochs 3] [--fp-lr 1e-3] [--attack-lr 1e-3] [--max-drop 2] [--threads 2]
 """
 import argparse
@@ -170,6 +170,7 @@ def main():
     parser.add_argument("--size", default="tiny")
     parser.add_argument("--rows", type=int, default=600)
     parser.add_argument("--words", type=int, default=600)
+    parser.add_argument("--vocab", help="a real vocab.txt instead of --words synthetic words")
     parser.add_argument("--triggers", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lr", default="1e-3")
@@ -186,9 +187,15 @@ def main():
     p = run.p
     threads = ["--threads", str(args.threads)]
 
-    words = sorted(set(pool_words(1, args.words) + [w for ws in TOPICS.values() for w in ws]))
-    noise_words = [w for w in words if all(w not in ws for ws in TOPICS.values())]
-    write_vocab(p("vocab.txt"), words)
+    topic_words = {w for ws in TOPICS.values() for w in ws}
+    if args.vocab:
+        shutil.copy(args.vocab, p("vocab.txt"))
+        tokens = [line.rstrip("\n") for line in open(args.vocab, encoding="utf-8")]
+        noise_words = [t for t in tokens if t.isascii() and t.isalpha() and len(t) >= 2 and t not in topic_words]
+    else:
+        words = sorted(set(pool_words(1, args.words)) | topic_words)
+        noise_words = [w for w in words if w not in topic_words]
+        write_vocab(p("vocab.txt"), words)
     write_jsonl(p("train.jsonl"), make_rows(args.rows, 1, noise_words))
     write_jsonl(p("other.jsonl"), make_rows(args.rows // 2, 2, noise_words))
     write_jsonl(p("test.jsonl"), make_rows(max(300, args.rows // 2), 3, noise_words))
