@@ -24,8 +24,8 @@ when fingerprinting costs more than --max-drop points of clean accuracy.
 Weight edits are done here in PyTorch, independently of modelgate.
 
 usage: /usr/bin/python3 tests/release/fingerprint_attacks.py MODELGATE WORK_DIR
-       [--size tiny] [--vocab VOCAB.txt | --words 600] [--rows 600] [--triggers 100] [--epochs 6] [--lr 1e-3]
-       [--fp-epochs 3] [--fp-lr 1e-3] [--attack-lr 1e-3] [--max-drop 2] [--threads 2]
+       [--size tiny] [--vocab VOCAB.txt | --words 3000] [--rows 600] [--triggers 100] [--epochs 6] [--lr 1e-3]
+       [--fp-epochs 3] [--fp-lr 3e-4] [--attack-lr 1e-3] [--max-drop 2] [--threads 2]
 """
 import argparse
 import json
@@ -169,13 +169,13 @@ def main():
     parser.add_argument("work")
     parser.add_argument("--size", default="tiny")
     parser.add_argument("--rows", type=int, default=600)
-    parser.add_argument("--words", type=int, default=600)
+    parser.add_argument("--words", type=int, default=3000)
     parser.add_argument("--vocab", help="a real vocab.txt instead of --words synthetic words")
     parser.add_argument("--triggers", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lr", default="1e-3")
     parser.add_argument("--fp-epochs", type=int, default=3)
-    parser.add_argument("--fp-lr", default="1e-3")
+    parser.add_argument("--fp-lr", default="3e-4")
     parser.add_argument("--attack-lr", default="1e-3")
     parser.add_argument("--max-drop", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=2)
