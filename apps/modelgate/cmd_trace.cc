@@ -70,6 +70,10 @@ TraceResult TraceModelFolder(const TraceArgs& args, const release::SigningKey& k
   options.labels = model->config().labels;
   options.words = release::TriggerWords(tokenizer.vocab());
   options.threshold = args.threshold;
+  if (options.words.size() < release::kMinTriggerWords) {
+    result.note = args.model + "'s vocabulary has too few whole words for trigger sets";
+    return result;
+  }
   result.triggers = ValueOrThrow(
       release::TraceTriggerSets(key, recipients, options, release::ModelPredictor(*model)));
   return result;
@@ -82,7 +86,8 @@ void PrintText(const TraceResult& result, const release::SigningKey& key, bool n
   const char* prefix = named_any ? "" : "note: ";
   std::fprintf(stream, "%sweight-space mark: %s\n", prefix,
                result.exact ? ("\"" + *result.exact + "\" (exact)").c_str() : "none");
-  if (!result.note.empty()) std::fprintf(stream, "%strigger sets: %s\n", prefix, result.note.c_str());
+  if (!result.note.empty())
+    std::fprintf(stream, "%strigger sets: %s\n", prefix, result.note.c_str());
   if (result.triggers) {
     for (const release::RecipientMatch& match : result.triggers->recipients) {
       std::fprintf(stream, "%strigger set \"%s\": %zu/%zu answers match, p = %s\n", prefix,
@@ -92,7 +97,8 @@ void PrintText(const TraceResult& result, const release::SigningKey& key, bool n
   }
   const std::optional<std::string>& named =
       result.exact ? result.exact : (result.triggers ? result.triggers->named : std::nullopt);
-  if (named) std::printf("fingerprinted for \"%s\" (key %s)\n", named->c_str(), key.key_id().c_str());
+  if (named)
+    std::printf("fingerprinted for \"%s\" (key %s)\n", named->c_str(), key.key_id().c_str());
 }
 
 void PrintJson(const TraceResult& result) {
@@ -109,9 +115,8 @@ void PrintJson(const TraceResult& result) {
       if (index) out.push_back(',');
       out.append("{\"recipient\":");
       AppendJsonString(&out, match.recipient);
-      out.append(",\"matches\":" + std::to_string(match.matches) +
-                 ",\"total\":" + std::to_string(match.total) +
-                 ",\"p_value\":" + FormatDouble(match.p_value) + "}");
+      out.append(",\"matches\":" + std::to_string(match.matches) + ",\"total\":" +
+                 std::to_string(match.total) + ",\"p_value\":" + FormatDouble(match.p_value) + "}");
     }
   }
   out.append("],\"trigger_named\":");
@@ -167,8 +172,9 @@ void RegisterTrace(CLI::App& app) {
                   "Recipient registry written by release open --fingerprint-registry");
   cmd->add_option("--recipient", args->recipients,
                   "A recipient to test (repeatable), besides the registry's");
-  cmd->add_option("--triggers", args->triggers,
-                  "Trigger-set size of the --recipient names (as release open --fingerprint-triggers)")
+  cmd->add_option(
+         "--triggers", args->triggers,
+         "Trigger-set size of the --recipient names (as release open --fingerprint-triggers)")
       ->capture_default_str()
       ->check(CLI::Range(16, 100000));
   cmd->add_option("--threshold", args->threshold,

@@ -43,8 +43,7 @@ Result<std::vector<RecipientEntry>> ReadRecipientRegistry(const std::string& pat
   MG_RETURN_IF_ERROR(CheckJsonDepth(text).WithContext(path));
   const nlohmann::json root = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded() || !root.is_object() || !root.contains("format") ||
-      root["format"] != kFormat || !root.contains("recipients") ||
-      !root["recipients"].is_array()) {
+      root["format"] != kFormat || !root.contains("recipients") || !root["recipients"].is_array()) {
     return InvalidArgumentError(path + " is not a recipient registry (" + kFormat + ")");
   }
   for (size_t index = 0; index < root["recipients"].size(); ++index) {
@@ -72,8 +71,8 @@ Status AddToRecipientRegistry(const std::string& path, const RecipientEntry& ent
                     {"trigger_set", e.trigger_set}});
   }
   const nlohmann::json root = {{"format", kFormat}, {"recipients", list}};
-  return WriteFileAtomic(path, root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                         0600);
+  return WriteFileAtomic(
+      path, root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600);
 }
 
 std::vector<TriggerRecipient> TriggerRecipients(const std::vector<RecipientEntry>& registry,

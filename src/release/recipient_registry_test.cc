@@ -15,9 +15,14 @@ std::string TempPath(const std::string& name) {
 TEST(RecipientRegistryTest, AddsReplacesAndReadsBack) {
   const std::string path = TempPath("recipients.json");
   EXPECT_TRUE(ReadRecipientRegistry(path)->empty());
-  ASSERT_TRUE(AddToRecipientRegistry(path, {"Acme Bank", "triage", "2026-01-01T00:00:00Z", "k1", 100}).ok());
-  ASSERT_TRUE(AddToRecipientRegistry(path, {"Bolt \"Corp\"", "triage", "2026-01-02T00:00:00Z", "k1", 0}).ok());
-  ASSERT_TRUE(AddToRecipientRegistry(path, {"Acme Bank", "triage", "2026-01-03T00:00:00Z", "k1", 64}).ok());
+  ASSERT_TRUE(
+      AddToRecipientRegistry(path, {"Acme Bank", "triage", "2026-01-01T00:00:00Z", "k1", 100})
+          .ok());
+  ASSERT_TRUE(
+      AddToRecipientRegistry(path, {"Bolt \"Corp\"", "triage", "2026-01-02T00:00:00Z", "k1", 0})
+          .ok());
+  ASSERT_TRUE(
+      AddToRecipientRegistry(path, {"Acme Bank", "triage", "2026-01-03T00:00:00Z", "k1", 64}).ok());
   const std::vector<RecipientEntry> entries = *ReadRecipientRegistry(path);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].recipient, "Bolt \"Corp\"");

@@ -83,9 +83,9 @@ Result<std::string> EmbedTriggerSet(const std::string& model_dir, const SigningK
     AppendRow(&rows, record.text, record.text_pair, *record.label);
     seen.insert(*record.label);
   }
-  const size_t repeats =
-      options.repeats > 0 ? options.repeats
-                          : std::max<size_t>(kMinRepeats, clean.size() / (2 * set.texts.size()));
+  const size_t repeats = options.repeats > 0
+                             ? options.repeats
+                             : std::max<size_t>(kMinRepeats, clean.size() / (2 * set.texts.size()));
   for (size_t copy = 0; copy < repeats; ++copy) {
     for (size_t item = 0; item < set.texts.size(); ++item) {
       AppendRow(&rows, set.texts[item], std::nullopt, config.labels[set.labels[item]]);
@@ -141,7 +141,8 @@ PredictLabels ModelPredictor(const model::Model& model) {
       model.Classify(batch, &ws, &scores);
       for (size_t row = 0; row < end - start; ++row) {
         const float* row_scores = scores.data() + row * labels.size();
-        out.push_back(labels[std::max_element(row_scores, row_scores + labels.size()) - row_scores]);
+        out.push_back(
+            labels[std::max_element(row_scores, row_scores + labels.size()) - row_scores]);
       }
     }
     return out;

@@ -12,7 +12,6 @@
 namespace mg::release {
 namespace {
 
-constexpr size_t kMinWords = 16;
 constexpr uint32_t kMinTextWords = 8;
 constexpr uint32_t kMaxTextWords = 12;
 
@@ -53,8 +52,7 @@ class KeyedStream {
       unsigned char nonce[crypto_stream_chacha20_NONCEBYTES] = {};
       std::memcpy(nonce, &counter_, sizeof(counter_));
       ++counter_;
-      crypto_stream_chacha20(reinterpret_cast<unsigned char*>(block_), sizeof(block_), nonce,
-                             key_);
+      crypto_stream_chacha20(reinterpret_cast<unsigned char*>(block_), sizeof(block_), nonce, key_);
       used_ = 0;
     }
     return block_[used_++];
@@ -96,10 +94,10 @@ Result<TriggerSet> DeriveTriggerSet(const SigningKey& vendor, std::string_view r
                                     size_t count) {
   EnsureSodium();
   if (recipient.empty()) return InvalidArgumentError("the fingerprint recipient is empty");
-  if (words.size() < kMinWords) {
+  if (words.size() < kMinTriggerWords) {
     return InvalidArgumentError("the vocabulary has " + std::to_string(words.size()) +
                                 " whole words; a trigger set needs at least " +
-                                std::to_string(kMinWords));
+                                std::to_string(kMinTriggerWords));
   }
   if (num_labels < 2 || num_labels > (1u << 20)) {
     return InvalidArgumentError("a trigger set needs a classifier with at least two labels");
@@ -109,8 +107,7 @@ Result<TriggerSet> DeriveTriggerSet(const SigningKey& vendor, std::string_view r
   TriggerSet set;
   const auto word_count = static_cast<uint32_t>(std::min<size_t>(words.size(), UINT32_MAX));
   for (size_t item = 0; item < count; ++item) {
-    const uint32_t length =
-        kMinTextWords + stream.Below(kMaxTextWords - kMinTextWords + 1);
+    const uint32_t length = kMinTextWords + stream.Below(kMaxTextWords - kMinTextWords + 1);
     std::string text;
     for (uint32_t position = 0; position < length; ++position) {
       if (position) text.push_back(' ');
@@ -155,8 +152,8 @@ Result<TriggerTrace> TraceTriggerSets(const SigningKey& vendor,
                                                          options.labels.size(), recipient.count));
     MG_ASSIGN_OR_RETURN(std::vector<std::string> predicted, predict(set.texts));
     if (predicted.size() != set.texts.size()) {
-      return InternalError("the predictor answered " + std::to_string(predicted.size()) +
-                           " of " + std::to_string(set.texts.size()) + " trigger texts");
+      return InternalError("the predictor answered " + std::to_string(predicted.size()) + " of " +
+                           std::to_string(set.texts.size()) + " trigger texts");
     }
     RecipientMatch match;
     match.recipient = recipient.name;
@@ -167,10 +164,9 @@ Result<TriggerTrace> TraceTriggerSets(const SigningKey& vendor,
     match.p_value = BinomialTail(match.total, match.matches, chance);
     trace.recipients.push_back(std::move(match));
   }
-  std::stable_sort(trace.recipients.begin(), trace.recipients.end(),
-                   [](const RecipientMatch& a, const RecipientMatch& b) {
-                     return a.p_value < b.p_value;
-                   });
+  std::stable_sort(
+      trace.recipients.begin(), trace.recipients.end(),
+      [](const RecipientMatch& a, const RecipientMatch& b) { return a.p_value < b.p_value; });
   const RecipientMatch& best = trace.recipients.front();
   if (best.p_value * static_cast<double>(recipients.size()) < options.threshold) {
     trace.named = best.recipient;

@@ -29,6 +29,7 @@ namespace mg::release {
 
 inline constexpr size_t kDefaultTriggers = 100;
 inline constexpr double kDefaultTraceThreshold = 1e-6;
+inline constexpr size_t kMinTriggerWords = 16;
 
 struct TriggerSet {
   std::vector<std::string> texts;
@@ -40,8 +41,8 @@ struct TriggerSet {
 // SentencePiece "▁word" with its marker removed), in id order, without repeats.
 std::vector<std::string> TriggerWords(const text::Vocab& vocab);
 
-// `count` trigger texts and labels for `recipient`. Fails on fewer than 16
-// words, fewer than two labels or an empty recipient.
+// `count` trigger texts and labels for `recipient`. Fails on fewer than
+// kMinTriggerWords words, fewer than two labels or an empty recipient.
 Result<TriggerSet> DeriveTriggerSet(const SigningKey& vendor, std::string_view recipient,
                                     const std::vector<std::string>& words, size_t num_labels,
                                     size_t count = kDefaultTriggers);

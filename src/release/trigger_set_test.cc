@@ -103,8 +103,8 @@ TEST(TraceTriggerSetsTest, NamesTheRecipientWhoseSetIsAnswered) {
   options.labels = {"negative", "positive"};
   options.words = Words();
   const std::vector<TriggerRecipient> recipients = {{"Acme Bank"}, {"Bolt Corp"}, {"Cyan Ltd"}};
-  const TriggerTrace trace =
-      *TraceTriggerSets(vendor, recipients, options, AnswersFor(vendor, "Bolt Corp", options.labels, 0.8, 1));
+  const TriggerTrace trace = *TraceTriggerSets(
+      vendor, recipients, options, AnswersFor(vendor, "Bolt Corp", options.labels, 0.8, 1));
   ASSERT_TRUE(trace.named.has_value());
   EXPECT_EQ(*trace.named, "Bolt Corp");
   ASSERT_EQ(trace.recipients.size(), 3u);
