@@ -201,6 +201,17 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   if (options.fingerprint.empty() && (options.trigger_set || !options.registry.empty())) {
     return InvalidArgumentError("a trigger set or a recipient registry needs --fingerprint");
   }
+  // Checked before any training, which can take minutes.
+  if (!options.fingerprint.empty()) {
+    if (options.fingerprint.size() > kMaxRecipientBytes ||
+        options.fingerprint.find('\0') != std::string::npos) {
+      return InvalidArgumentError("the fingerprint recipient must be 1 to 32 bytes");
+    }
+    if (!FileExists(JoinPath(options.model_dir, "model.safetensors"))) {
+      return InvalidArgumentError("--fingerprint needs the weights as model.safetensors in " +
+                                  options.model_dir);
+    }
+  }
   // The weights that go out: the model's own, or a copy trained on the
   // recipient's trigger set in a work folder removed at the end.
   std::string weights_source = JoinPath(options.model_dir, "model.safetensors");
