@@ -3,12 +3,14 @@
 // of a hybrid release (docs/release-formats.md).
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "base/env.h"
+#include "kernels/gemm.h"
 #include "release/closed_release.h"
 #include "release/keys.h"
 #include "release/open_release.h"
@@ -29,6 +31,12 @@ struct OpenArgs {
   std::string base_model;
   std::string passphrase_env;
   std::string fingerprint;
+  std::string fingerprint_data;
+  std::string registry;
+  size_t triggers = release::kDefaultTriggers;
+  int64_t fingerprint_epochs = 3;
+  std::optional<float> fingerprint_lr;
+  int threads = 0;
 };
 
 void RunOpen(const OpenArgs& args) {
@@ -41,6 +49,16 @@ void RunOpen(const OpenArgs& args) {
   options.model_id = args.model_id;
   options.base_model = args.base_model;
   options.fingerprint = args.fingerprint;
+  options.registry = args.registry;
+  if (!args.fingerprint_data.empty()) {
+    release::TriggerEmbedOptions trigger;
+    trigger.clean_data = args.fingerprint_data;
+    trigger.triggers = args.triggers;
+    trigger.epochs = args.fingerprint_epochs;
+    trigger.lr = args.fingerprint_lr;
+    options.trigger_set = trigger;
+  }
+  kernels::SetThreads(args.threads);
   options.now = Env::Default()->NowSeconds();
   std::vector<std::string> notes;
   const release::Manifest manifest = ValueOrThrow(release::CreateOpenRelease(options, key, &notes));
@@ -137,7 +155,30 @@ void RegisterRelease(CLI::App& app) {
                    "Environment variable holding the --sign key's passphrase");
   open->add_option("--fingerprint", args->fingerprint,
                    "Hide this recipient's name (1-32 bytes) in the weights, so a leaked copy\n"
-                   "can be traced with `modelgate trace`");
+                   "can be traced with `modelgate trace`. Alone: an exact mark in the low\n"
+                   "mantissa bits, lost to any edit of the weights. With --fingerprint-data\n"
+                   "(classifiers): also a trigger set of keyed texts the copy is trained to\n"
+                   "answer with keyed labels, which survives F16/BF16/int8 conversion, noise,\n"
+                   "pruning and fine-tuning (docs/threat-model.md)");
+  open->add_option("--fingerprint-data", args->fingerprint_data,
+                   "Clean texts (JSON lines or CSV, as for train) mixed with the trigger set;\n"
+                   "the training data keeps accuracy best. Without labels, the model's own\n"
+                   "predictions label them");
+  open->add_option("--fingerprint-registry", args->registry,
+                   "Vendor's recipient registry (JSON) to record the recipient in; trace\n"
+                   "--registry reads it. Keep it private: it names every recipient");
+  open->add_option("--fingerprint-triggers", args->triggers, "Trigger texts per recipient")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 100000));
+  open->add_option("--fingerprint-epochs", args->fingerprint_epochs,
+                   "Epochs of trigger-set training")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  open->add_option("--fingerprint-lr", args->fingerprint_lr,
+                   "Learning rate of trigger-set training (default: train's fine-tuning rate)")
+      ->check(CLI::PositiveNumber);
+  open->add_option("--threads", args->threads, "Training threads (0 = all cores)")
+      ->capture_default_str();
   open->callback([args] { RunOpen(*args); });
 
   auto bundle = std::make_shared<BundleArgs>();

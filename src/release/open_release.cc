@@ -12,6 +12,7 @@
 #include "release/fingerprint.h"
 #include "release/licence.h"
 #include "release/model_card.h"
+#include "release/recipient_registry.h"
 #include "release/signature.h"
 #include "text/hf_tokenizer_files.h"
 #include "text/tokenizer.h"
@@ -197,6 +198,38 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
                       CreateTempDirectory((parent / partial_prefix).string()));
   TempDir temp(temp_path);
 
+  if (options.fingerprint.empty() && (options.trigger_set || !options.registry.empty())) {
+    return InvalidArgumentError("a trigger set or a recipient registry needs --fingerprint");
+  }
+  // Checked before any training, which can take minutes.
+  if (!options.fingerprint.empty()) {
+    if (options.fingerprint.size() > kMaxRecipientBytes ||
+        options.fingerprint.find('\0') != std::string::npos) {
+      return InvalidArgumentError("the fingerprint recipient must be 1 to 32 bytes");
+    }
+    if (!FileExists(JoinPath(options.model_dir, "model.safetensors"))) {
+      return InvalidArgumentError("--fingerprint needs the weights as model.safetensors in " +
+                                  options.model_dir);
+    }
+  }
+  // The weights that go out: the model's own, or a copy trained on the
+  // recipient's trigger set in a work folder removed at the end.
+  std::string weights_source = JoinPath(options.model_dir, "model.safetensors");
+  const std::string work_prefix = "." + out_path.filename().string() + ".fingerprint-";
+  RemovePartialFolders(parent, work_prefix);
+  std::optional<TempDir> work;
+  if (options.trigger_set && !options.fingerprint.empty()) {
+    MG_ASSIGN_OR_RETURN(std::string work_path,
+                        CreateTempDirectory((parent / work_prefix).string()));
+    work.emplace(work_path);
+    MG_ASSIGN_OR_RETURN(const std::string tuned,
+                        EmbedTriggerSet(options.model_dir, key, options.fingerprint,
+                                        *options.trigger_set, work->path()));
+    weights_source = JoinPath(tuned, "model.safetensors");
+    notes->push_back("trained " + std::to_string(options.trigger_set->triggers) +
+                     " trigger texts for \"" + options.fingerprint + "\" into the weights");
+  }
+
   Manifest manifest;
   manifest.model_id = options.model_id;
   if (manifest.model_id.empty()) {
@@ -237,7 +270,7 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
       continue;
     }
     if (!options.fingerprint.empty() && relative == "model.safetensors") {
-      MG_ASSIGN_OR_RETURN(std::string weights, ReadFile(it->path().string()));
+      MG_ASSIGN_OR_RETURN(std::string weights, ReadFile(weights_source));
       MG_ASSIGN_OR_RETURN(std::string marked,
                           FingerprintSafetensors(weights, key, options.fingerprint));
       MG_RETURN_IF_ERROR(WriteGenerated(temp.path(), relative, marked, &manifest.files));
@@ -278,6 +311,16 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
   if (fs::exists(out_path, ec)) fs::remove(out_path, ec);  // an empty folder
   MG_RETURN_IF_ERROR(RenameFile(temp.path(), out));
   temp.Release();
+  if (!options.registry.empty()) {
+    RecipientEntry entry;
+    entry.recipient = options.fingerprint;
+    entry.model_id = manifest.model_id;
+    entry.created_at = manifest.created_at;
+    entry.key_id = key.key_id();
+    entry.trigger_set = options.trigger_set ? options.trigger_set->triggers : 0;
+    MG_RETURN_IF_ERROR(AddToRecipientRegistry(options.registry, entry)
+                           .WithContext("the release is in place, but the registry"));
+  }
   return manifest;
 }
 

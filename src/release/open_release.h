@@ -8,12 +8,14 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "release/keys.h"
 #include "release/manifest.h"
+#include "release/trigger_fingerprint.h"
 
 namespace mg::release {
 
@@ -24,13 +26,21 @@ struct OpenReleaseOptions {
   std::string model_id;      // default: the model folder's name
   std::string base_model;    // optional, for the model card
   std::string fingerprint;   // recipient whose fingerprint goes into the weights (fingerprint.h)
+  // With `fingerprint`: also train the recipient's trigger set into the copy
+  // (trigger_fingerprint.h) before the weight-space fingerprint is written.
+  std::optional<TriggerEmbedOptions> trigger_set;
+  // With `fingerprint`: the vendor's recipient registry to record the
+  // recipient in (recipient_registry.h); empty: none.
+  std::string registry;
   std::chrono::sys_seconds now;
 };
 
 // Copies every regular file of the model folder (following symbolic links),
 // except hidden files and the top-level README.md, LICENSE, manifest.json
 // and manifest.sig, which the release writes itself; each skipped file is
-// reported in `notes`. Returns the signed manifest.
+// reported in `notes`. With a trigger set, the copy is fine-tuned in a
+// temporary folder beside the destination first (minutes for a large model).
+// Returns the signed manifest.
 Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const SigningKey& key,
                                    std::vector<std::string>* notes);
 

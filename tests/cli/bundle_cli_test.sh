@@ -183,6 +183,18 @@ check "another key traces nothing" one_error_line
 run trace --model "$TMP/cls" --fingerprint-key "$TMP/vendor.key"
 check "unmarked copy traces nothing" one_error_line
 check "says none matches" err_has "no fingerprint made with key"
+# Trigger sets: bad requests fail with one clear line and leave nothing behind.
+run release open --model "$TMP/cls" --out "$TMP/fp2" --license MIT --sign "$TMP/vendor.key" \
+  --fingerprint-data "$TMP/in.txt"
+check "trigger data without a recipient refused" one_error_line
+run release open --model "$FIXTURE" --out "$TMP/fp2" --license MIT --sign "$TMP/vendor.key" \
+  --fingerprint "Acme Bank" --fingerprint-data "$TMP/in.txt"
+check "trigger set on an encoder refused" one_error_line
+check "says it needs a classifier" err_has "needs a single-label sequence classifier"
+run release open --model "$TMP/cls" --out "$TMP/fp2" --license MIT --sign "$TMP/vendor.key" \
+  --fingerprint "Acme Bank" --fingerprint-data "$TMP/in.txt"
+check "trigger set on a vocabulary without words refused" one_error_line
+check "nothing left behind by refused trigger sets" test -z "$(ls -A "$TMP" | grep -F fp2)"
 
 # No decrypted weights on disk: no file outside the model folders holds a
 # run of plaintext from the middle of the weights.
