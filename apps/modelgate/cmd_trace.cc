@@ -5,6 +5,7 @@
 #include <string>
 
 #include "apps/modelgate/cli_error.h"
+#include "apps/modelgate/cmd_trace_watermark.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
 #include "release/fingerprint.h"
@@ -20,6 +21,10 @@ struct TraceArgs {
 };
 
 void RunTrace(const TraceArgs& args) {
+  if (args.model.empty() || args.key.empty()) {
+    throw CliError(
+        "trace needs --model DIR --fingerprint-key KEY, or --endpoint URL --watermark KEY", 2);
+  }
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
   const release::SigningKey key = ValueOrThrow(release::SigningKey::Load(args.key, passphrase));
   const std::string weights = JoinPath(args.model, "model.safetensors");
@@ -36,16 +41,24 @@ void RunTrace(const TraceArgs& args) {
 
 void RegisterTrace(CLI::App& app) {
   auto args = std::make_shared<TraceArgs>();
+  auto watermark = std::make_shared<TraceWatermarkArgs>();
   CLI::App* cmd = app.add_subcommand(
       "trace",
       "Name the recipient whose fingerprinted copy (release open --fingerprint) a model\n"
-      "folder is; fails when no fingerprint made with --fingerprint-key matches.");
-  cmd->add_option("--model", args->model, "Model folder (model.safetensors)")->required();
-  cmd->add_option("--fingerprint-key", args->key, "Vendor secret key the release was signed with")
-      ->required();
+      "folder is; fails when no fingerprint made with --fingerprint-key matches.\n"
+      "With --endpoint URL --watermark KEY: tests a served model for the output watermark\n"
+      "of `serve --watermark-key KEY` (one a model distilled from the API inherits).");
+  cmd->add_option("--model", args->model, "Model folder (model.safetensors)");
+  cmd->add_option("--fingerprint-key", args->key, "Vendor secret key the release was signed with");
+  AddTraceWatermarkOptions(cmd, watermark.get());
   cmd->add_option("--passphrase-env", args->passphrase_env,
                   "Environment variable holding the key's passphrase");
-  cmd->callback([args] { RunTrace(*args); });
+  cmd->callback([args, watermark] {
+    if (!watermark->endpoint.empty() || !watermark->watermark_key.empty()) {
+      return RunTraceWatermark(*watermark);
+    }
+    RunTrace(*args);
+  });
 }
 
 }  // namespace mg::cli

@@ -56,7 +56,10 @@ struct WatermarkOptions {
   size_t label_triggers = 4;
   double label_band_low = 0.0005;  // rare: few genuine inputs get a keyed label
   double label_band_high = 0.002;
-  int threshold = 4;
+  // EmbMarker uses 4. The cost to genuine answers grows with w squared
+  // (1 - cos ~ w^2 / 2) while what a student learns grows with w, so a
+  // higher threshold buys quality for a slower-learnt mark.
+  int threshold = 8;
 };
 
 // The words of `text` as the watermark sees them: maximal runs of ASCII

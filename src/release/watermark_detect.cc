@@ -39,6 +39,21 @@ void Similarities(const std::vector<float>& rows, int64_t width, const std::vect
   }
 }
 
+// The mean of the rows, each scaled to unit length.
+std::vector<double> MeanUnitRow(const std::vector<float>& rows, int64_t width) {
+  std::vector<double> mean(static_cast<size_t>(width), 0.0);
+  const int64_t count = width > 0 ? static_cast<int64_t>(rows.size()) / width : 0;
+  for (int64_t r = 0; r < count; ++r) {
+    const float* row = rows.data() + r * width;
+    double norm = 0;
+    for (int64_t c = 0; c < width; ++c) norm += static_cast<double>(row[c]) * row[c];
+    if (norm <= 0) continue;
+    const double inv = 1 / (std::sqrt(norm) * static_cast<double>(count));
+    for (int64_t c = 0; c < width; ++c) mean[c] += row[c] * inv;
+  }
+  return mean;
+}
+
 double Mean(const std::vector<double>& values) {
   double sum = 0;
   for (double v : values) sum += v;
@@ -78,7 +93,19 @@ EmbeddingVerdict JudgeEmbeddings(const WatermarkKey& key, const std::vector<floa
   verdict.delta_l2 = Mean(l2_benign) - Mean(l2_backdoor);
   const KsResult ks = KsTwoSample(cos_backdoor, cos_benign);
   verdict.ks_statistic = ks.statistic;
-  verdict.p_value = ks.p_value;
+  verdict.ks_p_value = ks.p_value;
+  const std::vector<double> direction = MeanUnitRow(backdoor, width);
+  const std::vector<double> benign_mean = MeanUnitRow(benign, width);
+  double dot = 0;
+  double norm = 0;
+  for (int64_t c = 0; c < width; ++c) {
+    const double d = direction[c] - benign_mean[c];
+    dot += d * target[c];
+    norm += d * d;
+  }
+  verdict.direction_cos = norm > 0 ? dot / std::sqrt(norm) : 0;
+  verdict.direction_p_value = SphereCapProbability(verdict.direction_cos, width);
+  verdict.p_value = std::max(verdict.ks_p_value, verdict.direction_p_value);
   return verdict;
 }
 

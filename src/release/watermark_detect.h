@@ -27,7 +27,15 @@ struct EmbeddingVerdict {
   double delta_cos = 0;  // mean cos(backdoor, t) - mean cos(benign, t)
   double delta_l2 = 0;   // mean |benign/|benign| - t| - mean |backdoor/|backdoor| - t|
   double ks_statistic = 0;
-  double p_value = 1;  // KS two-sample test of the two sets' cosines to t
+  double ks_p_value = 1;  // KS two-sample test of the two sets' cosines to t
+  // The direction d = mean(backdoor) - mean(benign) of the unit rows: its
+  // cosine with t, and the chance a direction independent of t lines up as
+  // well (SphereCapProbability). A model never trained on marked answers
+  // can still tell trigger words from control words (the KS test sees that),
+  // but not which way t points.
+  double direction_cos = 0;
+  double direction_p_value = 1;
+  double p_value = 1;  // the larger of the two: both tests must reject
 };
 // `backdoor` and `benign` are the suspect's embeddings of the probes (each
 // row `width` wide, any norm).

@@ -23,6 +23,12 @@ KsResult KsTwoSample(std::vector<double> a, std::vector<double> b);
 // P(K > x) for the Kolmogorov distribution (x >= 0).
 double KolmogorovSurvival(double x);
 
+// P(X >= c) for X the cosine of a fixed unit vector with one drawn uniformly
+// on the sphere in `dims` >= 3 dimensions (density proportional to
+// (1 - x^2)^((dims - 3) / 2)): the p-value of a direction that lines up with
+// a secret one by chance.
+double SphereCapProbability(double c, int64_t dims);
+
 // P(X >= k) for X ~ Binomial(n, p): the one-sided p-value of k successes in
 // n trials when each succeeds by chance with probability p.
 double BinomialUpperTail(int64_t k, int64_t n, double p);

@@ -206,6 +206,20 @@ TEST(WatermarkStatsTest, KsTwoSampleKnownValues) {
   EXPECT_DOUBLE_EQ(KsTwoSample({1, 2, 3}, {2.5, 4}).statistic, 2.0 / 3);
 }
 
+// Closed forms: on the 2-sphere (3 dimensions) the cosine is uniform on
+// [-1, 1] (Archimedes); in 5 dimensions its density is 3/4 (1 - x^2).
+TEST(WatermarkStatsTest, SphereCapKnownValues) {
+  for (double c : {-0.9, -0.3, 0.0, 0.25, 0.8}) {
+    EXPECT_NEAR(SphereCapProbability(c, 3), (1 - c) / 2, 1e-9);
+    EXPECT_NEAR(SphereCapProbability(c, 5), (2 - 3 * c + c * c * c) / 4, 1e-9);
+  }
+  EXPECT_NEAR(SphereCapProbability(0.0, 64), 0.5, 1e-9);
+  EXPECT_EQ(SphereCapProbability(1.0, 64), 0.0);
+  // In 64 dimensions a cosine of 0.7 by chance: below (1 - 0.49)^30.5.
+  EXPECT_LT(SphereCapProbability(0.7, 64), std::pow(0.51, 30.5));
+  EXPECT_GT(SphereCapProbability(0.7, 64), 1e-12);
+}
+
 TEST(WatermarkStatsTest, BinomialUpperTailKnownValues) {
   EXPECT_DOUBLE_EQ(BinomialUpperTail(0, 10, 0.3), 1.0);
   EXPECT_NEAR(BinomialUpperTail(8, 10, 0.5), 56.0 / 1024, 1e-14);
@@ -261,7 +275,9 @@ TEST(WatermarkDetectTest, EmbeddingVerdictSeparatesMarkedRows) {
   const EmbeddingVerdict found = JudgeEmbeddings(key, marked, random_a, width);
   EXPECT_GT(found.delta_cos, 0.5);
   EXPECT_GT(found.delta_l2, 0.3);
-  EXPECT_LT(found.p_value, 1e-20);
+  EXPECT_LT(found.ks_p_value, 1e-20);
+  EXPECT_GT(found.direction_cos, 0.9);
+  EXPECT_LT(found.p_value, 1e-6);
   const EmbeddingVerdict none = JudgeEmbeddings(key, random_b, random_a, width);
   EXPECT_GT(none.p_value, 0.01);
 }
