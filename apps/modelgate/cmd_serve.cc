@@ -20,6 +20,7 @@
 #include "base/env.h"
 #include "release/licence_policy.h"
 #include "release/served_model.h"
+#include "release/watermark.h"
 #include "serve/admin_api.h"
 #include "serve/gate.h"
 #include "serve/gate_factory.h"
@@ -43,6 +44,7 @@ struct ServeArgs {
   std::string audit_key, audit_anchor;
   bool workers_given = false;
   std::string port_file;
+  std::string watermark_key;
 };
 
 // Lets the server hold thousands of idle connections.
@@ -99,6 +101,10 @@ void RunServe(ServeArgs args) {
     args.service.privacy_entities.push_back(ValueOrThrow(privacy::ParseEntityType(name)));
   }
   args.service.clock = SecondsClock(Env::Default());
+  if (!args.watermark_key.empty()) {
+    args.service.watermark = std::make_shared<const release::WatermarkKey>(
+        ValueOrThrow(release::LoadWatermarkKey(args.watermark_key)));
+  }
   KeepOutOfCoreDumps(args.source.model, &logger);
   auto served = ValueOrThrow(release::LoadServedModel(args.source, args.service.clock()));
   for (const std::string& note : served.notes) logger.Log(serve::LogLevel::kWarn, "note: " + note);
@@ -132,7 +138,8 @@ void RunServe(ServeArgs args) {
               {"tls", args.http.tls_cert.empty() ? "off" : "on"},
               {"model_id", model_id},
               {"privacy", args.privacy},
-              {"auth", args.auth}});
+              {"auth", args.auth},
+              {"watermark", args.watermark_key.empty() ? "off" : "on"}});
   server->Run();
   service->Stop();
   logger.Log(serve::LogLevel::kInfo, "stopped");
@@ -240,6 +247,11 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--index", args->service.catalogue_dir,
                   "Recommendation catalogue folder (created when missing) behind /v1/items, "
                   "/v1/items/delete and /v1/recommend; without it those routes answer 404");
+  cmd->add_option("--watermark-key", args->watermark_key,
+                  "Watermark key (modelgate watermark keygen): marks embeddings and scores so\n"
+                  "that a model distilled from the answers can be traced (modelgate trace\n"
+                  "--endpoint URL --watermark KEY); off by default")
+      ->check(CLI::ExistingFile);
   cmd->callback([args, cmd] {
     args->workers_given = cmd->count("--tokenization-workers") > 0;
     RunServe(*args);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/modelgate/cli_error.h"
+#include "apps/modelgate/cmd_trace_watermark.h"
 #include "apps/modelgate/commands.h"
 #include "base/file.h"
 #include "base/json_writer.h"
@@ -130,7 +131,10 @@ void PrintJson(const TraceResult& result) {
 }
 
 void RunTrace(const TraceArgs& args) {
-  if (args.model.empty()) throw CliError("give the model to trace with --model");
+  if (args.model.empty() || args.key.empty()) {
+    throw CliError(
+        "trace needs --model DIR --fingerprint-key KEY, or --endpoint URL --watermark KEY", 2);
+  }
   kernels::SetThreads(args.threads);
   const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
   const release::SigningKey key = ValueOrThrow(release::SigningKey::Load(args.key, passphrase));
@@ -158,16 +162,18 @@ void RunTrace(const TraceArgs& args) {
 
 void RegisterTrace(CLI::App& app) {
   auto args = std::make_shared<TraceArgs>();
+  auto watermark = std::make_shared<TraceWatermarkArgs>();
   CLI::App* cmd = app.add_subcommand(
       "trace",
       "Name the recipient whose fingerprinted copy (release open --fingerprint) a model is.\n"
       "Reads the exact weight-space mark, then runs the model on the trigger set of every\n"
       "recipient (--registry, --recipient) and prints, for each, how many answers match and\n"
       "the p-value of that many matches by chance; names the recipient whose p-value, times\n"
-      "the number of recipients tested, is below --threshold. Fails when none is named.");
+      "the number of recipients tested, is below --threshold. Fails when none is named.\n"
+      "With --endpoint URL --watermark KEY: tests a served model for the output watermark\n"
+      "of `serve --watermark-key KEY` (one a model distilled from the API inherits).");
   cmd->add_option("--model", args->model, "Model folder (config.json, model.safetensors)");
-  cmd->add_option("--fingerprint-key", args->key, "Vendor secret key the release was signed with")
-      ->required();
+  cmd->add_option("--fingerprint-key", args->key, "Vendor secret key the release was signed with");
   cmd->add_option("--registry", args->registry,
                   "Recipient registry written by release open --fingerprint-registry");
   cmd->add_option("--recipient", args->recipients,
@@ -187,9 +193,15 @@ void RegisterTrace(CLI::App& app) {
                 "p_value}] and trigger_named");
   cmd->add_option("--threads", args->threads, "Inference threads (0 = all cores)")
       ->capture_default_str();
+  AddTraceWatermarkOptions(cmd, watermark.get());
   cmd->add_option("--passphrase-env", args->passphrase_env,
                   "Environment variable holding the key's passphrase");
-  cmd->callback([args] { RunTrace(*args); });
+  cmd->callback([args, watermark] {
+    if (!watermark->endpoint.empty() || !watermark->watermark_key.empty()) {
+      return RunTraceWatermark(*watermark);
+    }
+    RunTrace(*args);
+  });
 }
 
 }  // namespace mg::cli

@@ -19,6 +19,7 @@ void RegisterCost(CLI::App& app);
 void RegisterItems(CLI::App& app);
 void RegisterRecommend(CLI::App& app);
 void RegisterTrace(CLI::App& app);
+void RegisterWatermark(CLI::App& app);
 void RegisterKeys(CLI::App& app);
 void RegisterUsage(CLI::App& app);
 void RegisterAudit(CLI::App& app);

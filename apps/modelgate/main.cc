@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   mg::cli::RegisterItems(app);
   mg::cli::RegisterRecommend(app);
   mg::cli::RegisterTrace(app);
+  mg::cli::RegisterWatermark(app);
   mg::cli::RegisterKeys(app);
   mg::cli::RegisterUsage(app);
   mg::cli::RegisterAudit(app);

@@ -14,6 +14,7 @@
 
 #include "model/bert_encoder.h"
 #include "release/served_model.h"
+#include "release/watermark.h"
 #include "serve/api_error.h"
 #include "serve/batcher.h"
 #include "serve/gate.h"
@@ -126,5 +127,12 @@ Result<std::string> FormatTokens(const Call& call, const text::Tokenizer& tokeni
 std::optional<ApiError> ParseDecodeCall(const SchemaLimits& limits, Call* call);
 Result<std::string> FormatDecoded(const Call& call, const text::Tokenizer& tokenizer,
                                   int64_t* tokens);
+
+// output_watermark.cc: marks the rows the batcher computed for `call`
+// before any route formats them — pooled embeddings (/embed, /v1/embeddings,
+// /similarity), token states (/embed_all) and classifier scores (/predict) —
+// by each input's text. Token-id inputs carry no words and stay unmarked.
+void MarkRows(const Call& call, const release::OutputWatermark& watermark,
+              const release::ServedModel& served, BatchResult* result);
 
 }  // namespace mg::serve

@@ -161,6 +161,10 @@ Service::Service(ServiceOptions options, release::ServedModel served, std::uniqu
           *width = static_cast<int64_t>(model->config().labels.size());
         }
       });
+  if (options_.watermark) {
+    watermark_ = std::make_unique<release::OutputWatermark>(*options_.watermark,
+                                                            served_.model->config().hidden_size);
+  }
   metrics_.SetGauges([this] { return static_cast<int64_t>(batcher_->queue_depth()); },
                      [this] { return in_flight_.load(); });
 }
@@ -454,6 +458,7 @@ void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
     return Fail(*call, {503, "unavailable", result.status.message()});
   }
   HttpResponse response;
+  if (watermark_) MarkRows(*call, *watermark_, served_, &result);
   response.body = call->route->format_rows(*call, served_, &result);
   // Text-embeddings-inference's timing headers.
   response.headers.emplace_back("x-compute-type", "cpu");

@@ -23,6 +23,7 @@
 #include "base/status.h"
 #include "release/licence_policy.h"
 #include "release/served_model.h"
+#include "release/watermark.h"
 #include "serve/gate.h"
 #include "serve/http_types.h"
 #include "serve/logger.h"
@@ -62,6 +63,9 @@ struct ServiceOptions {
   // Recommendation catalogue folder (--index) behind /v1/items and
   // /v1/recommend (routes_recommend.cc); empty: those routes answer 404.
   std::string catalogue_dir;
+  // --watermark-key: marks embeddings and scores (release/watermark.h);
+  // null: answers unmarked. Never shown in /info or logged.
+  std::shared_ptr<const release::WatermarkKey> watermark;
 };
 
 // The default --max-client-batch-size: the inputs of one request whose
@@ -140,7 +144,8 @@ class Service {
   std::unique_ptr<PrivacyFilter> privacy_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Batcher> batcher_;
-  std::shared_ptr<RecommendState> recommend_;  // null without --index
+  std::shared_ptr<RecommendState> recommend_;            // null without --index
+  std::unique_ptr<release::OutputWatermark> watermark_;  // null without --watermark-key
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> shutting_down_{false};
   AdminHandler admin_;
