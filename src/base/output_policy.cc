@@ -23,8 +23,8 @@ Result<int64_t> ReadNumber(std::string_view directive, std::string_view digits, 
     return Bad(directive, "needs a whole number after ':'");
   }
   if (value < low || value > high) {
-    return Bad(directive, "is out of range: " + std::to_string(low) + " to " +
-                              std::to_string(high));
+    return Bad(directive,
+               "is out of range: " + std::to_string(low) + " to " + std::to_string(high));
   }
   return value;
 }
@@ -57,9 +57,10 @@ Result<OutputPolicy> ParseOutputPolicy(std::string_view text) {
     const std::string_view value =
         colon == std::string_view::npos ? std::string_view() : directive.substr(colon + 1);
     const bool has_value = colon != std::string_view::npos;
-    const bool takes_value = name == "scores" || name == "topk" || name == "embed-decimals" ||
-                             name == "embed-dims";
-    if (takes_value && !has_value) return Bad(directive, "needs a number: " + std::string(name) + ":N");
+    const bool takes_value =
+        name == "scores" || name == "topk" || name == "embed-decimals" || name == "embed-dims";
+    if (takes_value && !has_value)
+      return Bad(directive, "needs a number: " + std::string(name) + ":N");
     if (!takes_value && has_value) return Bad(directive, "takes no value");
     if (name == "full") {
       saw_full = true;

@@ -49,9 +49,7 @@ struct OutputPolicy {
   bool full() const { return *this == OutputPolicy{}; }
   // Whether the score half withholds anything.
   bool restricts_scores() const { return score_decimals >= 0 || top_k > 0 || !scores; }
-  bool restricts_embeddings() const {
-    return embed_decimals >= 0 || embed_dims > 0 || !embeddings;
-  }
+  bool restricts_embeddings() const { return embed_decimals >= 0 || embed_dims > 0 || !embeddings; }
   bool operator==(const OutputPolicy&) const = default;
 };
 

@@ -35,9 +35,9 @@ TEST(OutputPolicyTest, ParsesEachDirective) {
 }
 
 TEST(OutputPolicyTest, RefusesBadTextWithTheDirectiveNamed) {
-  for (const char* bad : {"lable", "topk", "topk:0", "topk:x", "scores:7", "scores:-1",
-                          "scores:2.5", "embed-dims:0", "label:1", "full,label", "scores:2,",
-                          ",label", "embed-decimals:", "no-embed:1"}) {
+  for (const char* bad :
+       {"lable", "topk", "topk:0", "topk:x", "scores:7", "scores:-1", "scores:2.5", "embed-dims:0",
+        "label:1", "full,label", "scores:2,", ",label", "embed-decimals:", "no-embed:1"}) {
     auto policy = ParseOutputPolicy(bad);
     EXPECT_FALSE(policy.ok()) << bad;
     if (!policy.ok()) {
@@ -57,9 +57,9 @@ TEST(OutputPolicyTest, PrintsTheCanonicalForm) {
   // Settings that withhold nothing more are dropped.
   EXPECT_EQ(ToString(Parse("no-scores,scores:2")), "no-scores");
   EXPECT_EQ(ToString(Parse("embed-dims:64,no-embed")), "no-embed");
-  for (const char* text : {"full", "label", "topk:2", "topk:2,no-scores", "scores:3",
-                           "no-scores", "no-embed", "embed-dims:128,embed-decimals:3",
-                           "topk:5,scores:1,embed-decimals:0", "label,no-embed"}) {
+  for (const char* text :
+       {"full", "label", "topk:2", "topk:2,no-scores", "scores:3", "no-scores", "no-embed",
+        "embed-dims:128,embed-decimals:3", "topk:5,scores:1,embed-decimals:0", "label,no-embed"}) {
     EXPECT_EQ(ToString(Parse(text)), text);
   }
 }
