@@ -149,9 +149,8 @@ TEST_P(ControlPlaneTest, KeyIsShownOnceAndStoredOnlyAsHash) {
 // A key's output policy is validated, stored in its canonical form, listed,
 // and read with the key on every request.
 TEST_P(ControlPlaneTest, KeysKeepTheirOutputPolicy) {
-  EXPECT_FALSE(cp_->CreateKey({.name = "bad", .scopes = {"embed"}, .output_policy = "lable"},
-                              "test")
-                   .ok());
+  EXPECT_FALSE(
+      cp_->CreateKey({.name = "bad", .scopes = {"embed"}, .output_policy = "lable"}, "test").ok());
   auto strict = cp_->CreateKey(
       {.name = "strict", .scopes = {"embed"}, .output_policy = "no-scores,topk:1"}, "test");
   ASSERT_TRUE(strict.ok()) << strict.status().ToString();

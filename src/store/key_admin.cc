@@ -98,13 +98,13 @@ Result<CreatedKey> ControlPlane::CreateKey(const KeySpec& spec, std::string_view
                                       "' already exists (revoked keys keep their name)");
         }
         MG_RETURN_IF_ERROR(
-            db.Query("INSERT INTO api_keys (id, name, hash, scopes, rpm, tpm, quota_tokens, "
-                     "budget_micro_usd, quota_period, expires_ms, created_ms, output_policy) VALUES "
-                     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                     {created.info.id, spec.name, HashApiKey(created.secret), JoinScopes(scopes),
-                      spec.rpm, spec.tpm, spec.quota_tokens, spec.budget_micro_usd,
-                      spec.quota_period, spec.expires_ms, created.info.created_ms,
-                      created.info.spec.output_policy})
+            db.Query(
+                  "INSERT INTO api_keys (id, name, hash, scopes, rpm, tpm, quota_tokens, "
+                  "budget_micro_usd, quota_period, expires_ms, created_ms, output_policy) VALUES "
+                  "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                  {created.info.id, spec.name, HashApiKey(created.secret), JoinScopes(scopes),
+                   spec.rpm, spec.tpm, spec.quota_tokens, spec.budget_micro_usd, spec.quota_period,
+                   spec.expires_ms, created.info.created_ms, created.info.spec.output_policy})
                 .status());
         MG_RETURN_IF_ERROR(
             db.Query("INSERT INTO key_state (key_id) VALUES ($1)", {created.info.id}).status());
