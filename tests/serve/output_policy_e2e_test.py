@@ -33,7 +33,7 @@ TMP = tempfile.mkdtemp(prefix="mg-output-policy-")
 DB = "sqlite:" + os.path.join(TMP, "cp.db")
 CLASSIFIER = make_classifier(os.path.join(TMP, "classifier"))
 RERANKER = make_classifier(os.path.join(TMP, "reranker"), labels=("relevant",))
-ALL = "classify,embed,admin"
+ALL = "classify,embed,recommend,admin"
 
 
 def cli(*args):
@@ -226,7 +226,32 @@ def run_embedder():
         server.stop()
 
 
+def run_recommender():
+    index = os.path.join(TMP, "catalogue")
+    server = Server(MG, "--model", EMBED_MODEL, "--db", DB, "--index", index, "--log-level", "warn")
+    try:
+        items = [{"id": "refund", "text": "How do I get a refund?"},
+                 {"id": "invoice", "text": "Where is my invoice?"},
+                 {"id": "login", "text": "I cannot log in"}]
+        status, _, body = post(server, "/v1/items", {"items": items}, "full")
+        check("items added", status == 200, body)
+        query = {"query": "refund my order", "k": 3}
+        status, _, full = post(server, "/v1/recommend", query, "full")
+        check("/v1/recommend full: 3 scored items", status == 200 and len(full) == 3, full)
+        status, _, got = post(server, "/v1/recommend", query, "top2")
+        check("/v1/recommend under scores:2: same items, scores rounded", status == 200 and
+              [i["id"] for i in got] == [i["id"] for i in full] and
+              [i["score"] for i in got] == [rounded(i["score"], 2) for i in full], got)
+        status, _, got = post(server, "/v1/recommend", query, "label")
+        check("/v1/recommend under label: same items, scores null", status == 200 and
+              [i["id"] for i in got] == [i["id"] for i in full] and
+              all(i["score"] is None for i in got), got)
+    finally:
+        server.stop()
+
+
 run_classifier()
 run_reranker()
 run_embedder()
+run_recommender()
 sys.exit(checks.finish())
