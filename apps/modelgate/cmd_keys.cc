@@ -19,6 +19,7 @@ namespace {
 struct KeysArgs {
   std::string db, name, scopes = "classify,embed,recommend", budget, expires, audit_key;
   std::string audit_anchor;
+  std::string output_policy = "full";
   std::string quota_period = "month", format = "table", route, usd_per_1k;
   int64_t rpm = 0, tpm = 0, quota_tokens = 0;
 };
@@ -58,14 +59,17 @@ void RunCreate(const KeysArgs& args) {
   spec.tpm = args.tpm;
   spec.quota_tokens = args.quota_tokens;
   spec.quota_period = args.quota_period;
+  spec.output_policy = args.output_policy;
   if (!args.budget.empty()) spec.budget_micro_usd = ParseUsdOrThrow("--budget", args.budget);
   if (!args.expires.empty()) spec.expires_ms = ParseDateOrThrow("--expires", args.expires);
   ThrowIfError(store::ValidateKeySpec(spec));
   auto cp = OpenKeysControlPlane(args);
   const store::CreatedKey created = ValueOrThrow(cp->CreateKey(spec, CliActor()));
-  std::fprintf(stderr, "created key '%s' (%s, scopes %s); the secret below is shown only once\n",
+  std::fprintf(stderr,
+               "created key '%s' (%s, scopes %s, output %s); the secret below is shown only "
+               "once\n",
                created.info.spec.name.c_str(), created.info.id.c_str(),
-               Joined(created.info.spec.scopes).c_str());
+               Joined(created.info.spec.scopes).c_str(), created.info.spec.output_policy.c_str());
   std::printf("%s\n", created.secret.c_str());
 }
 
@@ -85,15 +89,16 @@ void RunList(const KeysArgs& args) {
                      {"budget_usd", static_cast<double>(key.spec.budget_micro_usd) / 1e6},
                      {"expires", key.spec.expires_ms ? store::FormatUtc(key.spec.expires_ms) : ""},
                      {"created", store::FormatUtc(key.created_ms)},
-                     {"revoked", key.revoked_ms ? store::FormatUtc(key.revoked_ms) : ""}});
+                     {"revoked", key.revoked_ms ? store::FormatUtc(key.revoked_ms) : ""},
+                     {"output_policy", key.spec.output_policy}});
     }
     std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
-  std::printf("%-20s %-20s %-28s %8s %10s %12s %12s %-20s %s\n", "NAME", "ID", "SCOPES", "RPM",
-              "TPM", "QUOTA", "BUDGET_USD", "EXPIRES", "STATUS");
+  std::printf("%-20s %-20s %-28s %8s %10s %12s %12s %-20s %-8s %s\n", "NAME", "ID", "SCOPES", "RPM",
+              "TPM", "QUOTA", "BUDGET_USD", "EXPIRES", "STATUS", "OUTPUT");
   for (const store::KeyInfo& key : keys) {
-    std::printf("%-20s %-20s %-28s %8s %10s %12s %12s %-20s %s\n", key.spec.name.c_str(),
+    std::printf("%-20s %-20s %-28s %8s %10s %12s %12s %-20s %-8s %s\n", key.spec.name.c_str(),
                 key.id.c_str(), Joined(key.spec.scopes).c_str(), Limit(key.spec.rpm).c_str(),
                 Limit(key.spec.tpm).c_str(),
                 key.spec.quota_tokens
@@ -101,7 +106,7 @@ void RunList(const KeysArgs& args) {
                     : "-",
                 key.spec.budget_micro_usd ? FormatUsd(key.spec.budget_micro_usd).c_str() : "-",
                 key.spec.expires_ms ? store::FormatUtc(key.spec.expires_ms).c_str() : "never",
-                key.revoked_ms ? "revoked" : "active");
+                key.revoked_ms ? "revoked" : "active", key.spec.output_policy.c_str());
   }
 }
 
@@ -149,6 +154,11 @@ void RegisterKeys(CLI::App& app) {
                      "Spending limit in US dollars per quota period, at the route prices");
   create->add_option("--expires", args->expires,
                      "Expiry, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+  create
+      ->add_option("--output-policy", args->output_policy,
+                   "What replies show: full, or comma-separated label, topk:K, no-scores,\n"
+                   "scores:N (decimals), embed-dims:D, embed-decimals:N, no-embed")
+      ->capture_default_str();
   AddAuditKey(create, *args);
   create->callback([args] { RunCreate(*args); });
 

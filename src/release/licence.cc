@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
+#include "base/output_policy.h"
 #include "base/time.h"
 #include "release/encoding.h"
 #include "release/signature.h"
@@ -39,6 +40,13 @@ Status ValidateFields(const Licence& licence) {
   if (last < first) return InvalidArgumentError("licence expires before it starts");
   if (licence.features.empty()) return InvalidArgumentError("licence grants no features");
   for (const std::string& feature : licence.features) {
+    if (feature.starts_with(kOutputFeaturePrefix)) {
+      MG_RETURN_IF_ERROR(ParseOutputPolicy(std::string_view(feature).substr(
+                                               std::string_view(kOutputFeaturePrefix).size()))
+                             .status()
+                             .WithContext("licence feature \"" + feature + "\""));
+      continue;
+    }
     if (feature.empty() ||
         feature.find_first_not_of("abcdefghijklmnopqrstuvwxyz_-") != std::string::npos) {
       return InvalidArgumentError("invalid feature name in licence");

@@ -23,6 +23,10 @@ namespace mg::release {
 
 inline constexpr int kLicenceVersion = 1;
 inline constexpr char kLicenceType[] = "licence";
+// A feature "output:<policy>" limits what the server's replies show
+// (base/output_policy.h's compact form, e.g. "output:label",
+// "output:scores:2"); several such features all apply.
+inline constexpr char kOutputFeaturePrefix[] = "output:";
 
 struct Licence {
   int version = kLicenceVersion;

@@ -21,6 +21,17 @@ std::string_view LicenceFeatureName(LicenceFeature feature) {
 
 LicencePolicy::LicencePolicy(std::string model_id, std::optional<Licence> licence)
     : model_id_(std::move(model_id)), licence_(std::move(licence)) {
+  if (licence_) {
+    for (const std::string& feature : licence_->features) {
+      if (!feature.starts_with(kOutputFeaturePrefix)) continue;
+      auto policy = ParseOutputPolicy(
+          std::string_view(feature).substr(std::string_view(kOutputFeaturePrefix).size()));
+      // A verified licence's features parse; any other fails closed.
+      output_policy_ = Stricter(
+          output_policy_,
+          policy.ok() ? *policy : OutputPolicy{.top_k = 1, .scores = false, .embeddings = false});
+    }
+  }
   if (!licence_ || (!licence_->max_requests && !licence_->max_tokens_per_day)) return;
   constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
   LicenceQuotas quotas;

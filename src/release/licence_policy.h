@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/output_policy.h"
 #include "base/status.h"
 #include "release/licence.h"
 #include "release/served_model.h"
@@ -66,6 +67,10 @@ class LicencePolicy {
   // Values above INT64_MAX are held as INT64_MAX.
   const std::optional<LicenceQuotas>& quotas() const { return quotas_; }
 
+  // What the licence lets replies show: the stricter of its "output:..."
+  // features; full without a licence or without such a feature.
+  const OutputPolicy& output_policy() const { return output_policy_; }
+
   // For commands that run the model outside the server (classify, embed):
   // Check(), and no quotas, since only the server counts them.
   Status CheckOutsideServer(LicenceFeature feature, std::chrono::sys_seconds now) const;
@@ -74,6 +79,7 @@ class LicencePolicy {
   std::string model_id_;
   std::optional<Licence> licence_;
   std::optional<LicenceQuotas> quotas_;
+  OutputPolicy output_policy_;
 };
 
 }  // namespace mg::release

@@ -42,6 +42,23 @@ TEST(LicencePolicyTest, WithoutALicenceEverythingIsAllowedAndNothingCounted) {
   }
 }
 
+// Every "output:..." feature applies: the stricter of them per field.
+TEST(LicencePolicyTest, OutputFeaturesGiveTheStricterPolicy) {
+  EXPECT_TRUE(LicencePolicy().output_policy().full());
+  EXPECT_TRUE(LicencePolicy("spam-filter", MakeLicence()).output_policy().full());
+  Licence licence = MakeLicence();
+  licence.features = {"embed", "output:scores:3", "output:embed-dims:64", "output:scores:2",
+                      "output:embed-decimals:4"};
+  EXPECT_EQ(ToString(LicencePolicy("spam-filter", licence).output_policy()),
+            "scores:2,embed-dims:64,embed-decimals:4");
+  licence.features = {"classify", "output:topk:2", "output:label"};
+  EXPECT_EQ(ToString(LicencePolicy("spam-filter", licence).output_policy()), "label");
+  // Not a feature a request asks for: granting "output:label" grants no route.
+  EXPECT_FALSE(LicencePolicy("spam-filter", licence)
+                   .Check(LicenceFeature::kEmbed, At("2026-01-15", 12, 0, 0))
+                   .ok());
+}
+
 TEST(LicencePolicyTest, FeatureNamesAreThoseLicencesGrant) {
   EXPECT_EQ(LicenceFeatureName(LicenceFeature::kNone), "");
   EXPECT_EQ(LicenceFeatureName(LicenceFeature::kClassify), "classify");

@@ -166,6 +166,22 @@ TEST_F(LicenceTest, InvalidTermsAreRefusedAtIssue) {
   licence = Terms();
   licence.licensee.clear();
   EXPECT_FALSE(IssueLicence(licence, vendor_, At(2025y / 1 / 1)).ok());
+  licence = Terms();
+  licence.features.push_back("output:lable");
+  const auto bad_output = IssueLicence(licence, vendor_, At(2025y / 1 / 1));
+  ASSERT_FALSE(bad_output.ok());
+  EXPECT_NE(bad_output.status().message().find("output:lable"), std::string::npos);
+}
+
+// An "output:..." feature is a feature like any other: signed, and read back.
+TEST_F(LicenceTest, OutputPolicyFeaturesRoundTrip) {
+  Licence terms = Terms();
+  terms.features.push_back("output:scores:2");
+  terms.features.push_back("output:embed-dims:64");
+  Result<Licence> licence =
+      VerifyLicence(Issue(terms, vendor_), vendor_.public_key(), Need(At(2026y / 6 / 1)));
+  ASSERT_TRUE(licence.ok()) << licence.status().ToString();
+  EXPECT_EQ(licence->features, terms.features);
 }
 
 TEST(DateTest, ParsesStrictDates) {

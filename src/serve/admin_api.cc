@@ -1,5 +1,7 @@
 #include "serve/admin_api.h"
 
+#include "base/output_policy.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -180,6 +182,7 @@ HttpResponse AdminApi::ListKeys() {
                     {"expires_at", TimeOrNull(key.spec.expires_ms)},
                     {"revoked_at", TimeOrNull(key.revoked_ms)},
                     {"limits", std::move(limits)},
+                    {"output_policy", key.spec.output_policy},
                     {"usage",
                      {{"requests", usage.requests},
                       {"tokens", usage.tokens},
@@ -229,11 +232,22 @@ HttpResponse AdminApi::CreateKey(const HttpRequest& request, const std::string& 
       return Error(422, "validation", "`expires` must be a date (YYYY-MM-DD, UTC)");
     }
   }
+  if (body.contains("output_policy") && !body["output_policy"].is_null()) {
+    if (!body["output_policy"].is_string()) {
+      return Error(422, "validation",
+                   "`output_policy` must be a string such as \"label\" or \"scores:2\"");
+    }
+    spec.output_policy = body["output_policy"].get<std::string>();
+    if (auto parsed = ParseOutputPolicy(spec.output_policy); !parsed.ok()) {
+      return Error(422, "validation", parsed.status().message());
+    }
+  }
   auto created = control_plane_->CreateKey(spec, actor);
   if (!created.ok()) return FromStatus(created.status());
-  return Json(
-      201,
-      {{"name", created->info.spec.name}, {"key_id", created->info.id}, {"key", created->secret}});
+  return Json(201, {{"name", created->info.spec.name},
+                    {"key_id", created->info.id},
+                    {"output_policy", created->info.spec.output_policy},
+                    {"key", created->secret}});
 }
 
 HttpResponse AdminApi::RevokeKey(const HttpRequest& request, const std::string& actor) {

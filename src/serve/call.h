@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/output_policy.h"
 #include "model/bert_encoder.h"
 #include "release/served_model.h"
 #include "release/watermark.h"
@@ -64,6 +65,9 @@ struct Call {
   int64_t listed_tokens = 0;  // /tokenize: the tokens of its reply (nothing is packed)
 
   Admission authentication;  // Gate::Authenticate's verdict (its key row goes to Admit)
+  // What the reply may show (Service::OutputPolicyFor), set once the key is
+  // known; every formatter cuts its reply to it.
+  OutputPolicy output;
   Admission admission;
   bool unauthenticated = false;  // refused for want of a key anyone holds
   bool admitted = false;
@@ -86,6 +90,16 @@ struct Call {
     return gate;
   }
 };
+
+// Cutting replies to the call's output policy (service_output.cc).
+// How many of `labels` ranked labels (or texts) a reply lists.
+size_t ShownLabels(const OutputPolicy& policy, size_t labels);
+// A score as the policy shows it: rounded, or null when scores are withheld.
+void AppendPolicyScore(std::string* out, float score, const OutputPolicy& policy);
+// The width embeddings of `width` values are cut to.
+int64_t PolicyEmbeddingWidth(const OutputPolicy& policy, int64_t width);
+// `row`'s values rounded to the policy's decimals, in place.
+void RoundEmbedding(const OutputPolicy& policy, float* row, int64_t width);
 
 // The handlers of the request routes (RouteSpec::parse and its formatter),
 // one routes_<family>.cc file per family.

@@ -61,7 +61,8 @@ const std::vector<RouteSpec>& Routes() {
        .licence_quota = true,
        .task = Task::kEmbed,
        .parse = ParseEmbedCall,
-       .format_rows = FormatEmbeddings},
+       .format_rows = FormatEmbeddings,
+       .output = RouteOutput::kEmbeddings},
       {.path = "/v1/embeddings",
        .aliases = {"/embeddings"},
        .name = "/v1/embeddings",
@@ -73,7 +74,8 @@ const std::vector<RouteSpec>& Routes() {
        .licence_quota = true,
        .task = Task::kEmbed,
        .parse = ParseOpenAiEmbedCall,
-       .format_rows = FormatOpenAiEmbeddings},
+       .format_rows = FormatOpenAiEmbeddings,
+       .output = RouteOutput::kEmbeddings},
       // TEI's POST / (GET / is the dashboard) and SageMaker's /invocations:
       // /predict or /embed, by the model's type.
       {.path = "/",
@@ -94,7 +96,8 @@ const std::vector<RouteSpec>& Routes() {
        .licence_quota = true,
        .task = Task::kEmbed,
        .parse = ParseSimilarityCall,
-       .format_rows = FormatSimilarities},
+       .format_rows = FormatSimilarities,
+       .output = RouteOutput::kSimilarities},
       {.path = "/embed_all",
        .name = "/embed_all",
        .method = "POST",
@@ -104,7 +107,8 @@ const std::vector<RouteSpec>& Routes() {
        .licence_quota = true,
        .task = Task::kEmbedTokens,
        .parse = ParseEmbedAllCall,
-       .format_rows = FormatTokenEmbeddings},
+       .format_rows = FormatTokenEmbeddings,
+       .output = RouteOutput::kEmbeddings},
       // No supported model has a sparse head: always refused (424, as TEI
       // answers for a model without one), after the key is checked.
       {.path = "/embed_sparse",
@@ -115,7 +119,8 @@ const std::vector<RouteSpec>& Routes() {
        .feature = LicenceFeature::kEmbed,
        .task = Task::kEmbed,
        .parse = RefuseEmbedSparseCall,
-       .format_rows = FormatEmbeddings},
+       .format_rows = FormatEmbeddings,
+       .output = RouteOutput::kEmbeddings},
       {.path = "/predict",
        .name = "/predict",
        .method = "POST",
@@ -125,7 +130,8 @@ const std::vector<RouteSpec>& Routes() {
        .licence_quota = true,
        .task = Task::kClassify,
        .parse = ParsePredictCall,
-       .format_rows = FormatPredictions},
+       .format_rows = FormatPredictions,
+       .output = RouteOutput::kScores},
       // Reranking (routes_rerank.cc): a one-label classifier scores the query
       // paired with each text; one request is many pair sequences.
       {.path = "/rerank",
@@ -138,6 +144,7 @@ const std::vector<RouteSpec>& Routes() {
        .task = Task::kClassify,
        .parse = ParseRerankCall,
        .format_rows = FormatRerank,
+       .output = RouteOutput::kScores,
        .reranker = true},
       {.path = "/v1/rerank",
        .name = "/v1/rerank",
@@ -150,6 +157,7 @@ const std::vector<RouteSpec>& Routes() {
        .task = Task::kClassify,
        .parse = ParseCohereRerankCall,
        .format_rows = FormatCohereRerank,
+       .output = RouteOutput::kScores,
        .reranker = true},
       // Its tokens count towards the key's limits like those of /embed, not
       // towards the licence's.
@@ -196,7 +204,8 @@ const std::vector<RouteSpec>& Routes() {
        .scope = Scope::kRecommend,
        .feature = LicenceFeature::kRecommend,
        .licence_quota = true,
-       .catalogue = CatalogueOp::kRecommend},
+       .catalogue = CatalogueOp::kRecommend,
+       .output = RouteOutput::kScores},
   };
   return routes;
 }

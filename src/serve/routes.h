@@ -74,6 +74,15 @@ enum class Pipeline {
   kByModelType,
 };
 
+// What a route's replies hold, for the caller's output policy
+// (base/output_policy.h; docs/serving.md, "Output policies").
+enum class RouteOutput {
+  kNone,          // nothing a policy limits (tokens, health, ...)
+  kScores,        // labels or items with scores: rounded, cut to the best K, or scoreless
+  kEmbeddings,    // vectors: rounded, cut to D values, or refused
+  kSimilarities,  // scores computed from embeddings: refused when either half is withheld
+};
+
 // The recommendation API operation of a kCatalogue route.
 enum class CatalogueOp { kNone, kAddItems, kDeleteItems, kRecommend };
 
@@ -110,6 +119,7 @@ struct RouteSpec {
   RowsFormatter format_rows = nullptr;
   TokensFormatter format_tokens = nullptr;
   CatalogueOp catalogue = CatalogueOp::kNone;
+  RouteOutput output = RouteOutput::kNone;
   // kByModelType: a classifier's single input is answered as a batch of one.
   bool single_as_batch = false;
   // kModel: needs a one-label classifier (a cross-encoder); any other model

@@ -1,5 +1,6 @@
 // /embed, /similarity, /embed_all, /embed_sparse (TEI) and /v1/embeddings
-// (OpenAI): their request bodies and replies.
+// (OpenAI): their request bodies and replies, cut to the call's output
+// policy (vectors to its dimensions, then rounded; similarities rounded).
 #include <cmath>
 #include <cstring>
 
@@ -49,9 +50,11 @@ void AppendBase64(std::string* out, const float* row, int64_t width) {
 }
 
 // The width a reply's embeddings have: `dimensions` when asked (and then
-// the row's first `dimensions` values, renormalised when `normalize`).
+// the row's first `dimensions` values, renormalised when `normalize`), never
+// more than the output policy's dimensions.
 int64_t ReplyWidth(const Call& call, int64_t width) {
-  return call.dimensions > 0 && call.dimensions < width ? call.dimensions : width;
+  const int64_t asked = call.dimensions > 0 && call.dimensions < width ? call.dimensions : width;
+  return PolicyEmbeddingWidth(call.output, asked);
 }
 
 }  // namespace
@@ -113,7 +116,7 @@ std::string FormatSimilarities(const Call& call, const release::ServedModel& /*s
     double dot = 0;
     for (int64_t c = 0; c < width; ++c) dot += static_cast<double>(source[c]) * row[c];
     if (s > 1) out.push_back(',');
-    AppendJsonFloat(&out, static_cast<float>(dot));
+    AppendPolicyScore(&out, static_cast<float>(dot), call.output);
   }
   out.push_back(']');
   return out;
@@ -122,13 +125,16 @@ std::string FormatSimilarities(const Call& call, const release::ServedModel& /*s
 std::string FormatTokenEmbeddings(const Call& call, const release::ServedModel& /*served*/,
                                   BatchResult* result) {
   const int64_t width = result->width;
+  const int64_t reply_width = PolicyEmbeddingWidth(call.output, width);
   std::string out = "[";
   for (int64_t s = 0; s < call.packed.sequences(); ++s) {
     if (s) out.push_back(',');
     out.push_back('[');
     for (int64_t t = call.packed.offsets[s]; t < call.packed.offsets[s + 1]; ++t) {
       if (t > call.packed.offsets[s]) out.push_back(',');
-      AppendRow(&out, result->values.data() + t * width, width);
+      float* row = result->values.data() + t * width;
+      RoundEmbedding(call.output, row, reply_width);
+      AppendRow(&out, row, reply_width);
     }
     out.push_back(']');
   }
@@ -147,6 +153,7 @@ std::string FormatEmbeddings(const Call& call, const release::ServedModel& /*ser
   for (int64_t s = 0; s < rows; ++s) {
     float* row = result->values.data() + s * width;
     if (call.normalize) Normalize(row, reply_width);
+    RoundEmbedding(call.output, row, reply_width);
     if (s) out.push_back(',');
     AppendRow(&out, row, reply_width);
   }
@@ -165,6 +172,8 @@ std::string FormatOpenAiEmbeddings(const Call& call, const release::ServedModel&
   for (int64_t s = 0; s < rows; ++s) {
     float* row = result->values.data() + s * width;
     Normalize(row, reply_width);
+    // The same values whether sent as JSON numbers or as base64 bytes.
+    RoundEmbedding(call.output, row, reply_width);
     if (s) out.push_back(',');
     out.append("{\"object\":\"embedding\",\"index\":");
     AppendJsonInt(&out, s);

@@ -1,11 +1,14 @@
-// /info: what the server runs — TEI's fields, plus the release and licence.
+// /info: what the server runs — TEI's fields, plus the release and licence,
+// and for a request with a valid key that key's output policy.
 #include <nlohmann/json.hpp>
 
+#include "serve/routes.h"
 #include "serve/service.h"
+#include "serve/worker_pool.h"
 
 namespace mg::serve {
 
-std::string Service::Info() const {
+std::string Service::Info(const Admission* key) const {
   using nlohmann::json;
   const model::Model& model = *served_.model;
   json info;
@@ -52,8 +55,35 @@ std::string Service::Info() const {
     if (served_.licence->max_tokens_per_day) {
       info["licence"]["max_tokens_per_day"] = *served_.licence->max_tokens_per_day;
     }
+    info["licence"]["output_policy"] = ToString(licence_.output_policy());
+  }
+  // Only for a request whose key the gate accepted: what its replies show.
+  if (key != nullptr) {
+    info["key"] = {{"name", key->key_name.empty() ? json(nullptr) : json(key->key_name)},
+                   {"output_policy", ToString(OutputPolicyFor(*key))}};
   }
   return info.dump();
+}
+
+void Service::HandleInfoWithKey(const RouteSpec& route, HttpRequest request, Responder respond,
+                                std::chrono::steady_clock::time_point /*start*/) {
+  auto shared = std::make_shared<HttpRequest>(std::move(request));
+  workers_->Post([this, &route, shared, respond = std::move(respond)]() mutable {
+    // The key is checked with the scope of the model's own route (/predict's
+    // for a classifier, /embed's otherwise); a key that may not call it, or
+    // that nobody holds, gets the plain /info.
+    GateRequest gate_request;
+    gate_request.api_key = shared->api_key;
+    gate_request.route = route.name;
+    gate_request.scope =
+        ScopeName(served_.model->is_classifier() ? Scope::kClassify : Scope::kEmbed);
+    gate_request.request_id = shared->request_id;
+    const Admission admission = gate_->Authenticate(gate_request);
+    HttpResponse response;
+    response.body = Info(admission.status == 200 ? &admission : nullptr);
+    metrics_.CountRequest(route.name, response.status);
+    respond(std::move(response));
+  });
 }
 
 }  // namespace mg::serve

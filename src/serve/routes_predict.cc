@@ -1,5 +1,6 @@
 // /predict (TEI): its request body, and its replies: per input,
-// [{"label", "score"}, ...] sorted by score, highest first.
+// [{"label", "score"}, ...] sorted by score, highest first; under an output
+// policy only the best K labels, scores rounded or null.
 #include <algorithm>
 #include <numeric>
 
@@ -35,7 +36,8 @@ std::string FormatPredictions(const Call& call, const release::ServedModel& serv
                      [row](int64_t a, int64_t b) { return row[a] > row[b]; });
     if (s) out.push_back(',');
     out.push_back('[');
-    for (size_t rank = 0; rank < order.size(); ++rank) {
+    const size_t shown = ShownLabels(call.output, order.size());
+    for (size_t rank = 0; rank < shown; ++rank) {
       const int64_t label = order[rank];
       if (rank) out.push_back(',');
       out.append("{\"label\":");
@@ -43,7 +45,7 @@ std::string FormatPredictions(const Call& call, const release::ServedModel& serv
                                  ? config.labels[static_cast<size_t>(label)]
                                  : "LABEL_" + std::to_string(label));
       out.append(",\"score\":");
-      AppendJsonFloat(&out, row[label]);
+      AppendPolicyScore(&out, row[label], call.output);
       out.push_back('}');
     }
     out.push_back(']');

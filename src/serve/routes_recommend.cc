@@ -14,6 +14,7 @@
 //   3. with the rows back, the api runs again with an embedder that hands
 //      them out, and its reply is sent.
 // /v1/items/delete embeds nothing: admitted, then run.
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -111,6 +112,21 @@ Result<json> RunApi(CatalogueOp op, const recommend::RecommendApi& api, const js
   return api.Recommend(body);
 }
 
+// A /v1/recommend reply ([{"id", "score"}, ...]) cut to the output policy:
+// scores rounded, or null when the policy withholds them.
+void CutScores(const OutputPolicy& policy, CatalogueOp op, json* reply) {
+  if (op != CatalogueOp::kRecommend || !reply->is_array()) return;
+  for (json& item : *reply) {
+    if (!item.is_object() || !item.contains("score") || !item["score"].is_number()) continue;
+    if (!policy.scores) {
+      item["score"] = nullptr;
+    } else if (policy.score_decimals >= 0) {
+      const double scale = std::pow(10.0, policy.score_decimals);
+      item["score"] = std::round(item["score"].get<double>() * scale) / scale;
+    }
+  }
+}
+
 // Rows gathered from several batcher jobs.
 struct Gather {
   std::mutex mutex;
@@ -170,6 +186,7 @@ void Service::ProcessRecommend(std::shared_ptr<Call> call) {
     if (!first.ok()) return Fail(*call, ApiErrorOf(first.status()));
     // Nothing to embed (a history of catalogue ids only): the reply is ready.
     if (!Admit(*call)) return;
+    CutScores(call->output, call->route->catalogue, &*first);
     HttpResponse response;
     response.body = first->dump();
     return Reply(*call, std::move(response));
@@ -252,6 +269,7 @@ void Service::FinishRecommend(std::shared_ptr<Call> call, const std::vector<std:
   const recommend::RecommendApi api(recommend_->catalogue.get(), &embedder);
   auto reply = RunApi(call->route->catalogue, api, body);
   if (!reply.ok()) return Fail(*call, ApiErrorOf(reply.status()));
+  CutScores(call->output, call->route->catalogue, &*reply);
   HttpResponse response;
   response.body = reply->dump();
   Reply(*call, std::move(response));

@@ -3,7 +3,8 @@
 // classifier (a cross-encoder) by the batcher like any /predict batch. The
 // score of a pair is the sigmoid of its logit, as TEI and
 // sentence-transformers' CrossEncoder give it; TEI's `raw_scores` keeps the
-// logit. Replies list the texts best first (ties in request order).
+// logit. Replies list the texts best first (ties in request order); under an
+// output policy only the best K, scores rounded or null.
 #include <algorithm>
 #include <numeric>
 
@@ -72,15 +73,17 @@ std::optional<ApiError> ParseCohereRerankCall(const SchemaLimits& limits, Call* 
 std::string FormatRerank(const Call& call, const release::ServedModel& /*served*/,
                          BatchResult* result) {
   const std::vector<float> scores = PairScores(call, *result, call.raw_scores);
+  std::vector<size_t> order = RankOrder(scores);
+  order.resize(ShownLabels(call.output, order.size()));
   std::string out = "[";
   bool first = true;
-  for (size_t index : RankOrder(scores)) {
+  for (size_t index : order) {
     if (!first) out.push_back(',');
     first = false;
     out.append("{\"index\":");
     AppendJsonInt(&out, static_cast<int64_t>(index));
     out.append(",\"score\":");
-    AppendJsonFloat(&out, scores[index]);
+    AppendPolicyScore(&out, scores[index], call.output);
     if (call.return_text) {
       out.append(",\"text\":");
       AppendJsonString(&out, TextOf(call, index));
@@ -95,7 +98,9 @@ std::string FormatCohereRerank(const Call& call, const release::ServedModel& ser
                                BatchResult* result) {
   const std::vector<float> scores = PairScores(call, *result, false);
   std::vector<size_t> order = RankOrder(scores);
+  // top_n narrows the list; it never lists more than the output policy does.
   if (call.top_n && *call.top_n < order.size()) order.resize(*call.top_n);
+  order.resize(ShownLabels(call.output, order.size()));
   std::string out = "{\"model\":";
   AppendJsonString(&out, call.openai_model.empty() ? served.model_id : call.openai_model);
   out.append(",\"results\":[");
@@ -106,7 +111,7 @@ std::string FormatCohereRerank(const Call& call, const release::ServedModel& ser
     out.append("{\"index\":");
     AppendJsonInt(&out, static_cast<int64_t>(index));
     out.append(",\"relevance_score\":");
-    AppendJsonFloat(&out, scores[index]);
+    AppendPolicyScore(&out, scores[index], call.output);
     if (call.return_text) {
       out.append(",\"document\":{\"text\":");
       AppendJsonString(&out, TextOf(call, index));

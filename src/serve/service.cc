@@ -215,6 +215,10 @@ void Service::Handle(HttpRequest request, Responder respond) {
       return simple(route->name, std::move(response));
     }
     case Pipeline::kInfo: {
+      // With a key, the gate (which may block) answers on a worker.
+      if (!request.api_key.empty() && !shutting_down_) {
+        return HandleInfoWithKey(*route, std::move(request), std::move(respond), start);
+      }
       HttpResponse response;
       response.body = Info();
       return simple(route->name, std::move(response));
@@ -388,12 +392,14 @@ void Service::Process(std::shared_ptr<Call> call) {
   // The key first: a client without one learns nothing about the body, the
   // licence, the privacy verdict or the catalogue, and costs no more work.
   if (!Authenticate(*call)) return;
+  call->output = OutputPolicyFor(call->authentication);
   const RouteSpec& route = *call->route;
   if (route.pipeline == Pipeline::kCatalogue) return ProcessRecommend(std::move(call));
   SchemaLimits limits;
   limits.max_inputs = options_.max_client_batch_size;
   if (auto error = route.parse(limits, call.get())) return Fail(*call, *error);
   if (!LicenceAllows(*call)) return;
+  if (auto refused = RefusedByOutputPolicy(*call)) return Fail(*call, *refused);
   if (route.reranker &&
       !(served_.model->is_classifier() && served_.model->config().labels.size() == 1)) {
     return Fail(*call, {424, "backend", "model is not a re-ranker model"});

@@ -16,14 +16,20 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/output_policy.h"
 #include "base/status.h"
 #include "release/licence_policy.h"
 #include "release/served_model.h"
 #include "release/watermark.h"
+#include "serve/api_error.h"
 #include "serve/gate.h"
 #include "serve/http_types.h"
 #include "serve/logger.h"
@@ -100,6 +106,22 @@ class Service {
   using AdminHandler = std::function<HttpResponse(const HttpRequest&)>;
   void SetAdminHandler(AdminHandler handler) { admin_ = std::move(handler); }
 
+  // Output policies (docs/serving.md, "Output policies"). A request's reply
+  // shows what the stricter of the licence's policy, its key's policy and
+  // any policy set here for its key allows; OutputPolicyFor is that, and
+  // what every request's formatter reads.
+  //
+  // TightenOutputPolicy narrows what replies to `key_id` (Admission::key_id;
+  // empty: requests without a key) show from the next request on, in this
+  // process only (e.g. degrading a key that looks like it is harvesting
+  // outputs to "label"): the key's policy becomes the stricter of the one in
+  // force and `policy`, so it never widens. ClearTightenedOutputPolicy
+  // forgets what was set for `key_id`. Both are cheap, never block on I/O and
+  // may be called from any thread.
+  void TightenOutputPolicy(std::string_view key_id, const OutputPolicy& policy);
+  void ClearTightenedOutputPolicy(std::string_view key_id);
+  OutputPolicy OutputPolicyFor(const Admission& authentication) const;
+
   Metrics& metrics() { return metrics_; }
   const ServiceOptions& options() const { return options_; }
 
@@ -110,8 +132,17 @@ class Service {
   void Process(std::shared_ptr<Call> call);
   void Complete(std::shared_ptr<Call> call, BatchResult result);
   void Reply(Call& call, HttpResponse response);
-  void Fail(Call& call, const struct ApiError& error);
-  std::string Info() const;
+  void Fail(Call& call, const ApiError& error);
+  // /info; with `key` (a request that carried a key the gate accepted), the
+  // key's name and effective output policy too.
+  std::string Info(const Admission* key = nullptr) const;
+  // /info with a key: authenticated on a worker, then answered.
+  void HandleInfoWithKey(const RouteSpec& route, HttpRequest request, Responder respond,
+                         std::chrono::steady_clock::time_point start);
+  // Why the route may not answer under the call's output policy (parameters
+  // that would show more, or a reply the policy withholds); nullopt when it
+  // may.
+  std::optional<ApiError> RefusedByOutputPolicy(const Call& call) const;
   HttpResponse MetricsResponse() const;
   // /metrics with --metrics-auth: admitted by the gate with the route's scope.
   void HandleMetricsWithKey(const RouteSpec& route, HttpRequest request, Responder respond,
@@ -149,6 +180,9 @@ class Service {
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> shutting_down_{false};
   AdminHandler admin_;
+  // Policies set by TightenOutputPolicy, by key id.
+  mutable std::mutex tightened_mutex_;
+  std::map<std::string, OutputPolicy, std::less<>> tightened_;  // guarded by tightened_mutex_
 };
 
 }  // namespace mg::serve

@@ -31,6 +31,14 @@ class TestGate : public Gate {
       admission.status = 401;
       admission.error_type = "invalid_api_key";
       admission.message = "unknown API key";
+    } else if (!request.api_key.empty()) {
+      admission.key_id = "key-" + std::string(request.api_key);
+      admission.key_name = std::string(request.api_key);
+    }
+    // "rounded" holds a key row whose output policy rounds embeddings.
+    if (request.api_key == "rounded") {
+      admission.key.emplace();
+      admission.key->output_policy = "embed-decimals:2";
     }
     return admission;
   }
@@ -540,6 +548,88 @@ TEST(ServiceDefaultsTest, ClientBatchSizeFollowsMemoryAndLatency) {
   EXPECT_EQ(DefaultMaxClientBatchSize(512, 512, 384), 64u);
   EXPECT_EQ(DefaultMaxClientBatchSize(512, 128, 384), 32u);
   EXPECT_EQ(DefaultMaxClientBatchSize(8, 1 << 20, 8), 8192u);
+}
+
+}  // namespace
+}  // namespace mg::serve
+
+namespace mg::serve {
+namespace {
+
+std::vector<float> Floats(const nlohmann::json& row) {
+  std::vector<float> values;
+  for (const auto& value : row) values.push_back(value.get<float>());
+  return values;
+}
+
+// The first `dims` values of `row`, unit length, rounded to `decimals`.
+std::vector<float> CutReference(const std::vector<float>& row, size_t dims, int decimals) {
+  std::vector<float> cut(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(dims));
+  double norm = 0;
+  for (float v : cut) norm += static_cast<double>(v) * v;
+  for (float& v : cut) v = RoundToDecimals(static_cast<float>(v / std::sqrt(norm)), decimals);
+  return cut;
+}
+
+// The licence's "output:..." features, a key's stored policy and a policy
+// tightened at run time each cut /embed's reply; the stricter of them wins,
+// and tightening never widens.
+TEST_F(ServiceTest, OutputPoliciesOfLicenceKeyAndRunTimeCutEmbeddings) {
+  Start();
+  const auto raw = nlohmann::json::parse(
+      Call("/embed", R"({"inputs":"hello world","normalize":false})", "good").body)[0];
+  const std::vector<float> full = Floats(raw);
+  ASSERT_GT(full.size(), 8u);
+  // A key row's policy (as the control plane returns it).
+  const auto rounded =
+      nlohmann::json::parse(Call("/embed", R"({"inputs":"hello world"})", "rounded").body)[0];
+  EXPECT_EQ(Floats(rounded), CutReference(full, full.size(), 2));
+
+  // Tightened at run time for one key: the others keep their replies.
+  service_->TightenOutputPolicy("key-watched", *ParseOutputPolicy("embed-dims:8"));
+  service_->TightenOutputPolicy("key-watched",
+                                *ParseOutputPolicy("embed-dims:16,embed-decimals:3"));
+  const auto watched =
+      nlohmann::json::parse(Call("/embed", R"({"inputs":"hello world"})", "watched").body)[0];
+  EXPECT_EQ(Floats(watched), CutReference(full, 8, 3));
+  EXPECT_EQ(
+      nlohmann::json::parse(Call("/embed", R"({"inputs":"hello world"})", "good").body)[0].size(),
+      full.size());
+  service_->TightenOutputPolicy("key-watched", *ParseOutputPolicy("label,no-embed"));
+  HttpResponse refused = Call("/v1/embeddings", R"({"input":"hello world"})", "watched");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("output policy: label,no-embed"), std::string::npos) << refused.body;
+  EXPECT_EQ(
+      Call("/similarity", R"({"inputs":{"source_sentence":"a","sentences":["b","c"]}})", "watched")
+          .status,
+      403);
+  const auto info = nlohmann::json::parse(Call("/info", "", "watched", "GET").body);
+  EXPECT_EQ(info["key"]["output_policy"], "label,no-embed");
+  EXPECT_FALSE(nlohmann::json::parse(Call("/info", "", "", "GET").body).contains("key"));
+  service_->ClearTightenedOutputPolicy("key-watched");
+  EXPECT_EQ(Call("/v1/embeddings", R"({"input":"hello world"})", "watched").status, 200);
+
+  // A licence's policy applies to every key, keyless requests included.
+  release::Licence licence;
+  licence.licensee = "Acme";
+  licence.model_id = "tiny";
+  licence.not_before = "2026-01-01";
+  licence.expires = "2026-01-31";
+  licence.features = {"embed", "output:embed-dims:4", "output:embed-decimals:4"};
+  Start(licence);
+  now_ = (*release::ParseDate("2026-01-15")) * 86400;
+  for (const char* key : {"", "good"}) {
+    const auto licensed =
+        nlohmann::json::parse(Call("/embed", R"({"inputs":"hello world"})", key).body)[0];
+    EXPECT_EQ(Floats(licensed), CutReference(full, 4, 4)) << key;
+  }
+  // The key's own policy is stricter on decimals: 2 of them, 4 dimensions.
+  const auto both =
+      nlohmann::json::parse(Call("/embed", R"({"inputs":"hello world"})", "rounded").body)[0];
+  EXPECT_EQ(Floats(both), CutReference(full, 4, 2));
+  const auto info_licensed = nlohmann::json::parse(Call("/info", "", "rounded", "GET").body);
+  EXPECT_EQ(info_licensed["licence"]["output_policy"], "embed-dims:4,embed-decimals:4");
+  EXPECT_EQ(info_licensed["key"]["output_policy"], "embed-dims:4,embed-decimals:2");
 }
 
 }  // namespace

@@ -84,6 +84,9 @@ struct KeySpec {
   int64_t budget_micro_usd = 0;        // cost per period; 0 = unlimited
   std::string quota_period = "month";  // "day" or "month" (UTC calendar)
   int64_t expires_ms = 0;              // Unix ms; 0 = never
+  // What the key's replies may show (base/output_policy.h's compact form);
+  // stored in its canonical form.
+  std::string output_policy = "full";
 };
 
 struct KeyInfo {

@@ -26,7 +26,7 @@ using testing::FreshDatabaseUrl;
 TEST(KeyRowTest, DecodesEveryColumnByName) {
   SqlRow row;
   for (const char* value : {"id-1", "acme", "hash-1", ",embed,", "4", "5", "6", "7", "day", "9",
-                            "10", "11", "12", "13", "14", "15", "16", "17"}) {
+                            "10", "11", "12", "13", "14", "15", "16", "17", "label"}) {
     row.columns.emplace_back(value);
   }
   auto decoded = DecodeKeyRow(row);
@@ -50,6 +50,7 @@ TEST(KeyRowTest, DecodesEveryColumnByName) {
   EXPECT_EQ(key.counters.period_tokens, 15);
   EXPECT_EQ(key.counters.period_micro_usd, 16);
   EXPECT_EQ(key.micro_usd_per_1k, 17);
+  EXPECT_EQ(key.output_policy, "label");
   // A row of another shape is an error, not a misread.
   row.columns.pop_back();
   EXPECT_FALSE(DecodeKeyRow(row).ok());
@@ -143,6 +144,58 @@ TEST_P(ControlPlaneTest, KeyIsShownOnceAndStoredOnlyAsHash) {
   EXPECT_NE(other->secret, created->secret);
   // Duplicate names are refused.
   EXPECT_FALSE(cp_->CreateKey({.name = "acme", .scopes = {"embed"}}, "test").ok());
+}
+
+// A key's output policy is validated, stored in its canonical form, listed,
+// and read with the key on every request.
+TEST_P(ControlPlaneTest, KeysKeepTheirOutputPolicy) {
+  EXPECT_FALSE(
+      cp_->CreateKey({.name = "bad", .scopes = {"embed"}, .output_policy = "lable"}, "test").ok());
+  auto strict = cp_->CreateKey(
+      {.name = "strict", .scopes = {"embed"}, .output_policy = "no-scores,topk:1"}, "test");
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  EXPECT_EQ(strict->info.spec.output_policy, "label");
+  const std::string plain = Create({.name = "plain"});
+  auto keys = cp_->ListKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[0].spec.name, "plain");
+  EXPECT_EQ((*keys)[0].spec.output_policy, "full");
+  EXPECT_EQ((*keys)[1].spec.output_policy, "label");
+  AdmitRequest request{strict->secret, "/v1/embeddings", "embed", "req", 1};
+  const Admission admission = cp_->Authenticate(request);
+  ASSERT_EQ(admission.status, 200);
+  ASSERT_TRUE(admission.key.has_value());
+  EXPECT_EQ(admission.key->output_policy, "label");
+}
+
+// A database of schema version 3 (before output policies) upgrades in place:
+// its keys stay, and show everything ("full").
+TEST_P(ControlPlaneTest, OldDatabasesUpgradeWithFullOutputPolicies) {
+  const std::string secret = Create({.name = "old", .scopes = {"embed", "classify"}});
+  cp_.reset();
+  {
+    auto db = OpenConnection(url_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)
+                    ->ExecScript("ALTER TABLE api_keys DROP COLUMN output_policy; "
+                                 "DELETE FROM schema_version; "
+                                 "INSERT INTO schema_version (version) VALUES (3)")
+                    .ok());
+  }
+  auto opened = ControlPlane::Open(url_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  cp_ = std::move(opened).value();
+  EXPECT_EQ(Sql("SELECT version FROM schema_version")[0].Int(0), 4);
+  auto keys = cp_->ListKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].spec.name, "old");
+  EXPECT_EQ((*keys)[0].spec.output_policy, "full");
+  AdmitRequest request{secret, "/v1/embeddings", "embed", "req", 1};
+  const Admission admission = cp_->Authenticate(request);
+  ASSERT_EQ(admission.status, 200);
+  EXPECT_EQ(admission.key->output_policy, "full");
 }
 
 TEST_P(ControlPlaneTest, AdmitFinishMetersTheRequest) {

@@ -2,6 +2,7 @@
 // its audit entry commit together.
 #include <algorithm>
 
+#include "base/output_policy.h"
 #include "store/api_key.h"
 #include "store/control_plane.h"
 
@@ -48,6 +49,7 @@ std::string DescribeLimits(const KeySpec& spec) {
   detail.append(" budget_micro_usd=").append(std::to_string(spec.budget_micro_usd));
   detail.append(" period=").append(spec.quota_period);
   detail.append(" expires_ms=").append(std::to_string(spec.expires_ms));
+  detail.append(" output_policy=").append(spec.output_policy);
   return detail;
 }
 
@@ -69,7 +71,7 @@ Status ValidateKeySpec(const KeySpec& spec) {
     return InvalidArgumentError("quota period must be 'day' or 'month'");
   }
   if (spec.expires_ms < 0) return InvalidArgumentError("expiry must not be negative");
-  return Status::Ok();
+  return ParseOutputPolicy(spec.output_policy).status();
 }
 
 Result<CreatedKey> ControlPlane::CreateKey(const KeySpec& spec, std::string_view actor) {
@@ -85,6 +87,8 @@ Result<CreatedKey> ControlPlane::CreateKey(const KeySpec& spec, std::string_view
   std::sort(scopes.begin(), scopes.end());
   scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
   created.info.spec.scopes = scopes;
+  MG_ASSIGN_OR_RETURN(const OutputPolicy policy, ParseOutputPolicy(spec.output_policy));
+  created.info.spec.output_policy = ToString(policy);
   const Status status =
       AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
         MG_ASSIGN_OR_RETURN(SqlRows existing,
@@ -94,12 +98,13 @@ Result<CreatedKey> ControlPlane::CreateKey(const KeySpec& spec, std::string_view
                                       "' already exists (revoked keys keep their name)");
         }
         MG_RETURN_IF_ERROR(
-            db.Query("INSERT INTO api_keys (id, name, hash, scopes, rpm, tpm, quota_tokens, "
-                     "budget_micro_usd, quota_period, expires_ms, created_ms) VALUES "
-                     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                     {created.info.id, spec.name, HashApiKey(created.secret), JoinScopes(scopes),
-                      spec.rpm, spec.tpm, spec.quota_tokens, spec.budget_micro_usd,
-                      spec.quota_period, spec.expires_ms, created.info.created_ms})
+            db.Query(
+                  "INSERT INTO api_keys (id, name, hash, scopes, rpm, tpm, quota_tokens, "
+                  "budget_micro_usd, quota_period, expires_ms, created_ms, output_policy) VALUES "
+                  "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                  {created.info.id, spec.name, HashApiKey(created.secret), JoinScopes(scopes),
+                   spec.rpm, spec.tpm, spec.quota_tokens, spec.budget_micro_usd, spec.quota_period,
+                   spec.expires_ms, created.info.created_ms, created.info.spec.output_policy})
                 .status());
         MG_RETURN_IF_ERROR(
             db.Query("INSERT INTO key_state (key_id) VALUES ($1)", {created.info.id}).status());
@@ -115,7 +120,8 @@ Result<std::vector<KeyInfo>> ControlPlane::ListKeys() {
   MG_ASSIGN_OR_RETURN(
       SqlRows rows,
       lease->Query("SELECT id, name, scopes, rpm, tpm, quota_tokens, budget_micro_usd, "
-                   "quota_period, expires_ms, created_ms, revoked_ms FROM api_keys ORDER BY name",
+                   "quota_period, expires_ms, created_ms, revoked_ms, output_policy FROM api_keys "
+                   "ORDER BY name",
                    {}));
   std::vector<KeyInfo> keys;
   for (const SqlRow& row : rows) {
@@ -131,6 +137,7 @@ Result<std::vector<KeyInfo>> ControlPlane::ListKeys() {
     info.spec.expires_ms = row.Int(8);
     info.created_ms = row.Int(9);
     info.revoked_ms = row.Int(10);
+    info.spec.output_policy = row.Text(11);
     keys.push_back(std::move(info));
   }
   return keys;

@@ -5,7 +5,7 @@
 namespace mg::store {
 
 Result<KeyRow> DecodeKeyRow(const SqlRow& row) {
-  constexpr size_t kColumns = 18;
+  constexpr size_t kColumns = 19;
   if (row.columns.size() != kColumns) {
     return InternalError("key row has " + std::to_string(row.columns.size()) + " columns, not " +
                          std::to_string(kColumns));
@@ -29,6 +29,7 @@ Result<KeyRow> DecodeKeyRow(const SqlRow& row) {
   key.counters.period_tokens = row.Int(15);
   key.counters.period_micro_usd = row.Int(16);
   key.micro_usd_per_1k = row.Int(17);
+  key.output_policy = row.Text(18);
   return key;
 }
 

@@ -33,6 +33,9 @@ struct KeyRow {
   int64_t revoked_ms = 0;                                            // 0 = active
   KeyCounters counters;
   int64_t micro_usd_per_1k = 0;  // price of the route; 0 when none is set
+  // What the key's replies may show: the canonical compact form of
+  // base/output_policy.h ("full" for keys created before it existed).
+  std::string output_policy = "full";
 };
 
 // The key with hash $1, its counters and the price of route $2; one row or
@@ -41,7 +44,7 @@ inline constexpr char kSelectKey[] =
     "SELECT k.id, k.name, k.hash, k.scopes, k.rpm, k.tpm, k.quota_tokens, k.budget_micro_usd, "
     "k.quota_period, k.expires_ms, k.revoked_ms, s.minute_ms, s.minute_requests, "
     "s.minute_tokens, s.period_ms, s.period_tokens, s.period_micro_usd, "
-    "COALESCE(p.micro_usd_per_1k, 0) "
+    "COALESCE(p.micro_usd_per_1k, 0), k.output_policy "
     "FROM api_keys k JOIN key_state s ON s.key_id = k.id "
     "LEFT JOIN route_prices p ON p.route = $2 WHERE k.hash = $1";
 

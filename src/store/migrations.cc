@@ -119,6 +119,12 @@ ALTER TABLE usage_ledger ADD COLUMN finish_token TEXT;
 CREATE UNIQUE INDEX usage_ledger_finish_token ON usage_ledger (finish_token);
 )sql";
 
+// Version 4: what a key's replies may show (base/output_policy.h, the
+// canonical compact form); keys created before it show everything.
+constexpr char kVersion4[] = R"sql(
+ALTER TABLE api_keys ADD COLUMN output_policy TEXT NOT NULL DEFAULT 'full';
+)sql";
+
 std::string ForDialect(std::string sql, Dialect dialect) {
   const bool pg = dialect == Dialect::kPostgres;
   auto replace = [&sql](const std::string& from, const std::string& to) {
@@ -133,7 +139,7 @@ std::string ForDialect(std::string sql, Dialect dialect) {
 }
 
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {kVersion1, kVersion2, kVersion3};
+  static const std::vector<const char*> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4};
   return kMigrations;
 }
 

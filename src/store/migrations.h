@@ -12,7 +12,7 @@
 
 namespace mg::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Brings the database up to kSchemaVersion; fails on a database written by
 // a newer modelgate (a higher version) rather than guessing.

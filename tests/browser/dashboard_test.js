@@ -247,6 +247,7 @@ async function main() {
     check('keys page: no secret', ![adminKey, acmeKey, globexKey].some((k) => keysText.includes(k)));
     await page.fill('#create-key input[name=name]', 'from-the-ui');
     await page.fill('#create-key input[name=scopes]', 'classify');
+    await page.fill('#create-key input[name=output_policy]', 'label');
     await page.click('#create-key button[type=submit]');
     await page.waitForSelector('#new-key-secret');
     const secret = (await page.textContent('#new-key-secret')).trim();
@@ -254,9 +255,16 @@ async function main() {
     await shot('keys-created');
     const withNew = await call(base, 'POST', '/predict', secret, { inputs: 'new key works' });
     check('the new key is accepted', withNew.status === 200, withNew.text);
+    const labelOnly = JSON.parse(withNew.text);
+    check('the new key gets its output policy: one label, no score',
+      labelOnly.length === 1 && typeof labelOnly[0].label === 'string' && labelOnly[0].score === null,
+      withNew.text);
     await page.reload();
     await page.waitForSelector('#page-keys');
     check('secret not shown again', !(await page.textContent('#page')).includes(secret));
+    const newRow = await page.$$eval('#page-keys table tbody tr', (rows) => rows
+      .map((r) => r.textContent).find((t) => t.includes('from-the-ui')));
+    check('key table shows the output policy', /label/.test(newRow || ''), newRow);
     await page.click('button[data-revoke="from-the-ui"]');
     await page.waitForFunction(() => !document.querySelector('button[data-revoke="from-the-ui"]'));
     const revokedRow = await page.$$eval('#page-keys table tbody tr', (rows) => rows

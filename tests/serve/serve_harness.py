@@ -129,9 +129,10 @@ def status_line(response_bytes):
     return int(response_bytes[9:12])
 
 
-def make_classifier(out_dir):
+def make_classifier(out_dir, labels=("billing", "technical", "other")):
     """A tiny sequence classifier: the embedding fixture plus a pooler and a
-    3-label head with fixed pseudo-random weights, written as safetensors."""
+    head of len(labels) labels (3 by default; 1 makes a cross-encoder) with
+    fixed pseudo-random weights, written as safetensors."""
     import random
     import shutil
     shutil.copytree(EMBED_MODEL, out_dir)
@@ -146,7 +147,8 @@ def make_classifier(out_dir):
     rng = random.Random(7)
     hidden = 32
     for name, shape in [("pooler.dense.weight", [hidden, hidden]), ("pooler.dense.bias", [hidden]),
-                        ("classifier.weight", [3, hidden]), ("classifier.bias", [3])]:
+                        ("classifier.weight", [len(labels), hidden]),
+                        ("classifier.bias", [len(labels)])]:
         count = 1
         for dim in shape:
             count *= dim
@@ -166,7 +168,7 @@ def make_classifier(out_dir):
     config_path = os.path.join(out_dir, "config.json")
     config = json.load(open(config_path))
     config["architectures"] = ["BertForSequenceClassification"]
-    config["id2label"] = {"0": "billing", "1": "technical", "2": "other"}
-    config["label2id"] = {"billing": 0, "technical": 1, "other": 2}
+    config["id2label"] = {str(i): label for i, label in enumerate(labels)}
+    config["label2id"] = {label: i for i, label in enumerate(labels)}
     json.dump(config, open(config_path, "w"))
     return out_dir

@@ -336,6 +336,7 @@ const pages = {
       el('label', {}, 'Token quota', el('input', { name: 'quota_tokens', type: 'number', min: '0' })),
       el('label', {}, 'Budget (USD)', el('input', { name: 'budget_usd', type: 'number', min: '0', step: 'any' })),
       el('label', {}, 'Expires', el('input', { name: 'expires', type: 'date' })),
+      el('label', {}, 'Output policy', el('input', { name: 'output_policy', value: 'full', title: 'full, or e.g. label, topk:2, scores:2, embed-dims:128,embed-decimals:3, no-embed' })),
       el('button', { type: 'submit' }, 'Create key'));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -344,6 +345,7 @@ const pages = {
       for (const f of ['rpm', 'tpm', 'quota_tokens']) if (data.get(f)) body[f] = Number(data.get(f));
       if (data.get('budget_usd')) body.budget_usd = Number(data.get('budget_usd'));
       if (data.get('expires')) body.expires = data.get('expires');
+      if (data.get('output_policy')) body.output_policy = String(data.get('output_policy')).trim();
       try {
         const created = await api('/admin/keys', { method: 'POST', body });
         await render();
@@ -371,6 +373,7 @@ const pages = {
         { title: 'Id', key: 'key_id' },
         { title: 'Scopes', render: (k) => (k.scopes || []).join(', ') },
         { title: 'Limits', render: (k) => limitsText(k.limits || {}) },
+        { title: 'Output', render: (k) => el('code', {}, k.output_policy || 'full') },
         { title: 'Tokens used', num: true, render: (k) => fmt.int(k.usage && k.usage.tokens) },
         { title: 'Spent', num: true, render: (k) => fmt.usd(k.usage && k.usage.cost_usd) },
         { title: 'Expires', render: (k) => fmt.text(k.expires_at) },
