@@ -154,7 +154,9 @@ std::optional<ExtractionAlarm> ExtractionMonitor::Observe(const std::string& key
     for (const auto& [earlier_group, earlier] : key.recent) {
       if (earlier_group == group) nearest = std::min(nearest, Distance(bag, earlier));
     }
-    if (std::isfinite(nearest)) {
+    // A query sent before (distance 0) tells the client nothing new: it is
+    // left out, so that clients that repeat themselves do not alarm.
+    if (std::isfinite(nearest) && nearest > 1e-6) {
       const size_t kept = static_cast<size_t>(std::max(3, options_.max_distances));
       if (key.distances.size() < kept) {
         key.distances.push_back(nearest);

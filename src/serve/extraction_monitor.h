@@ -4,7 +4,8 @@
 // (docs/threat-model.md, "Extraction alarm"):
 //
 //  - PRADA (Juuti et al., 2019): each query's minimum distance to the key's
-//    earlier queries of the same predicted class; the distribution of these
+//    earlier queries of the same predicted class (a repeated query is left
+//    out: it yields nothing new); the distribution of these
 //    distances is tested for normality with Shapiro-Wilk (shapiro_wilk.h)
 //    every `test_every` queries after `warmup` distances, and W below
 //    `w_threshold` raises the alarm. Natural queries give a roughly normal
@@ -62,7 +63,7 @@ struct ExtractionOptions {
   int warmup = 100;         // distances before the first test
   int test_every = 10;      // queries between tests
   double w_threshold = 0.80;
-  double novelty_threshold = 0.5;
+  double novelty_threshold = 0.7;
   int novelty_window = 100;  // queries the novelty fraction is taken over
   int max_queries = 512;     // representations kept per key
   int max_tokens_per_query = 64;
