@@ -91,8 +91,8 @@ void RunServe(ServeArgs args) {
   if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
   if (args.extraction_alarm) {
     if (args.auth != "on") {
-      throw CliError("--extraction-alarm watches each API key's queries: it needs --auth on (and --db)",
-                     2);
+      throw CliError(
+          "--extraction-alarm watches each API key's queries: it needs --auth on (and --db)", 2);
     }
     args.service.extraction = args.extraction;
     args.service.extraction_action =

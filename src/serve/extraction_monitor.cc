@@ -42,8 +42,8 @@ struct ExtractionMonitor::KeyState {
   size_t recent_next = 0;
   std::vector<double> distances;  // a ring of minimum distances
   size_t distances_next = 0;
-  std::vector<uint64_t> seen;                  // one bit per token id sent
-  std::vector<std::pair<int, int>> novelty;    // (new, distinct) tokens per query, a ring
+  std::vector<uint64_t> seen;                // one bit per token id sent
+  std::vector<std::pair<int, int>> novelty;  // (new, distinct) tokens per query, a ring
   size_t novelty_next = 0;
   int64_t novelty_new = 0, novelty_distinct = 0;  // sums over the ring
   int since_test = 0;

@@ -60,8 +60,8 @@ enum class ExtractionAction { kNone, kThrottle, kSuspend };
 Result<ExtractionAction> ParseExtractionAction(std::string_view name);
 
 struct ExtractionOptions {
-  int warmup = 100;         // distances before the first test
-  int test_every = 10;      // queries between tests
+  int warmup = 100;     // distances before the first test
+  int test_every = 10;  // queries between tests
   double w_threshold = 0.80;
   double novelty_threshold = 0.7;
   int novelty_window = 100;  // queries the novelty fraction is taken over
@@ -79,10 +79,10 @@ struct ExtractionOptions {
 // What raised an alarm.
 struct ExtractionAlarm {
   std::string key_id, key_name;
-  std::string signal;     // "shapiro_wilk" or "novelty"
-  double w = 1;           // the last Shapiro-Wilk W (1 before the first test)
-  double novelty = 0;     // the last novelty fraction
-  int64_t queries = 0;    // queries the key was seen to make
+  std::string signal;   // "shapiro_wilk" or "novelty"
+  double w = 1;         // the last Shapiro-Wilk W (1 before the first test)
+  double novelty = 0;   // the last novelty fraction
+  int64_t queries = 0;  // queries the key was seen to make
 };
 
 // A test result, for the metrics' histogram.

@@ -47,8 +47,8 @@ TEST(ExtractionMonitorTest, RandomTokenQueriesAlarmSoonAfterWarmUp) {
     int queries = 0;
     while (!alarm && queries < 400) {
       ++queries;
-      alarm = monitor.Observe("key_a", "attacker", RandomQuery(random, length), queries % 3, queries,
-                              nullptr);
+      alarm = monitor.Observe("key_a", "attacker", RandomQuery(random, length), queries % 3,
+                              queries, nullptr);
     }
     ASSERT_TRUE(alarm.has_value()) << "length " << length;
     EXPECT_LE(queries, 150) << "length " << length;
@@ -67,8 +67,8 @@ TEST(ExtractionMonitorTest, NaturalQueriesDoNotAlarm) {
   for (int q = 1; q <= 2000; ++q) {
     std::optional<ExtractionTest> test;
     auto alarm = monitor.Observe("key_b", "shop", NaturalQuery(random), q % 4, q, &test);
-    ASSERT_FALSE(alarm.has_value()) << "query " << q << ": W " << alarm->w << ", novelty "
-                                    << alarm->novelty;
+    ASSERT_FALSE(alarm.has_value())
+        << "query " << q << ": W " << alarm->w << ", novelty " << alarm->novelty;
     if (test) {
       ++tests;
       EXPECT_GT(test->w, 0.8);

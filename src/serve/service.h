@@ -153,7 +153,7 @@ class Service {
   std::unique_ptr<PrivacyFilter> privacy_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Batcher> batcher_;
-  std::shared_ptr<RecommendState> recommend_;  // null without --index
+  std::shared_ptr<RecommendState> recommend_;      // null without --index
   std::unique_ptr<ExtractionMonitor> extraction_;  // null without --extraction-alarm
   std::vector<bool> special_ids_;  // by token id: left out of the extraction alarm's queries
   std::atomic<int64_t> in_flight_{0};

@@ -12,8 +12,7 @@ namespace mg::serve {
 namespace {
 
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -56,21 +55,21 @@ void Service::ObserveExtraction(const Call& call, const BatchResult& result) {
       }
     }
     std::optional<ExtractionTest> test;
-    std::optional<ExtractionAlarm> alarm = extraction_->Observe(
-        key_id, call.admission.key_name, tokens, group, NowSeconds(), &test);
+    std::optional<ExtractionAlarm> alarm =
+        extraction_->Observe(key_id, call.admission.key_name, tokens, group, NowSeconds(), &test);
     if (!alarm) continue;
     const bool suspend = options_.extraction_action == ExtractionAction::kSuspend;
-    logger_->Log(LogLevel::kWarn, "extraction alarm",
-                 {{"key_id", alarm->key_id},
-                  {"key", alarm->key_name},
-                  {"signal", alarm->signal},
-                  {"w", alarm->w},
-                  {"novelty", alarm->novelty},
-                  {"queries", alarm->queries},
-                  {"action", suspend                                    ? "suspend"
-                             : options_.extraction_action == ExtractionAction::kThrottle
-                                 ? "throttle"
-                                 : "none"}});
+    logger_->Log(
+        LogLevel::kWarn, "extraction alarm",
+        {{"key_id", alarm->key_id},
+         {"key", alarm->key_name},
+         {"signal", alarm->signal},
+         {"w", alarm->w},
+         {"novelty", alarm->novelty},
+         {"queries", alarm->queries},
+         {"action", suspend                                                     ? "suspend"
+                    : options_.extraction_action == ExtractionAction::kThrottle ? "throttle"
+                                                                                : "none"}});
     const Status recorded = gate_->RecordExtractionAlarm(*alarm, suspend);
     if (!recorded.ok()) {
       logger_->Log(LogLevel::kError, "recording the extraction alarm failed",
