@@ -45,6 +45,9 @@ struct ServeArgs {
   bool workers_given = false;
   std::string port_file;
   std::string watermark_key;
+  bool extraction_alarm = false;
+  std::string extraction_action = "none";
+  serve::ExtractionOptions extraction;
 };
 
 // Lets the server hold thousands of idle connections.
@@ -88,6 +91,17 @@ void RunServe(ServeArgs args) {
     throw CliError("--metrics-auth needs --auth on (and --db)", 2);
   }
   if (args.auth == "on" && !args.workers_given) args.service.tokenization_workers = 32;
+  if (args.extraction_alarm) {
+    if (args.auth != "on") {
+      throw CliError(
+          "--extraction-alarm watches each API key's queries: it needs --auth on (and --db)", 2);
+    }
+    args.service.extraction = args.extraction;
+    args.service.extraction_action =
+        ValueOrThrow(serve::ParseExtractionAction(args.extraction_action));
+  } else if (args.extraction_action != "none") {
+    throw CliError("--extraction-action needs --extraction-alarm", 2);
+  }
   // Declared before the service, so that it outlives the gate that uses it.
   std::unique_ptr<store::ControlPlane> control_plane;
   if (!args.db.empty()) {
@@ -252,6 +266,47 @@ void RegisterServe(CLI::App& app) {
                   "that a model distilled from the answers can be traced (modelgate trace\n"
                   "--endpoint URL --watermark KEY); off by default")
       ->check(CLI::ExistingFile);
+  cmd->add_flag("--extraction-alarm", args->extraction_alarm,
+                "Watch each API key's queries for model extraction (docs/serving.md, \"Extraction\n"
+                "alarm\"): PRADA's normality test of the distances between its queries, and the\n"
+                "share of tokens it never sent before; an alarm is counted in /metrics, logged\n"
+                "and audited (needs --auth on)");
+  cmd->add_option("--extraction-action", args->extraction_action,
+                  "What an alarm does besides: none; throttle (the key gets\n"
+                  "--extraction-throttle-rpm requests a minute for --extraction-throttle-seconds,\n"
+                  "then 429, in this server's memory); degrade (the key's output policy becomes\n"
+                  "\"label,no-embed\" in this server's memory: the best label without its score,\n"
+                  "embedding routes refused);\n"
+                  "suspend (the key is revoked in --db, with\n"
+                  "the alarm as reason, so every server refuses it)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "throttle", "degrade", "suspend"}));
+  cmd->add_option("--extraction-warmup", args->extraction.warmup,
+                  "Queries of a key before its first test")
+      ->capture_default_str()
+      ->check(CLI::Range(20, 5000));
+  cmd->add_option("--extraction-w-threshold", args->extraction.w_threshold,
+                  "Shapiro-Wilk W below which a key alarms (PRADA's delta)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--extraction-novelty-threshold", args->extraction.novelty_threshold,
+                  "Share of a key's last 100 queries' tokens never sent before above which it "
+                  "alarms (1: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--extraction-max-keys", args->extraction.max_keys,
+                  "Keys followed at once; the one idle longest is forgotten to make room")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  args->extraction.throttle_per_minute = 6;
+  cmd->add_option("--extraction-throttle-rpm", args->extraction.throttle_per_minute,
+                  "Requests a minute left to a key that alarmed (--extraction-action throttle)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--extraction-throttle-seconds", args->extraction.throttle_seconds,
+                  "How long the throttle lasts after the alarm")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
   cmd->callback([args, cmd] {
     args->workers_given = cmd->count("--tokenization-workers") > 0;
     RunServe(*args);

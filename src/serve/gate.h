@@ -18,6 +18,8 @@
 
 namespace mg::serve {
 
+struct ExtractionAlarm;
+
 struct GateRequest {
   std::string_view api_key;  // from "Authorization: Bearer" or "X-Api-Key"; empty if none
   std::string_view route;    // "/embed", "/predict", "/v1/embeddings", ...
@@ -53,6 +55,12 @@ class Gate {
   // store), recorded as such, and answered 429 (FinishFailureReply).
   virtual Status Finish(const Admission& admission, const GateRequest& request,
                         const Outcome& outcome) = 0;
+  // The extraction alarm (extraction_monitor.h) raised for a key: records it
+  // (the audit trail) and, with `suspend`, revokes the key so that no server
+  // admits it again. May block (database I/O). Default: nothing to record.
+  virtual Status RecordExtractionAlarm(const ExtractionAlarm& /*alarm*/, bool /*suspend*/) {
+    return Status::Ok();
+  }
   // Extra Prometheus text for /metrics (e.g. per-key usage); may be empty.
   virtual std::string MetricsText() const { return {}; }
 };

@@ -119,6 +119,19 @@ Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options,
   MG_ASSIGN_OR_RETURN(service->privacy_, PrivacyFilter::Create(service->options_.privacy,
                                                                service->options_.privacy_entities));
   MG_RETURN_IF_ERROR(service->OpenCatalogue());
+  if (service->options_.extraction) {
+    ExtractionOptions extraction = *service->options_.extraction;
+    const model::Model& model = *service->served_.model;
+    extraction.vocab_size = static_cast<int32_t>(model.config().vocab_size);
+    if (service->options_.extraction_action != ExtractionAction::kThrottle) {
+      extraction.throttle_per_minute = 0;
+    }
+    service->special_ids_.resize(static_cast<size_t>(extraction.vocab_size));
+    for (int32_t id = 0; id < extraction.vocab_size; ++id) {
+      service->special_ids_[static_cast<size_t>(id)] = model.tokenizer().IsSpecialId(id);
+    }
+    service->extraction_ = std::make_unique<ExtractionMonitor>(extraction);
+  }
   return service;
 }
 
@@ -280,6 +293,7 @@ HttpResponse Service::MetricsResponse() const {
   response.content_type = "text/plain; version=0.0.4";
   response.body = metrics_.Render();
   response.body.append(gate_->MetricsText());
+  if (extraction_) response.body.append(extraction_->MetricsText());
   return response;
 }
 
@@ -393,6 +407,7 @@ void Service::Process(std::shared_ptr<Call> call) {
   // licence, the privacy verdict or the catalogue, and costs no more work.
   if (!Authenticate(*call)) return;
   call->output = OutputPolicyFor(call->authentication);
+  if (!ExtractionAllows(*call)) return;
   const RouteSpec& route = *call->route;
   if (route.pipeline == Pipeline::kCatalogue) return ProcessRecommend(std::move(call));
   SchemaLimits limits;
@@ -463,6 +478,7 @@ void Service::Complete(std::shared_ptr<Call> call, BatchResult result) {
   if (!result.status.ok()) {
     return Fail(*call, {503, "unavailable", result.status.message()});
   }
+  if (extraction_) ObserveExtraction(*call, result);
   HttpResponse response;
   if (watermark_) MarkRows(*call, *watermark_, served_, &result);
   response.body = call->route->format_rows(*call, served_, &result);

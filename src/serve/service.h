@@ -30,6 +30,7 @@
 #include "release/served_model.h"
 #include "release/watermark.h"
 #include "serve/api_error.h"
+#include "serve/extraction_monitor.h"
 #include "serve/gate.h"
 #include "serve/http_types.h"
 #include "serve/logger.h"
@@ -72,6 +73,11 @@ struct ServiceOptions {
   // --watermark-key: marks embeddings and scores (release/watermark.h);
   // null: answers unmarked. Never shown in /info or logged.
   std::shared_ptr<const release::WatermarkKey> watermark;
+  // --extraction-alarm: each key's query stream is watched for model
+  // extraction (extraction_monitor.h); nullopt: off. Needs keys (a gate
+  // that names them); requests without a key id are not watched.
+  std::optional<ExtractionOptions> extraction;
+  ExtractionAction extraction_action = ExtractionAction::kNone;
 };
 
 // The default --max-client-batch-size: the inputs of one request whose
@@ -159,6 +165,12 @@ class Service {
   // Asks the gate; on refusal answers the call and returns false.
   bool Admit(Call& call);
   bool Tokenize(Call& call);
+  // --extraction-alarm with the throttle action: refuses (429) a key that
+  // alarmed and is over its cap; returns false then.
+  bool ExtractionAllows(Call& call);
+  // Feeds the monitor each input of an answered call (before the reply is
+  // formatted, which may change the rows); acts on an alarm.
+  void ObserveExtraction(const Call& call, const BatchResult& result);
   // /v1/items, /v1/items/delete and /v1/recommend (routes_recommend.cc).
   Status OpenCatalogue();
   void ProcessRecommend(std::shared_ptr<Call> call);
@@ -177,6 +189,8 @@ class Service {
   std::unique_ptr<Batcher> batcher_;
   std::shared_ptr<RecommendState> recommend_;            // null without --index
   std::unique_ptr<release::OutputWatermark> watermark_;  // null without --watermark-key
+  std::unique_ptr<ExtractionMonitor> extraction_;        // null without --extraction-alarm
+  std::vector<bool> special_ids_;  // by token id: left out of the extraction alarm's queries
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> shutting_down_{false};
   AdminHandler admin_;

@@ -3,6 +3,9 @@
 #include "serve/licence_gate.h"
 
 #include <chrono>
+#include <cstdio>
+
+#include "serve/extraction_monitor.h"
 
 namespace mg::serve {
 namespace {
@@ -102,6 +105,18 @@ Status StoreGate::Finish(const Admission& admission, const GateRequest& request,
   ++counters.requests;
   if (outcome.status == 200) counters.tokens += outcome.tokens;
   return Status::Ok();
+}
+
+Status StoreGate::RecordExtractionAlarm(const ExtractionAlarm& alarm, bool suspend) {
+  char numbers[96];
+  std::snprintf(numbers, sizeof numbers, " w=%.4f novelty=%.4f queries=%lld", alarm.w,
+                alarm.novelty, static_cast<long long>(alarm.queries));
+  const std::string detail = "key_id=" + alarm.key_id + " signal=" + alarm.signal + numbers;
+  MG_RETURN_IF_ERROR(control_plane_->RecordAuditEvent("extraction-alarm", "extraction.alarm",
+                                                      alarm.key_name, detail));
+  if (!suspend) return Status::Ok();
+  return control_plane_->RevokeKey(alarm.key_name, "extraction-alarm",
+                                   "extraction alarm (" + alarm.signal + ")");
 }
 
 std::string StoreGate::MetricsText() const {

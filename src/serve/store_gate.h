@@ -44,6 +44,10 @@ class StoreGate final : public Gate {
   Admission Admit(const GateRequest& request) override;
   Status Finish(const Admission& admission, const GateRequest& request,
                 const Outcome& outcome) override;
+  // An audit entry "extraction.alarm" on the key (its id, the signal, W,
+  // the novelty fraction and the queries seen; never their text), then with
+  // `suspend` the key revoked with that reason.
+  Status RecordExtractionAlarm(const ExtractionAlarm& alarm, bool suspend) override;
   std::string MetricsText() const override;
 
  private:

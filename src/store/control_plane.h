@@ -160,7 +160,12 @@ class ControlPlane {
   // Admin operations; each is audited with `actor` as who did it.
   Result<CreatedKey> CreateKey(const KeySpec& spec, std::string_view actor);
   Result<std::vector<KeyInfo>> ListKeys();
-  Status RevokeKey(std::string_view name, std::string_view actor);
+  // `reason`, when given, is written in the audit entry's detail.
+  Status RevokeKey(std::string_view name, std::string_view actor, std::string_view reason = {});
+  // Appends one audit entry (e.g. the extraction alarm's): who, what, on
+  // what, and a detail that must never hold request text or secrets.
+  Status RecordAuditEvent(std::string_view actor, std::string_view action, std::string_view target,
+                          std::string_view detail);
   Status SetRoutePrice(std::string_view route, int64_t micro_usd_per_1k, std::string_view actor);
 
   // Marks ledger rows admitted more than `older_than_ms` ago and never

@@ -143,7 +143,8 @@ Result<std::vector<KeyInfo>> ControlPlane::ListKeys() {
   return keys;
 }
 
-Status ControlPlane::RevokeKey(std::string_view name, std::string_view actor) {
+Status ControlPlane::RevokeKey(std::string_view name, std::string_view actor,
+                               std::string_view reason) {
   MG_RETURN_IF_ERROR(ValidateText("key name", name));
   MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
   SqlConnection& db = *lease;
@@ -157,7 +158,18 @@ Status ControlPlane::RevokeKey(std::string_view name, std::string_view actor) {
       if (any.empty()) return NotFoundError("no key named '" + std::string(name) + "'");
       return InvalidArgumentError("key '" + std::string(name) + "' is already revoked");
     }
-    return AuditAction(db, signed_out, actor, "key.revoke", name, "id=" + rows[0].Text(0));
+    std::string detail = "id=" + rows[0].Text(0);
+    if (!reason.empty()) detail.append(" reason=").append(reason);
+    return AuditAction(db, signed_out, actor, "key.revoke", name, detail);
+  });
+}
+
+Status ControlPlane::RecordAuditEvent(std::string_view actor, std::string_view action,
+                                      std::string_view target, std::string_view detail) {
+  MG_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.Acquire());
+  SqlConnection& db = *lease;
+  return AuditedTransaction(db, [&](std::vector<AuditCheckpoint>& signed_out) -> Status {
+    return AuditAction(db, signed_out, actor, action, target, detail);
   });
 }
 
