@@ -29,6 +29,8 @@ DEB_PACKAGES += libboost-dev libssl-dev openssl
 DEB_PACKAGES += nginx curl
 # The load test (tests/serve/serve_load_test.sh) and the server benchmarks drive wrk.
 DEB_PACKAGES += wrk
+# bench/lowp_vs_peers.sh writes the ONNX Runtime int8 graph with python3-onnx.
+DEB_PACKAGES += python3-onnx
 # The dashboard's browser test (tests/browser) drives Debian's headless Chromium.
 DEB_PACKAGES += chromium
 # The scenarios in examples/ call the HTTP API with curl.

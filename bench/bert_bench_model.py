@@ -3,13 +3,16 @@
 
 `make`: builds a random-weight encoder (BertModel, DistilBertModel or
 RobertaModel) of a given shape in PyTorch, writes it as a Hugging Face folder
-(config.json, model.safetensors F32, tokenizer files) for modelgate and exports the same weights to ONNX (torch.onnx.export, dynamic
-batch and sequence axes) for ONNX Runtime.
+(config.json, model.safetensors F32, tokenizer files) for modelgate and
+exports the same weights to ONNX (torch.onnx.export, dynamic batch and
+sequence axes) for ONNX Runtime.
 `torch`: times the same model in PyTorch (eager, no autograd) and prints one
-JSON line.
+JSON line; with DTYPE int8, after torch.quantization.quantize_dynamic (int8
+Linear weights, activations quantised per call) on the first quantised
+engine this PyTorch has (fbgemm, else onednn).
 
 usage: /usr/bin/python3 bench/bert_bench_model.py make OUT_DIR base|minilm|distilbert|roberta
-       /usr/bin/python3 bench/bert_bench_model.py torch OUT_DIR BATCH SEQ THREADS SECONDS
+       /usr/bin/python3 bench/bert_bench_model.py torch OUT_DIR BATCH SEQ THREADS SECONDS [f32|int8]
 """
 import json
 import math
@@ -195,11 +198,17 @@ def make(out, shape_name):
     print(json.dumps({"shape": shape_name, "parameters": sum(p.numel() for p in model.parameters())}))
 
 
-def time_torch(out, batch, seq, threads, seconds):
+def time_torch(out, batch, seq, threads, seconds, dtype="f32"):
     torch.set_num_threads(threads)
     shape_name = json.load(open(os.path.join(out, "shape.json")))["shape"]
     model = Bert(SHAPES[shape_name]).eval()
     model.load_state_dict(torch.load(os.path.join(out, "torch_state.pt")))
+    engine = ""
+    if dtype == "int8":
+        engines = torch.backends.quantized.supported_engines
+        engine = next(e for e in ("fbgemm", "x86", "onednn") if e in engines)
+        torch.backends.quantized.engine = engine
+        model = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     ids = torch.randint(1000, 2000, (batch, seq))
     mask, types = torch.ones_like(ids), torch.zeros_like(ids)
     runs = 0
@@ -212,7 +221,8 @@ def time_torch(out, batch, seq, threads, seconds):
             elapsed = time.perf_counter() - start
             if elapsed >= seconds and runs >= 2:
                 break
-    print(json.dumps({"tool": "pytorch", "version": torch.__version__, "batch": batch, "seq": seq,
+    print(json.dumps({"tool": "pytorch", "dtype": dtype, "engine": engine, "version": torch.__version__,
+                      "batch": batch, "seq": seq,
                       "threads": threads, "seq_per_s": runs * batch / elapsed}))
 
 
@@ -222,4 +232,5 @@ if __name__ == "__main__":
         with open(os.path.join(sys.argv[2], "shape.json"), "w") as f:
             json.dump({"shape": sys.argv[3]}, f)
     else:
-        time_torch(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+        time_torch(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]),
+                   sys.argv[7] if len(sys.argv) > 7 else "f32")

@@ -2,7 +2,7 @@
 // length, and the machine's measured f32 GEMM peak, as JSON lines for
 // bench/engine_vs_peers.sh.
 //
-// usage: engine_bench --model DIR --batch B --seq L --threads T --seconds S
+// usage: engine_bench --model DIR --batch B --seq L --threads T --seconds S [--dtype D]
 //        engine_bench --gemm-peak --threads T --seconds S
 #include <sys/resource.h>
 
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   double seconds = 10;
   bool peak = false;
+  mg::model::LoadOptions load;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&] {
@@ -86,9 +87,17 @@ int main(int argc, char** argv) {
       seconds = std::atof(next());
     else if (arg == "--gemm-peak")
       peak = true;
-    else {
+    else if (arg == "--dtype") {
+      auto parsed = mg::kernels::ParsePrecision(next());
+      if (!parsed.ok()) {
+        std::fprintf(stderr, "error: %s\n", parsed.status().message().c_str());
+        return 2;
+      }
+      load.precision = *parsed;
+    } else {
       std::fprintf(stderr,
-                   "usage: engine_bench --model DIR --batch B --seq L --threads T --seconds S | "
+                   "usage: engine_bench --model DIR --batch B --seq L --threads T --seconds S "
+                   "[--dtype f32|bf16|int8] | "
                    "--gemm-peak\n");
       return 2;
     }
@@ -100,7 +109,7 @@ int main(int argc, char** argv) {
                 std::string(mg::kernels::IsaName(mg::kernels::ActiveIsa())).c_str());
     return 0;
   }
-  auto loaded = mg::model::Model::Load(model_dir);
+  auto loaded = mg::model::Model::Load(model_dir, load);
   if (!loaded.ok()) {
     std::fprintf(stderr, "error: %s\n", loaded.status().message().c_str());
     return 1;
@@ -127,10 +136,12 @@ int main(int argc, char** argv) {
   }
   const double flops_per_seq = model.config().ForwardFlops(seq);
   std::printf(
-      "{\"tool\":\"modelgate\",\"batch\":%ld,\"seq\":%ld,\"threads\":%d,\"seq_per_s\":%.3f,"
+      "{\"tool\":\"modelgate\",\"dtype\":\"%s\",\"batch\":%ld,\"seq\":%ld,\"threads\":%d,\"seq_per_"
+      "s\":%.3f,"
       "\"gflops\":%.1f,\"weights_mb\":%.1f,\"peak_rss_mb\":%.1f}\n",
-      static_cast<long>(batch), static_cast<long>(seq), mg::kernels::Threads(),
-      runs * batch / elapsed, flops_per_seq * runs * batch / elapsed / 1e9,
-      model.encoder().bytes() / 1048576.0, PeakRssKb() / 1024.0);
+      std::string(mg::kernels::PrecisionName(model.precision())).c_str(), static_cast<long>(batch),
+      static_cast<long>(seq), mg::kernels::Threads(), runs * batch / elapsed,
+      flops_per_seq * runs * batch / elapsed / 1e9, model.encoder().bytes() / 1048576.0,
+      PeakRssKb() / 1024.0);
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/dtype_option.h"
 #include "apps/modelgate/encoder_timing.h"
 #include "kernels/gemm.h"
 #include "kernels/isa.h"
@@ -22,6 +23,7 @@ struct BenchArgs {
   int64_t seq = 128;
   int threads = 0;
   double seconds = 5;
+  std::string dtype = "f32";
 };
 
 std::vector<int64_t> ParseBatches(const std::string& text) {
@@ -45,14 +47,17 @@ std::vector<int64_t> ParseBatches(const std::string& text) {
 void RunBench(const BenchArgs& args) {
   kernels::SetThreads(args.threads);
   const auto batches = ParseBatches(args.batches);
-  auto model = ValueOrThrow(model::Model::Load(args.model));
+  const model::LoadOptions load = LoadOptionsFor(args.dtype);
+  auto model = ValueOrThrow(model::Model::Load(args.model, load));
+  NoteFallback(*model, load);
   const auto& config = model->config();
   if (args.seq < 1 || args.seq > config.max_position_embeddings) {
     throw CliError("--seq must be between 1 and " + std::to_string(config.max_position_embeddings));
   }
-  std::printf("model %s: %ld layers, hidden %ld, %d threads, %s kernels, sequence length %ld\n",
+  std::printf("model %s: %ld layers, hidden %ld, %s, %d threads, %s kernels, sequence length %ld\n",
               args.model.c_str(), static_cast<long>(config.num_hidden_layers),
-              static_cast<long>(config.hidden_size), kernels::Threads(),
+              static_cast<long>(config.hidden_size),
+              std::string(kernels::PrecisionName(model->precision())).c_str(), kernels::Threads(),
               std::string(kernels::IsaName(kernels::ActiveIsa())).c_str(),
               static_cast<long>(args.seq));
   std::printf("%8s %12s %14s %14s %10s\n", "batch", "seq/s", "p50 ms/batch", "p99 ms/batch",
@@ -85,6 +90,7 @@ void RegisterBench(CLI::App& app) {
   cmd->add_option("--seconds", args->seconds, "Measuring time per batch size")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  AddDtypeOption(cmd, &args->dtype);
   cmd->callback([args] { RunBench(*args); });
 }
 

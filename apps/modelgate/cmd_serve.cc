@@ -16,6 +16,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
 #include "apps/modelgate/control_plane_cli.h"
+#include "apps/modelgate/dtype_option.h"
 #include "apps/modelgate/output.h"
 #include "base/env.h"
 #include "release/licence_policy.h"
@@ -48,6 +49,7 @@ struct ServeArgs {
   bool extraction_alarm = false;
   std::string extraction_action = "none";
   serve::ExtractionOptions extraction;
+  std::string dtype = "f32";
 };
 
 // Lets the server hold thousands of idle connections.
@@ -120,7 +122,14 @@ void RunServe(ServeArgs args) {
         ValueOrThrow(release::LoadWatermarkKey(args.watermark_key)));
   }
   KeepOutOfCoreDumps(args.source.model, &logger);
+  args.source.load = LoadOptionsFor(args.dtype);
   auto served = ValueOrThrow(release::LoadServedModel(args.source, args.service.clock()));
+  if (served.model->precision() != args.source.load.precision) {
+    logger.Log(serve::LogLevel::kWarn,
+               "note: oneDNN has no " +
+                   std::string(kernels::PrecisionName(args.source.load.precision)) +
+                   " kernels on this CPU; running in f32");
+  }
   for (const std::string& note : served.notes) logger.Log(serve::LogLevel::kWarn, "note: " + note);
   for (const std::string& warning : served.model->warnings()) {
     logger.Log(serve::LogLevel::kWarn, warning);
@@ -185,6 +194,7 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--tls-key", args->http.tls_key, "PEM private key of --tls-cert");
   cmd->add_option("--threads", args->threads, "GEMM threads of the inference thread (0: all)")
       ->capture_default_str();
+  AddDtypeOption(cmd, &args->dtype);
   cmd->add_option("--io-threads", args->http.io_threads, "HTTP I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

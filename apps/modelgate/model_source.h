@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/modelgate/cli_error.h"
+#include "apps/modelgate/dtype_option.h"
 #include "base/env.h"
 #include "model/model.h"
 #include "release/keys.h"
@@ -26,6 +27,7 @@ namespace mg::cli {
 struct ModelSourceArgs {
   release::ModelSourceOptions source;
   std::string passphrase_env;
+  std::string dtype = "f32";
 };
 
 inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
@@ -39,6 +41,7 @@ inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
                   "Vendor public key pinned to check signatures and the licence");
   cmd->add_option("--passphrase-env", args->passphrase_env,
                   "Environment variable holding the --key passphrase");
+  AddDtypeOption(cmd, &args->dtype);
 }
 
 // Loads the model; with a licence, also checks that it grants `feature` now
@@ -46,10 +49,13 @@ inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
 inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& args,
                                                          release::LicenceFeature feature) {
   release::ModelSourceOptions source = args.source;
+  source.load = LoadOptionsFor(args.dtype);
   std::error_code ec;
   if (std::filesystem::is_directory(source.model, ec) && source.vendor_pub.empty() &&
       source.base.empty()) {
-    return ValueOrThrow(model::Model::Load(source.model));  // plain folder, unchecked
+    auto model = ValueOrThrow(model::Model::Load(source.model, source.load));  // plain folder
+    NoteFallback(*model, source.load);
+    return model;
   }
   source.passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
   const auto now = Env::Default()->NowSeconds();
@@ -57,6 +63,7 @@ inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& 
   for (const std::string& note : served.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   const Status allowed = release::LicencePolicy::For(served).CheckOutsideServer(feature, now);
   if (!allowed.ok()) throw CliError("licence " + source.licence + ": " + allowed.message());
+  NoteFallback(*served.model, source.load);
   return std::move(served.model);
 }
 

@@ -99,24 +99,6 @@ Status Bf16GemmSupported() {
       "emulated, slower than f32, or not at all. Train with --dtype f32");
 }
 
-void ToBf16(const float* src, int64_t n, uint16_t* dst) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, src + i, sizeof(bits));
-    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    dst[i] = static_cast<uint16_t>(nan ? (bits >> 16) | 0x40u : rounded);
-  }
-}
-
-void ToBf16Parallel(const float* src, int64_t n, uint16_t* dst) {
-  constexpr int64_t kChunk = 16384;
-#pragma omp parallel for schedule(static) if (n > 4 * kChunk)
-  for (int64_t begin = 0; begin < n; begin += kChunk)
-    ToBf16(src + begin, std::min(kChunk, n - begin), dst + begin);
-}
-
 void Gemm(GemmDtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
           int64_t ldc, const uint16_t* a_bf16, const uint16_t* b_bf16) {

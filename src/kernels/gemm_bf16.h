@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "kernels/quantize.h"  // ToBf16, ToBf16Parallel
 
 namespace mg::kernels {
 
@@ -28,10 +29,6 @@ Result<GemmDtype> ParseGemmDtype(const std::string& name);
 // product below it, so bf16 training is refused rather than run slowly.
 Status Bf16GemmSupported();
 
-// dst[i] = src[i] rounded to the nearest bf16 (ties to even; NaN stays NaN).
-void ToBf16(const float* src, int64_t n, uint16_t* dst);
-// The same over OpenMP threads (large n).
-void ToBf16Parallel(const float* src, int64_t n, uint16_t* dst);
 inline float Bf16ToFloat(uint16_t value) {
   const uint32_t bits = static_cast<uint32_t>(value) << 16;
   float out;

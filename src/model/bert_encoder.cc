@@ -30,24 +30,40 @@ void ParallelRows(int64_t rows, Body body) {
 
 }  // namespace
 
-BertEncoder::BertEncoder(BertConfig config, BertWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)) {
-  const int64_t h = config_.hidden_size;
-  const int64_t inter = config_.intermediate_size;
-  layers_.reserve(weights_.layers.size());
-  for (BertLayerWeights& l : weights_.layers) {
-    layers_.push_back(
-        PackedLayer{kernels::PackedLinear(l.qkv_weight.data(), l.qkv_bias.data(), h, 3 * h),
-                    kernels::PackedLinear(l.attention_output_weight.data(),
-                                          l.attention_output_bias.data(), h, h),
-                    kernels::PackedLinear(l.intermediate_weight.data(), l.intermediate_bias.data(),
-                                          h, inter, kernels::Activation::kGeluErf),
-                    kernels::PackedLinear(l.output_weight.data(), l.output_bias.data(), inter, h)});
-    for (std::vector<float>* packed :
-         {&l.qkv_weight, &l.attention_output_weight, &l.intermediate_weight, &l.output_weight}) {
-      std::vector<float>().swap(*packed);
-    }
+BertEncoder::PackedLayer BertEncoder::PackLayer(const BertConfig& config, BertLayerWeights* l,
+                                                kernels::Precision precision) {
+  using kernels::Activation;
+  const int64_t h = config.hidden_size;
+  const int64_t inter = config.intermediate_size;
+  PackedLayer packed{
+      kernels::PackedLinear(l->qkv_weight.data(), l->qkv_bias.data(), h, 3 * h, Activation::kNone,
+                            precision),
+      kernels::PackedLinear(l->attention_output_weight.data(), l->attention_output_bias.data(), h,
+                            h, Activation::kNone, precision),
+      kernels::PackedLinear(l->intermediate_weight.data(), l->intermediate_bias.data(), h, inter,
+                            Activation::kGeluErf, precision),
+      kernels::PackedLinear(l->output_weight.data(), l->output_bias.data(), inter, h,
+                            Activation::kNone, precision)};
+  for (std::vector<float>* plain :
+       {&l->qkv_weight, &l->attention_output_weight, &l->intermediate_weight, &l->output_weight}) {
+    std::vector<float>().swap(*plain);
   }
+  return packed;
+}
+
+BertEncoder::BertEncoder(BertConfig config, BertWeights weights, kernels::Precision precision)
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  layers_.reserve(weights_.layers.size());
+  for (BertLayerWeights& l : weights_.layers) layers_.push_back(PackLayer(config_, &l, precision));
+}
+
+BertEncoder::BertEncoder(BertConfig config, BertWeights weights, std::vector<PackedLayer> packed)
+    : config_(std::move(config)), weights_(std::move(weights)), layers_(std::move(packed)) {
+  MG_CHECK(layers_.size() == weights_.layers.size());
+}
+
+kernels::Precision BertEncoder::precision() const {
+  return layers_.empty() ? kernels::Precision::kF32 : layers_.front().qkv.precision();
 }
 
 size_t BertEncoder::bytes() const {

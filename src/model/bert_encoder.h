@@ -48,9 +48,28 @@ struct EncoderWorkspace {
 
 class BertEncoder {
  public:
-  // Packs the layer matrices for the GEMM kernels and frees the plain copies
-  // in `weights` (embeddings, norms, pooler and classifier stay as they are).
-  BertEncoder(BertConfig config, BertWeights weights);
+  // The four linear layers of one encoder layer, packed for the GEMM kernels.
+  struct PackedLayer {
+    kernels::PackedLinear qkv;               // bias fused
+    kernels::PackedLinear attention_output;  // bias fused
+    kernels::PackedLinear intermediate;      // bias and GELU fused
+    kernels::PackedLinear output;            // bias fused
+  };
+
+  // Packs the matrices of `layer` in `precision` and frees their plain
+  // copies (its biases and norms stay), so a model can be packed layer by
+  // layer while it loads (LoadBertWeights' LayerSink).
+  static PackedLayer PackLayer(const BertConfig& config, BertLayerWeights* layer,
+                               kernels::Precision precision);
+
+  // Packs the layer matrices for the GEMM kernels in `precision` and frees
+  // the plain copies in `weights` (embeddings, norms, pooler and classifier
+  // stay as they are, in F32).
+  BertEncoder(BertConfig config, BertWeights weights,
+              kernels::Precision precision = kernels::Precision::kF32);
+  // With the layers already packed: `packed[i]` from PackLayer on
+  // weights.layers[i].
+  BertEncoder(BertConfig config, BertWeights weights, std::vector<PackedLayer> packed);
 
   // Runs the encoder; returns the last hidden states [tokens, hidden] in
   // ws->hidden. Ids must be < vocab_size, type ids < type_vocab_size (any
@@ -67,17 +86,12 @@ class BertEncoder {
 
   const BertConfig& config() const { return config_; }
   const BertWeights& weights() const { return weights_; }
+  // What the packed layers run in (kernels::PackedLinear::precision()).
+  kernels::Precision precision() const;
   // Bytes of parameters held (packed layers included).
   size_t bytes() const;
 
  private:
-  struct PackedLayer {
-    kernels::PackedLinear qkv;               // bias fused
-    kernels::PackedLinear attention_output;  // bias fused
-    kernels::PackedLinear intermediate;      // bias and GELU fused
-    kernels::PackedLinear output;            // bias fused
-  };
-
   void Embed(const PackedBatch& batch, float* out) const;
   void Attention(const PackedBatch& batch, const float* qkv, float* context,
                  EncoderWorkspace* ws) const;

@@ -98,7 +98,7 @@ size_t BertWeights::bytes() const {
 }
 
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
-                                    bool want_classifier) {
+                                    bool want_classifier, const LayerSink& on_layer) {
   const Family& family = config.family();
   const WeightReader reader(checkpoint, family);
   const int64_t h = config.hidden_size;
@@ -142,6 +142,7 @@ Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConf
     MG_RETURN_IF_ERROR(reader.Read(p + "output.dense.bias", {h}, &l.output_bias));
     MG_RETURN_IF_ERROR(reader.Read(p + "output.LayerNorm.weight", {h}, &l.output_norm_gamma));
     MG_RETURN_IF_ERROR(reader.Read(p + "output.LayerNorm.bias", {h}, &l.output_norm_beta));
+    if (on_layer) on_layer(index, &l);
   }
   if (reader.Lookup("pooler.dense.weight")) {
     MG_RETURN_IF_ERROR(reader.Read("pooler.dense.weight", {h, h}, &w.pooler_weight));

@@ -5,6 +5,7 @@
 // Loaded once and read-only afterwards; shared by all inference threads.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "base/status.h"
@@ -46,7 +47,12 @@ struct BertWeights {
 // projection in classifier_*; token_type_embeddings stays empty for a family
 // without token types. Every shape is checked against `config`; errors name the
 // tensor and the file. `want_classifier` requires classifier.* tensors.
+//
+// `on_layer`, when set, is called with each layer as soon as it is read (in
+// order), e.g. to pack its matrices and free the plain copies, so that the
+// whole model never sits in memory as F32 at once.
+using LayerSink = std::function<void(int64_t index, BertLayerWeights* layer)>;
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
-                                    bool want_classifier);
+                                    bool want_classifier, const LayerSink& on_layer = nullptr);
 
 }  // namespace mg::model

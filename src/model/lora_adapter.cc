@@ -190,26 +190,34 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
   return adapter;
 }
 
-void MergeLoraAdapter(const LoraAdapter& adapter, BertWeights* weights) {
+void MergeLoraLayer(const LoraAdapter& adapter, int64_t index, BertLayerWeights* layer) {
   const int64_t r = adapter.rank;
-  for (size_t layer = 0; layer < adapter.a.size(); ++layer) {
-    for (int p = 0; p < 3; ++p) {
-      const std::vector<float>& a = adapter.a[layer][p];
-      const std::vector<float>& b = adapter.b[layer][p];
-      if (a.empty()) continue;
-      const int64_t h = static_cast<int64_t>(b.size()) / r;
-      float* w = weights->layers[layer].qkv_weight.data() + p * h * h;
-      for (int64_t row = 0; row < h; ++row) {
-        for (int64_t col = 0; col < h; ++col) {
-          double delta = 0;
-          for (int64_t k = 0; k < r; ++k)
-            delta += static_cast<double>(b[row * r + k]) * a[k * h + col];
-          w[row * h + col] =
-              static_cast<float>(w[row * h + col] + static_cast<double>(adapter.scale) * delta);
-        }
+  if (index < 0 || static_cast<size_t>(index) >= adapter.a.size()) return;
+  for (int p = 0; p < 3; ++p) {
+    const std::vector<float>& a = adapter.a[index][p];
+    const std::vector<float>& b = adapter.b[index][p];
+    if (a.empty()) continue;
+    const int64_t h = static_cast<int64_t>(b.size()) / r;
+    float* w = layer->qkv_weight.data() + p * h * h;
+    for (int64_t row = 0; row < h; ++row) {
+      for (int64_t col = 0; col < h; ++col) {
+        double delta = 0;
+        for (int64_t k = 0; k < r; ++k)
+          delta += static_cast<double>(b[row * r + k]) * a[k * h + col];
+        w[row * h + col] =
+            static_cast<float>(w[row * h + col] + static_cast<double>(adapter.scale) * delta);
       }
     }
   }
+}
+
+void MergeLoraAdapter(const LoraAdapter& adapter, BertWeights* weights) {
+  for (size_t index = 0; index < weights->layers.size(); ++index)
+    MergeLoraLayer(adapter, static_cast<int64_t>(index), &weights->layers[index]);
+  MergeLoraHead(adapter, weights);
+}
+
+void MergeLoraHead(const LoraAdapter& adapter, BertWeights* weights) {
   if (!adapter.pooler_weight.empty()) {
     weights->pooler_weight = adapter.pooler_weight;
     weights->pooler_bias = adapter.pooler_bias;

@@ -51,8 +51,15 @@ struct LoraAdapter {
 Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpoint& weights,
                                      const BertConfig& config, const std::string& name);
 
-// Merges `adapter` into `weights` (loaded for the same config).
+// Merges `adapter` into `weights` (loaded for the same config): every
+// layer (MergeLoraLayer) and the head (MergeLoraHead).
 void MergeLoraAdapter(const LoraAdapter& adapter, BertWeights* weights);
+// Merges the adapter's deltas of layer `index` into `layer` (its plain
+// query/key/value matrix must still be there).
+void MergeLoraLayer(const LoraAdapter& adapter, int64_t index, BertLayerWeights* layer);
+// Replaces the pooler and classifier of `weights` with the adapter's, where
+// it carries them.
+void MergeLoraHead(const LoraAdapter& adapter, BertWeights* weights);
 
 // True when `dir` holds either adapter file.
 bool HasLoraAdapter(const std::string& dir);

@@ -18,7 +18,7 @@ Result<Pooling> ParsePooling(std::string_view name) {
                               "\" (expected mean or cls)");
 }
 
-Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
+Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
   MG_ASSIGN_OR_RETURN(std::string config_text, ReadFile(JoinPath(dir, "config.json")));
   MG_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::OpenFolder(dir));
   MG_ASSIGN_OR_RETURN(text::Tokenizer tokenizer, text::Tokenizer::Load(dir));
@@ -28,7 +28,8 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
     MG_ASSIGN_OR_RETURN(pooling_text, ReadFile(pooling_path));
   }
   if (!HasLoraAdapter(dir))
-    return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir);
+    return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir, {}, nullptr,
+                     {}, options);
   const std::string adapter_config_path = JoinPath(dir, kAdapterConfigFile);
   const std::string adapter_weights_path = JoinPath(dir, kAdapterWeightsFile);
   if (!FileExists(adapter_config_path) || !FileExists(adapter_weights_path)) {
@@ -38,13 +39,14 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
   MG_ASSIGN_OR_RETURN(std::string adapter_config, ReadFile(adapter_config_path));
   MG_ASSIGN_OR_RETURN(Checkpoint adapter_weights, Checkpoint::OpenFile(adapter_weights_path));
   return FromParts(config_text, checkpoint, std::move(tokenizer), pooling_text, dir, adapter_config,
-                   &adapter_weights);
+                   &adapter_weights, {}, options);
 }
 
 Result<std::unique_ptr<Model>> Model::FromParts(
     std::string_view config_json, const Checkpoint& checkpoint, text::Tokenizer tokenizer,
     std::string_view pooling_config, const std::string& dir, std::string_view adapter_config,
-    const Checkpoint* adapter_weights, const std::string& adapter_name) {
+    const Checkpoint* adapter_weights, const std::string& adapter_name,
+    const LoadOptions& options) {
   std::unique_ptr<Model> model(new Model());
   MG_ASSIGN_OR_RETURN(BertConfig config,
                       ParseBertConfig(std::string(config_json), JoinPath(dir, "config.json")));
@@ -58,12 +60,20 @@ Result<std::unique_ptr<Model>> Model::FromParts(
     MG_ASSIGN_OR_RETURN(adapter, ParseLoraAdapter(adapter_config, *adapter_weights, config,
                                                   adapter_name.empty() ? dir : adapter_name));
   }
+  // Each layer is merged with the adapter (in F32) and packed as soon as it
+  // is read, so the whole model never sits in memory as F32 at once.
+  std::vector<BertEncoder::PackedLayer> packed;
+  packed.reserve(static_cast<size_t>(config.num_hidden_layers));
+  auto pack = [&](int64_t index, BertLayerWeights* layer) {
+    if (adapter) MergeLoraLayer(*adapter, index, layer);
+    packed.push_back(BertEncoder::PackLayer(config, layer, options.precision));
+  };
   // An adapter may carry the classifier head (modules_to_save) the base lacks.
-  Result<BertWeights> weights =
-      LoadBertWeights(checkpoint, config, classifier && !(adapter && adapter->has_classifier()));
+  Result<BertWeights> weights = LoadBertWeights(
+      checkpoint, config, classifier && !(adapter && adapter->has_classifier()), pack);
   if (!weights.ok()) return weights.status().WithContext(dir);
   if (adapter) {
-    MergeLoraAdapter(*adapter, &*weights);
+    MergeLoraHead(*adapter, &*weights);
     if (classifier && !weights->has_pooler())
       return NotFoundError(dir + ": a sequence classifier needs " +
                            std::string(config.family().head_dense) + ".* tensors");
@@ -95,7 +105,8 @@ Result<std::unique_ptr<Model>> Model::FromParts(
       return UnimplementedError(pooling_path + ": only mean and CLS pooling are supported");
     }
   }
-  model->encoder_ = std::make_unique<BertEncoder>(std::move(config), std::move(weights).value());
+  model->encoder_ = std::make_unique<BertEncoder>(std::move(config), std::move(weights).value(),
+                                                  std::move(packed));
   return model;
 }
 

@@ -22,6 +22,16 @@ namespace mg::model {
 
 enum class Pooling { kMean, kCls };
 
+// How a model is built from its source. The precision applies to the
+// encoder's packed linear layers (query/key/value, attention output,
+// intermediate and output of every layer: kernels/packed_linear.h);
+// embeddings, LayerNorm, attention scores, softmax and the classification
+// head always run in F32. A LoRA adapter is merged in F32 before the layers
+// are converted.
+struct LoadOptions {
+  kernels::Precision precision = kernels::Precision::kF32;
+};
+
 Result<Pooling> ParsePooling(std::string_view name);
 
 // The output activation of a classifier on one row of `labels` logits, in
@@ -36,7 +46,8 @@ class Model {
   // tokenizer files of `dir`, and 1_Pooling/config.json when present. A LoRA
   // adapter in the folder (adapter_config.json + adapter_model.safetensors,
   // model/lora_adapter.h) is merged into the weights.
-  static Result<std::unique_ptr<Model>> Load(const std::string& dir);
+  static Result<std::unique_ptr<Model>> Load(const std::string& dir,
+                                             const LoadOptions& options = {});
 
   // The same from parts already in memory (e.g. decrypted from a bundle):
   // config.json text, the weights, the tokenizer and the text of
@@ -49,7 +60,7 @@ class Model {
       std::string_view config_json, const Checkpoint& checkpoint, text::Tokenizer tokenizer,
       std::string_view pooling_config, const std::string& name,
       std::string_view adapter_config = {}, const Checkpoint* adapter_weights = nullptr,
-      const std::string& adapter_name = {});
+      const std::string& adapter_name = {}, const LoadOptions& options = {});
 
   // Tokenizes `texts` (with pairs[i] as the second text when `pairs` is
   // non-empty and pairs[i] is set), truncating each to max_length() tokens,
@@ -71,6 +82,9 @@ class Model {
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
   const BertEncoder& encoder() const { return *encoder_; }
   Pooling default_pooling() const { return default_pooling_; }
+  // The precision the linear layers run in (F32 when the CPU lacked a kernel
+  // for the one asked).
+  kernels::Precision precision() const { return encoder_->precision(); }
   // Longest input in tokens (special tokens included).
   size_t max_length() const { return max_length_; }
   // Things a user should know about (e.g. a vocabulary larger than the model's).

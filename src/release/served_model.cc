@@ -49,7 +49,7 @@ Result<ServedModel> LoadFolder(const ModelSourceOptions& options) {
     uint64_t size = 0;
     MG_ASSIGN_OR_RETURN(served.sha256, Sha256FileHex(weights, &size));
   }
-  MG_ASSIGN_OR_RETURN(served.model, model::Model::Load(options.model));
+  MG_ASSIGN_OR_RETURN(served.model, model::Model::Load(options.model, options.load));
   return served;
 }
 
@@ -107,6 +107,7 @@ Result<std::optional<model::Checkpoint>> BundledAdapter(const std::string& path,
 }
 
 Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
+                                                  const model::LoadOptions& load,
                                                   const BundleContents& contents) {
   auto weights = contents.files.find("model.safetensors");
   if (weights == contents.files.end() || FileText(contents, "config.json").empty()) {
@@ -123,7 +124,7 @@ Result<std::unique_ptr<model::Model>> BuildClosed(const std::string& path,
   return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
                                  std::move(tokenizer), FileText(contents, "1_Pooling/config.json"),
                                  path, FileText(contents, model::kAdapterConfigFile),
-                                 adapter ? &*adapter : nullptr, path);
+                                 adapter ? &*adapter : nullptr, path, load);
 }
 
 Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& options,
@@ -179,9 +180,10 @@ Result<std::unique_ptr<model::Model>> BuildHybrid(const ModelSourceOptions& opti
   if (FileExists(pooling_path)) {
     MG_ASSIGN_OR_RETURN(pooling, ReadFile(pooling_path));
   }
-  return model::Model::FromParts(
-      FileText(contents, "config.json"), checkpoint, std::move(tokenizer), pooling, options.base,
-      FileText(contents, model::kAdapterConfigFile), adapter ? &*adapter : nullptr, options.model);
+  return model::Model::FromParts(FileText(contents, "config.json"), checkpoint,
+                                 std::move(tokenizer), pooling, options.base,
+                                 FileText(contents, model::kAdapterConfigFile),
+                                 adapter ? &*adapter : nullptr, options.model, options.load);
 }
 
 Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::sys_seconds now) {
@@ -217,7 +219,7 @@ Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::s
                                   " is a closed release, not a hybrid head; "
                                   "drop --base");
     }
-    MG_ASSIGN_OR_RETURN(served.model, BuildClosed(options.model, contents));
+    MG_ASSIGN_OR_RETURN(served.model, BuildClosed(options.model, options.load, contents));
   }
   if (!contents.memory_locked) served.memory_locked = false;
   contents.files.clear();  // wipes the decrypted files

@@ -27,12 +27,13 @@
 namespace mg::release {
 
 struct ModelSourceOptions {
-  std::string model;       // HF folder, open release folder, or FILE.mgb
-  std::string base;        // hybrid: the open base folder the head was made for
-  std::string deploy_key;  // closed/hybrid: the deployment's secret key file
-  std::string passphrase;  // of the deployment key, when it is protected
-  std::string licence;     // licence file, when the release requires one
-  std::string vendor_pub;  // pinned vendor public key (signatures, licence)
+  std::string model;        // HF folder, open release folder, or FILE.mgb
+  std::string base;         // hybrid: the open base folder the head was made for
+  std::string deploy_key;   // closed/hybrid: the deployment's secret key file
+  std::string passphrase;   // of the deployment key, when it is protected
+  std::string licence;      // licence file, when the release requires one
+  std::string vendor_pub;   // pinned vendor public key (signatures, licence)
+  model::LoadOptions load;  // how the model is built (precision of its linear layers)
 };
 
 struct ServedModel {
