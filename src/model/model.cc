@@ -6,8 +6,10 @@
 
 #include "base/file.h"
 #include "base/json_limits.h"
+#include "model/bert_encoder.h"
 #include "model/checkpoint.h"
 #include "model/lora_adapter.h"
+#include "model/modernbert_encoder.h"
 
 namespace mg::model {
 
@@ -51,6 +53,10 @@ Result<std::unique_ptr<Model>> Model::FromParts(
   const bool classifier = config.is_sequence_classifier();
   std::optional<LoraAdapter> adapter;
   if (adapter_weights != nullptr || !adapter_config.empty()) {
+    if (config.family().lora_targets.empty()) {
+      return UnimplementedError(dir + ": LoRA adapters are not supported for " +
+                                std::string(config.family().name) + " models");
+    }
     if (adapter_weights == nullptr || adapter_config.empty()) {
       return CorruptionError(dir + " holds half a LoRA adapter: " + kAdapterConfigFile + " and " +
                              kAdapterWeightsFile + " go together");
@@ -95,7 +101,12 @@ Result<std::unique_ptr<Model>> Model::FromParts(
       return UnimplementedError(pooling_path + ": only mean and CLS pooling are supported");
     }
   }
-  model->encoder_ = std::make_unique<BertEncoder>(std::move(config), std::move(weights).value());
+  if (config.family().pre_norm) {
+    model->encoder_ =
+        std::make_unique<ModernBertEncoder>(std::move(config), std::move(weights).value());
+  } else {
+    model->encoder_ = std::make_unique<BertEncoder>(std::move(config), std::move(weights).value());
+  }
   return model;
 }
 

@@ -1,4 +1,4 @@
-// Model: a loaded BERT-family model ready for inference — tokenizer, config,
+// Model: a loaded encoder model of any supported family (model/family.h) ready for inference — tokenizer, config,
 // weights, encoder and heads — from a Hugging Face model folder.
 //
 // Immutable after Load(); Embed() and Classify() are thread-safe for distinct
@@ -14,7 +14,7 @@
 
 #include "base/status.h"
 #include "model/bert_config.h"
-#include "model/bert_encoder.h"
+#include "model/encoder.h"
 #include "model/checkpoint.h"
 #include "text/tokenizer.h"
 
@@ -69,7 +69,7 @@ class Model {
   bool is_classifier() const { return encoder_->weights().has_classifier(); }
   const BertConfig& config() const { return encoder_->config(); }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
-  const BertEncoder& encoder() const { return *encoder_; }
+  const Encoder& encoder() const { return *encoder_; }
   Pooling default_pooling() const { return default_pooling_; }
   // Longest input in tokens (special tokens included).
   size_t max_length() const { return max_length_; }
@@ -80,7 +80,7 @@ class Model {
   Model() = default;
 
   std::unique_ptr<text::Tokenizer> tokenizer_;
-  std::unique_ptr<BertEncoder> encoder_;
+  std::unique_ptr<Encoder> encoder_;
   Pooling default_pooling_ = Pooling::kMean;
   size_t max_length_ = 512;
   std::vector<std::string> warnings_;
