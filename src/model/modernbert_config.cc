@@ -49,8 +49,9 @@ Status ReadRopeParameters(const json& root, const std::string& name, ModernBertS
   auto it = root.find("rope_parameters");
   if (it == root.end() || it->is_null()) return Status::Ok();
   if (!it->is_object()) return CorruptionError(name + ": \"rope_parameters\" is not an object");
-  for (const auto& [type, theta] : {std::pair<const char*, double*>{"full_attention", &s->global_rope_theta},
-                                    {"sliding_attention", &s->local_rope_theta}}) {
+  for (const auto& [type, theta] :
+       {std::pair<const char*, double*>{"full_attention", &s->global_rope_theta},
+        {"sliding_attention", &s->local_rope_theta}}) {
     auto entry = it->find(type);
     if (entry == it->end() || entry->is_null()) continue;
     if (!entry->is_object())

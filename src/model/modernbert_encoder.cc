@@ -74,8 +74,8 @@ ModernBertEncoder::ModernBertEncoder(BertConfig config, BertWeights weights)
   for (BertLayerWeights& l : weights_.layers) {
     layers_.push_back(PackedLayer{
         kernels::PackedLinear(l.qkv_weight.data(), OrNull(l.qkv_bias), h, 3 * h),
-        kernels::PackedLinear(l.attention_output_weight.data(), OrNull(l.attention_output_bias),
-                              h, h),
+        kernels::PackedLinear(l.attention_output_weight.data(), OrNull(l.attention_output_bias), h,
+                              h),
         kernels::PackedLinear(l.intermediate_weight.data(), OrNull(l.intermediate_bias), h,
                               2 * inter),
         kernels::PackedLinear(l.output_weight.data(), OrNull(l.output_bias), inter, h)});
@@ -209,9 +209,8 @@ const Tensor& ModernBertEncoder::Forward(const PackedBatch& batch, EncoderWorksp
     }
     Attention(batch, sliding, rotary, max_len, qkv, context, ws);
     packed.attention_output.Run(context, tokens, normed);
-    ParallelRows(tokens, [&](int64_t begin, int64_t count) {
-      AddRows(hidden, normed, begin, count, h);
-    });
+    ParallelRows(tokens,
+                 [&](int64_t begin, int64_t count) { AddRows(hidden, normed, begin, count, h); });
     normalize(layer.output_norm_gamma, layer.output_norm_beta);
     for (int64_t row = 0; row < tokens; row += ffn_rows) {
       const int64_t rows = std::min(ffn_rows, tokens - row);

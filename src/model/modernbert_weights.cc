@@ -94,20 +94,20 @@ Result<BertWeights> LoadModernBertWeights(const Checkpoint& checkpoint, const Be
                                        &l.output_norm_beta));
     MG_RETURN_IF_ERROR(reader.ReadLinear(p + "mlp.Wi", true, s.mlp_bias, 2 * inter, h,
                                          &l.intermediate_weight, &l.intermediate_bias));
-    MG_RETURN_IF_ERROR(reader.ReadLinear(p + "mlp.Wo", true, s.mlp_bias, h, inter,
-                                         &l.output_weight, &l.output_bias));
+    MG_RETURN_IF_ERROR(reader.ReadLinear(p + "mlp.Wo", true, s.mlp_bias, h, inter, &l.output_weight,
+                                         &l.output_bias));
   }
-  MG_RETURN_IF_ERROR(reader.ReadNorm("final_norm", true, s.norm_bias, h, &w.final_norm_gamma,
-                                     &w.final_norm_beta));
+  MG_RETURN_IF_ERROR(
+      reader.ReadNorm("final_norm", true, s.norm_bias, h, &w.final_norm_gamma, &w.final_norm_beta));
   if (want_classifier) {
     const int64_t labels = static_cast<int64_t>(config.labels.size());
     MG_RETURN_IF_ERROR(reader.ReadLinear("head.dense", false, s.classifier_bias, h, h,
                                          &w.pooler_weight, &w.pooler_bias));
     if (w.pooler_bias.empty()) w.pooler_bias.assign(static_cast<size_t>(h), 0.0f);
-    MG_RETURN_IF_ERROR(reader.ReadNorm("head.norm", false, s.norm_bias, h, &w.head_norm_gamma,
-                                       &w.head_norm_beta));
-    MG_RETURN_IF_ERROR(reader.ReadLinear("classifier", false, true, labels, h,
-                                         &w.classifier_weight, &w.classifier_bias));
+    MG_RETURN_IF_ERROR(
+        reader.ReadNorm("head.norm", false, s.norm_bias, h, &w.head_norm_gamma, &w.head_norm_beta));
+    MG_RETURN_IF_ERROR(reader.ReadLinear("classifier", false, true, labels, h, &w.classifier_weight,
+                                         &w.classifier_bias));
   }
   return w;
 }
