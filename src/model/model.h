@@ -1,5 +1,5 @@
-// Model: a loaded encoder model of any supported family (model/family.h) ready for inference — tokenizer, config,
-// weights, encoder and heads — from a Hugging Face model folder.
+// Model: a loaded encoder model of any supported family (model/family.h) ready for inference —
+// tokenizer, config, weights, encoder and heads — from a Hugging Face model folder.
 //
 // Immutable after Load(); Embed() and Classify() are thread-safe for distinct
 // workspaces. The weights are shared read-only by all callers.
@@ -14,8 +14,8 @@
 
 #include "base/status.h"
 #include "model/bert_config.h"
-#include "model/encoder.h"
 #include "model/checkpoint.h"
+#include "model/encoder.h"
 #include "text/tokenizer.h"
 
 namespace mg::model {
