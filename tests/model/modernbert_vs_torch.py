@@ -264,7 +264,8 @@ def check_refusals(modelgate, work, inputs):
     # Fine-tuning needs the backward pass of these layers, which is not implemented.
     train = os.path.join(work, "train.jsonl")
     with open(train, "w") as f:
-        f.write(json.dumps({"text": "good", "label": "pos"}) + "\n" + json.dumps({"text": "bad", "label": "neg"}) + "\n")
+        for text, label in (("good", "pos"), ("bad", "neg")):
+            f.write(json.dumps({"text": text, "label": label}) + "\n")
     result = subprocess.run([modelgate, "train", "--base", base, "--train", train, "--out",
                              os.path.join(work, "trained")], capture_output=True, text=True)
     if result.returncode == 0 or "ModernBERT" not in result.stderr:
