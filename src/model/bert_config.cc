@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "base/json_limits.h"
+#include "model/modernbert_config.h"
 
 namespace mg::model {
 namespace {
@@ -117,6 +118,9 @@ Result<BertConfig> ParseBertConfig(const std::string& json_text, const std::stri
   if (config.hidden_act != "gelu") {
     return UnimplementedError(name + ": " + act_key + " \"" + config.hidden_act +
                               "\" is not supported (gelu only)");
+  }
+  if (family.pre_norm) {
+    MG_RETURN_IF_ERROR(ParseModernBertSettings(root, name, &config));
   }
   if (root.contains("position_embedding_type") && root["position_embedding_type"] != "absolute") {
     return UnimplementedError(name + ": only absolute position embeddings are supported");

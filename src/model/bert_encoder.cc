@@ -7,26 +7,12 @@
 
 #include "kernels/gemm.h"
 #include "kernels/kernels.h"
+#include "model/parallel_rows.h"
 
 namespace mg::model {
 namespace {
 
 constexpr int64_t kFeedForwardRows = 512;
-
-// Applies `body(row_begin, row_count)` to blocks of rows on the intra-op threads.
-template <typename Body>
-void ParallelRows(int64_t rows, Body body) {
-  const int threads = omp_get_max_threads();
-  if (threads <= 1 || rows < 8) {
-    body(int64_t{0}, rows);
-    return;
-  }
-  const int64_t block = (rows + threads - 1) / threads;
-#pragma omp parallel for schedule(static)
-  for (int64_t start = 0; start < rows; start += block) {
-    body(start, start + block < rows ? block : rows - start);
-  }
-}
 
 }  // namespace
 

@@ -1,7 +1,5 @@
-// BertEncoder: the encoder forward pass of every supported family (BERT,
-// DistilBERT, RoBERTa: model/family.h) on a packed batch — the tokens of all
-// sequences side by side, each sequence attending only to itself — so texts
-// of different lengths cost what their tokens cost, with no padding.
+// BertEncoder: the encoder forward pass of the post-LayerNorm families (BERT,
+// DistilBERT, RoBERTa: model/family.h) on a packed batch (model/encoder.h).
 //
 // The encoder holds shared read-only weights; Forward() is thread-safe for
 // distinct Workspaces. After a Workspace has seen the largest batch, Forward
@@ -15,38 +13,12 @@
 #include "kernels/packed_linear.h"
 #include "model/bert_config.h"
 #include "model/bert_weights.h"
+#include "model/encoder.h"
 #include "tensor/tensor.h"
 
 namespace mg::model {
 
-// Token ids of several sequences, concatenated. Sequence s owns tokens
-// [offsets[s], offsets[s + 1]).
-struct PackedBatch {
-  std::vector<int32_t> ids;
-  std::vector<int32_t> type_ids;
-  std::vector<int64_t> offsets = {0};
-
-  int64_t sequences() const { return static_cast<int64_t>(offsets.size()) - 1; }
-  int64_t tokens() const { return static_cast<int64_t>(ids.size()); }
-  int64_t length(int64_t s) const { return offsets[s + 1] - offsets[s]; }
-  void Clear() {
-    ids.clear();
-    type_ids.clear();
-    offsets.assign(1, 0);
-  }
-};
-
-// Scratch buffers of one inference thread.
-struct EncoderWorkspace {
-  Tensor hidden{DType::kF32, {0}};
-  Tensor qkv{DType::kF32, {0}};
-  Tensor context{DType::kF32, {0}};
-  Tensor projected{DType::kF32, {0}};
-  Tensor intermediate{DType::kF32, {0}};
-  Tensor attention_scratch{DType::kF32, {0}};
-};
-
-class BertEncoder {
+class BertEncoder final : public Encoder {
  public:
   // The four linear layers of one encoder layer, packed for the GEMM kernels.
   struct PackedLayer {
@@ -75,21 +47,19 @@ class BertEncoder {
   // ws->hidden. Ids must be < vocab_size, type ids < type_vocab_size (any
   // when the family has no token types) and each sequence no longer than
   // config().max_tokens() (callers check).
-  const Tensor& Forward(const PackedBatch& batch, EncoderWorkspace* ws) const;
+  const Tensor& Forward(const PackedBatch& batch, EncoderWorkspace* ws) const override;
 
   // The head on the first token of each sequence: act(W h_first + b) (tanh:
   // BERT pooler, RoBERTa classifier.dense; ReLU: DistilBERT pre_classifier),
   // then the output projection's logits: `logits` gets [sequences, labels].
   // Requires a classifier.
   void Classify(const PackedBatch& batch, const Tensor& hidden, EncoderWorkspace* ws,
-                std::vector<float>* logits) const;
+                std::vector<float>* logits) const override;
 
-  const BertConfig& config() const { return config_; }
-  const BertWeights& weights() const { return weights_; }
-  // What the packed layers run in (kernels::PackedLinear::precision()).
-  kernels::Precision precision() const;
-  // Bytes of parameters held (packed layers included).
-  size_t bytes() const;
+  const BertConfig& config() const override { return config_; }
+  const BertWeights& weights() const override { return weights_; }
+  kernels::Precision precision() const override;
+  size_t bytes() const override;
 
  private:
   void Embed(const PackedBatch& batch, float* out) const;

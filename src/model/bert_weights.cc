@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "model/modernbert_weights.h"
+
 namespace mg::model {
 namespace {
 
@@ -86,7 +88,8 @@ size_t BertWeights::bytes() const {
   size_t floats = word_embeddings.size() + position_embeddings.size() +
                   token_type_embeddings.size() + embedding_norm_gamma.size() +
                   embedding_norm_beta.size() + pooler_weight.size() + pooler_bias.size() +
-                  classifier_weight.size() + classifier_bias.size();
+                  classifier_weight.size() + classifier_bias.size() + final_norm_gamma.size() +
+                  final_norm_beta.size() + head_norm_gamma.size() + head_norm_beta.size();
   for (const BertLayerWeights& l : layers) {
     floats += l.qkv_weight.size() + l.qkv_bias.size() + l.attention_output_weight.size() +
               l.attention_output_bias.size() + l.attention_norm_gamma.size() +
@@ -100,6 +103,7 @@ size_t BertWeights::bytes() const {
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
                                     bool want_classifier, const LayerSink& on_layer) {
   const Family& family = config.family();
+  if (family.pre_norm) return LoadModernBertWeights(checkpoint, config, want_classifier);
   const WeightReader reader(checkpoint, family);
   const int64_t h = config.hidden_size;
   const int64_t inter = config.intermediate_size;

@@ -2,6 +2,14 @@
 // classifier) in float32, laid out for the forward pass: Q, K and V projections
 // fused into one [3*hidden, hidden] matrix per layer.
 //
+// A ModernBERT model (model/modernbert_weights.h) fills the same fields as
+// their ModernBERT counterparts: qkv_* = attn.Wqkv, attention_output_* =
+// attn.Wo, attention_norm_* = attn_norm (empty in layer 0, which has none),
+// intermediate_* = mlp.Wi ([2I, H]: GeGLU input rows, then gate rows),
+// output_* = mlp.Wo, output_norm_* = mlp_norm, embedding_norm_* =
+// embeddings.norm, pooler_* = head.dense, plus final_norm_* and head_norm_*.
+// Biases it lacks stay empty; LayerNorm betas it lacks are zeros.
+//
 // Loaded once and read-only afterwards; shared by all inference threads.
 #pragma once
 
@@ -32,6 +40,9 @@ struct BertWeights {
   std::vector<BertLayerWeights> layers;
   std::vector<float> pooler_weight, pooler_bias;          // empty when absent
   std::vector<float> classifier_weight, classifier_bias;  // [C, H], [C]; empty when absent
+  // ModernBERT only: final_norm after the last layer and the head's norm.
+  std::vector<float> final_norm_gamma, final_norm_beta;
+  std::vector<float> head_norm_gamma, head_norm_beta;  // empty without a classifier
 
   bool has_pooler() const { return !pooler_weight.empty(); }
   bool has_classifier() const { return !classifier_weight.empty(); }
@@ -47,10 +58,12 @@ struct BertWeights {
 // projection in classifier_*; token_type_embeddings stays empty for a family
 // without token types. Every shape is checked against `config`; errors name the
 // tensor and the file. `want_classifier` requires classifier.* tensors.
+// A ModernBERT config is handed to LoadModernBertWeights.
 //
 // `on_layer`, when set, is called with each layer as soon as it is read (in
 // order), e.g. to pack its matrices and free the plain copies, so that the
-// whole model never sits in memory as F32 at once.
+// whole model never sits in memory as F32 at once. ModernBERT's loader does
+// not call it.
 using LayerSink = std::function<void(int64_t index, BertLayerWeights* layer)>;
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
                                     bool want_classifier, const LayerSink& on_layer = nullptr);

@@ -133,8 +133,42 @@ const Family& RobertaFamily() {
   return family;
 }
 
+const Family& ModernBertFamily() {
+  static const Family family{
+      .id = FamilyId::kModernBert,
+      .name = "ModernBERT",
+      .model_types = {{"modernbert", "ModernBert"}},
+      .keys = {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+               "hidden_activation"},
+      .default_pad_token_id = 50283,
+      .reads_layer_norm_eps = false,  // norm_eps, read with the other ModernBERT settings
+      .prefix = "model.",
+      .layer_list = "layers",
+      .layer_modules = {},
+      .head_dense = "head.dense",
+      .head_out = "classifier",
+      .head_activation = HeadActivation::kTanh,  // unused: config.json's classifier_activation
+      .head_modules = {"head", "classifier"},
+      .token_types = false,
+      .positions_after_padding = false,
+      .lora_targets = {},
+      .pre_norm = true,
+  };
+  return family;
+}
+
+namespace {
+
+std::array<const Family*, 4> AllFamilies() {
+  return {&BertFamily(), &DistilBertFamily(), &RobertaFamily(), &ModernBertFamily()};
+}
+
+}  // namespace
+
 const Family& FamilyOf(FamilyId id) {
   switch (id) {
+    case FamilyId::kModernBert:
+      return ModernBertFamily();
     case FamilyId::kDistilBert:
       return DistilBertFamily();
     case FamilyId::kRoberta:
@@ -146,7 +180,7 @@ const Family& FamilyOf(FamilyId id) {
 }
 
 Result<const Family*> FamilyForModelType(std::string_view model_type) {
-  for (const Family* family : {&BertFamily(), &DistilBertFamily(), &RobertaFamily()}) {
+  for (const Family* family : AllFamilies()) {
     for (const ModelType& type : family->model_types)
       if (type.model_type == model_type) return family;
   }
@@ -156,7 +190,7 @@ Result<const Family*> FamilyForModelType(std::string_view model_type) {
 
 std::string SupportedModelTypes() {
   std::string out;
-  for (const Family* family : {&BertFamily(), &DistilBertFamily(), &RobertaFamily()}) {
+  for (const Family* family : AllFamilies()) {
     for (const ModelType& type : family->model_types) {
       if (!out.empty()) out += ", ";
       out += type.model_type;
@@ -203,6 +237,7 @@ std::optional<std::string> Family::CanonicalName(std::string_view hf) const {
 }
 
 int Family::LoraTargetIndex(std::string_view target) const {
+  if (lora_targets.size() < 3 || layer_modules.size() < 3) return -1;
   for (int p = 0; p < 3; ++p) {
     const std::string_view module = layer_modules[static_cast<size_t>(p)];
     if (target == lora_targets[static_cast<size_t>(p)] || target == module) return p;
@@ -221,7 +256,11 @@ bool Family::IsHeadTensor(std::string_view hf) const {
   // encoder layer either.
   std::string_view bare = hf;
   if (bare.starts_with(prefix)) bare.remove_prefix(prefix.size());
-  return bare.starts_with("pooler.");
+  if (bare.starts_with("pooler.")) return true;
+  // Any other module of the head (ModernBERT's head.norm).
+  for (std::string_view module : head_modules)
+    if (AfterModule(hf, module)) return true;
+  return false;
 }
 
 bool Family::KnowsArchitecture(std::string_view architecture) const {
@@ -265,7 +304,7 @@ void PositionIds(const Family& family, const int32_t* ids, int64_t length, int64
 }
 
 bool IsAnyHeadTensor(std::string_view name) {
-  for (const Family* family : {&BertFamily(), &DistilBertFamily(), &RobertaFamily()})
+  for (const Family* family : AllFamilies())
     if (family->IsHeadTensor(name)) return true;
   return false;
 }

@@ -2,10 +2,14 @@
 // config.json model_type values belong to it, how its tensors are named, how
 // its token positions are numbered and what its classification head does.
 //
-// Every supported family is a post-LayerNorm Transformer encoder with the
-// same layer (fused Q/K/V attention, output projection, LayerNorm, GELU
-// feed-forward, LayerNorm), so the encoder, the training net and the LoRA
-// code stay one implementation; they read the few switches below.
+// BERT, DistilBERT and RoBERTa are post-LayerNorm Transformer encoders with
+// the same layer (fused Q/K/V attention, output projection, LayerNorm, GELU
+// feed-forward, LayerNorm), so their encoder, training net and LoRA code stay
+// one implementation; they read the few switches below. ModernBERT
+// (pre-LayerNorm layers, rotary positions, alternating global and
+// sliding-window attention, GeGLU feed-forward) has its own encoder
+// (model/modernbert_encoder.h); `pre_norm` marks it, and its layer tensors
+// have no canonical BERT names (layer_modules is empty).
 //
 // Internally every tensor has a canonical name, BERT's without a prefix:
 //   embeddings.{word_embeddings,position_embeddings,token_type_embeddings,LayerNorm}.*
@@ -31,9 +35,10 @@
 
 namespace mg::model {
 
-enum class FamilyId { kBert, kDistilBert, kRoberta };
+enum class FamilyId { kBert, kDistilBert, kRoberta, kModernBert };
 
 // The activation between the head's two projections.
+// (ModernBERT's head reads its activation from config.json instead.)
 enum class HeadActivation { kTanh, kRelu };
 
 // A config.json model_type of a family and the class-name stem its
@@ -52,7 +57,7 @@ struct ConfigKeys {
 
 struct Family {
   FamilyId id;
-  std::string_view name;  // for messages and docs: "BERT", "DistilBERT", "RoBERTa"
+  std::string_view name;  // for messages and docs: "BERT", "DistilBERT", "RoBERTa", "ModernBERT"
   // The model_type values it reads; the first is what training writes for a
   // model from scratch (a loaded model keeps its own, e.g. "xlm-roberta").
   std::vector<ModelType> model_types;
@@ -80,8 +85,12 @@ struct Family {
   // position = pad_token_id + 1 + (non-padding tokens so far); padding
   // tokens get pad_token_id. Otherwise position = index in the sequence.
   bool positions_after_padding;
-  // The LoRA target names PEFT uses for query, key and value.
+  // The LoRA target names PEFT uses for query, key and value (empty: LoRA
+  // adapters are not supported for the family).
   std::vector<std::string_view> lora_targets;
+  // Pre-LayerNorm ModernBERT layers (model/modernbert_encoder.h) rather than
+  // the shared post-LayerNorm BERT layer.
+  bool pre_norm = false;
 
   // Hugging Face name of a canonical tensor name (see above), with the
   // family's prefix for encoder tensors.
@@ -107,10 +116,11 @@ struct Family {
 const Family& BertFamily();
 const Family& DistilBertFamily();
 const Family& RobertaFamily();
+const Family& ModernBertFamily();
 const Family& FamilyOf(FamilyId id);
 
 // The family that reads `model_type` ("bert", "distilbert", "roberta",
-// "xlm-roberta", "camembert"); an error lists the supported ones.
+// "xlm-roberta", "camembert", "modernbert"); an error lists the supported ones.
 Result<const Family*> FamilyForModelType(std::string_view model_type);
 
 // The model_type values that are supported, for messages and docs.

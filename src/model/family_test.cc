@@ -1,9 +1,11 @@
 // Family: names map both ways, configs of each family parse into the same
-// fields, and RoBERTa's positions follow its padding rule.
+// fields, RoBERTa's positions follow its padding rule, and ModernBERT's own
+// settings are read (the published ModernBERT-large config.json) or refused.
 #include "model/family.h"
 
 #include <gtest/gtest.h>
 
+#include "base/file.h"
 #include "model/bert_config.h"
 
 namespace mg::model {
@@ -99,6 +101,55 @@ TEST(FamilyTest, RobertaConfigAndPositions) {
   auto unknown = ParseBertConfig(R"({"model_type":"gpt2","vocab_size":1})", "c");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("distilbert"), std::string::npos);
+}
+
+TEST(FamilyTest, ModernBertLargeConfig) {
+  auto text = ReadFile("tests/data/vocab/ModernBERT-large/config.json");
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  auto config = ParseBertConfig(*text, "c");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->family_id, FamilyId::kModernBert);
+  EXPECT_TRUE(config->family().pre_norm);
+  EXPECT_EQ(config->hidden_size, 1024);
+  EXPECT_EQ(config->num_hidden_layers, 28);
+  EXPECT_EQ(config->intermediate_size, 2624);
+  EXPECT_EQ(config->type_vocab_size, 0);
+  EXPECT_EQ(config->pad_token_id, 50283);
+  EXPECT_EQ(config->max_tokens(), 8192);
+  EXPECT_FLOAT_EQ(config->layer_norm_eps, 1e-5f);
+  const ModernBertSettings& s = config->modernbert;
+  EXPECT_FALSE(s.norm_bias || s.attention_bias || s.mlp_bias || s.classifier_bias);
+  EXPECT_EQ(s.global_rope_theta, 160000.0);
+  EXPECT_EQ(s.local_rope_theta, 10000.0);
+  EXPECT_EQ(s.local_attention, 128);
+  ASSERT_EQ(s.sliding_layers.size(), 28u);
+  for (size_t layer = 0; layer < 28; ++layer) EXPECT_EQ(s.sliding_layers[layer], layer % 3 != 0);
+  EXPECT_TRUE(s.classifier_mean_pooling);
+  EXPECT_EQ(s.classifier_activation, ClassifierActivation::kGelu);
+
+  EXPECT_TRUE(ModernBertFamily().IsHeadTensor("head.norm.weight"));
+  EXPECT_TRUE(ModernBertFamily().IsHeadTensor("classifier.bias"));
+  EXPECT_FALSE(ModernBertFamily().IsHeadTensor("model.layers.0.mlp.Wi.weight"));
+  EXPECT_EQ(ModernBertFamily().LoraTargetIndex("Wqkv"), -1);
+}
+
+TEST(FamilyTest, ModernBertRefusesWhatItDoesNotImplement) {
+  const std::string base =
+      R"({"model_type":"modernbert","vocab_size":100,"hidden_size":64,"num_hidden_layers":3,)"
+      R"("num_attention_heads":4,"intermediate_size":96,)";
+  for (const char* setting :
+       {R"("hidden_activation":"silu")", R"("classifier_pooling":"max")",
+        R"("classifier_activation":"sigmoid")", R"("layer_types":["full_attention"])",
+        R"("layer_types":["full_attention","sliding_attention","chunked_attention"])",
+        R"("rope_parameters":{"full_attention":{"rope_type":"yarn","rope_theta":1.0}})",
+        R"("norm_bias":"no")", R"("local_rope_theta":-1)"}) {
+    auto config = ParseBertConfig(base + setting + "}", "c");
+    EXPECT_FALSE(config.ok()) << setting;
+  }
+  auto types = ParseBertConfig(
+      base + R"("layer_types":["sliding_attention","full_attention","sliding_attention"]})", "c");
+  ASSERT_TRUE(types.ok()) << types.status().message();
+  EXPECT_EQ(types->modernbert.sliding_layers, (std::vector<bool>{true, false, true}));
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 
 #include "base/file.h"
 #include "base/json_limits.h"
+#include "model/bert_encoder.h"
 #include "model/checkpoint.h"
 #include "model/lora_adapter.h"
+#include "model/modernbert_encoder.h"
 
 namespace mg::model {
 
@@ -53,6 +55,10 @@ Result<std::unique_ptr<Model>> Model::FromParts(
   const bool classifier = config.is_sequence_classifier();
   std::optional<LoraAdapter> adapter;
   if (adapter_weights != nullptr || !adapter_config.empty()) {
+    if (config.family().lora_targets.empty()) {
+      return UnimplementedError(dir + ": LoRA adapters are not supported for " +
+                                std::string(config.family().name) + " models");
+    }
     if (adapter_weights == nullptr || adapter_config.empty()) {
       return CorruptionError(dir + " holds half a LoRA adapter: " + kAdapterConfigFile + " and " +
                              kAdapterWeightsFile + " go together");
@@ -69,8 +75,10 @@ Result<std::unique_ptr<Model>> Model::FromParts(
     packed.push_back(BertEncoder::PackLayer(config, layer, options.precision));
   };
   // An adapter may carry the classifier head (modules_to_save) the base lacks.
-  Result<BertWeights> weights = LoadBertWeights(
-      checkpoint, config, classifier && !(adapter && adapter->has_classifier()), pack);
+  // ModernBERT's layers differ; its encoder packs them after loading.
+  Result<BertWeights> weights =
+      LoadBertWeights(checkpoint, config, classifier && !(adapter && adapter->has_classifier()),
+                      config.family().pre_norm ? LayerSink() : LayerSink(pack));
   if (!weights.ok()) return weights.status().WithContext(dir);
   if (adapter) {
     MergeLoraHead(*adapter, &*weights);
@@ -105,8 +113,13 @@ Result<std::unique_ptr<Model>> Model::FromParts(
       return UnimplementedError(pooling_path + ": only mean and CLS pooling are supported");
     }
   }
-  model->encoder_ = std::make_unique<BertEncoder>(std::move(config), std::move(weights).value(),
-                                                  std::move(packed));
+  if (config.family().pre_norm) {
+    model->encoder_ = std::make_unique<ModernBertEncoder>(
+        std::move(config), std::move(weights).value(), options.precision);
+  } else {
+    model->encoder_ = std::make_unique<BertEncoder>(std::move(config), std::move(weights).value(),
+                                                    std::move(packed));
+  }
   return model;
 }
 

@@ -1,5 +1,5 @@
-// Model: a loaded BERT-family model ready for inference — tokenizer, config,
-// weights, encoder and heads — from a Hugging Face model folder.
+// Model: a loaded encoder model of any supported family (model/family.h) ready for inference —
+// tokenizer, config, weights, encoder and heads — from a Hugging Face model folder.
 //
 // Immutable after Load(); Embed() and Classify() are thread-safe for distinct
 // workspaces. The weights are shared read-only by all callers.
@@ -14,8 +14,8 @@
 
 #include "base/status.h"
 #include "model/bert_config.h"
-#include "model/bert_encoder.h"
 #include "model/checkpoint.h"
+#include "model/encoder.h"
 #include "text/tokenizer.h"
 
 namespace mg::model {
@@ -80,7 +80,7 @@ class Model {
   bool is_classifier() const { return encoder_->weights().has_classifier(); }
   const BertConfig& config() const { return encoder_->config(); }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
-  const BertEncoder& encoder() const { return *encoder_; }
+  const Encoder& encoder() const { return *encoder_; }
   Pooling default_pooling() const { return default_pooling_; }
   // The precision the linear layers run in (F32 when the CPU lacked a kernel
   // for the one asked).
@@ -94,7 +94,7 @@ class Model {
   Model() = default;
 
   std::unique_ptr<text::Tokenizer> tokenizer_;
-  std::unique_ptr<BertEncoder> encoder_;
+  std::unique_ptr<Encoder> encoder_;
   Pooling default_pooling_ = Pooling::kMean;
   size_t max_length_ = 512;
   std::vector<std::string> warnings_;

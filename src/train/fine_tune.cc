@@ -96,6 +96,11 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   std::vector<std::string> base_labels;
   if (!plan.from_scratch) {
     MG_ASSIGN_OR_RETURN(config, model::ReadBertConfig(JoinPath(options.base, "config.json")));
+    if (config.family().pre_norm) {
+      return UnimplementedError(options.base + ": fine-tuning " +
+                                std::string(config.family().name) +
+                                " models is not supported (embed, classify and serve are)");
+    }
     base_labels = config.labels;
   } else {
     MG_ASSIGN_OR_RETURN(config,

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""`modelgate serve` with DistilBERT and RoBERTa models: /embed equals
+"""`modelgate serve` with DistilBERT, RoBERTa and ModernBERT models: /embed equals
 `modelgate embed --normalize` and /predict equals `modelgate classify` for
 tiny random-weight folders of each family (built by
-tests/model/families_vs_torch.py, whose references check the commands
+tests/model/families_vs_torch.py and modernbert_vs_torch.py, whose references check the commands
 themselves against PyTorch), text pairs included.
 
 usage: /usr/bin/python3 tests/serve/families_serve_test.py MODELGATE_BINARY WORK_DIR
@@ -17,6 +17,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "model"))
 from serve_harness import Checks, Server  # noqa: E402
 import families_vs_torch as fam  # noqa: E402
+import modernbert_vs_torch as modernbert  # noqa: E402
 
 TEXTS = ["hello world", "the refund never arrived", "a longer input with several words in it " * 3, "x"]
 
@@ -30,15 +31,24 @@ def cli_lines(mg, work, *args):
     return [json.loads(line) for line in out.decode().splitlines()]
 
 
+def build(work, family, model_type, name, opts, seed):
+    """A tiny random-weight F32 safetensors folder of the family."""
+    if family == "modernbert":
+        # A window narrower than the longest text, a global and a sliding layer.
+        shape = dict(layers=2, hidden=32, heads=4, inter=48, every=2, window=8, max_pos=512)
+        return modernbert.build_case(work, name, shape, "safetensors", "F32", opts, seed)[0]
+    shape = dict(layers=2, hidden=32, heads=4, inter=64, max_pos=514)
+    return fam.build_case(work, name, family, model_type, shape, "safetensors", "F32", opts, seed)[0]
+
+
 def main():
     mg, work = os.path.abspath(sys.argv[1]), sys.argv[2]
     os.makedirs(work, exist_ok=True)
     checks = Checks()
     check = checks.check
-    shape = dict(layers=2, hidden=32, heads=4, inter=64, max_pos=514)
-    for family, model_type in (("distilbert", "distilbert"), ("roberta", "xlm-roberta")):
-        embed_dir, _, _ = fam.build_case(work, f"{model_type}-embed", family, model_type, shape, "safetensors",
-                                         "F32", dict(classifier=False, pooling="mean"), 5)
+    for family, model_type in (("distilbert", "distilbert"), ("roberta", "xlm-roberta"),
+                               ("modernbert", "modernbert")):
+        embed_dir = build(work, family, model_type, f"{model_type}-embed", dict(classifier=False, pooling="mean"), 5)
         server = Server(mg, "--model", embed_dir)
         want = [line["embedding"] for line in cli_lines(mg, work, "embed", "--model", embed_dir, "--normalize")]
         status, _, reply = server.post("/embed", {"inputs": TEXTS})
@@ -48,8 +58,7 @@ def main():
         check(f"{model_type}: embedding server exits 0", server.stop() == 0)
 
         labels = ["billing", "bug", "praise"]
-        cls_dir, _, _ = fam.build_case(work, f"{model_type}-classify", family, model_type, shape, "safetensors",
-                                       "F32", dict(classifier=True, labels=labels), 6)
+        cls_dir = build(work, family, model_type, f"{model_type}-classify", dict(classifier=True, labels=labels), 6)
         server = Server(mg, "--model", cls_dir)
         want = cli_lines(mg, work, "classify", "--model", cls_dir)
         status, _, reply = server.post("/predict", {"inputs": [[t] for t in TEXTS]})
