@@ -3,7 +3,9 @@
 // as the server's dynamic batcher does) and turns a price per machine-hour
 // into a cost per million requests and per million tokens, beside the price
 // per 1,000 tokens the owner charges, so serving the model closed can be
-// weighed against releasing it.
+// weighed against releasing it. With --dtype f32,int8 (or all) it measures
+// each precision, so the owner sees what bf16 or int8 saves.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/commands.h"
+#include "apps/modelgate/dtype_option.h"
 #include "apps/modelgate/encoder_timing.h"
 #include "base/env.h"
 #include "base/json_writer.h"
@@ -29,17 +32,42 @@ struct CostArgs {
   int threads = 0;
   double seconds = 3;
   std::string format = "table";
+  std::string dtypes = "f32";  // comma-separated, or "all"
 };
 
+// The precisions --dtype names, in the order given ("all": f32, bf16, int8).
+Result<std::vector<kernels::Precision>> ParseDtypeList(const std::string& text) {
+  if (text == "all")
+    return std::vector<kernels::Precision>{kernels::Precision::kF32, kernels::Precision::kBf16,
+                                           kernels::Precision::kInt8};
+  std::vector<kernels::Precision> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    MG_ASSIGN_OR_RETURN(kernels::Precision precision,
+                        kernels::ParsePrecision(text.substr(start, comma - start)));
+    for (kernels::Precision seen : out) {
+      if (seen == precision)
+        return InvalidArgumentError("--dtype names " + text.substr(start, comma - start) +
+                                    " twice");
+    }
+    out.push_back(precision);
+    start = comma + 1;
+  }
+  return out;
+}
+
 struct CostRow {
-  std::string mode;  // "one at a time" or "batched"
+  std::string mode;   // "one at a time" or "batched"
+  std::string dtype;  // the precision the layers ran in
   EncoderTiming timing;
   double usd_per_million_requests = 0;
   double usd_per_million_tokens = 0;
 };
 
-CostRow PriceOf(std::string mode, const EncoderTiming& timing, const CostArgs& args) {
-  CostRow row{std::move(mode), timing, 0, 0};
+CostRow PriceOf(std::string mode, kernels::Precision precision, const EncoderTiming& timing,
+                const CostArgs& args) {
+  CostRow row{std::move(mode), std::string(kernels::PrecisionName(precision)), timing, 0, 0};
   const double usd_per_second = args.price_per_hour / 3600.0;
   row.usd_per_million_requests = usd_per_second / timing.seq_per_s * 1e6;
   row.usd_per_million_tokens =
@@ -64,6 +92,7 @@ void PrintJson(const std::string& model_id, const std::vector<CostRow>& rows,
   for (const CostRow& row : rows) {
     json.BeginObject();
     json.Key("mode").String(row.mode);
+    json.Key("dtype").String(row.dtype);
     json.Key("batch").Int(row.timing.batch);
     json.Key("requests_per_s").Float(row.timing.seq_per_s);
     json.Key("tokens_per_s").Float(row.timing.seq_per_s * static_cast<double>(row.timing.seq));
@@ -81,10 +110,10 @@ void PrintTable(const std::string& model_id, const std::vector<CostRow>& rows,
   std::printf("model %s, %ld tokens per request, %d threads, $%.4f per machine-hour\n",
               model_id.c_str(), static_cast<long>(args.tokens_per_request), kernels::Threads(),
               args.price_per_hour);
-  std::printf("%-14s %6s %12s %14s %18s %16s\n", "serving", "batch", "requests/s", "tokens/s",
-              "$ / 1M requests", "$ / 1M tokens");
+  std::printf("%-14s %5s %6s %12s %14s %18s %16s\n", "serving", "dtype", "batch", "requests/s",
+              "tokens/s", "$ / 1M requests", "$ / 1M tokens");
   for (const CostRow& row : rows) {
-    std::printf("%-14s %6ld %12.1f %14.0f %18.4f %16.4f\n", row.mode.c_str(),
+    std::printf("%-14s %5s %6ld %12.1f %14.0f %18.4f %16.4f\n", row.mode.c_str(), row.dtype.c_str(),
                 static_cast<long>(row.timing.batch), row.timing.seq_per_s,
                 row.timing.seq_per_s * static_cast<double>(row.timing.seq),
                 row.usd_per_million_requests, row.usd_per_million_tokens);
@@ -94,9 +123,20 @@ void PrintTable(const std::string& model_id, const std::vector<CostRow>& rows,
     std::printf("charged: $%.4f per 1M tokens ($%.6f per 1,000)\n", revenue,
                 args.price_per_1k_tokens);
     for (const CostRow& row : rows) {
-      std::printf("  margin %-14s $%.4f per 1M tokens (%.1f%% of the price)\n",
-                  (row.mode + ":").c_str(), revenue - row.usd_per_million_tokens,
+      std::printf("  margin %-20s $%.4f per 1M tokens (%.1f%% of the price)\n",
+                  (row.mode + " " + row.dtype + ":").c_str(), revenue - row.usd_per_million_tokens,
                   revenue > 0 ? 100.0 * (revenue - row.usd_per_million_tokens) / revenue : 0.0);
+    }
+  }
+  // What each precision saves against F32 in the same serving mode.
+  for (const CostRow& row : rows) {
+    if (row.dtype == "f32") continue;
+    for (const CostRow& f32 : rows) {
+      if (f32.dtype != "f32" || f32.mode != row.mode) continue;
+      std::printf("%s %s costs %.1f%% of f32 (%.2fx the requests per second)\n", row.mode.c_str(),
+                  row.dtype.c_str(),
+                  100.0 * row.usd_per_million_requests / f32.usd_per_million_requests,
+                  row.timing.seq_per_s / f32.timing.seq_per_s);
     }
   }
   std::printf(
@@ -106,24 +146,35 @@ void PrintTable(const std::string& model_id, const std::vector<CostRow>& rows,
 
 void RunCost(const CostArgs& args) {
   kernels::SetThreads(args.threads);
-  auto served = ValueOrThrow(release::LoadServedModel(args.source, Env::Default()->NowSeconds()));
-  const auto& config = served.model->config();
-  if (args.tokens_per_request < 1 || args.tokens_per_request > config.max_position_embeddings) {
-    throw CliError("--tokens-per-request must be between 1 and " +
-                   std::to_string(config.max_position_embeddings));
-  }
+  const std::vector<kernels::Precision> precisions = ValueOrThrow(ParseDtypeList(args.dtypes));
   std::vector<CostRow> rows;
-  rows.push_back(PriceOf(
-      "one at a time", TimeEncoder(*served.model, 1, args.tokens_per_request, args.seconds), args));
-  if (args.batch > 1) {
-    rows.push_back(PriceOf(
-        "batched", TimeEncoder(*served.model, args.batch, args.tokens_per_request, args.seconds),
-        args));
+  std::string model_id;
+  for (kernels::Precision precision : precisions) {
+    release::ModelSourceOptions source = args.source;
+    source.load.precision = precision;
+    source.precision_given = true;
+    auto served = ValueOrThrow(release::LoadServedModel(source, Env::Default()->NowSeconds()));
+    NoteFallback(*served.model, source.load);
+    model_id = served.model_id;
+    const auto& config = served.model->config();
+    if (args.tokens_per_request < 1 || args.tokens_per_request > config.max_position_embeddings) {
+      throw CliError("--tokens-per-request must be between 1 and " +
+                     std::to_string(config.max_position_embeddings));
+    }
+    const kernels::Precision ran = served.model->precision();
+    rows.push_back(PriceOf("one at a time", ran,
+                           TimeEncoder(*served.model, 1, args.tokens_per_request, args.seconds),
+                           args));
+    if (args.batch > 1) {
+      rows.push_back(PriceOf(
+          "batched", ran,
+          TimeEncoder(*served.model, args.batch, args.tokens_per_request, args.seconds), args));
+    }
   }
   if (args.format == "json") {
-    PrintJson(served.model_id, rows, args);
+    PrintJson(model_id, rows, args);
   } else {
-    PrintTable(served.model_id, rows, args);
+    PrintTable(model_id, rows, args);
   }
 }
 
@@ -157,6 +208,16 @@ void RegisterCost(CLI::App& app) {
   cmd->add_option("--seconds", args->seconds, "Measuring time per row")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--dtype", args->dtypes,
+                  "Precisions to measure, comma-separated (f32, bf16, int8) or all: one row "
+                  "pair each, and what each saves against f32")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            const auto parsed = ParseDtypeList(value);
+            return parsed.ok() ? std::string() : parsed.status().message();
+          },
+          "LIST", "dtype list"));
   cmd->add_option("--format", args->format, "table or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json"}));

@@ -20,6 +20,7 @@
 #include "apps/modelgate/dtype_option.h"
 #include "apps/modelgate/inference_input.h"
 #include "apps/modelgate/output.h"
+#include "apps/modelgate/precision_compare.h"
 #include "kernels/gemm.h"
 #include "model/model.h"
 #include "train/dataset.h"
@@ -43,9 +44,9 @@ struct Pass {
   std::vector<float> embeddings;  // [examples, hidden], unit length; when asked
 };
 
-std::unique_ptr<model::Model> LoadForEval(const EvalArgs& args, const std::string& dtype) {
+std::unique_ptr<model::Model> LoadForEval(const std::string& folder, const std::string& dtype) {
   const model::LoadOptions load = LoadOptionsFor(dtype);
-  auto model = ValueOrThrow(model::Model::Load(args.model, load));
+  auto model = ValueOrThrow(model::Model::Load(folder, load));
   NoteFallback(*model, load);
   return model;
 }
@@ -161,7 +162,7 @@ std::string ScoreJson(const model::Model& model, const Pass& pass, const Truth& 
 }
 
 void RunSingle(const EvalArgs& args, const std::vector<data::Record>& records, Output* output) {
-  auto model = LoadForEval(args, args.dtype);
+  auto model = LoadForEval(args.model, args.dtype);
   if (!model->is_classifier())
     throw CliError(args.model + " is not a sequence classifier (no classifier head)");
   const Truth truth = ReadTruth(*model, records, args.data);
@@ -176,7 +177,10 @@ std::string Number(double value) {
   return buf;
 }
 
-void RunCompare(const EvalArgs& args, const std::vector<data::Record>& records, Output* output) {
+}  // namespace
+
+std::string ComparePrecisions(const PrecisionComparison& args,
+                              const std::vector<data::Record>& records) {
   std::string json = "{\"dtype\":\"" + args.dtype + "\",\"compare\":\"" + args.compare +
                      "\",\"examples\":" + std::to_string(records.size());
   // One model in memory at a time: each is loaded, run and freed in turn.
@@ -187,7 +191,7 @@ void RunCompare(const EvalArgs& args, const std::vector<data::Record>& records, 
   for (int run = 0; run < 2; ++run) {
     const std::string& dtype = run == 0 ? args.dtype : args.compare;
     last.reset();
-    last = LoadForEval(args, dtype);
+    last = LoadForEval(args.model, dtype);
     classifier = last->is_classifier();
     const bool embeddings = args.embeddings || !classifier;
     passes[run] = RunPass(*last, records, args.batch_size, embeddings);
@@ -223,8 +227,10 @@ void RunCompare(const EvalArgs& args, const std::vector<data::Record>& records, 
     json +=
         ",\"cosine\":{\"mean\":" + Number(sum / records.size()) + ",\"min\":" + Number(min) + "}";
   }
-  output->Write(json + "}\n");
+  return json + "}";
 }
+
+namespace {
 
 void RunEval(const EvalArgs& args) {
   kernels::SetThreads(args.threads);
@@ -234,7 +240,9 @@ void RunEval(const EvalArgs& args) {
   if (args.compare.empty()) {
     RunSingle(args, records, &output);
   } else {
-    RunCompare(args, records, &output);
+    const PrecisionComparison compare{args.model,   args.data,       args.dtype,
+                                      args.compare, args.batch_size, args.embeddings};
+    output.Write(ComparePrecisions(compare, records) + "\n");
   }
   output.Commit();
 }

@@ -49,7 +49,7 @@ struct ServeArgs {
   bool extraction_alarm = false;
   std::string extraction_action = "none";
   serve::ExtractionOptions extraction;
-  std::string dtype = "f32";
+  std::string dtype;  // empty: the release's validated precision, else f32
 };
 
 // Lets the server hold thousands of idle connections.
@@ -123,12 +123,19 @@ void RunServe(ServeArgs args) {
   }
   KeepOutOfCoreDumps(args.source.model, &logger);
   args.source.load = LoadOptionsFor(args.dtype);
+  args.source.precision_given = !args.dtype.empty();
   auto served = ValueOrThrow(release::LoadServedModel(args.source, args.service.clock()));
-  if (served.model->precision() != args.source.load.precision) {
-    logger.Log(serve::LogLevel::kWarn,
-               "note: oneDNN has no " +
-                   std::string(kernels::PrecisionName(args.source.load.precision)) +
-                   " kernels on this CPU; running in f32");
+  kernels::Precision asked = args.source.load.precision;
+  if (served.precision_report) {
+    logger.Log(serve::LogLevel::kInfo,
+               "the release was validated in " +
+                   release::DescribePrecisionReport(*served.precision_report));
+    if (!args.source.precision_given) asked = served.precision_report->dtype;
+  }
+  if (served.model->precision() != asked) {
+    logger.Log(serve::LogLevel::kWarn, "note: oneDNN has no " +
+                                           std::string(kernels::PrecisionName(asked)) +
+                                           " kernels on this CPU; running in f32");
   }
   for (const std::string& note : served.notes) logger.Log(serve::LogLevel::kWarn, "note: " + note);
   for (const std::string& warning : served.model->warnings()) {
@@ -194,7 +201,7 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--tls-key", args->http.tls_key, "PEM private key of --tls-cert");
   cmd->add_option("--threads", args->threads, "GEMM threads of the inference thread (0: all)")
       ->capture_default_str();
-  AddDtypeOption(cmd, &args->dtype);
+  AddDtypeOption(cmd, &args->dtype, "--dtype", kSourceDtypeHelp);
   cmd->add_option("--io-threads", args->http.io_threads, "HTTP I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

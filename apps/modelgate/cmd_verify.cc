@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "apps/modelgate/cli_error.h"
@@ -14,6 +15,7 @@
 #include "release/keys.h"
 #include "release/licence.h"
 #include "release/manifest.h"
+#include "release/precision_report.h"
 
 namespace mg::cli {
 namespace {
@@ -21,13 +23,23 @@ namespace {
 struct VerifyArgs {
   std::string path;
   std::string pub;
+  std::string key;  // deployment secret key: also opens a bundle to show what it holds
+  std::string passphrase_env;
 };
+
+void PrintPrecisionReport(std::string_view text, const std::string& where) {
+  const release::PrecisionReport report = ValueOrThrow(release::ParsePrecisionReport(text, where));
+  std::printf("precision: %s\n", release::DescribePrecisionReport(report).c_str());
+}
 
 void VerifyRelease(const std::string& dir, const release::VerifyKey& pub) {
   Result<release::Manifest> manifest = release::VerifyOpenRelease(dir, pub);
   if (!manifest.ok()) throw CliError("release " + dir + ": " + manifest.status().message());
   std::printf("OK: open release of %s, %zu files as signed by key %s\n", manifest->model_id.c_str(),
               manifest->files.size(), pub.key_id().c_str());
+  const std::string report_path = JoinPath(dir, release::kPrecisionFile);
+  if (FileExists(report_path))
+    PrintPrecisionReport(ValueOrThrow(ReadFile(report_path)), report_path);
 }
 
 void VerifyLicenceFile(const std::string& path, const release::VerifyKey& pub) {
@@ -42,13 +54,26 @@ void VerifyLicenceFile(const std::string& path, const release::VerifyKey& pub) {
   if (!terms.ok()) std::fprintf(stderr, "warning: %s\n", terms.message().c_str());
 }
 
-void VerifyBundleFile(const std::string& path, const release::VerifyKey& pub) {
+void VerifyBundleFile(const VerifyArgs& args, const release::VerifyKey& pub) {
+  const std::string& path = args.path;
+  std::optional<release::DeploySecretKey> deploy;
+  if (!args.key.empty()) {
+    const std::string passphrase = ValueOrThrow(release::PassphraseFromEnv(args.passphrase_env));
+    deploy = ValueOrThrow(release::DeploySecretKey::Load(args.key, passphrase));
+  }
   const release::BundleContents contents =
-      ValueOrThrow(release::OpenBundle(path, &pub, /*deploy=*/nullptr));
+      ValueOrThrow(release::OpenBundle(path, &pub, deploy ? &*deploy : nullptr));
   const release::BundleMetadata& m = contents.metadata;
   std::printf("OK: %s bundle of %s, %zu files, sealed to deployment key %s, signed by key %s%s\n",
               m.release_mode.c_str(), m.model_id.c_str(), m.files.size(), m.deploy_key_id.c_str(),
               pub.key_id().c_str(), m.require_licence ? "; requires a licence" : "");
+  if (!deploy) return;
+  auto report = contents.files.find(release::kPrecisionFile);
+  if (report != contents.files.end()) {
+    PrintPrecisionReport(report->second->view(), path + ":" + release::kPrecisionFile);
+  } else {
+    std::printf("precision: f32 (no validated precision in the bundle)\n");
+  }
 }
 
 void RunVerify(const VerifyArgs& args) {
@@ -61,7 +86,8 @@ void RunVerify(const VerifyArgs& args) {
     return VerifyRelease(path.has_parent_path() ? path.parent_path().string() : ".", pub);
   }
   if (!fs::exists(path, ec)) throw CliError(args.path + " not found");
-  if (release::IsBundlePath(args.path)) return VerifyBundleFile(args.path, pub);
+  if (release::IsBundlePath(args.path)) return VerifyBundleFile(args, pub);
+  if (!args.key.empty()) throw CliError("--key goes with a bundle (.mgb)");
   VerifyLicenceFile(args.path, pub);
 }
 
@@ -78,6 +104,11 @@ void RegisterVerify(CLI::App& app) {
       "byte is as signed.");
   cmd->add_option("path", args->path, "Release folder, bundle (.mgb) or licence file")->required();
   cmd->add_option("--pub", args->pub, "Vendor public key, obtained from the vendor")->required();
+  cmd->add_option("--key", args->key,
+                  "Deployment secret key: also decrypt a bundle and show what it holds (its "
+                  "validated precision)");
+  cmd->add_option("--passphrase-env", args->passphrase_env,
+                  "Environment variable holding the --key passphrase");
   cmd->callback([args] { RunVerify(*args); });
 }
 

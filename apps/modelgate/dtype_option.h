@@ -32,9 +32,17 @@ inline CLI::Option* AddDtypeOption(CLI::App* cmd, std::string* dtype,
           "f32|bf16|int8", "dtype"));
 }
 
+// Help for commands that load releases, where --dtype may be left out.
+inline constexpr const char* kSourceDtypeHelp =
+    "Precision of the encoder's linear layers: f32, bf16 (bfloat16 weights and inputs, F32 "
+    "sums) or int8 (int8 weights per output channel, inputs quantised per call); embeddings, "
+    "LayerNorm, attention and the head stay F32. Default: the precision a release was "
+    "validated in (release --dtype --validate), else f32";
+
+// `dtype` empty: F32.
 inline model::LoadOptions LoadOptionsFor(const std::string& dtype) {
   model::LoadOptions options;
-  options.precision = ValueOrThrow(kernels::ParsePrecision(dtype));
+  if (!dtype.empty()) options.precision = ValueOrThrow(kernels::ParsePrecision(dtype));
   return options;
 }
 

@@ -17,6 +17,7 @@
 #include "apps/modelgate/cli_error.h"
 #include "apps/modelgate/dtype_option.h"
 #include "base/env.h"
+#include "base/file.h"
 #include "model/model.h"
 #include "release/keys.h"
 #include "release/licence_policy.h"
@@ -27,7 +28,7 @@ namespace mg::cli {
 struct ModelSourceArgs {
   release::ModelSourceOptions source;
   std::string passphrase_env;
-  std::string dtype = "f32";
+  std::string dtype;  // empty: the release's validated precision, else f32
 };
 
 inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
@@ -41,7 +42,7 @@ inline void AddModelSourceOptions(CLI::App* cmd, ModelSourceArgs* args) {
                   "Vendor public key pinned to check signatures and the licence");
   cmd->add_option("--passphrase-env", args->passphrase_env,
                   "Environment variable holding the --key passphrase");
-  AddDtypeOption(cmd, &args->dtype);
+  AddDtypeOption(cmd, &args->dtype, "--dtype", kSourceDtypeHelp);
 }
 
 // Loads the model; with a licence, also checks that it grants `feature` now
@@ -50,9 +51,17 @@ inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& 
                                                          release::LicenceFeature feature) {
   release::ModelSourceOptions source = args.source;
   source.load = LoadOptionsFor(args.dtype);
+  source.precision_given = !args.dtype.empty();
   std::error_code ec;
   if (std::filesystem::is_directory(source.model, ec) && source.vendor_pub.empty() &&
       source.base.empty()) {
+    // A release folder checked by nobody still says which precision it was validated in.
+    const std::string report_path = JoinPath(source.model, release::kPrecisionFile);
+    if (!source.precision_given && FileExists(report_path)) {
+      source.load.precision = ValueOrThrow(release::ParsePrecisionReport(
+                                               ValueOrThrow(ReadFile(report_path)), report_path))
+                                  .dtype;
+    }
     auto model = ValueOrThrow(model::Model::Load(source.model, source.load));  // plain folder
     NoteFallback(*model, source.load);
     return model;
@@ -63,6 +72,8 @@ inline std::unique_ptr<model::Model> LoadModelFromSource(const ModelSourceArgs& 
   for (const std::string& note : served.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   const Status allowed = release::LicencePolicy::For(served).CheckOutsideServer(feature, now);
   if (!allowed.ok()) throw CliError("licence " + source.licence + ": " + allowed.message());
+  if (served.precision_report && !source.precision_given)
+    source.load.precision = served.precision_report->dtype;
   NoteFallback(*served.model, source.load);
   return std::move(served.model);
 }

@@ -19,6 +19,7 @@
 #include "release/encoding.h"
 #include "release/licence.h"
 #include "release/open_release.h"
+#include "release/precision_report.h"
 
 namespace mg::release {
 namespace {
@@ -243,6 +244,12 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   if (!FileExists(weights_path)) {
     return InvalidArgumentError(options.model_dir + " has no model.safetensors");
   }
+  // A validated precision (release --dtype --validate) goes into the head
+  // bundle as well as the open base: it describes the whole model.
+  std::string precision_report;
+  if (FileExists(JoinPath(options.model_dir, kPrecisionFile))) {
+    MG_ASSIGN_OR_RETURN(precision_report, ReadFile(JoinPath(options.model_dir, kPrecisionFile)));
+  }
   // A LoRA folder: the base's weights stay as they are (open, untouched);
   // the adapter, which carries the trained head, goes into the bundle.
   const bool lora = model::HasLoraAdapter(options.model_dir);
@@ -319,6 +326,7 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   } else {
     input.files.emplace_back("head.safetensors", head_weights);
   }
+  if (!precision_report.empty()) input.files.emplace_back(kPrecisionFile, precision_report);
   Result<std::string> bundle = SealBundle(std::move(input), vendor, deploy);
   Status written = bundle.ok() ? WriteBundle(options.head_out, *bundle) : bundle.status();
   if (!written.ok()) {

@@ -23,6 +23,19 @@ std::string WeightsFile(const std::string& dir) {
   return {};
 }
 
+// Reads a release's precision report (`text` empty: none) and, unless the
+// caller chose a precision, loads the model in the report's.
+Status ApplyPrecisionReport(std::string_view text, const std::string& where,
+                            const ModelSourceOptions& options, model::LoadOptions* load,
+                            ServedModel* served) {
+  *load = options.load;
+  if (text.empty()) return Status::Ok();
+  MG_ASSIGN_OR_RETURN(PrecisionReport report, ParsePrecisionReport(text, where));
+  if (!options.precision_given) load->precision = report.dtype;
+  served->precision_report = std::move(report);
+  return Status::Ok();
+}
+
 std::string FolderName(const std::string& dir) {
   std::filesystem::path path(dir);
   if (!path.has_filename()) path = path.parent_path();
@@ -49,7 +62,14 @@ Result<ServedModel> LoadFolder(const ModelSourceOptions& options) {
     uint64_t size = 0;
     MG_ASSIGN_OR_RETURN(served.sha256, Sha256FileHex(weights, &size));
   }
-  MG_ASSIGN_OR_RETURN(served.model, model::Model::Load(options.model, options.load));
+  model::LoadOptions load;
+  const std::string report_path = JoinPath(options.model, kPrecisionFile);
+  std::string report;
+  if (FileExists(report_path)) {
+    MG_ASSIGN_OR_RETURN(report, ReadFile(report_path));
+  }
+  MG_RETURN_IF_ERROR(ApplyPrecisionReport(report, report_path, options, &load, &served));
+  MG_ASSIGN_OR_RETURN(served.model, model::Model::Load(options.model, load));
   return served;
 }
 
@@ -211,15 +231,26 @@ Result<ServedModel> LoadBundle(const ModelSourceOptions& options, std::chrono::s
                            ") is not pinned (no --vendor-pub); its integrity was checked");
   }
   MG_RETURN_IF_ERROR(CheckLicence(options, m, pinned, now, &served));
+  // The report travels in the bundle; a hybrid head made before it did takes
+  // the one in its open base.
+  std::string report(FileText(contents, kPrecisionFile));
+  std::string report_where = options.model + ":" + kPrecisionFile;
+  if (report.empty() && m.release_mode == "hybrid" && !options.base.empty() &&
+      FileExists(JoinPath(options.base, kPrecisionFile))) {
+    report_where = JoinPath(options.base, kPrecisionFile);
+    MG_ASSIGN_OR_RETURN(report, ReadFile(report_where));
+  }
+  ModelSourceOptions effective = options;
+  MG_RETURN_IF_ERROR(ApplyPrecisionReport(report, report_where, options, &effective.load, &served));
   if (m.release_mode == "hybrid") {
-    MG_ASSIGN_OR_RETURN(served.model, BuildHybrid(options, contents, pinned, &served));
+    MG_ASSIGN_OR_RETURN(served.model, BuildHybrid(effective, contents, pinned, &served));
   } else {
     if (!options.base.empty()) {
       return InvalidArgumentError(options.model +
                                   " is a closed release, not a hybrid head; "
                                   "drop --base");
     }
-    MG_ASSIGN_OR_RETURN(served.model, BuildClosed(options.model, options.load, contents));
+    MG_ASSIGN_OR_RETURN(served.model, BuildClosed(options.model, effective.load, contents));
   }
   if (!contents.memory_locked) served.memory_locked = false;
   contents.files.clear();  // wipes the decrypted files

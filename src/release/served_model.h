@@ -23,6 +23,7 @@
 #include "base/status.h"
 #include "model/model.h"
 #include "release/licence.h"
+#include "release/precision_report.h"
 
 namespace mg::release {
 
@@ -34,6 +35,9 @@ struct ModelSourceOptions {
   std::string licence;      // licence file, when the release requires one
   std::string vendor_pub;   // pinned vendor public key (signatures, licence)
   model::LoadOptions load;  // how the model is built (precision of its linear layers)
+  // False: a release's precision.json (precision_report.h) chooses the
+  // precision, and load.precision applies only without one.
+  bool precision_given = false;
 };
 
 struct ServedModel {
@@ -43,6 +47,8 @@ struct ServedModel {
   std::string release_mode;   // "local" (plain folder), "open", "closed", "hybrid"
   std::string signer_key_id;  // vendor key id; empty when unsigned
   std::optional<Licence> licence;
+  // The release's validated precision (precision.json), when it has one.
+  std::optional<PrecisionReport> precision_report;
   // Closed and hybrid: whether the decrypted weights are locked in RAM
   // (never swapped); false when RLIMIT_MEMLOCK forbids it.
   bool memory_locked = false;

@@ -16,7 +16,27 @@ std::string Service::Info(const Admission* key) const {
   info["served_model_name"] = served_.model_id;
   info["model_sha"] = served_.sha256;
   info["sha256"] = served_.sha256;
-  info["model_dtype"] = "float32";
+  // The precision the linear layers run in; the rest stays float32.
+  switch (model.precision()) {
+    case kernels::Precision::kF32:
+      info["model_dtype"] = "float32";
+      break;
+    case kernels::Precision::kBf16:
+      info["model_dtype"] = "bfloat16";
+      break;
+    case kernels::Precision::kInt8:
+      info["model_dtype"] = "int8";
+      break;
+  }
+  if (served_.precision_report) {
+    const release::PrecisionReport& report = *served_.precision_report;
+    info["precision_report"] = {
+        {"dtype", std::string(kernels::PrecisionName(report.dtype))},
+        {"data", report.data},
+        {"data_sha256", report.data_sha256},
+        {"examples", report.examples},
+        {"comparison", json::parse(report.comparison_json, nullptr, false)}};
+  }
   if (model.is_classifier()) {
     json id2label = json::object();
     json label2id = json::object();

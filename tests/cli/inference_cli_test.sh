@@ -144,6 +144,19 @@ check "cost prices follow from the measured throughput" node -e '
   process.exit(ok && r.revenue_per_million_tokens_usd === 10 ? 0 : 1);' "$TMP/out"
 run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour 1 --seconds 0.1 --threads 1
 check "cost prints a table" grep -q '^batched ' "$TMP/out"
+run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour 3.6 --dtype f32,int8 \
+  --tokens-per-request 16 --batch 4 --seconds 0.2 --threads 1 --format json
+check "cost --dtype measures each precision" node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const dtypes = r.rows.map(x => x.dtype + "/" + x.mode).join(",");
+  // int8 falls back to f32 (with a note) on a CPU without oneDNN int8 kernels.
+  const ok = /^f32\/one at a time,f32\/batched,(int8|f32)\/one at a time,(int8|f32)\/batched$/.test(dtypes) &&
+    r.rows.every(x => Math.abs(x.usd_per_million_requests - 3.6 / 3600 / x.requests_per_s * 1e6) < 1e-6 * x.usd_per_million_requests);
+  process.exit(ok ? 0 : 1);' "$TMP/out"
+run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour 1 --dtype f32,f32
+check "cost rejects a precision named twice" one_error_line
+run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour 1 --dtype fp4
+check "cost rejects an unknown precision" one_error_line
 run cost --model "$FIX/tiny-bert-model-safetensors" --price-per-hour -1
 check "cost rejects a negative price" one_error_line
 run cost --model "$TMP/missing" --price-per-hour 1

@@ -111,6 +111,102 @@ check("serve --dtype int8 /predict", status == 200 and isinstance(reply, list)
       and abs(reply[0]["score"] - scores["int8"][0]["score"]) < 1e-4, reply)
 check("serve --dtype int8 stops cleanly", server.stop() == 0)
 
+# Quantise-then-validate releases: the comparison is signed into every mode,
+# verify and /info show it, and the release runs in its precision by default.
+VENDOR, DEPLOY = os.path.join(TMP, "vendor"), os.path.join(TMP, "deploy")
+run("keygen", "--out", VENDOR)
+run("keygen", "--out", DEPLOY, "--type", "deploy")
+OPEN, BUNDLE = os.path.join(TMP, "rel-int8"), os.path.join(TMP, "int8.mgb")
+HEAD, BASE = os.path.join(TMP, "head-int8.mgb"), os.path.join(TMP, "base-int8")
+signing = ["--sign", VENDOR + ".key"]
+result = run("release", "open", "--model", CLASSIFIER, "--out", OPEN, "--license", "MIT",
+             "--dtype", "int8", "--validate", labelled, *signing)
+check("release open --dtype int8 --validate", result.returncode == 0, result.stderr)
+check("release open prints the comparison", "agreement" in result.stderr, result.stderr)
+report = {}
+if os.path.exists(os.path.join(OPEN, "precision.json")):
+    with open(os.path.join(OPEN, "precision.json")) as f:
+        report = json.load(f)
+comparison = report.get("validation", {}).get("comparison", {})
+check("precision.json holds the eval --compare report",
+      report.get("format") == "modelgate-precision" and report.get("dtype") == "int8"
+      and report["validation"]["examples"] == len(TEXTS)
+      and comparison.get("dtype") == "int8" and comparison.get("compare") == "f32"
+      and comparison.get("f32", {}).get("accuracy") == 1.0 and "agreement" in comparison, report)
+with open(os.path.join(OPEN, "manifest.json")) as f:
+    check("the manifest signs precision.json",
+          any(e["path"] == "precision.json" for e in json.load(f)["files"]))
+result = run("verify", OPEN, "--pub", VENDOR + ".pub")
+check("verify shows the validated precision", result.returncode == 0
+      and "precision: int8, validated on labelled.jsonl (40 examples)" in result.stdout,
+      result.stdout + result.stderr)
+# classify on the release runs in int8 unless --dtype says otherwise.
+result = run("classify", "--model", OPEN, "--input", INPUT, "--vendor-pub", VENDOR + ".pub")
+check("the open release classifies in int8 by default", result.returncode == 0
+      and lines(result) == scores["int8"], result.stderr)
+result = run("classify", "--model", OPEN, "--input", INPUT, "--vendor-pub", VENDOR + ".pub",
+             "--dtype", "f32")
+check("--dtype f32 overrides the release's precision", result.returncode == 0
+      and lines(result) == scores["f32"], result.stderr)
+# Tampering with the signed report breaks the release.
+with open(os.path.join(OPEN, "precision.json"), "a") as f:
+    f.write(" ")
+result = run("verify", OPEN, "--pub", VENDOR + ".pub")
+check("an edited precision.json fails verify", result.returncode != 0
+      and "precision.json" in result.stderr, result.stderr)
+
+result = run("release", "closed", "--model", CLASSIFIER, "--out", BUNDLE, "--to", DEPLOY + ".pub",
+             "--dtype", "int8", "--validate", labelled, *signing)
+check("release closed --dtype int8 --validate", result.returncode == 0, result.stderr)
+result = run("verify", BUNDLE, "--pub", VENDOR + ".pub", "--key", DEPLOY + ".key")
+check("verify --key shows the bundle's validated precision", result.returncode == 0
+      and "precision: int8, validated on" in result.stdout, result.stdout + result.stderr)
+server = Server(MG, "--model", BUNDLE, "--key", DEPLOY + ".key", "--vendor-pub", VENDOR + ".pub")
+status, _, body = server.request("GET", "/info")
+info = json.loads(body) if status == 200 else {}
+check("/info shows the precision and its report", info.get("model_dtype") == "int8"
+      and info.get("precision_report", {}).get("dtype") == "int8"
+      and info["precision_report"]["comparison"].get("agreement") == comparison.get("agreement"),
+      info)
+status, _, reply = server.post("/predict", {"inputs": TEXTS[0]})
+check("the closed int8 release answers like classify --dtype int8", status == 200
+      and reply[0]["label"] == scores["int8"][0]["label"]
+      and abs(reply[0]["score"] - scores["int8"][0]["score"]) < 1e-4, reply)
+check("serve stops cleanly", server.stop() == 0)
+
+result = run("release", "hybrid", "--model", CLASSIFIER, "--base-out", BASE, "--head-out", HEAD,
+             "--to", DEPLOY + ".pub", "--license", "MIT", "--dtype", "bf16", "--validate", labelled,
+             *signing)
+check("release hybrid --dtype bf16 --validate", result.returncode == 0, result.stderr)
+result = run("classify", "--model", HEAD, "--base", BASE, "--key", DEPLOY + ".key",
+             "--vendor-pub", VENDOR + ".pub", "--input", INPUT)
+check("the hybrid release classifies in bf16 by default", result.returncode == 0
+      and lines(result) == scores["bf16"], result.stderr)
+
+# The gate: too much accuracy lost, or --dtype without --validate, releases nothing.
+# The labels are f32's predictions: int8 loses exactly its disagreements.
+disagree = sum(a["label"] != b["label"] for a, b in zip(scores["f32"], scores["int8"]))
+result = run("release", "closed", "--model", CLASSIFIER, "--out", os.path.join(TMP, "strict.mgb"),
+             "--to", DEPLOY + ".pub", "--dtype", "int8", "--validate", labelled,
+             "--max-accuracy-drop", "0", *signing)
+if disagree:
+    check("a release that loses accuracy is refused", result.returncode != 0
+          and "points of accuracy" in result.stderr
+          and not os.path.exists(os.path.join(TMP, "strict.mgb")), result.stderr)
+else:
+    check("no accuracy lost, so --max-accuracy-drop 0 releases", result.returncode == 0,
+          result.stderr)
+result = run("release", "open", "--model", EMBED_MODEL, "--out", os.path.join(TMP, "cos"),
+             "--license", "MIT", "--dtype", "int8", "--validate", INPUT, "--min-cosine", "1",
+             *signing)
+check("embeddings below --min-cosine are refused", result.returncode != 0
+      and "cosine" in result.stderr and not os.path.exists(os.path.join(TMP, "cos")),
+      result.stderr)
+result = run("release", "open", "--model", CLASSIFIER, "--out", os.path.join(TMP, "nov"),
+             "--license", "MIT", "--dtype", "int8", *signing)
+check("--dtype without --validate is refused", result.returncode != 0
+      and "--validate" in result.stderr, result.stderr)
+
 # A bad --dtype is one clear error line, on every command that takes it.
 for command in (["embed", "--model", EMBED_MODEL, "--input", INPUT],
                 ["classify", "--model", CLASSIFIER, "--input", INPUT],
