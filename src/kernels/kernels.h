@@ -37,6 +37,13 @@ struct KernelTable {
   // over n values; dx may alias dy.
   void (*gelu)(const float* x, float* y, int64_t n);
   void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);
+  // int8 quantisation (kernels/quantize.h): the largest |x[i]| over n values
+  // (NaNs skipped; 0 for n == 0), and q[i] = clamp(round-half-even(x[i] *
+  // inverse), -127, 127).
+  float (*max_abs)(const float* x, int64_t n);
+  void (*quantize_s8)(const float* x, int64_t n, float inverse, int8_t* q);
+  // bfloat16 bits of x[i], rounded to nearest even (NaN stays NaN).
+  void (*to_bf16)(const float* x, int64_t n, uint16_t* out);
 };
 
 // Scratch an attention_head call needs.

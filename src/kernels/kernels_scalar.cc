@@ -1,6 +1,8 @@
 // Scalar reference kernels: straightforward loops in double-checked float
 // arithmetic; the oracle that vector variants are tested against.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernels/kernels.h"
 
@@ -96,11 +98,38 @@ void GeluBackward(const float* x, const float* dy, float* dx, int64_t n) {
   }
 }
 
+float MaxAbs(const float* x, int64_t n) {
+  float max = 0.0f;
+  for (int64_t i = 0; i < n; ++i) max = std::max(max, std::fabs(x[i]));
+  return max;
+}
+
+void QuantizeS8(const float* x, int64_t n, float inverse, int8_t* q) {
+  for (int64_t i = 0; i < n; ++i) {
+    // Round half to even for |v| < 2^22 without a libm call (the FPU rounds
+    // the sum); larger values are clamped anyway.
+    constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+    const float v = std::clamp(((x[i] * inverse) + kMagic) - kMagic, -127.0f, 127.0f);
+    q[i] = static_cast<int8_t>(static_cast<int32_t>(v));
+  }
+}
+
+void ToBf16(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &x[i], sizeof(bits));
+    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    out[i] = static_cast<uint16_t>(nan ? (bits >> 16) | 0x40u : rounded);
+  }
+}
+
 }  // namespace
 
 const KernelTable& ScalarKernels() {
   static const KernelTable table = {AddBias,       BiasGelu,      BiasTanh, BiasResidualLayerNorm,
-                                    MaskedSoftmax, AttentionHead, Gelu,     GeluBackward};
+                                    MaskedSoftmax, AttentionHead, Gelu,     GeluBackward,
+                                    MaxAbs,        QuantizeS8,    ToBf16};
   return table;
 }
 

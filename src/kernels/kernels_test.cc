@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -57,6 +58,45 @@ TEST_P(KernelIsaTest, ElementwiseWithBias) {
       ExpectClose(a, b, 1e-5f, 2e-6f,
                   "kind " + std::to_string(kind) + " cols " + std::to_string(cols));
     }
+  }
+}
+
+TEST_P(KernelIsaTest, QuantizeS8IsBitIdenticalToScalar) {
+  for (int64_t n : {0, 1, 7, 15, 16, 17, 33, 768, 1000}) {
+    auto x = Random(n, 4.0f, 5);
+    if (n > 3) {
+      x[1] = 0.5f;    // ties round to even: 0
+      x[2] = -1.5f;   // -2
+      x[3] = 400.0f;  // clamped to 127
+    }
+    EXPECT_EQ(vec().max_abs(x.data(), n), ref().max_abs(x.data(), n)) << "n " << n;
+    for (float inverse : {1.0f, 31.75f, 1e-3f}) {
+      std::vector<int8_t> a(n, 99), b(n, -99);
+      vec().quantize_s8(x.data(), n, inverse, a.data());
+      ref().quantize_s8(x.data(), n, inverse, b.data());
+      EXPECT_EQ(a, b) << "n " << n << " inverse " << inverse;
+    }
+  }
+  const float ties[] = {0.5f, 1.5f, 2.5f, -0.5f, -2.5f, 126.5f, -127.6f, 1e9f};
+  const int8_t want[] = {0, 2, 2, 0, -2, 126, -127, 127};
+  int8_t got[8];
+  vec().quantize_s8(ties, 8, 1.0f, got);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(got[i], want[i]) << ties[i];
+  const float with_nan[] = {1.0f, std::nanf(""), -3.0f};
+  EXPECT_EQ(vec().max_abs(with_nan, 3), 3.0f);
+}
+
+TEST_P(KernelIsaTest, ToBf16IsBitIdenticalToScalar) {
+  for (int64_t n : {0, 1, 15, 16, 17, 1000}) {
+    auto x = Random(n, 1e3f, 6);
+    if (n > 2) {
+      x[0] = std::nanf("");
+      x[1] = std::numeric_limits<float>::infinity();
+    }
+    std::vector<uint16_t> a(n, 1), b(n, 2);
+    vec().to_bf16(x.data(), n, a.data());
+    ref().to_bf16(x.data(), n, b.data());
+    EXPECT_EQ(a, b) << "n " << n;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "kernels/quantize.h"
 
+#include "kernels/kernels.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -12,24 +14,11 @@ namespace {
 // Inputs smaller than this are converted on the calling thread.
 constexpr int64_t kParallelElements = int64_t{1} << 16;
 
-// Round half to even for |v| < 2^22 without a libm call, so the loop
-// vectorises on the baseline ISA (the sum is rounded by the FPU itself).
-inline float RoundEven(float v) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
-  return (v + kMagic) - kMagic;
-}
-
-float MaxAbs(const float* x, int64_t n) {
-  float max = 0.0f;
-  for (int64_t i = 0; i < n; ++i) max = std::max(max, std::fabs(x[i]));
-  return max;
-}
+// The CPU's vector kernels (kernels.h): AVX-512 or AVX2 where present.
+float MaxAbs(const float* x, int64_t n) { return Kernels().max_abs(x, n); }
 
 void QuantizeWithScale(const float* x, int64_t n, float inverse, int8_t* q) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = std::clamp(RoundEven(x[i] * inverse), -kInt8Max, kInt8Max);
-    q[i] = static_cast<int8_t>(static_cast<int32_t>(v));
-  }
+  Kernels().quantize_s8(x, n, inverse, q);
 }
 
 float ScaleFor(float max_abs) { return max_abs > 0.0f ? max_abs / kInt8Max : 1.0f; }
@@ -65,16 +54,7 @@ float QuantizeS8(const float* x, int64_t n, int8_t* q) {
   return scale;
 }
 
-void ToBf16(const float* x, int64_t n, uint16_t* out) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, &x[i], sizeof(bits));
-    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    out[i] = static_cast<uint16_t>(nan ? (bits >> 16) | 0x40u : rounded);
-  }
-}
+void ToBf16(const float* x, int64_t n, uint16_t* out) { Kernels().to_bf16(x, n, out); }
 
 void ToBf16Parallel(const float* x, int64_t n, uint16_t* out) {
   if (n < kParallelElements) {
