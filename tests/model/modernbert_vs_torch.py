@@ -27,9 +27,10 @@ supported (other settings, fine-tuning) is refused with a message naming it.
 usage: /usr/bin/python3 tests/model/modernbert_vs_torch.py MODELGATE_BINARY WORK_DIR
 """
 import json
+import math
 import os
 import shutil
-import math
+import struct
 import subprocess
 import sys
 
@@ -277,6 +278,51 @@ def check_refusals(modelgate, work, inputs):
     return failures
 
 
+def check_releases(modelgate, work, inputs):
+    """Open, closed and hybrid releases of a ModernBERT classifier answer exactly
+    as its folder does, and the hybrid base holds no head tensor."""
+    folder = os.path.join(work, "modernbert-classify-cls-gelu-f32")
+    rel = os.path.join(work, "releases")
+    shutil.rmtree(rel, ignore_errors=True)
+    os.makedirs(rel)
+    vendor, deploy = os.path.join(rel, "vendor"), os.path.join(rel, "deploy")
+
+    def mg(*args):
+        result = subprocess.run([modelgate, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"FAIL modelgate {' '.join(args[:2])}: {result.stderr.strip()[:300]}")
+        return result
+
+    mg("keygen", "--out", vendor)
+    mg("keygen", "--out", deploy, "--type", "deploy")
+    sign = ["--sign", vendor + ".key"]
+    mg("release", "open", "--model", folder, "--out", os.path.join(rel, "open"), "--license", "MIT", *sign)
+    mg("release", "closed", "--model", folder, "--out", os.path.join(rel, "closed.mgb"),
+       "--to", deploy + ".pub", *sign)
+    mg("release", "hybrid", "--model", folder, "--base-out", os.path.join(rel, "base"),
+       "--head-out", os.path.join(rel, "head.mgb"), "--to", deploy + ".pub", "--license", "MIT", *sign)
+    want = mg("classify", "--model", folder, "--input", inputs).stdout
+    pub = ["--vendor-pub", vendor + ".pub"]
+    failures = 0
+    for name, source in (("open", ["--model", os.path.join(rel, "open")]),
+                         ("closed", ["--model", os.path.join(rel, "closed.mgb"), "--key", deploy + ".key"]),
+                         ("hybrid", ["--model", os.path.join(rel, "head.mgb"), "--base",
+                                     os.path.join(rel, "base"), "--key", deploy + ".key"])):
+        got = mg("classify", *source, *pub, "--input", inputs).stdout
+        if not want or got != want:
+            failures += 1
+            print(f"FAIL {name} release of ModernBERT: classify differs from the folder's")
+        else:
+            print(f"{name} release of ModernBERT classifies as its folder does")
+    with open(os.path.join(rel, "base", "model.safetensors"), "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    leaked = [k for k in header if k.startswith(("head.", "classifier.", "model.head."))]
+    if leaked:
+        failures += 1
+        print(f"FAIL the hybrid base holds head tensors: {leaked}")
+    return failures
+
+
 def cosine(a, b):
     dot = sum(x * y for x, y in zip(a, b))
     return dot / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
@@ -339,6 +385,8 @@ def main():
                 else:
                     print(f"{name} --dtype {engine_dtype}: min cosine to F32 {min(cosines):.6f}")
     failures += check_refusals(modelgate, work, inputs)
+    failures += check_releases(modelgate, work, inputs)
+    checks += 4
     print(f"{checks - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 
