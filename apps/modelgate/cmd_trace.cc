@@ -170,8 +170,9 @@ void RegisterTrace(CLI::App& app) {
       "recipient (--registry, --recipient) and prints, for each, how many answers match and\n"
       "the p-value of that many matches by chance; names the recipient whose p-value, times\n"
       "the number of recipients tested, is below --threshold. Fails when none is named.\n"
-      "With --endpoint URL --watermark KEY: tests a served model for the output watermark\n"
-      "of `serve --watermark-key KEY` (one a model distilled from the API inherits).");
+      "With --watermark KEY and --endpoint URL (a served model) or --model DIR (a folder\n"
+      "run here): tests the suspect for the output watermark of `serve --watermark-key KEY`\n"
+      "(one a model distilled from the API inherits).");
   cmd->add_option("--model", args->model, "Model folder (config.json, model.safetensors)");
   cmd->add_option("--fingerprint-key", args->key, "Vendor secret key the release was signed with");
   cmd->add_option("--registry", args->registry,
@@ -198,6 +199,8 @@ void RegisterTrace(CLI::App& app) {
                   "Environment variable holding the key's passphrase");
   cmd->callback([args, watermark] {
     if (!watermark->endpoint.empty() || !watermark->watermark_key.empty()) {
+      watermark->model = args->model;
+      kernels::SetThreads(args->threads);
       return RunTraceWatermark(*watermark);
     }
     RunTrace(*args);

@@ -1,11 +1,15 @@
 #include "apps/modelgate/cmd_trace_watermark.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "apps/modelgate/cli_error.h"
+#include "kernels/gemm.h"
+#include "model/model.h"
 #include "release/watermark_detect.h"
 #include "serve/http_client.h"
 
@@ -81,11 +85,102 @@ std::vector<std::string> Classify(const serve::HttpClient& client,
 
 bool Detected(double p_value, double alpha) { return p_value < alpha; }
 
+// What the trace asks of a suspect, served over HTTP or a folder run here.
+struct Suspect {
+  std::vector<std::string> labels;  // a classifier's labels; empty for an embedding model
+  // Unit embeddings of the texts, row after row; sets the width.
+  std::function<std::vector<float>(const std::vector<std::string>&, int64_t*)> embed;
+  // The top label of each text.
+  std::function<std::vector<std::string>(const std::vector<std::string>&)> classify;
+};
+
+Suspect HttpSuspect(const TraceWatermarkArgs& args) {
+  std::string bearer;
+  if (!args.api_key_env.empty()) {
+    const char* value = std::getenv(args.api_key_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      throw CliError("environment variable " + args.api_key_env + " is unset or empty", 2);
+    }
+    bearer = value;
+  }
+  auto client = std::make_shared<const serve::HttpClient>(
+      ValueOrThrow(serve::HttpClient::Create(args.endpoint, std::move(bearer))));
+  const serve::HttpReply info_reply = ValueOrThrow(client->Get("/info"));
+  const json info = json::parse(info_reply.body, nullptr, /*allow_exceptions=*/false);
+  if (info_reply.status != 200 || !info.is_object()) {
+    throw CliError("the suspect's /info answered HTTP " + std::to_string(info_reply.status));
+  }
+  Suspect suspect;
+  if (info.contains("model_type") && info["model_type"].is_object() &&
+      info["model_type"].contains("classifier")) {
+    const json& id2label = info["model_type"]["classifier"]["id2label"];
+    if (id2label.is_object()) {
+      for (const auto& [id, label] : id2label.items()) {
+        if (label.is_string()) suspect.labels.push_back(label.get<std::string>());
+      }
+    }
+  }
+  suspect.embed = [client](const std::vector<std::string>& texts, int64_t* width) {
+    return Embed(*client, texts, width);
+  };
+  suspect.classify = [client](const std::vector<std::string>& texts) {
+    return Classify(*client, texts);
+  };
+  return suspect;
+}
+
+// A model folder (e.g. a student saved in Hugging Face's layout), run here.
+Suspect FolderSuspect(const std::string& dir) {
+  std::shared_ptr<const model::Model> model = ValueOrThrow(model::Model::Load(dir));
+  Suspect suspect;
+  if (model->is_classifier()) suspect.labels = model->config().labels;
+  // Runs `texts` kBatch at a time, handing each batch's outputs to `take`.
+  auto run = [model](const std::vector<std::string>& texts, bool classify,
+                     const std::function<void(const std::vector<float>&, size_t)>& take) {
+    model::EncoderWorkspace ws;
+    model::PackedBatch batch;
+    std::vector<float> out;
+    for (size_t start = 0; start < texts.size(); start += kBatch) {
+      const size_t end = std::min(texts.size(), start + kBatch);
+      const std::vector<std::string_view> views(texts.begin() + start, texts.begin() + end);
+      ThrowIfError(model->Pack(views, {}, &batch));
+      if (classify) {
+        model->Classify(batch, &ws, &out);
+      } else {
+        model->Embed(batch, model->default_pooling(), /*normalize=*/true, &ws, &out);
+      }
+      take(out, end - start);
+    }
+  };
+  suspect.embed = [model, run](const std::vector<std::string>& texts, int64_t* width) {
+    *width = model->config().hidden_size;
+    std::vector<float> rows;
+    run(texts, false, [&](const std::vector<float>& out, size_t) {
+      rows.insert(rows.end(), out.begin(), out.end());
+    });
+    return rows;
+  };
+  suspect.classify = [model, run](const std::vector<std::string>& texts) {
+    const std::vector<std::string>& names = model->config().labels;
+    std::vector<std::string> labels;
+    run(texts, true, [&](const std::vector<float>& out, size_t count) {
+      const size_t width = names.size();
+      for (size_t r = 0; r < count; ++r) {
+        const float* row = out.data() + r * width;
+        labels.push_back(names[std::max_element(row, row + width) - row]);
+      }
+    });
+    return labels;
+  };
+  return suspect;
+}
+
 }  // namespace
 
 void AddTraceWatermarkOptions(CLI::App* cmd, TraceWatermarkArgs* args) {
   cmd->add_option("--endpoint", args->endpoint,
-                  "Suspect model served over HTTP (TEI routes): http://HOST:PORT");
+                  "Suspect model served over HTTP (TEI routes): http://HOST:PORT; or give\n"
+                  "--model DIR with --watermark to run a suspect folder here");
   cmd->add_option("--watermark", args->watermark_key,
                   "Watermark key the API was served with (serve --watermark-key)");
   cmd->add_option("--api-key-env", args->api_key_env,
@@ -102,37 +197,20 @@ void AddTraceWatermarkOptions(CLI::App* cmd, TraceWatermarkArgs* args) {
 }
 
 void RunTraceWatermark(const TraceWatermarkArgs& args) {
-  if (args.endpoint.empty() || args.watermark_key.empty()) {
-    throw CliError("a watermark trace needs both --endpoint URL and --watermark KEY", 2);
+  if ((args.endpoint.empty() == args.model.empty()) || args.watermark_key.empty()) {
+    throw CliError(
+        "a watermark trace needs --watermark KEY and one suspect: --endpoint URL or --model DIR",
+        2);
   }
   const release::WatermarkKey key = ValueOrThrow(release::LoadWatermarkKey(args.watermark_key));
-  std::string bearer;
-  if (!args.api_key_env.empty()) {
-    const char* value = std::getenv(args.api_key_env.c_str());
-    if (value == nullptr || *value == '\0') {
-      throw CliError("environment variable " + args.api_key_env + " is unset or empty", 2);
-    }
-    bearer = value;
-  }
-  const serve::HttpClient client =
-      ValueOrThrow(serve::HttpClient::Create(args.endpoint, std::move(bearer)));
-  const serve::HttpReply info_reply = ValueOrThrow(client.Get("/info"));
-  const json info = json::parse(info_reply.body, nullptr, /*allow_exceptions=*/false);
-  if (info_reply.status != 200 || !info.is_object()) {
-    throw CliError("the suspect's /info answered HTTP " + std::to_string(info_reply.status));
-  }
-  std::vector<std::string> labels;
-  if (info.contains("model_type") && info["model_type"].is_object() &&
-      info["model_type"].contains("classifier")) {
-    const json& id2label = info["model_type"]["classifier"]["id2label"];
-    if (id2label.is_object()) {
-      for (const auto& [id, label] : id2label.items()) {
-        if (label.is_string()) labels.push_back(label.get<std::string>());
-      }
-    }
-  }
+  const Suspect suspect = args.endpoint.empty() ? FolderSuspect(args.model) : HttpSuspect(args);
+  const std::vector<std::string>& labels = suspect.labels;
   json verdict;
-  verdict["endpoint"] = args.endpoint;
+  if (args.endpoint.empty()) {
+    verdict["model"] = args.model;
+  } else {
+    verdict["endpoint"] = args.endpoint;
+  }
   double p_value = 1;
   if (labels.size() >= 2) {
     if (key.label_triggers.empty()) throw CliError("the watermark key has no label triggers");
@@ -142,7 +220,7 @@ void RunTraceWatermark(const TraceWatermarkArgs& args) {
     std::vector<std::string> texts;
     for (const auto& probe : probes) texts.push_back(probe.text);
     const release::LabelVerdict labels_verdict =
-        release::JudgeLabels(key, probes, Classify(client, texts), labels);
+        release::JudgeLabels(key, probes, suspect.classify(texts), labels);
     p_value = labels_verdict.p_value;
     verdict["kind"] = "classifier";
     verdict["labels"] = labels.size();
@@ -155,8 +233,8 @@ void RunTraceWatermark(const TraceWatermarkArgs& args) {
     const release::EmbeddingProbes probes =
         release::MakeEmbeddingProbes(key, args.probes, kProbeWords, args.seed);
     int64_t width = 0;
-    const std::vector<float> backdoor = Embed(client, probes.backdoor, &width);
-    const std::vector<float> benign = Embed(client, probes.benign, &width);
+    const std::vector<float> backdoor = suspect.embed(probes.backdoor, &width);
+    const std::vector<float> benign = suspect.embed(probes.benign, &width);
     const release::EmbeddingVerdict embeddings =
         release::JudgeEmbeddings(key, backdoor, benign, width);
     p_value = embeddings.p_value;
@@ -175,7 +253,8 @@ void RunTraceWatermark(const TraceWatermarkArgs& args) {
   std::printf("%s\n", verdict.dump().c_str());
   std::fflush(stdout);
   if (!Detected(p_value, args.alpha)) {
-    throw CliError("no watermark of this key detected at " + args.endpoint);
+    throw CliError("no watermark of this key detected in " +
+                   (args.endpoint.empty() ? args.model : args.endpoint));
   }
 }
 

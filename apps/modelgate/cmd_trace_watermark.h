@@ -1,6 +1,7 @@
 // `modelgate trace --endpoint URL --watermark KEY`: tests a model served over
-// HTTP (TEI's /info, /embed and /predict) for the output watermark of KEY
-// (release/watermark.h) and reports the statistic and its p-value.
+// HTTP (TEI's /info, /embed and /predict) — or, with --model DIR instead of
+// --endpoint, a model folder run in this process — for the output watermark
+// of KEY (release/watermark.h) and reports the statistic and its p-value.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@ namespace mg::cli {
 
 struct TraceWatermarkArgs {
   std::string endpoint;
+  std::string model;  // a suspect folder instead of --endpoint (trace's --model)
   std::string watermark_key;
   std::string api_key_env;  // environment variable holding the suspect's API key
   size_t probes = 200;      // embedding probes per set; label probes per trigger / 10

@@ -387,6 +387,17 @@ def main():
         print(f"trace student-{name}: {json.dumps(verdict)}")
         for field in ("delta_cos", "delta_l2", "p_value"):
             print(f"figure student_{name}_{field} {verdict[field]:.4g}")
+        # The same student as a folder run in trace's own process: the same verdict.
+        local = subprocess.run([modelgate, "trace", "--model", folder, "--watermark", key,
+                                "--probes", str(shape["probes"])], capture_output=True, text=True)
+        local_lines = [line for line in local.stdout.splitlines() if line.startswith("{")]
+        local_verdict = json.loads(local_lines[-1]) if local_lines else {}
+        checks.check(f"trace --model on the {name} student agrees with --endpoint",
+                     local.returncode == code and local_verdict.get("model") == folder
+                     and abs(math.log10(max(local_verdict.get("p_value", 1.0), 1e-300))
+                             - math.log10(max(verdict["p_value"], 1e-300))) < 0.01
+                     and local_verdict.get("watermarked") == verdict["watermarked"],
+                     f"{local_verdict} {local.stderr[-300:]}")
         if name == "marked":
             checks.check("watermark found in the distilled student (p < 1e-6, exit 0)",
                          code == 0 and verdict["p_value"] < 1e-6, str(verdict))
