@@ -7,12 +7,6 @@
 namespace mg::model {
 namespace {
 
-std::string ShapeText(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 class WeightReader {
  public:
   WeightReader(const Checkpoint& checkpoint, const Family& family)

@@ -166,4 +166,10 @@ Result<std::vector<float>> Checkpoint::ReadF32(const TensorRecord& record) const
   return values;
 }
 
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
 }  // namespace mg::model

@@ -41,6 +41,9 @@ struct TensorRecord {
   size_t dtype_size() const { return DTypeSize(dtype); }
 };
 
+// "[3, 768]": a shape for messages.
+std::string ShapeText(const std::vector<int64_t>& shape);
+
 class Checkpoint {
  public:
   // A model folder holding, in this order of preference: model.safetensors,

@@ -18,15 +18,6 @@ int ProjectionIndex(std::string_view name) {
   return -1;
 }
 
-std::string ShapeText(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) out.append(", ");
-    out.append(std::to_string(shape[i]));
-  }
-  return out + "]";
-}
-
 Status ReadChecked(const Checkpoint& weights, const TensorRecord& record,
                    const std::vector<int64_t>& shape, const std::string& file,
                    std::vector<float>* out) {
