@@ -15,8 +15,8 @@ namespace mg::cli {
 
 inline constexpr const char* kDtypeHelp =
     "Precision of the encoder's linear layers: f32, bf16 (bfloat16 weights and inputs, F32 "
-    "sums) or int8 (int8 weights per output channel, inputs quantised per call); embeddings, "
-    "LayerNorm, attention and the head stay F32";
+    "sums) or int8 (int8 weights per output channel, inputs quantised per call); below f32 "
+    "the word-embedding table is held in bf16; LayerNorm, attention and the head stay F32";
 
 // Registers --dtype on `cmd`, writing the (checked) name to `dtype`.
 inline CLI::Option* AddDtypeOption(CLI::App* cmd, std::string* dtype,
@@ -35,9 +35,9 @@ inline CLI::Option* AddDtypeOption(CLI::App* cmd, std::string* dtype,
 // Help for commands that load releases, where --dtype may be left out.
 inline constexpr const char* kSourceDtypeHelp =
     "Precision of the encoder's linear layers: f32, bf16 (bfloat16 weights and inputs, F32 "
-    "sums) or int8 (int8 weights per output channel, inputs quantised per call); embeddings, "
-    "LayerNorm, attention and the head stay F32. Default: the precision a release was "
-    "validated in (release --dtype --validate), else f32";
+    "sums) or int8 (int8 weights per output channel, inputs quantised per call); below f32 "
+    "the word-embedding table is held in bf16; LayerNorm, attention and the head stay F32. "
+    "Default: the precision a release was validated in (release --dtype --validate), else f32";
 
 // `dtype` empty: F32.
 inline model::LoadOptions LoadOptionsFor(const std::string& dtype) {

@@ -74,15 +74,14 @@ void BertEncoder::Embed(const PackedBatch& batch, float* out) const {
       const int32_t id = batch.ids[t];
       int64_t position = t - batch.offsets[s];
       if (after_padding) position = id == pad ? pad : pad + ++counted;
-      const float* word = w.word_embeddings.data() + static_cast<int64_t>(id) * h;
       const float* pos = w.position_embeddings.data() + position * h;
       float* row = out + t * h;
+      w.CopyWordRow(id, h, row);
+      for (int64_t c = 0; c < h; ++c) row[c] += pos[c];
       if (types) {
         const float* type =
             w.token_type_embeddings.data() + static_cast<int64_t>(batch.type_ids[t]) * h;
-        for (int64_t c = 0; c < h; ++c) row[c] = word[c] + pos[c] + type[c];
-      } else {
-        for (int64_t c = 0; c < h; ++c) row[c] = word[c] + pos[c];
+        for (int64_t c = 0; c < h; ++c) row[c] += type[c];
       }
     }
   }

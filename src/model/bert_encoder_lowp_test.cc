@@ -1,11 +1,13 @@
 // The encoder with bf16 and int8 linear layers against the same weights in
 // F32, on a tiny random model: every token's last hidden state keeps a cosine
 // of at least 0.999 (bf16) / 0.99 (int8) to the F32 one, and the low-precision
-// pass is not F32 in disguise.
+// pass is not F32 in disguise. The low-precision encoder holds its word
+// embeddings in bf16, as Model::Load gives it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <utility>
 
@@ -103,7 +105,9 @@ TEST_P(EncoderPrecisionTest, HiddenStatesStayCloseToF32) {
   const PackedBatch batch =
       MakeBatch({{1, 5, 9, 2, 44, 17}, {3}, {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 30, 31}});
   const BertEncoder f32(config, RandomWeights(config));
-  const BertEncoder low(config, RandomWeights(config), precision);
+  BertWeights low_weights = RandomWeights(config);
+  low_weights.StoreWordEmbeddingsAsBf16();
+  const BertEncoder low(config, std::move(low_weights), precision);
   if (low.precision() != precision) GTEST_SKIP() << "no kernels for it on this CPU";
   EncoderWorkspace f32_ws, low_ws;
   const Tensor& want = f32.Forward(batch, &f32_ws);
@@ -112,6 +116,42 @@ TEST_P(EncoderPrecisionTest, HiddenStatesStayCloseToF32) {
   EXPECT_GE(c.min_cosine, threshold);
   EXPECT_GT(c.max_difference, 1e-4) << "ran as F32";
   EXPECT_LT(low.bytes(), f32.bytes());
+}
+
+// Round to nearest even on the bit pattern, written out here apart from the
+// kernels (finite inputs only).
+float RoundedToBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  bits &= 0xffff0000u;
+  float out;
+  std::memcpy(&out, &bits, sizeof(out));
+  return out;
+}
+
+TEST(WordEmbeddingsTest, Bf16RowsAreTheF32RowsRoundedToNearestEven) {
+  const BertConfig config = TinyConfig();
+  const BertWeights f32 = RandomWeights(config);
+  BertWeights bf16 = RandomWeights(config);
+  bf16.StoreWordEmbeddingsAsBf16();
+  EXPECT_TRUE(bf16.word_embeddings.empty());
+  EXPECT_EQ(f32.bytes() - bf16.bytes(),
+            static_cast<size_t>(config.vocab_size * config.hidden_size) * 2);
+  const int64_t h = config.hidden_size;
+  std::vector<float> got(static_cast<size_t>(h)), exact(static_cast<size_t>(h));
+  size_t changed = 0;
+  for (int32_t id = 0; id < config.vocab_size; ++id) {
+    f32.CopyWordRow(id, h, exact.data());
+    bf16.CopyWordRow(id, h, got.data());
+    for (int64_t c = 0; c < h; ++c) {
+      EXPECT_EQ(exact[c], f32.word_embeddings[id * h + c]);
+      ASSERT_EQ(got[c], RoundedToBf16(exact[c])) << "row " << id << " column " << c;
+      EXPECT_LE(std::fabs(got[c] - exact[c]), std::ldexp(std::fabs(exact[c]), -8));
+      changed += got[c] != exact[c];
+    }
+  }
+  EXPECT_GT(changed, 0u) << "the rows were not rounded";
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, EncoderPrecisionTest,

@@ -1,6 +1,9 @@
 #include "model/bert_weights.h"
 
+#include <algorithm>
 #include <initializer_list>
+
+#include "kernels/gemm_bf16.h"  // Bf16ToFloat, ToBf16Parallel
 
 #include "model/modernbert_weights.h"
 
@@ -91,19 +94,43 @@ size_t BertWeights::bytes() const {
               l.intermediate_bias.size() + l.output_weight.size() + l.output_bias.size() +
               l.output_norm_gamma.size() + l.output_norm_beta.size();
   }
-  return floats * sizeof(float);
+  return floats * sizeof(float) + word_embeddings_bf16.size() * sizeof(uint16_t);
+}
+
+void BertWeights::StoreWordEmbeddingsAsBf16() {
+  if (word_embeddings.empty()) return;
+  word_embeddings_bf16.resize(word_embeddings.size());
+  kernels::ToBf16Parallel(word_embeddings.data(), static_cast<int64_t>(word_embeddings.size()),
+                          word_embeddings_bf16.data());
+  std::vector<float>().swap(word_embeddings);
+}
+
+void BertWeights::CopyWordRow(int32_t id, int64_t hidden, float* out) const {
+  const int64_t first = static_cast<int64_t>(id) * hidden;
+  if (word_embeddings_bf16.empty()) {
+    std::copy_n(word_embeddings.data() + first, hidden, out);
+    return;
+  }
+  const uint16_t* row = word_embeddings_bf16.data() + first;
+  for (int64_t c = 0; c < hidden; ++c) out[c] = kernels::Bf16ToFloat(row[c]);
 }
 
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
-                                    bool want_classifier, const LayerSink& on_layer) {
+                                    bool want_classifier, const LayerSink& on_layer,
+                                    bool bf16_word_embeddings) {
   const Family& family = config.family();
-  if (family.pre_norm) return LoadModernBertWeights(checkpoint, config, want_classifier);
+  if (family.pre_norm) {
+    Result<BertWeights> w = LoadModernBertWeights(checkpoint, config, want_classifier);
+    if (w.ok() && bf16_word_embeddings) w->StoreWordEmbeddingsAsBf16();
+    return w;
+  }
   const WeightReader reader(checkpoint, family);
   const int64_t h = config.hidden_size;
   const int64_t inter = config.intermediate_size;
   BertWeights w;
   MG_RETURN_IF_ERROR(
       reader.Read("embeddings.word_embeddings.weight", {config.vocab_size, h}, &w.word_embeddings));
+  if (bf16_word_embeddings) w.StoreWordEmbeddingsAsBf16();
   MG_RETURN_IF_ERROR(reader.Read("embeddings.position_embeddings.weight",
                                  {config.max_position_embeddings, h}, &w.position_embeddings));
   if (family.token_types) {

@@ -13,6 +13,7 @@
 // Loaded once and read-only afterwards; shared by all inference threads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -33,9 +34,12 @@ struct BertLayerWeights {
 };
 
 struct BertWeights {
-  std::vector<float> word_embeddings;        // [V, H]
-  std::vector<float> position_embeddings;    // [P, H]
-  std::vector<float> token_type_embeddings;  // [T, H]; empty when the family has none
+  // [V, H] in F32, or empty once StoreWordEmbeddingsAsBf16 has moved the table
+  // into word_embeddings_bf16; read rows through CopyWordRow either way.
+  std::vector<float> word_embeddings;
+  std::vector<uint16_t> word_embeddings_bf16;  // [V, H] bfloat16 bits, or empty
+  std::vector<float> position_embeddings;      // [P, H]
+  std::vector<float> token_type_embeddings;    // [T, H]; empty when the family has none
   std::vector<float> embedding_norm_gamma, embedding_norm_beta;
   std::vector<BertLayerWeights> layers;
   std::vector<float> pooler_weight, pooler_bias;          // empty when absent
@@ -46,8 +50,15 @@ struct BertWeights {
 
   bool has_pooler() const { return !pooler_weight.empty(); }
   bool has_classifier() const { return !classifier_weight.empty(); }
-  // Bytes of float32 parameters held.
+  // Bytes of parameters held.
   size_t bytes() const;
+
+  // Rounds the word-embedding table to bfloat16 (nearest even) and frees the
+  // F32 copy: the largest table (a quarter of BERT-base) at half the size,
+  // for models whose linear layers run in bf16 or int8 (model/model.h).
+  void StoreWordEmbeddingsAsBf16();
+  // Writes word-embedding row `id` as F32 to out[0, hidden).
+  void CopyWordRow(int32_t id, int64_t hidden, float* out) const;
 };
 
 // Reads the weights named in the Hugging Face layout of the config's family
@@ -63,9 +74,11 @@ struct BertWeights {
 // `on_layer`, when set, is called with each layer as soon as it is read (in
 // order), e.g. to pack its matrices and free the plain copies, so that the
 // whole model never sits in memory as F32 at once. ModernBERT's loader does
-// not call it.
+// not call it. `bf16_word_embeddings` stores the word embeddings in bf16 as
+// soon as they are read, before any layer (StoreWordEmbeddingsAsBf16).
 using LayerSink = std::function<void(int64_t index, BertLayerWeights* layer)>;
 Result<BertWeights> LoadBertWeights(const Checkpoint& checkpoint, const BertConfig& config,
-                                    bool want_classifier, const LayerSink& on_layer = nullptr);
+                                    bool want_classifier, const LayerSink& on_layer = nullptr,
+                                    bool bf16_word_embeddings = false);
 
 }  // namespace mg::model

@@ -78,7 +78,8 @@ Result<std::unique_ptr<Model>> Model::FromParts(
   // ModernBERT's layers differ; its encoder packs them after loading.
   Result<BertWeights> weights =
       LoadBertWeights(checkpoint, config, classifier && !(adapter && adapter->has_classifier()),
-                      config.family().pre_norm ? LayerSink() : LayerSink(pack));
+                      config.family().pre_norm ? LayerSink() : LayerSink(pack),
+                      options.precision != kernels::Precision::kF32);
   if (!weights.ok()) return weights.status().WithContext(dir);
   if (adapter) {
     MergeLoraHead(*adapter, &*weights);

@@ -24,10 +24,12 @@ enum class Pooling { kMean, kCls };
 
 // How a model is built from its source. The precision applies to the
 // encoder's packed linear layers (query/key/value, attention output,
-// intermediate and output of every layer: kernels/packed_linear.h);
-// embeddings, LayerNorm, attention scores, softmax and the classification
-// head always run in F32. A LoRA adapter is merged in F32 before the layers
-// are converted.
+// intermediate and output of every layer: kernels/packed_linear.h). Below
+// F32 the word-embedding table is also stored in bf16 (rows widened to F32
+// as they are read), which halves the largest table; the embedding sums,
+// LayerNorm, attention scores, softmax and the classification head always
+// run in F32. A LoRA adapter is merged in F32 before the layers are
+// converted.
 struct LoadOptions {
   kernels::Precision precision = kernels::Precision::kF32;
 };

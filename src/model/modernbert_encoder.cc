@@ -189,10 +189,7 @@ const Tensor& ModernBertEncoder::Forward(const PackedBatch& batch, EncoderWorksp
   const auto& k = kernels::Kernels();
   const BertWeights& w = weights_;
 
-  for (int64_t t = 0; t < tokens; ++t) {
-    const float* word = w.word_embeddings.data() + static_cast<int64_t>(batch.ids[t]) * h;
-    std::copy_n(word, h, hidden + t * h);
-  }
+  for (int64_t t = 0; t < tokens; ++t) w.CopyWordRow(batch.ids[t], h, hidden + t * h);
   ParallelRows(tokens, [&](int64_t begin, int64_t count) {
     k.bias_residual_layernorm(hidden + begin * h, nullptr, nullptr, w.embedding_norm_gamma.data(),
                               w.embedding_norm_beta.data(), count, h, eps);
