@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Benchmark models for bench/engine_vs_peers.sh.
 
-`make`: builds a random-weight encoder (BertModel, DistilBertModel or
-RobertaModel) of a given shape in PyTorch, writes it as a Hugging Face folder
+`make`: builds a random-weight encoder (BertModel, DistilBertModel,
+RobertaModel or ModernBertModel) of a given shape in PyTorch, writes it as a Hugging Face folder
 (config.json, model.safetensors F32, tokenizer files) for modelgate and
 exports the same weights to ONNX (torch.onnx.export, dynamic batch and
 sequence axes) for ONNX Runtime.
@@ -11,7 +11,7 @@ JSON line; with DTYPE int8, after torch.quantization.quantize_dynamic (int8
 Linear weights, activations quantised per call) on the first quantised
 engine this PyTorch has (fbgemm, else onednn).
 
-usage: /usr/bin/python3 bench/bert_bench_model.py make OUT_DIR base|minilm|distilbert|roberta
+usage: /usr/bin/python3 bench/bert_bench_model.py make OUT_DIR base|minilm|distilbert|roberta|modernbert
        /usr/bin/python3 bench/bert_bench_model.py torch OUT_DIR BATCH SEQ THREADS SECONDS [f32|int8]
 """
 import json
@@ -32,6 +32,10 @@ SHAPES = {
     "minilm": dict(layers=6, hidden=384, heads=12, inter=1536, family="bert"),
     "distilbert": dict(layers=6, hidden=768, heads=12, inter=3072, family="distilbert"),
     "roberta": dict(layers=12, hidden=768, heads=12, inter=3072, family="roberta"),
+    # ModernBERT-base: 22 pre-norm layers, GeGLU of 1152, every third layer
+    # global (rotary theta 160000), the others a 128-token window (theta 10000).
+    "modernbert": dict(layers=22, hidden=768, heads=12, inter=1152, family="modernbert", every=3,
+                       window=128),
 }
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VOCAB_DIR = os.path.join(ROOT, "tests/data/vocab")
@@ -44,6 +48,8 @@ FAMILIES = {
                        files=["bert-base-uncased/vocab.txt"]),
     "roberta": dict(vocab=50265, positions=514, types=1, pad=1, eps=1e-5,
                     files=["roberta-base/vocab.json", "roberta-base/merges.txt"]),
+    "modernbert": dict(vocab=50368, positions=8192, types=0, pad=50283, eps=1e-5,
+                       files=["ModernBERT-large/tokenizer.json"]),
 }
 # Hugging Face module names of a layer, per family, in the order of Layer's
 # attributes below.
@@ -136,16 +142,105 @@ class Bert(torch.nn.Module):
         return {k: v.detach().contiguous() for k, v in sd.items()}
 
 
+class ModernLayer(torch.nn.Module):
+    """A ModernBERT layer: pre-LayerNorm without biases, fused QKV with rotary
+    positions, GeGLU feed-forward."""
+
+    def __init__(self, h, heads, inter, eps, first):
+        super().__init__()
+        self.heads, self.eps = heads, eps
+        self.attn_norm = None if first else torch.nn.Parameter(torch.ones(h))
+        self.wqkv = torch.nn.Linear(h, 3 * h, bias=False)
+        self.wo = torch.nn.Linear(h, h, bias=False)
+        self.mlp_norm = torch.nn.Parameter(torch.ones(h))
+        self.wi = torch.nn.Linear(h, 2 * inter, bias=False)
+        self.wo_mlp = torch.nn.Linear(inter, h, bias=False)
+
+    def norm(self, x, weight):
+        return torch.nn.functional.layer_norm(x, weight.shape, weight, None, self.eps)
+
+    def forward(self, x, cos, sin, mask):
+        b, length, h = x.shape
+        d = h // self.heads
+        a = x if self.attn_norm is None else self.norm(x, self.attn_norm)
+        qkv = self.wqkv(a).view(b, length, 3, self.heads, d).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+
+        def rotate(t):
+            return t * cos + torch.cat((-t[..., d // 2:], t[..., :d // 2]), -1) * sin
+
+        scores = rotate(q) @ rotate(k).transpose(-1, -2) / math.sqrt(d)
+        if mask is not None:
+            scores = scores + mask
+        ctx = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(b, length, h)
+        x = x + self.wo(ctx)
+        inp, gate = self.wi(self.norm(x, self.mlp_norm)).chunk(2, dim=-1)
+        return x + self.wo_mlp(torch.nn.functional.gelu(inp) * gate)
+
+
+class ModernBert(torch.nn.Module):
+    """ModernBertModel (Warner et al. 2024) on unpadded inputs of one length,
+    returning the last hidden states."""
+
+    def __init__(self, shape):
+        super().__init__()
+        h, heads = shape["hidden"], shape["heads"]
+        f = FAMILIES["modernbert"]
+        self.every, self.window, self.eps = shape["every"], shape["window"], f["eps"]
+        self.word = torch.nn.Embedding(f["vocab"], h)
+        self.norm = torch.nn.Parameter(torch.ones(h))
+        self.layers = torch.nn.ModuleList(
+            ModernLayer(h, heads, shape["inter"], f["eps"], i == 0) for i in range(shape["layers"]))
+        self.final_norm = torch.nn.Parameter(torch.ones(h))
+        d = h // heads
+        positions = torch.arange(512, dtype=torch.float32)
+        for name, theta in (("global", 160000.0), ("local", 10000.0)):
+            inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
+            angles = torch.cat([positions[:, None] * inv_freq[None, :]] * 2, -1)
+            self.register_buffer(name + "_cos", angles.cos(), persistent=False)
+            self.register_buffer(name + "_sin", angles.sin(), persistent=False)
+
+    def forward(self, input_ids):
+        length = input_ids.shape[1]
+        x = torch.nn.functional.layer_norm(self.word(input_ids), self.norm.shape, self.norm, None, self.eps)
+        positions = torch.arange(length, device=input_ids.device)
+        distance = (positions[:, None] - positions[None, :]).abs()
+        local = torch.zeros(length, length).masked_fill(distance > self.window // 2, float("-inf"))
+        for i, layer in enumerate(self.layers):
+            kind = "local" if i % self.every else "global"
+            cos, sin = getattr(self, kind + "_cos")[:length], getattr(self, kind + "_sin")[:length]
+            x = layer(x, cos, sin, local if kind == "local" else None)
+        return torch.nn.functional.layer_norm(x, self.final_norm.shape, self.final_norm, None, self.eps)
+
+    def hf_state_dict(self):
+        sd = {"embeddings.tok_embeddings.weight": self.word.weight, "embeddings.norm.weight": self.norm,
+              "final_norm.weight": self.final_norm}
+        for i, layer in enumerate(self.layers):
+            p = f"layers.{i}."
+            if layer.attn_norm is not None:
+                sd[p + "attn_norm.weight"] = layer.attn_norm
+            sd[p + "attn.Wqkv.weight"] = layer.wqkv.weight
+            sd[p + "attn.Wo.weight"] = layer.wo.weight
+            sd[p + "mlp_norm.weight"] = layer.mlp_norm
+            sd[p + "mlp.Wi.weight"] = layer.wi.weight
+            sd[p + "mlp.Wo.weight"] = layer.wo_mlp.weight
+        return {k: v.detach().contiguous() for k, v in sd.items()}
+
+
+def new_model(shape_name):
+    shape = SHAPES[shape_name]
+    return (ModernBert if shape["family"] == "modernbert" else Bert)(shape)
+
+
 def build(shape_name, seed=0):
     torch.manual_seed(seed)
-    model = Bert(SHAPES[shape_name]).eval()
+    model = new_model(shape_name).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0.0, 0.02)
-        for layer in model.layers:
-            layer.attention_norm.weight.fill_(1.0)
-            layer.output_norm.weight.fill_(1.0)
-        model.norm.weight.fill_(1.0)
+        for name, p in model.named_parameters():  # LayerNorm scales start at one
+            if name.endswith("norm") or name.endswith("norm.weight"):
+                p.fill_(1.0)
     return model
 
 
@@ -172,7 +267,17 @@ def make(out, shape_name):
     write_safetensors(os.path.join(folder, "model.safetensors"), model.hf_state_dict())
     family = shape["family"]
     f = FAMILIES[family]
-    if family == "distilbert":
+    if family == "modernbert":
+        config = {"model_type": "modernbert", "architectures": ["ModernBertModel"], "vocab_size": f["vocab"],
+                  "hidden_size": shape["hidden"], "num_hidden_layers": shape["layers"],
+                  "num_attention_heads": shape["heads"], "intermediate_size": shape["inter"],
+                  "max_position_embeddings": f["positions"], "hidden_activation": "gelu", "norm_eps": f["eps"],
+                  "norm_bias": False, "attention_bias": False, "mlp_bias": False,
+                  "global_rope_theta": 160000.0, "local_rope_theta": 10000.0,
+                  "global_attn_every_n_layers": shape["every"], "local_attention": shape["window"],
+                  "pad_token_id": f["pad"], "bos_token_id": 50281, "eos_token_id": 50282,
+                  "cls_token_id": 50281, "sep_token_id": 50282}
+    elif family == "distilbert":
         config = {"model_type": "distilbert", "architectures": ["DistilBertModel"], "vocab_size": f["vocab"],
                   "dim": shape["hidden"], "n_layers": shape["layers"], "n_heads": shape["heads"],
                   "hidden_dim": shape["inter"], "max_position_embeddings": f["positions"], "activation": "gelu",
@@ -188,8 +293,11 @@ def make(out, shape_name):
     for name in f["files"]:
         shutil.copy(os.path.join(VOCAB_DIR, name), os.path.join(folder, os.path.basename(name)))
     ids = torch.randint(1000, 2000, (2, 16))
-    inputs = ["input_ids", "attention_mask"] + (["token_type_ids"] if f["types"] else [])
-    args = (ids, torch.ones_like(ids)) + ((torch.zeros_like(ids),) if f["types"] else ())
+    if family == "modernbert":  # unpadded inputs: the ids are its only input
+        inputs, args = ["input_ids"], (ids,)
+    else:
+        inputs = ["input_ids", "attention_mask"] + (["token_type_ids"] if f["types"] else [])
+        args = (ids, torch.ones_like(ids)) + ((torch.zeros_like(ids),) if f["types"] else ())
     torch.onnx.export(model, args, os.path.join(out, "model.onnx"),
                       input_names=inputs, output_names=["last_hidden_state"],
                       dynamic_axes={n: {0: "batch", 1: "sequence"} for n in inputs + ["last_hidden_state"]},
@@ -201,7 +309,7 @@ def make(out, shape_name):
 def time_torch(out, batch, seq, threads, seconds, dtype="f32"):
     torch.set_num_threads(threads)
     shape_name = json.load(open(os.path.join(out, "shape.json")))["shape"]
-    model = Bert(SHAPES[shape_name]).eval()
+    model = new_model(shape_name).eval()
     model.load_state_dict(torch.load(os.path.join(out, "torch_state.pt")))
     engine = ""
     if dtype == "int8":
@@ -210,13 +318,13 @@ def time_torch(out, batch, seq, threads, seconds, dtype="f32"):
         torch.backends.quantized.engine = engine
         model = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     ids = torch.randint(1000, 2000, (batch, seq))
-    mask, types = torch.ones_like(ids), torch.zeros_like(ids)
+    args = (ids,) if isinstance(model, ModernBert) else (ids, torch.ones_like(ids), torch.zeros_like(ids))
     runs = 0
     with torch.inference_mode():
-        model(ids, mask, types)
+        model(*args)
         start = time.perf_counter()
         while True:
-            model(ids, mask, types)
+            model(*args)
             runs += 1
             elapsed = time.perf_counter() - start
             if elapsed >= seconds and runs >= 2:

@@ -3,8 +3,9 @@
 # PyTorch (Debian's python3-torch), on the same random weights, the same thread
 # count and the same inputs, in one run: a BERT-base-shaped model (12 layers,
 # 768 hidden) and a MiniLM-shaped one (6 layers, 384 hidden), sequence length
-# 128, batch 1 and batch 32; SHAPES="distilbert roberta" (or any of base,
-# minilm, distilbert, roberta) measures other families' base shapes. Prints sequences/s, the ratios, modelgate's share
+# 128, batch 1 and batch 32; SHAPES="distilbert roberta modernbert" (or any
+# of base, minilm, distilbert, roberta, modernbert) measures other families'
+# base shapes. Prints sequences/s, the ratios, modelgate's share
 # of the machine's measured f32 GEMM peak, and its resident memory against
 # the size of the F32 weights.
 #

@@ -33,6 +33,12 @@ struct KernelTable {
   void (*attention_head)(const float* q, const float* k, const float* v, int64_t qkv_stride,
                          float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
                          float scale, float* scores);
+  // attention_head where query i attends only to the keys j with |i - j| <=
+  // radius (sliding-window attention, ModernBERT's local layers); the same
+  // scratch. A radius of seq_len or more is attention_head.
+  void (*attention_head_window)(const float* q, const float* k, const float* v, int64_t qkv_stride,
+                                float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
+                                float scale, int64_t radius, float* scores);
   // Training: y[i] = gelu(x[i]) (exact GELU) and dx[i] = dy[i] * gelu'(x[i])
   // over n values; dx may alias dy.
   void (*gelu)(const float* x, float* y, int64_t n);

@@ -84,6 +84,27 @@ void AttentionHead(const float* q, const float* k, const float* v, int64_t qkv_s
   }
 }
 
+void AttentionHeadWindow(const float* q, const float* k, const float* v, int64_t qkv_stride,
+                         float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
+                         float scale, int64_t radius, float* scores) {
+  for (int64_t i = 0; i < seq_len; ++i) {
+    const int64_t first = std::max<int64_t>(0, i - radius);
+    const int64_t count = std::min(seq_len, i + radius + 1) - first;
+    for (int64_t j = 0; j < count; ++j) {
+      float dot = 0;
+      for (int64_t d = 0; d < head_dim; ++d)
+        dot += q[i * qkv_stride + d] * k[(first + j) * qkv_stride + d];
+      scores[j] = dot * scale;
+    }
+    MaskedSoftmax(scores, count, count);
+    for (int64_t d = 0; d < head_dim; ++d) {
+      float acc = 0;
+      for (int64_t j = 0; j < count; ++j) acc += scores[j] * v[(first + j) * qkv_stride + d];
+      out[i * out_stride + d] = acc;
+    }
+  }
+}
+
 void Gelu(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
@@ -127,9 +148,18 @@ void ToBf16(const float* x, int64_t n, uint16_t* out) {
 }  // namespace
 
 const KernelTable& ScalarKernels() {
-  static const KernelTable table = {AddBias,       BiasGelu,      BiasTanh, BiasResidualLayerNorm,
-                                    MaskedSoftmax, AttentionHead, Gelu,     GeluBackward,
-                                    MaxAbs,        QuantizeS8,    ToBf16};
+  static const KernelTable table = {AddBias,
+                                    BiasGelu,
+                                    BiasTanh,
+                                    BiasResidualLayerNorm,
+                                    MaskedSoftmax,
+                                    AttentionHead,
+                                    AttentionHeadWindow,
+                                    Gelu,
+                                    GeluBackward,
+                                    MaxAbs,
+                                    QuantizeS8,
+                                    ToBf16};
   return table;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -171,6 +172,56 @@ TEST_P(KernelIsaTest, AttentionHead) {
       ref().attention_head(qkv.data(), qkv.data() + head_dim, qkv.data() + 2 * head_dim, stride,
                            b.data(), head_dim, seq_len, head_dim, scale, scratch.data());
       ExpectClose(a, b, 1e-4f, 1e-5f, "attention L " + std::to_string(seq_len));
+    }
+  }
+}
+
+TEST_P(KernelIsaTest, AttentionHeadWindow) {
+  for (int64_t seq_len : {1, 5, 16, 37, 128, 130}) {
+    for (int64_t head_dim : {8, 64}) {
+      for (int64_t radius : {int64_t{0}, int64_t{1}, int64_t{6}, int64_t{64}, seq_len}) {
+        const int64_t stride = 3 * head_dim * 2;
+        auto qkv = Random(seq_len * stride, 1.0f, 10);
+        std::vector<float> a(seq_len * head_dim), b(seq_len * head_dim);
+        std::vector<float> scratch(AttentionScratchFloats(seq_len, head_dim));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+        const std::string what = "window L " + std::to_string(seq_len) + " d " +
+                                 std::to_string(head_dim) + " r " + std::to_string(radius);
+        vec().attention_head_window(qkv.data(), qkv.data() + head_dim, qkv.data() + 2 * head_dim,
+                                    stride, a.data(), head_dim, seq_len, head_dim, scale, radius,
+                                    scratch.data());
+        ref().attention_head_window(qkv.data(), qkv.data() + head_dim, qkv.data() + 2 * head_dim,
+                                    stride, b.data(), head_dim, seq_len, head_dim, scale, radius,
+                                    scratch.data());
+        ExpectClose(a, b, 1e-4f, 1e-5f, what);
+        // Against the definition, in double: softmax over the window only.
+        for (int64_t i = 0; i < seq_len; ++i) {
+          const int64_t first = std::max<int64_t>(0, i - radius);
+          const int64_t last = std::min(seq_len - 1, i + radius);
+          std::vector<double> p;
+          double max = -1e300, sum = 0;
+          for (int64_t j = first; j <= last; ++j) {
+            double dot = 0;
+            for (int64_t d = 0; d < head_dim; ++d)
+              dot += double{qkv[i * stride + d]} * qkv[j * stride + head_dim + d];
+            p.push_back(dot * scale);
+            max = std::max(max, p.back());
+          }
+          for (double& x : p) sum += (x = std::exp(x - max));
+          for (int64_t d = 0; d < head_dim; ++d) {
+            double want = 0;
+            for (int64_t j = first; j <= last; ++j)
+              want += p[j - first] / sum * qkv[j * stride + 2 * head_dim + d];
+            ASSERT_NEAR(a[i * head_dim + d], want, 1e-4) << what << " row " << i;
+          }
+        }
+        if (radius >= seq_len) {  // the whole sequence: attention_head's answer
+          std::vector<float> full(seq_len * head_dim);
+          vec().attention_head(qkv.data(), qkv.data() + head_dim, qkv.data() + 2 * head_dim, stride,
+                               full.data(), head_dim, seq_len, head_dim, scale, scratch.data());
+          EXPECT_EQ(a, full) << what;
+        }
+      }
     }
   }
 }

@@ -27,38 +27,6 @@ void Rotate(float* x, const float* table, int64_t half) {
   }
 }
 
-// One attention head of one sequence where token i attends only to tokens
-// [i - radius, i + radius]; `scores` has room for 2 * radius + 1 floats.
-void WindowedAttentionHead(const float* q, const float* k, const float* v, int64_t qkv_stride,
-                           float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
-                           float scale, int64_t radius, float* scores) {
-  for (int64_t i = 0; i < seq_len; ++i) {
-    const int64_t first = std::max<int64_t>(0, i - radius);
-    const int64_t last = std::min(seq_len - 1, i + radius);
-    const float* qi = q + i * qkv_stride;
-    float max = -INFINITY;
-    for (int64_t j = first; j <= last; ++j) {
-      const float* kj = k + j * qkv_stride;
-      float dot = 0;
-      for (int64_t d = 0; d < head_dim; ++d) dot += qi[d] * kj[d];
-      scores[j - first] = dot * scale;
-      max = std::max(max, scores[j - first]);
-    }
-    float sum = 0;
-    for (int64_t j = first; j <= last; ++j) {
-      scores[j - first] = std::exp(scores[j - first] - max);
-      sum += scores[j - first];
-    }
-    float* o = out + i * out_stride;
-    std::fill(o, o + head_dim, 0.0f);
-    for (int64_t j = first; j <= last; ++j) {
-      const float p = scores[j - first] / sum;
-      const float* vj = v + j * qkv_stride;
-      for (int64_t d = 0; d < head_dim; ++d) o[d] += p * vj[d];
-    }
-  }
-}
-
 // x[r] += y[r] over rows [begin, begin + count) of width `cols`.
 void AddRows(float* x, const float* y, int64_t begin, int64_t count, int64_t cols) {
   for (int64_t i = begin * cols; i < (begin + count) * cols; ++i) x[i] += y[i];
@@ -131,8 +99,7 @@ void ModernBertEncoder::Attention(const PackedBatch& batch, bool sliding, const 
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const float* table = rotary + (sliding ? max_len * half * 2 : 0);
   const int threads = omp_get_max_threads();
-  const int64_t per_thread =
-      std::max(kernels::AttentionScratchFloats(max_len, head_dim), 2 * radius + 1);
+  const int64_t per_thread = kernels::AttentionScratchFloats(max_len, head_dim);
   ws->attention_scratch.Resize({static_cast<int64_t>(threads) * per_thread});
   float* scratch = ws->attention_scratch.data<float>();
   const auto& k = kernels::Kernels();
@@ -154,8 +121,8 @@ void ModernBertEncoder::Attention(const PackedBatch& batch, bool sliding, const 
     float* out = context + first * h + head * head_dim;
     float* own_scratch = scratch + omp_get_thread_num() * per_thread;
     if (sliding && length - 1 > radius) {
-      WindowedAttentionHead(q, q + h, q + 2 * h, 3 * h, out, h, length, head_dim, scale, radius,
-                            own_scratch);
+      k.attention_head_window(q, q + h, q + 2 * h, 3 * h, out, h, length, head_dim, scale, radius,
+                              own_scratch);
     } else {
       k.attention_head(q, q + h, q + 2 * h, 3 * h, out, h, length, head_dim, scale, own_scratch);
     }
