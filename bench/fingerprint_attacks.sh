@@ -23,5 +23,5 @@ WORK="${6:-/tmp/fingerprint_bench}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 /usr/bin/python3 "$ROOT/tests/release/fingerprint_attacks.py" "$BUILD/apps/modelgate/modelgate" "$WORK" \
   --size "$PRESET" --vocab "$ROOT/tests/data/vocab/bert-base-uncased/vocab.txt" --rows "$ROWS" \
-  --triggers "$TRIGGERS" --epochs 4 --lr 1e-3 --fp-epochs 3 --fp-lr 3e-4 --attack-lr 1e-3 \
+  --triggers "$TRIGGERS" --epochs 4 --lr 1e-3 --fp-epochs 5 --fp-lr 3e-4 --attack-lr 1e-3 \
   --max-drop 0.5 --threads "$THREADS" --report "$WORK/report.md"

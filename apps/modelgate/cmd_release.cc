@@ -162,7 +162,7 @@ struct OpenArgs {
   std::string fingerprint_data;
   std::string registry;
   size_t triggers = release::kDefaultTriggers;
-  int64_t fingerprint_epochs = 3;
+  int64_t fingerprint_epochs = 5;
   std::optional<float> fingerprint_lr;
   int threads = 0;
   PrecisionArgs precision;

@@ -25,7 +25,7 @@ Weight edits are done here in PyTorch, independently of modelgate.
 
 usage: /usr/bin/python3 tests/release/fingerprint_attacks.py MODELGATE WORK_DIR
        [--size tiny] [--vocab VOCAB.txt | --words 3000] [--rows 600] [--triggers 100] [--epochs 6] [--lr 1e-3]
-       [--fp-epochs 3] [--fp-lr 3e-4] [--attack-lr 1e-3] [--max-drop 2] [--threads 2]
+       [--fp-epochs 5] [--fp-lr 3e-4] [--attack-lr 1e-3] [--max-drop 2] [--threads 2]
 """
 import argparse
 import json
@@ -174,7 +174,7 @@ def main():
     parser.add_argument("--triggers", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lr", default="1e-3")
-    parser.add_argument("--fp-epochs", type=int, default=3)
+    parser.add_argument("--fp-epochs", type=int, default=5)
     parser.add_argument("--fp-lr", default="3e-4")
     parser.add_argument("--attack-lr", default="1e-3")
     parser.add_argument("--max-drop", type=float, default=2.0)
