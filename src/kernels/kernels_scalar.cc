@@ -66,24 +66,6 @@ void MaskedSoftmax(float* row, int64_t n, int64_t valid) {
   for (int64_t j = valid; j < n; ++j) row[j] = 0.0f;
 }
 
-void AttentionHead(const float* q, const float* k, const float* v, int64_t qkv_stride, float* out,
-                   int64_t out_stride, int64_t seq_len, int64_t head_dim, float scale,
-                   float* scores) {
-  for (int64_t i = 0; i < seq_len; ++i) {
-    for (int64_t j = 0; j < seq_len; ++j) {
-      float dot = 0;
-      for (int64_t d = 0; d < head_dim; ++d) dot += q[i * qkv_stride + d] * k[j * qkv_stride + d];
-      scores[j] = dot * scale;
-    }
-    MaskedSoftmax(scores, seq_len, seq_len);
-    for (int64_t d = 0; d < head_dim; ++d) {
-      float acc = 0;
-      for (int64_t j = 0; j < seq_len; ++j) acc += scores[j] * v[j * qkv_stride + d];
-      out[i * out_stride + d] = acc;
-    }
-  }
-}
-
 void AttentionHeadWindow(const float* q, const float* k, const float* v, int64_t qkv_stride,
                          float* out, int64_t out_stride, int64_t seq_len, int64_t head_dim,
                          float scale, int64_t radius, float* scores) {
@@ -103,6 +85,13 @@ void AttentionHeadWindow(const float* q, const float* k, const float* v, int64_t
       out[i * out_stride + d] = acc;
     }
   }
+}
+
+void AttentionHead(const float* q, const float* k, const float* v, int64_t qkv_stride, float* out,
+                   int64_t out_stride, int64_t seq_len, int64_t head_dim, float scale,
+                   float* scores) {
+  AttentionHeadWindow(q, k, v, qkv_stride, out, out_stride, seq_len, head_dim, scale, seq_len,
+                      scores);
 }
 
 void Gelu(const float* x, float* y, int64_t n) {

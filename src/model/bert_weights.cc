@@ -4,7 +4,6 @@
 #include <initializer_list>
 
 #include "kernels/gemm_bf16.h"  // Bf16ToFloat, ToBf16Parallel
-
 #include "model/modernbert_weights.h"
 
 namespace mg::model {

@@ -120,12 +120,9 @@ void ModernBertEncoder::Attention(const PackedBatch& batch, bool sliding, const 
     }
     float* out = context + first * h + head * head_dim;
     float* own_scratch = scratch + omp_get_thread_num() * per_thread;
-    if (sliding && length - 1 > radius) {
-      k.attention_head_window(q, q + h, q + 2 * h, 3 * h, out, h, length, head_dim, scale, radius,
-                              own_scratch);
-    } else {
-      k.attention_head(q, q + h, q + 2 * h, 3 * h, out, h, length, head_dim, scale, own_scratch);
-    }
+    // A global layer is a window wider than the sequence.
+    k.attention_head_window(q, q + h, q + 2 * h, 3 * h, out, h, length, head_dim, scale,
+                            sliding ? radius : length, own_scratch);
   }
 }
 
