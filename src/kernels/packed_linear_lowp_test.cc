@@ -152,6 +152,33 @@ TEST(QuantizeTest, RowsGetTheirOwnScaleAndRoundToNearest) {
   EXPECT_EQ(q[0], 0);
 }
 
+// Weights stored quantised must load as the model they came from: the
+// dequantised matrix quantises to the very same codes and scales. Rows span
+// twelve binades and every mantissa of the scale.
+TEST(QuantizeTest, DequantisedRowsQuantiseToTheSameCodesAndScales) {
+  const int64_t rows = 4096, cols = 24;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f), exponent(-8.0f, 4.0f);
+  std::vector<float> w(rows * cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float magnitude = std::exp2(exponent(rng));
+    for (int64_t c = 0; c < cols; ++c) w[r * cols + c] = unit(rng) * magnitude;
+  }
+  std::fill_n(w.begin() + 5 * cols, cols, 0.0f);  // an all-zero row
+  std::vector<int8_t> q(w.size()), q2(w.size());
+  std::vector<float> scales(rows), scales2(rows), back(w.size());
+  QuantizeRowsS8(w.data(), rows, cols, q.data(), scales.data());
+  for (int64_t i = 0; i < rows * cols; ++i)
+    back[i] = static_cast<float>(q[i]) * scales[i / cols];  // as a stored-int8 checkpoint reads
+  QuantizeRowsS8(back.data(), rows, cols, q2.data(), scales2.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    ASSERT_EQ(scales2[r], scales[r]) << "row " << r;
+    for (int64_t c = 0; c < cols; ++c) {
+      ASSERT_EQ(q2[r * cols + c], q[r * cols + c]) << r << "," << c;
+    }
+  }
+}
+
 TEST(QuantizeTest, ActivationsUseOneScaleOnManyThreads) {
   const auto x = Random(200000, 2.0f, 4);  // above the parallel threshold
   std::vector<int8_t> q(x.size());

@@ -15,7 +15,12 @@ inline constexpr float kInt8Max = 127.0f;
 
 // Quantises each row of `w` [rows, cols] on its own: scales[r] =
 // max|w[r, :]| / 127 (1 for an all-zero row) and q[r, c] = round(w[r, c] /
-// scales[r]), so |w - q * scale| <= scale / 2 element-wise.
+// scales[r]), so |w - q * scale| <= scale / 2 element-wise. A scale so
+// computed survives the trip through float arithmetic, (127 * s) / 127 == s,
+// so the dequantised matrix w'[r, c] = q[r, c] * scales[r] (float products)
+// quantises to the same codes and scales: weights stored quantised (a
+// release in int8, model/stored_precision.h) load bit for bit as the model
+// they were quantised from (tested over twelve binades).
 void QuantizeRowsS8(const float* w, int64_t rows, int64_t cols, int8_t* q, float* scales);
 
 // Quantises x[n] with one scale, max|x| / 127 (1 when x is all zero), into

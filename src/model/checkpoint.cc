@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <bit>
+#include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "base/file.h"
@@ -134,6 +136,7 @@ const TensorRecord* Checkpoint::Find(std::string_view name) const {
 
 Status Checkpoint::ReadF32(const TensorRecord& record, float* out) const {
   const DType dtype = record.dtype;
+  if (dtype == DType::kI8) return ReadQuantized(record, out);
   if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16 &&
       dtype != DType::kF64) {
     return InvalidArgumentError(record.file + ": tensor '" + record.name + "' has dtype " +
@@ -142,6 +145,31 @@ Status Checkpoint::ReadF32(const TensorRecord& record, float* out) const {
   }
   if (record.size_bytes == 0) return Status::Ok();
   MG_CHECK(ConvertToF32(dtype, record.data, record.numel(), out));
+  return Status::Ok();
+}
+
+Status Checkpoint::ReadQuantized(const TensorRecord& record, float* out) const {
+  const std::string scale_name = record.name + std::string(kScaleSuffix);
+  const TensorRecord* scale = Find(scale_name);
+  auto bad = [&](const std::string& why) {
+    return CorruptionError(record.file + ": tensor '" + record.name + "' is stored as I8 " + why);
+  };
+  if (scale == nullptr) return bad("without its scales ('" + scale_name + "')");
+  if (record.shape.size() != 2) return bad("but is not a matrix: " + ShapeText(record.shape));
+  if (scale->dtype != DType::kF32 || scale->shape != std::vector<int64_t>{record.shape[0]})
+    return bad("and its scales '" + scale_name + "' are not F32 [" +
+               std::to_string(record.shape[0]) + "]");
+  const int64_t rows = record.shape[0], cols = record.shape[1];
+  std::vector<float> scales(static_cast<size_t>(rows));
+  if (rows > 0) std::memcpy(scales.data(), scale->data, scale->size_bytes);
+  const auto* codes = reinterpret_cast<const int8_t*>(record.data);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (!std::isfinite(scales[r])) return bad("with a scale that is not finite");
+    // Float products: the codes and scales kernels::QuantizeRowsS8 made
+    // quantise back from these bit for bit.
+    for (int64_t c = 0; c < cols; ++c)
+      out[r * cols + c] = static_cast<float>(codes[r * cols + c]) * scales[r];
+  }
   return Status::Ok();
 }
 

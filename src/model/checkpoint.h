@@ -41,6 +41,12 @@ struct TensorRecord {
   size_t dtype_size() const { return DTypeSize(dtype); }
 };
 
+// A weight stored quantised (a release in int8, model/stored_precision.h):
+// I8 codes [rows, cols] under the weight's own name, and one F32 scale per
+// row under the name followed by this suffix. ReadF32 widens it to
+// codes * scale.
+inline constexpr std::string_view kScaleSuffix = "_scale";
+
 // "[3, 768]": a shape for messages.
 std::string ShapeText(const std::vector<int64_t>& shape);
 
@@ -77,8 +83,9 @@ class Checkpoint {
   // The safetensors "__metadata__" map (merged over shards); empty for .bin.
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
-  // Converts `record` (F32, F16, BF16 or F64) to float into `out`, which must
-  // hold record.numel() floats. Other dtypes fail, naming file and tensor.
+  // Converts `record` (F32, F16, BF16 or F64, or I8 with its kScaleSuffix
+  // tensor) to float into `out`, which must hold record.numel() floats.
+  // Other dtypes fail, naming file and tensor.
   Status ReadF32(const TensorRecord& record, float* out) const;
   // The same, into a new vector.
   Result<std::vector<float>> ReadF32(const TensorRecord& record) const;
@@ -98,6 +105,8 @@ class Checkpoint {
   Status AddTensors(std::shared_ptr<const void> owner, std::vector<TensorRecord> tensors,
                     const std::map<std::string, std::string>& metadata);
   static Result<Checkpoint> OpenSharded(const std::string& index_path);
+  // ReadF32 of an I8 weight and its scales.
+  Status ReadQuantized(const TensorRecord& record, float* out) const;
 
   std::vector<std::shared_ptr<const void>> owners_;
   std::vector<std::pair<const uint8_t*, size_t>> mapped_ranges_;  // file mappings only

@@ -80,6 +80,8 @@ const Family& BertFamily() {
       .token_types = true,
       .positions_after_padding = false,
       .lora_targets = {"query", "key", "value"},
+      .linear_modules = {"attention.self.query", "attention.self.key", "attention.self.value",
+                         "attention.output.dense", "intermediate.dense", "output.dense"},
   };
   return family;
 }
@@ -104,6 +106,8 @@ const Family& DistilBertFamily() {
       .token_types = false,
       .positions_after_padding = false,
       .lora_targets = {"q_lin", "k_lin", "v_lin"},
+      .linear_modules = {"attention.q_lin", "attention.k_lin", "attention.v_lin",
+                         "attention.out_lin", "ffn.lin1", "ffn.lin2"},
   };
   return family;
 }
@@ -129,6 +133,8 @@ const Family& RobertaFamily() {
       .token_types = true,
       .positions_after_padding = true,
       .lora_targets = {"query", "key", "value"},
+      .linear_modules = {"attention.self.query", "attention.self.key", "attention.self.value",
+                         "attention.output.dense", "intermediate.dense", "output.dense"},
   };
   return family;
 }
@@ -153,6 +159,8 @@ const Family& ModernBertFamily() {
       .positions_after_padding = false,
       .lora_targets = {},
       .pre_norm = true,
+      .linear_modules = {"attn.Wqkv", "attn.Wo", "mlp.Wi", "mlp.Wo"},
+      .word_embeddings = "embeddings.tok_embeddings",
   };
   return family;
 }
@@ -246,6 +254,22 @@ int Family::LoraTargetIndex(std::string_view target) const {
       return p;
   }
   return -1;
+}
+
+bool Family::IsLayerLinearWeight(std::string_view hf) const {
+  std::string_view bare = hf;
+  if (bare.starts_with(prefix)) bare.remove_prefix(prefix.size());
+  std::string_view index, rest;
+  if (!SplitLayer(bare, layer_list, &index, &rest)) return false;
+  for (std::string_view module : linear_modules)
+    if (AfterModule(rest, module) == ".weight") return true;
+  return false;
+}
+
+bool Family::IsWordEmbeddings(std::string_view hf) const {
+  std::string_view bare = hf;
+  if (bare.starts_with(prefix)) bare.remove_prefix(prefix.size());
+  return AfterModule(bare, word_embeddings) == ".weight";
 }
 
 bool Family::IsHeadTensor(std::string_view hf) const {

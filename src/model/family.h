@@ -91,6 +91,13 @@ struct Family {
   // Pre-LayerNorm ModernBERT layers (model/modernbert_encoder.h) rather than
   // the shared post-LayerNorm BERT layer.
   bool pre_norm = false;
+  // The modules of a layer that are linear projections (Hugging Face names,
+  // within the layer): the matrices the engine packs in the model's
+  // precision (kernels/packed_linear.h), and that a release in reduced
+  // precision stores quantised (model/stored_precision.h).
+  std::vector<std::string_view> linear_modules;
+  // The word-embedding table's module, without the prefix.
+  std::string_view word_embeddings = "embeddings.word_embeddings";
 
   // Hugging Face name of a canonical tensor name (see above), with the
   // family's prefix for encoder tensors.
@@ -101,6 +108,11 @@ struct Family {
   // The projection index (0 query, 1 key, 2 value) a PEFT target module
   // names ("query", "attention.self.query", "q_lin", a full path), or -1.
   int LoraTargetIndex(std::string_view target) const;
+  // True for the weight of one of the layers' linear_modules, and for the
+  // word-embedding table's weight, under the family's Hugging Face name
+  // (with or without the prefix).
+  bool IsLayerLinearWeight(std::string_view hf) const;
+  bool IsWordEmbeddings(std::string_view hf) const;
   // True for the head's tensors (the BERT pooler included), whatever the
   // family's spelling.
   bool IsHeadTensor(std::string_view hf) const;

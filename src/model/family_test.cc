@@ -55,6 +55,47 @@ TEST(FamilyTest, CanonicalNamesRoundTrip) {
   EXPECT_EQ(BertFamily().LoraTargetIndex("bert.encoder.layer.0.attention.self.key"), 1);
 }
 
+// The matrices a release in reduced precision stores quantised: every linear
+// layer inside the encoder layers, in each family's spelling, never a norm, a
+// bias or the head.
+TEST(FamilyTest, LayerLinearWeightsAndWordEmbeddings) {
+  const std::string canonical[] = {"encoder.layer.3.attention.self.query.weight",
+                                   "encoder.layer.3.attention.self.key.weight",
+                                   "encoder.layer.3.attention.self.value.weight",
+                                   "encoder.layer.3.attention.output.dense.weight",
+                                   "encoder.layer.3.intermediate.dense.weight",
+                                   "encoder.layer.3.output.dense.weight"};
+  for (const Family* family : {&BertFamily(), &DistilBertFamily(), &RobertaFamily()}) {
+    for (const std::string& name : canonical) {
+      const std::string hf = family->HfName(name);
+      EXPECT_TRUE(family->IsLayerLinearWeight(hf)) << hf;
+      EXPECT_TRUE(family->IsLayerLinearWeight(hf.substr(family->prefix.size()))) << hf;
+      EXPECT_FALSE(family->IsLayerLinearWeight(hf.substr(0, hf.size() - 6) + "bias")) << hf;
+    }
+    for (const char* other :
+         {"encoder.layer.3.output.LayerNorm.weight",
+          "encoder.layer.3.attention.output.LayerNorm.weight", "pooler.dense.weight",
+          "classifier.weight", "embeddings.position_embeddings.weight"}) {
+      EXPECT_FALSE(family->IsLayerLinearWeight(family->HfName(other))) << other;
+    }
+    EXPECT_TRUE(family->IsWordEmbeddings(family->HfName("embeddings.word_embeddings.weight")));
+    EXPECT_FALSE(family->IsWordEmbeddings(family->HfName("embeddings.position_embeddings.weight")));
+  }
+  const Family& modern = ModernBertFamily();
+  for (const char* name : {"model.layers.0.attn.Wqkv.weight", "model.layers.21.attn.Wo.weight",
+                           "layers.1.mlp.Wi.weight", "model.layers.1.mlp.Wo.weight"}) {
+    EXPECT_TRUE(modern.IsLayerLinearWeight(name)) << name;
+  }
+  for (const char* name : {"model.layers.1.mlp_norm.weight", "model.layers.1.attn_norm.weight",
+                           "model.layers.1.attn.Wqkv.bias", "head.dense.weight",
+                           "classifier.weight", "model.final_norm.weight"}) {
+    EXPECT_FALSE(modern.IsLayerLinearWeight(name)) << name;
+  }
+  EXPECT_TRUE(modern.IsWordEmbeddings("model.embeddings.tok_embeddings.weight"));
+  EXPECT_TRUE(modern.IsWordEmbeddings("embeddings.tok_embeddings.weight"));
+  EXPECT_FALSE(modern.IsWordEmbeddings("model.embeddings.norm.weight"));
+}
+
 TEST(FamilyTest, DistilBertConfigKeys) {
   auto config = ParseBertConfig(
       R"({"model_type":"distilbert","vocab_size":100,"dim":64,"n_layers":3,"n_heads":4,)"

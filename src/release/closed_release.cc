@@ -147,6 +147,16 @@ Result<BundleMetadata> CreateClosedRelease(const ClosedReleaseOptions& options,
     // Bundles carry the weights as one safetensors file.
     MG_RETURN_IF_ERROR(ConvertWeightsToSafetensors(options.model_dir, &files, notes));
   }
+  MG_ASSIGN_OR_RETURN(const std::optional<kernels::Precision> precision,
+                      ValidatedPrecisionOf(options.model_dir));
+  if (precision) {
+    for (auto& [path, bytes] : files) {
+      if (path != "model.safetensors") continue;
+      MG_ASSIGN_OR_RETURN(
+          bytes, StoreWeightsInPrecision(bytes, *FindFile(files, "config.json"),
+                                         JoinPath(options.model_dir, path), *precision, notes));
+    }
+  }
   BundleInput input;
   BundleMetadata& m = input.metadata;
   m.model_id = options.model_id.empty() ? FolderName(options.model_dir) : options.model_id;
@@ -275,6 +285,19 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
     }
   }
   MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint, model::Checkpoint::OpenFile(weights_path));
+  // A validated precision stores the weights in it, except a LoRA folder's
+  // base: the adapter is merged into the base as validated, in F32.
+  MG_ASSIGN_OR_RETURN(const std::optional<kernels::Precision> precision,
+                      ValidatedPrecisionOf(options.model_dir));
+  if (precision && !lora) {
+    MG_ASSIGN_OR_RETURN(std::string original, ReadFile(weights_path));
+    MG_ASSIGN_OR_RETURN(
+        std::string stored,
+        StoreWeightsInPrecision(original, config_text, weights_path, *precision, notes));
+    MG_ASSIGN_OR_RETURN(checkpoint,
+                        model::Checkpoint::FromSafetensorsBuffer(
+                            std::make_shared<const std::string>(std::move(stored)), weights_path));
+  }
   std::vector<model::TensorToWrite> base, head;
   for (const model::TensorRecord& record : checkpoint.tensors()) {
     model::TensorToWrite tensor;
@@ -288,7 +311,7 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
   if (lora) {
     MG_ASSIGN_OR_RETURN(base_weights, ReadFile(weights_path));
   } else {
-    MG_ASSIGN_OR_RETURN(base_weights, model::SerializeSafetensors(base, {}));
+    MG_ASSIGN_OR_RETURN(base_weights, model::SerializeSafetensors(base, checkpoint.metadata()));
     MG_ASSIGN_OR_RETURN(head_weights, model::SerializeSafetensors(head, {}));
   }
   MG_ASSIGN_OR_RETURN(std::string base_config, BaseConfig(config_text, config_path));
@@ -306,6 +329,7 @@ Result<BundleMetadata> CreateHybridRelease(const HybridReleaseOptions& options,
     open.spdx_license = options.license;
     open.model_id = model_id + "-base";
     open.now = options.now;
+    open.store_validated_precision = false;  // stored above (or, with LoRA, kept F32)
     MG_RETURN_IF_ERROR(CreateOpenRelease(open, vendor, notes).status());
   }
 

@@ -7,11 +7,14 @@
 #include "base/file.h"
 #include "base/json_limits.h"
 #include "base/time.h"
+#include "model/checkpoint.h"
 #include "model/lora_adapter.h"
+#include "model/stored_precision.h"
 #include "release/encoding.h"
 #include "release/fingerprint.h"
 #include "release/licence.h"
 #include "release/model_card.h"
+#include "release/precision_report.h"
 #include "release/recipient_registry.h"
 #include "release/signature.h"
 #include "text/hf_tokenizer_files.h"
@@ -212,6 +215,15 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
                                   options.model_dir);
     }
   }
+  std::optional<kernels::Precision> precision;
+  if (options.store_validated_precision) {
+    MG_ASSIGN_OR_RETURN(precision, ValidatedPrecisionOf(options.model_dir));
+    if (precision && !FileExists(JoinPath(options.model_dir, "model.safetensors"))) {
+      return InvalidArgumentError(
+          "a release in " + std::string(kernels::PrecisionName(*precision)) +
+          " stores its weights as model.safetensors; " + options.model_dir + " has none");
+    }
+  }
   // The weights that go out: the model's own, or a copy trained on the
   // recipient's trigger set in a work folder removed at the end.
   std::string weights_source = JoinPath(options.model_dir, "model.safetensors");
@@ -228,6 +240,14 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
     weights_source = JoinPath(tuned, "model.safetensors");
     notes->push_back("trained " + std::to_string(options.trigger_set->triggers) +
                      " trigger texts for \"" + options.fingerprint + "\" into the weights");
+  }
+
+  // Weights stored in int8 (here, or by a hybrid release's split) get a
+  // config.json that says so (model/stored_precision.h).
+  bool int8_weights = precision == kernels::Precision::kInt8;
+  if (!int8_weights && FileExists(weights_source)) {
+    MG_ASSIGN_OR_RETURN(model::Checkpoint source, model::Checkpoint::OpenFile(weights_source));
+    int8_weights = model::StoredPrecisionOf(source) == kernels::Precision::kInt8;
   }
 
   Manifest manifest;
@@ -269,12 +289,33 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
       notes->push_back("replaced the model folder's " + relative + " with the release's own");
       continue;
     }
-    if (!options.fingerprint.empty() && relative == "model.safetensors") {
+    if ((!options.fingerprint.empty() || precision) && relative == "model.safetensors") {
       MG_ASSIGN_OR_RETURN(std::string weights, ReadFile(weights_source));
-      MG_ASSIGN_OR_RETURN(std::string marked,
-                          FingerprintSafetensors(weights, key, options.fingerprint));
+      if (precision) {
+        const std::string config_path = JoinPath(options.model_dir, "config.json");
+        MG_ASSIGN_OR_RETURN(const std::string config, ReadFile(config_path));
+        MG_ASSIGN_OR_RETURN(
+            weights, StoreWeightsInPrecision(weights, config, weights_source, *precision, notes));
+      }
+      if (!options.fingerprint.empty()) {
+        Result<std::string> marked = FingerprintSafetensors(weights, key, options.fingerprint);
+        if (!marked.ok() && precision) {
+          // The mark lives in F32 weights; the linear layers no longer are.
+          return marked.status().WithContext("the weights stored in " +
+                                             std::string(kernels::PrecisionName(*precision)));
+        }
+        if (!marked.ok()) return marked.status();
+        weights = std::move(marked).value();
+        fingerprinted = true;
+      }
+      MG_RETURN_IF_ERROR(WriteGenerated(temp.path(), relative, weights, &manifest.files));
+      continue;
+    }
+    if (int8_weights && relative == "config.json") {
+      MG_ASSIGN_OR_RETURN(const std::string config, ReadFile(it->path().string()));
+      MG_ASSIGN_OR_RETURN(const std::string marked,
+                          model::ConfigForInt8Weights(config, it->path().string()));
       MG_RETURN_IF_ERROR(WriteGenerated(temp.path(), relative, marked, &manifest.files));
-      fingerprinted = true;
       continue;
     }
     MG_ASSIGN_OR_RETURN(ManifestFile file, CopyAndHash(it->path().string(),

@@ -32,6 +32,11 @@ struct OpenReleaseOptions {
   // With `fingerprint`: the vendor's recipient registry to record the
   // recipient in (recipient_registry.h); empty: none.
   std::string registry;
+  // A folder with a validated precision (precision.json) releases its
+  // weights stored in it (model/stored_precision.h): after the trigger set
+  // is trained in, before the weight-space fingerprint is written. False:
+  // as they are.
+  bool store_validated_precision = true;
   std::chrono::sys_seconds now;
 };
 

@@ -1,9 +1,14 @@
 #include "release/precision_report.h"
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "base/json_limits.h"
+#include "model/bert_config.h"
+#include "model/checkpoint.h"
+#include "model/stored_precision.h"
 
 namespace mg::release {
 
@@ -79,6 +84,34 @@ std::string DescribePrecisionReport(const PrecisionReport& report) {
     out += buf;
   }
   return out;
+}
+
+Result<std::optional<kernels::Precision>> ValidatedPrecisionOf(const std::string& model_dir) {
+  const std::string path = JoinPath(model_dir, kPrecisionFile);
+  if (!FileExists(path)) return std::optional<kernels::Precision>();
+  MG_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  MG_ASSIGN_OR_RETURN(PrecisionReport report, ParsePrecisionReport(text, path));
+  return std::optional<kernels::Precision>(report.dtype);
+}
+
+Result<std::string> StoreWeightsInPrecision(std::string_view weights, std::string_view config_json,
+                                            const std::string& where, kernels::Precision precision,
+                                            std::vector<std::string>* notes) {
+  MG_ASSIGN_OR_RETURN(const model::BertConfig config,
+                      model::ParseBertConfig(std::string(config_json), where));
+  // Borrowed bytes (a no-op owner): the checkpoint lives only inside this call.
+  std::shared_ptr<const void> borrowed(weights.data(), [](const void*) {});
+  MG_ASSIGN_OR_RETURN(model::Checkpoint checkpoint,
+                      model::Checkpoint::FromSafetensorsMemory(borrowed, weights, where));
+  MG_ASSIGN_OR_RETURN(std::string stored,
+                      model::SerializeInPrecision(checkpoint, config.family(), precision));
+  char line[200];
+  std::snprintf(line, sizeof(line), "stored the weights in %s: %.1f MiB (were %.1f MiB)",
+                std::string(kernels::PrecisionName(precision)).c_str(),
+                static_cast<double>(stored.size()) / (1 << 20),
+                static_cast<double>(weights.size()) / (1 << 20));
+  notes->push_back(line);
+  return stored;
 }
 
 }  // namespace mg::release

@@ -280,7 +280,8 @@ def check_refusals(modelgate, work, inputs):
 
 def check_releases(modelgate, work, inputs):
     """Open, closed and hybrid releases of a ModernBERT classifier answer exactly
-    as its folder does, and the hybrid base holds no head tensor."""
+    as its folder does, the hybrid base holds no head tensor, and releases
+    stored in int8 or bf16 answer exactly as the folder does in that precision."""
     folder = os.path.join(work, "modernbert-classify-cls-gelu-f32")
     rel = os.path.join(work, "releases")
     shutil.rmtree(rel, ignore_errors=True)
@@ -303,24 +304,58 @@ def check_releases(modelgate, work, inputs):
        "--head-out", os.path.join(rel, "head.mgb"), "--to", deploy + ".pub", "--license", "MIT", *sign)
     want = mg("classify", "--model", folder, "--input", inputs).stdout
     pub = ["--vendor-pub", vendor + ".pub"]
-    failures = 0
-    for name, source in (("open", ["--model", os.path.join(rel, "open")]),
-                         ("closed", ["--model", os.path.join(rel, "closed.mgb"), "--key", deploy + ".key"]),
-                         ("hybrid", ["--model", os.path.join(rel, "head.mgb"), "--base",
-                                     os.path.join(rel, "base"), "--key", deploy + ".key"])):
-        got = mg("classify", *source, *pub, "--input", inputs).stdout
-        if not want or got != want:
-            failures += 1
-            print(f"FAIL {name} release of ModernBERT: classify differs from the folder's")
-        else:
-            print(f"{name} release of ModernBERT classifies as its folder does")
+
+    def same_answers(sources, expected, what):
+        """How many of the releases in `sources` classify other than `expected`."""
+        wrong = 0
+        for name, source in sources:
+            got = mg("classify", *source, *pub, "--input", inputs).stdout
+            if not expected or got != expected:
+                wrong += 1
+                print(f"FAIL {name} {what}release of ModernBERT: classify differs from the folder's")
+            else:
+                print(f"{name} {what}release of ModernBERT classifies as its folder does")
+        return wrong
+
+    failures = same_answers((("open", ["--model", os.path.join(rel, "open")]),
+                             ("closed", ["--model", os.path.join(rel, "closed.mgb"), "--key", deploy + ".key"]),
+                             ("hybrid", ["--model", os.path.join(rel, "head.mgb"), "--base",
+                                         os.path.join(rel, "base"), "--key", deploy + ".key"])), want, "")
     with open(os.path.join(rel, "base", "model.safetensors"), "rb") as f:
         header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
     leaked = [k for k in header if k.startswith(("head.", "classifier.", "model.head."))]
     if leaked:
         failures += 1
         print(f"FAIL the hybrid base holds head tensors: {leaked}")
+    # Releases validated in int8 or bf16 store the linear layers (Wqkv, Wo, Wi, Wo)
+    # in it and classify exactly as the folder does in that precision.
+    labelled = os.path.join(rel, "labelled.jsonl")
+    with open(labelled, "w") as f:
+        for line, row in zip(open(inputs), want.splitlines()):
+            f.write(json.dumps({**json.loads(line), "label": json.loads(row)["label"]}) + "\n")
+    linear = [k for k in json.loads(header_of(os.path.join(folder, "model.safetensors")))
+              if k.endswith(("attn.Wqkv.weight", "attn.Wo.weight", "mlp.Wi.weight", "mlp.Wo.weight"))]
+    for dtype, stored_as in (("int8", "I8"), ("bf16", "BF16")):
+        out = os.path.join(rel, "open-" + dtype)
+        mg("release", "open", "--model", folder, "--out", out, "--license", "MIT", "--dtype", dtype,
+           "--validate", labelled, *sign)
+        mg("release", "closed", "--model", folder, "--out", out + ".mgb", "--to", deploy + ".pub",
+           "--dtype", dtype, "--validate", labelled, *sign)
+        want_low = mg("classify", "--model", folder, "--input", inputs, "--dtype", dtype).stdout
+        failures += same_answers((("open", ["--model", out]),
+                                  ("closed", ["--model", out + ".mgb", "--key", deploy + ".key"])),
+                                 want_low, dtype + " ")
+        stored = json.loads(header_of(os.path.join(out, "model.safetensors")))
+        wrong = [k for k in linear if stored.get(k, {}).get("dtype") != stored_as]
+        if not linear or wrong:
+            failures += 1
+            print(f"FAIL the {dtype} release stores {wrong or 'no linear layers'} not as {stored_as}")
     return failures
+
+
+def header_of(path):
+    with open(path, "rb") as f:
+        return f.read(struct.unpack("<Q", f.read(8))[0])
 
 
 def cosine(a, b):
@@ -386,7 +421,7 @@ def main():
                     print(f"{name} --dtype {engine_dtype}: min cosine to F32 {min(cosines):.6f}")
     failures += check_refusals(modelgate, work, inputs)
     failures += check_releases(modelgate, work, inputs)
-    checks += 4
+    checks += 10
     print(f"{checks - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 
