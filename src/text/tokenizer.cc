@@ -51,20 +51,60 @@ struct Tokenizer::Workspace {
   int seq = 0;
 };
 
-void Tokenizer::TrimOffsets(const std::vector<int32_t>& ids, std::vector<Offset>* offsets) const {
+void Tokenizer::CountSpaces(std::string_view token, uint8_t* leading, uint8_t* trailing) {
+  std::vector<bool> spaces;
+  const auto* data = reinterpret_cast<const uint8_t*>(token.data());
+  for (size_t pos = 0; pos < token.size();) {
+    size_t length = 0;
+    const char32_t cp = DecodeUtf8(data + pos, token.size() - pos, &length);
+    spaces.push_back(cp == U'\u0120' || (cp != kInvalidCodePoint && (CharFlags(cp) & kWhitespace)));
+    pos += length;
+  }
+  size_t lead = 0;
+  while (lead < spaces.size() && spaces[lead]) ++lead;
+  size_t trail = 0;
+  while (trail < spaces.size() && spaces[spaces.size() - 1 - trail]) ++trail;
+  *leading = static_cast<uint8_t>(std::min<size_t>(lead, 255));
+  *trailing = static_cast<uint8_t>(std::min<size_t>(trail, 255));
+}
+
+void Tokenizer::TrimOffsets(std::string_view text, const std::vector<int32_t>& ids,
+                            const std::vector<std::pair<uint32_t, std::string>>& unknown,
+                            std::vector<Offset>* offsets) const {
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  auto next = unknown.begin();
   for (size_t i = 0; i < ids.size(); ++i) {
-    const auto id = static_cast<size_t>(ids[i]);
-    if (id >= leading_spaces_.size()) continue;
     Offset& offset = (*offsets)[i];
-    uint32_t leading = leading_spaces_[id];
-    const uint32_t trailing = trailing_spaces_[id];
-    if (leading > 0) {
-      // A single space that add_prefix_space put before the text is kept.
-      if ((i == 0 || offset.begin == 0) && trim_keeps_prefix_space_ && leading == 1) leading = 0;
-      offset.begin = std::min(offset.begin + leading, offset.end);
+    while (next != unknown.end() && next->first < i) ++next;
+    const bool own_text = next != unknown.end() && next->first == i;
+    const auto id = static_cast<size_t>(ids[i]);
+    if (!own_text && id >= leading_spaces_.size()) continue;
+    uint8_t leading = 0, trailing = 0;
+    if (own_text) {
+      CountSpaces(next->second, &leading, &trailing);
+    } else {
+      leading = leading_spaces_[id];
+      trailing = trailing_spaces_[id];
     }
-    if (trailing > 0 && offset.end >= trailing)
-      offset.end = std::max(offset.end - trailing, offset.begin);
+    // A single space that add_prefix_space put before the text is kept.
+    if (leading == 1 && (i == 0 || offset.begin == 0) && trim_keeps_prefix_space_) leading = 0;
+    if (!own_text) {
+      // Vocabulary tokens: each space character stands for one byte.
+      if (leading > 0) offset.begin = std::min(offset.begin + leading, offset.end);
+      if (trailing > 0 && offset.end >= trailing)
+        offset.end = std::max(offset.end - trailing, offset.begin);
+      continue;
+    }
+    if (offset.end > text.size() || offset.begin > offset.end) continue;
+    for (; leading > 0 && offset.begin < offset.end; --leading) {
+      size_t length = 0;
+      DecodeUtf8(data + offset.begin, offset.end - offset.begin, &length);
+      offset.begin += static_cast<uint32_t>(std::max<size_t>(length, 1));
+    }
+    for (; trailing > 0 && offset.end > offset.begin; --trailing) {
+      --offset.end;
+      while (offset.end > offset.begin && (data[offset.end] & 0xC0) == 0x80) --offset.end;
+    }
   }
 }
 
@@ -273,7 +313,8 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
   }
 
   if (trim_offsets_) {
-    for (int seq = 0; seq < sequences; ++seq) TrimOffsets(ws.ids[seq], &ws.offsets[seq]);
+    for (int seq = 0; seq < sequences; ++seq)
+      TrimOffsets(texts[seq], ws.ids[seq], ws.texts[seq], &ws.offsets[seq]);
   }
 
   auto append_sequence = [&](int seq, int32_t type_id) {

@@ -116,8 +116,16 @@ class Tokenizer {
   // Applies the normalizer to text[begin, end), appending to `out`.
   void Normalize(std::string_view text, size_t begin, size_t end, NormalizedText* out) const;
   // RobertaProcessing's trim_offsets: drops the spaces at either end of each
-  // token from its offsets.
-  void TrimOffsets(const std::vector<int32_t>& ids, std::vector<Offset>* offsets) const;
+  // token from its offsets. A vocabulary token's spaces are counted once, at
+  // load; an unknown token's (`unknown`: index into ids, its text) from its
+  // own text, stepping over whole characters of `text`, the original the
+  // offsets point into, as Hugging Face does in character offsets.
+  void TrimOffsets(std::string_view text, const std::vector<int32_t>& ids,
+                   const std::vector<std::pair<uint32_t, std::string>>& unknown,
+                   std::vector<Offset>* offsets) const;
+  // The characters at either end of a token's text that are 'Ġ' or
+  // whitespace.
+  static void CountSpaces(std::string_view token, uint8_t* leading, uint8_t* trailing);
   // Tokenizes one text without template tokens, appending ids and offsets.
   void EncodeSequence(std::string_view text, Workspace* ws, std::vector<int32_t>* ids,
                       std::vector<Offset>* offsets) const;

@@ -34,24 +34,6 @@ void BertTemplates(int32_t cls, int32_t sep, std::vector<TemplatePiece>* single,
   *pair = {cls_piece, seq_a, sep0, seq_b, sep1};
 }
 
-// Counts the characters at either end of `token` that are 'Ġ' or whitespace.
-void CountSpaces(std::string_view token, uint8_t* leading, uint8_t* trailing) {
-  std::vector<bool> spaces;
-  const auto* data = reinterpret_cast<const uint8_t*>(token.data());
-  for (size_t pos = 0; pos < token.size();) {
-    size_t length = 0;
-    const char32_t cp = DecodeUtf8(data + pos, token.size() - pos, &length);
-    spaces.push_back(cp == U'\u0120' || (cp != kInvalidCodePoint && (CharFlags(cp) & kWhitespace)));
-    pos += length;
-  }
-  size_t lead = 0;
-  while (lead < spaces.size() && spaces[lead]) ++lead;
-  size_t trail = 0;
-  while (trail < spaces.size() && spaces[spaces.size() - 1 - trail]) ++trail;
-  *leading = static_cast<uint8_t>(std::min<size_t>(lead, 255));
-  *trailing = static_cast<uint8_t>(std::min<size_t>(trail, 255));
-}
-
 }  // namespace
 
 Result<json> ParseJsonObject(std::string_view contents, const std::string& path) {
@@ -254,8 +236,8 @@ Status TokenizerLoader::Finish(Tokenizer* tokenizer, const BertNormalizerOptions
     tokenizer->leading_spaces_.assign(size, 0);
     tokenizer->trailing_spaces_.assign(size, 0);
     for (size_t id = 0; id < size; ++id) {
-      CountSpaces(tokenizer->vocab_.IdToToken(static_cast<int32_t>(id)),
-                  &tokenizer->leading_spaces_[id], &tokenizer->trailing_spaces_[id]);
+      Tokenizer::CountSpaces(tokenizer->vocab_.IdToToken(static_cast<int32_t>(id)),
+                             &tokenizer->leading_spaces_[id], &tokenizer->trailing_spaces_[id]);
     }
     for (const AddedToken& token : added) {
       if (token.id < 0 || static_cast<size_t>(token.id) >= size) continue;

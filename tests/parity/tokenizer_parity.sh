@@ -119,10 +119,9 @@ t.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "f
 t.post_processor = { type: "RobertaProcessing", sep: ["</s>", 1], cls: ["<pad>", 0], trim_offsets: true, add_prefix_space: true };
 fs.writeFileSync(process.argv[2], JSON.stringify(t));
 ' "$T5/tokenizer.json" "$X/tokenizer.json"
-# multiscript and edge are left out: where a character that normalizes to
-# nothing leaves an empty token, Hugging Face gives it an empty range at its
-# end and modelgate the removed character's range (docs/tokenizers.md).
-run_case t5-xlmr-style "--model $X" "--tokenizer-json $X/tokenizer.json" "spam reftok"
+run_case t5-xlmr-style "--model $X" "--tokenizer-json $X/tokenizer.json" "spam reftok multiscript edge"
+run_case t5-xlmr-style-truncated "--model $X --max-length 24" \
+  "--tokenizer-json $X/tokenizer.json --max-length 24" "multiscript edge"
 
 echo "tokenizer parity: $((total - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
