@@ -135,6 +135,7 @@ const Family& RobertaFamily() {
       .lora_targets = {"query", "key", "value"},
       .linear_modules = {"attention.self.query", "attention.self.key", "attention.self.value",
                          "attention.output.dense", "intermediate.dense", "output.dense"},
+      .head_input_dropout = true,
   };
   return family;
 }

@@ -98,6 +98,10 @@ struct Family {
   std::vector<std::string_view> linear_modules;
   // The word-embedding table's module, without the prefix.
   std::string_view word_embeddings = "embeddings.word_embeddings";
+  // The head drops out its input (the first token's state) as well as its
+  // hidden projection's output in training (RoBERTa's
+  // RobertaClassificationHead); otherwise only the latter.
+  bool head_input_dropout = false;
 
   // Hugging Face name of a canonical tensor name (see above), with the
   // family's prefix for encoder tensors.

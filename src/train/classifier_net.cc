@@ -14,6 +14,7 @@ namespace {
 // Dropout sites: one key per place dropout happens.
 constexpr uint64_t kEmbeddingSite = 0;
 constexpr uint64_t kPoolerSite = 1u << 20;
+constexpr uint64_t kHeadInputSite = (1u << 20) + 1;
 uint64_t AttentionProbsSite(int64_t layer) { return 1 + 3 * layer; }
 uint64_t AttentionOutputSite(int64_t layer) { return 2 + 3 * layer; }
 uint64_t FeedForwardSite(int64_t layer) { return 3 + 3 * layer; }
@@ -177,8 +178,14 @@ void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool t
     for (int64_t s = 0; s < batch_size; ++s)
       std::memcpy(cls_.data() + s * h, encoded_.data() + batch.offsets[s] * h, h * sizeof(float));
   }
+  const float* head_input = cls_.data();
+  if (l.family_info().head_input_dropout) {
+    cls_dropped_ = cls_;
+    Dropout(cls_dropped_.data(), batch_size * h, key(kHeadInputSite), hidden_p);
+    head_input = cls_dropped_.data();
+  }
   pooled_.resize(batch_size * h);
-  LinearForward(cls_.data(), batch_size, h, params + l.pooler_weight, params + l.pooler_bias, h,
+  LinearForward(head_input, batch_size, h, params + l.pooler_weight, params + l.pooler_bias, h,
                 pooled_.data(), Precision(l.pooler_weight));
   if (relu_head) {
     for (float& v : pooled_) v = std::max(v, 0.0f);
@@ -224,9 +231,11 @@ double ClassifierNet::Backward(const float* params, const TrainBatch& batch, flo
     TanhBackward(pooled_.data(), dpooled_.data(), batch_size * h, dpooled_.data());
   }
   dcls_.resize(batch_size * h);
-  LinearBackward(cls_.data(), dpooled_.data(), batch_size, h, params + l.pooler_weight, h,
-                 dcls_.data(), false, grads + l.pooler_weight, grads + l.pooler_bias,
-                 Precision(l.pooler_weight));
+  const bool head_input_dropout = l.family_info().head_input_dropout;
+  LinearBackward(head_input_dropout ? cls_dropped_.data() : cls_.data(), dpooled_.data(),
+                 batch_size, h, params + l.pooler_weight, h, dcls_.data(), false,
+                 grads + l.pooler_weight, grads + l.pooler_bias, Precision(l.pooler_weight));
+  if (head_input_dropout) Dropout(dcls_.data(), batch_size * h, key(kHeadInputSite), hidden_p);
   grad_.resize(tokens * h);
   grad2_.resize(tokens * h);
   grad_inter_.resize(tokens * std::max(inter, h));

@@ -107,7 +107,7 @@ class ClassifierNet {
   std::vector<int32_t> positions_;  // position ids (families that number them specially)
   std::vector<float> embed_xhat_, embed_rstd_,
       encoded_;  // encoded_: all rows of the encoder output when kept
-  std::vector<float> cls_, pooled_, pooled_dropped_, logits_;
+  std::vector<float> cls_, cls_dropped_, pooled_, pooled_dropped_, logits_;
   // Backward scratch.
   std::vector<float> grad_, grad2_, grad_inter_, grad_qkv_, dlogits_, dpooled_, dcls_, lora_dxa_;
 };

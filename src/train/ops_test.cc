@@ -248,8 +248,10 @@ struct SmallClassifier {
   std::vector<float> params;
   TrainBatch batch;
 
-  SmallClassifier() {
+  explicit SmallClassifier(model::FamilyId family = model::FamilyId::kBert) {
     model::BertConfig config;
+    config.family_id = family;
+    if (family == model::FamilyId::kRoberta) config.pad_token_id = 1;
     config.vocab_size = 20, config.hidden_size = 8, config.num_hidden_layers = 2;
     config.num_attention_heads = 2, config.intermediate_size = 12;
     config.max_position_embeddings = 16;
@@ -264,8 +266,9 @@ struct SmallClassifier {
   }
 };
 
-void CheckClassifierGradient(bool last_layer_cls_only) {
-  SmallClassifier c;
+void CheckClassifierGradient(bool last_layer_cls_only,
+                             model::FamilyId family = model::FamilyId::kBert) {
+  SmallClassifier c(family);
   NetOptions options;
   options.layer_norm_eps = 1e-5f;
   options.last_layer_cls_only = last_layer_cls_only;
@@ -283,6 +286,42 @@ void CheckClassifierGradient(bool last_layer_cls_only) {
 
 TEST(TrainOps, ClassifierGradientWithDropout) { CheckClassifierGradient(true); }
 TEST(TrainOps, ClassifierGradientWithDropoutAllRows) { CheckClassifierGradient(false); }
+TEST(TrainOps, RobertaHeadGradientWithDropout) {
+  CheckClassifierGradient(true, model::FamilyId::kRoberta);
+}
+
+// RoBERTa's head drops out its input too: with one sequence, the pooler
+// weight's gradient is exactly zero in the columns of the dropped features;
+// BERT's head sees its whole input.
+TEST(TrainOps, RobertaHeadDropsOutItsInput) {
+  for (const model::FamilyId family : {model::FamilyId::kBert, model::FamilyId::kRoberta}) {
+    SmallClassifier c(family);
+    c.batch.ids = {2, 5, 7, 3};
+    c.batch.type_ids = {0, 0, 0, 0};
+    c.batch.offsets = {0, 4};
+    c.batch.targets = {1};
+    NetOptions options;
+    options.layer_norm_eps = 1e-5f;
+    options.hidden_dropout = 0.5f;
+    ClassifierNet net(c.layout, options);
+    std::vector<float> grads(c.layout.total);
+    net.Forward(c.params.data(), c.batch, true, 99);
+    net.Backward(c.params.data(), c.batch, grads.data());
+    const int64_t h = c.layout.hidden;
+    int zero_columns = 0;
+    for (int64_t k = 0; k < h; ++k) {
+      bool zero = true;
+      for (int64_t j = 0; j < h; ++j) zero &= grads[c.layout.pooler_weight + j * h + k] == 0.0f;
+      zero_columns += zero;
+    }
+    if (family == model::FamilyId::kRoberta) {
+      EXPECT_GT(zero_columns, 0) << "no input feature of the head was dropped";
+      EXPECT_LT(zero_columns, h) << "every input feature was dropped";
+    } else {
+      EXPECT_EQ(zero_columns, 0);
+    }
+  }
+}
 
 TEST(TrainOps, ClsOnlyLastLayerMatchesAllRows) {
   // Without dropout the pruned last layer gives the same logits and gradients.
