@@ -12,23 +12,52 @@
 namespace mg::serve {
 namespace {
 
-// A query as a unit vector over token ids: (id, weight) sorted by id.
-using BagOfTokens = std::vector<std::pair<int32_t, float>>;
+// A query as a unit vector over token ids: (id, weight) sorted by id, and
+// its squared norm summed in that order from the stored float weights (1 up
+// to their rounding).
+struct BagOfTokens {
+  std::vector<std::pair<int32_t, float>> entries;
+  double norm2 = 0;
+};
 
-double Distance(const BagOfTokens& a, const BagOfTokens& b) {
-  double dot = 0;
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (a[i].first < b[j].first) {
-      ++i;
-    } else if (b[j].first < a[i].first) {
-      ++j;
-    } else {
-      dot += static_cast<double>(a[i++].second) * b[j++].second;
-    }
+// Squared Euclidean distances from `query` to bags, as |q|^2 + |b|^2 - 2 q.b.
+// The query is scattered into a dense row once, so that each dot product is a
+// gather over the other bag's tokens in its id order. A bag equal to the query
+// is at distance exactly 0: its dot and both norms are the same sums.
+class DistanceTo {
+ public:
+  explicit DistanceTo(const BagOfTokens& query) : query_(query) {
+    std::vector<float>& dense = Dense();
+    const size_t size = query.entries.empty() ? 0 : query.entries.back().first + size_t{1};
+    if (dense.size() < size) dense.resize(size, 0.0f);
+    for (const auto& [id, weight] : query.entries) dense[static_cast<size_t>(id)] = weight;
   }
-  return std::sqrt(std::max(0.0, 2 - 2 * dot));
-}
+  ~DistanceTo() {
+    std::vector<float>& dense = Dense();
+    for (const auto& [id, weight] : query_.entries) dense[static_cast<size_t>(id)] = 0.0f;
+  }
+  DistanceTo(const DistanceTo&) = delete;
+  DistanceTo& operator=(const DistanceTo&) = delete;
+
+  double Squared(const BagOfTokens& other) const {
+    const std::vector<float>& dense = Dense();
+    const size_t size = dense.size();
+    double dot = 0;
+    for (const auto& [id, weight] : other.entries) {
+      const auto index = static_cast<size_t>(id);
+      if (index < size) dot += static_cast<double>(dense[index]) * weight;
+    }
+    return std::max(0.0, query_.norm2 + other.norm2 - 2 * dot);
+  }
+
+ private:
+  // One zeroed row per thread, grown to the largest token id seen.
+  static std::vector<float>& Dense() {
+    thread_local std::vector<float> dense;
+    return dense;
+  }
+  const BagOfTokens& query_;
+};
 
 }  // namespace
 
@@ -115,7 +144,7 @@ std::optional<ExtractionAlarm> ExtractionMonitor::Observe(const std::string& key
     if (id >= 0 && (options_.vocab_size <= 0 || id < options_.vocab_size)) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
-  BagOfTokens bag;
+  std::vector<std::pair<int32_t, float>> bag;
   std::vector<int> counts;
   for (size_t i = 0; i < ids.size();) {
     size_t end = i;
@@ -136,7 +165,11 @@ std::optional<ExtractionAlarm> ExtractionMonitor::Observe(const std::string& key
   }
   double norm = 0;
   for (const auto& [id, weight] : bag) norm += static_cast<double>(weight) * weight;
-  for (auto& entry : bag) entry.second = static_cast<float>(entry.second / std::sqrt(norm));
+  BagOfTokens query{std::move(bag), 0.0};
+  for (auto& [id, weight] : query.entries) {
+    weight = static_cast<float>(weight / std::sqrt(norm));
+    query.norm2 += static_cast<double>(weight) * weight;
+  }
 
   std::shared_ptr<KeyState> state = Find(key_id, now_s, /*create=*/true);
   std::lock_guard<std::mutex> lock(state->mutex);
@@ -164,11 +197,15 @@ std::optional<ExtractionAlarm> ExtractionMonitor::Observe(const std::string& key
   key.novelty_new += entry.first;
   key.novelty_distinct += entry.second;
   // PRADA: the minimum distance to the key's earlier queries of its class.
-  if (!bag.empty()) {
-    double nearest = std::numeric_limits<double>::infinity();
-    for (const auto& [earlier_group, earlier] : key.recent) {
-      if (earlier_group == group) nearest = std::min(nearest, Distance(bag, earlier));
+  if (!query.entries.empty()) {
+    double nearest2 = std::numeric_limits<double>::infinity();
+    {
+      const DistanceTo distance(query);
+      for (const auto& [earlier_group, earlier] : key.recent) {
+        if (earlier_group == group) nearest2 = std::min(nearest2, distance.Squared(earlier));
+      }
     }
+    const double nearest = std::sqrt(nearest2);
     // A query sent before (distance 0) tells the client nothing new: it is
     // left out, so that clients that repeat themselves do not alarm.
     if (std::isfinite(nearest) && nearest > 1e-6) {
@@ -182,9 +219,9 @@ std::optional<ExtractionAlarm> ExtractionMonitor::Observe(const std::string& key
     }
     const size_t kept = static_cast<size_t>(std::max(1, options_.max_queries));
     if (key.recent.size() < kept) {
-      key.recent.emplace_back(group, std::move(bag));
+      key.recent.emplace_back(group, std::move(query));
     } else {
-      key.recent[key.recent_next] = {group, std::move(bag)};
+      key.recent[key.recent_next] = {group, std::move(query)};
       key.recent_next = (key.recent_next + 1) % kept;
     }
   }

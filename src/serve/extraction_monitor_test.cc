@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -85,6 +86,33 @@ TEST(ExtractionMonitorTest, RepeatingOneQueryDoesNotAlarm) {
   for (int q = 1; q <= 500; ++q) {
     ASSERT_FALSE(monitor.Observe("key_c", "loop", query, 0, q, nullptr).has_value());
   }
+}
+
+// A stream sent again (in another order) adds no distances: each query
+// repeats one still among the key's recent queries exactly, so W stays what
+// the first pass left it at, however the float weights round.
+TEST(ExtractionMonitorTest, AStreamSentAgainAddsNoDistances) {
+  ExtractionMonitor monitor(Options());
+  std::mt19937_64 random(29);
+  std::vector<std::vector<int32_t>> stream;
+  for (int q = 0; q < 200; ++q) stream.push_back(NaturalQuery(random));
+  int q = 0;
+  std::vector<double> w[3];  // the W of each test, per pass
+  for (int pass = 0; pass < 3; ++pass) {
+    if (pass > 0) std::shuffle(stream.begin(), stream.end(), random);
+    for (const std::vector<int32_t>& query : stream) {
+      std::optional<ExtractionTest> test;
+      auto alarm = monitor.Observe("key_r", "repeat", query, 0, ++q, &test);
+      ASSERT_FALSE(alarm.has_value()) << "pass " << pass << ": W " << alarm->w;
+      if (test) w[pass].push_back(test->w);
+    }
+  }
+  ASSERT_FALSE(w[0].empty());
+  EXPECT_GT(w[0].back(), 0.8);
+  ASSERT_GT(w[1].size() + w[2].size(), 30u);
+  // The repeats test the distances of the whole first pass, and only those.
+  for (int pass = 1; pass < 3; ++pass)
+    for (double value : w[pass]) ASSERT_EQ(value, w[1].front()) << "pass " << pass;
 }
 
 TEST(ExtractionMonitorTest, AlarmsOncePerKeyAndKeysAreIndependent) {
