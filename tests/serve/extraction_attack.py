@@ -36,7 +36,7 @@ from serve_harness import Checks, Server, ROOT  # noqa: E402
 
 SHAPES = {
     # victim epochs, attack budget (queries), passes over each ordinary stream
-    "small": {"epochs": 1, "budget": 300, "passes": 1, "student_epochs": 2},
+    "small": {"epochs": 1, "budget": 300, "passes": 2, "student_epochs": 2},
     "realistic": {"epochs": 5, "budget": 1000, "passes": 2, "student_epochs": 3},
 }
 VOCAB = os.path.join(ROOT, "tests", "data", "vocab", "bert-base-uncased", "vocab.txt")
