@@ -215,14 +215,28 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
                                   options.model_dir);
     }
   }
-  std::optional<kernels::Precision> precision;
+  // The precision the weights go out in (model/stored_precision.h); F32: as
+  // they are.
+  kernels::Precision stored = kernels::Precision::kF32;
   if (options.store_validated_precision) {
-    MG_ASSIGN_OR_RETURN(precision, ValidatedPrecisionOf(options.model_dir));
-    if (precision && !FileExists(JoinPath(options.model_dir, "model.safetensors"))) {
-      return InvalidArgumentError(
-          "a release in " + std::string(kernels::PrecisionName(*precision)) +
-          " stores its weights as model.safetensors; " + options.model_dir + " has none");
+    MG_ASSIGN_OR_RETURN(const std::optional<kernels::Precision> validated,
+                        ValidatedPrecisionOf(options.model_dir));
+    if (validated && model::HasLoraAdapter(options.model_dir)) {
+      // The adapter is merged into the base as validated: in F32, before
+      // quantisation. The base's weights go out as they are.
+      notes->push_back(
+          "kept the LoRA base's weights as they are (the adapter is merged into "
+          "them in F32 when loaded)");
+    } else if (validated) {
+      stored = *validated;
     }
+  }
+  const bool reduced = stored != kernels::Precision::kF32;
+  const std::string stored_name(kernels::PrecisionName(stored));
+  if (reduced && !FileExists(JoinPath(options.model_dir, "model.safetensors"))) {
+    return InvalidArgumentError("a release in " + stored_name +
+                                " stores its weights as model.safetensors; " + options.model_dir +
+                                " has none");
   }
   // The weights that go out: the model's own, or a copy trained on the
   // recipient's trigger set in a work folder removed at the end.
@@ -244,10 +258,11 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
 
   // Weights stored in int8 (here, or by a hybrid release's split) get a
   // config.json that says so (model/stored_precision.h).
-  bool int8_weights = precision == kernels::Precision::kInt8;
+  bool int8_weights = stored == kernels::Precision::kInt8;
   if (!int8_weights && FileExists(weights_source)) {
-    MG_ASSIGN_OR_RETURN(model::Checkpoint source, model::Checkpoint::OpenFile(weights_source));
-    int8_weights = model::StoredPrecisionOf(source) == kernels::Precision::kInt8;
+    // Weights it cannot read are copied as they are, as before.
+    Result<model::Checkpoint> source = model::Checkpoint::OpenFile(weights_source);
+    int8_weights = source.ok() && model::StoredPrecisionOf(*source) == kernels::Precision::kInt8;
   }
 
   Manifest manifest;
@@ -289,20 +304,19 @@ Result<Manifest> CreateOpenRelease(const OpenReleaseOptions& options, const Sign
       notes->push_back("replaced the model folder's " + relative + " with the release's own");
       continue;
     }
-    if ((!options.fingerprint.empty() || precision) && relative == "model.safetensors") {
+    if ((!options.fingerprint.empty() || reduced) && relative == "model.safetensors") {
       MG_ASSIGN_OR_RETURN(std::string weights, ReadFile(weights_source));
-      if (precision) {
+      if (reduced) {
         const std::string config_path = JoinPath(options.model_dir, "config.json");
         MG_ASSIGN_OR_RETURN(const std::string config, ReadFile(config_path));
         MG_ASSIGN_OR_RETURN(
-            weights, StoreWeightsInPrecision(weights, config, weights_source, *precision, notes));
+            weights, StoreWeightsInPrecision(weights, config, weights_source, stored, notes));
       }
       if (!options.fingerprint.empty()) {
         Result<std::string> marked = FingerprintSafetensors(weights, key, options.fingerprint);
-        if (!marked.ok() && precision) {
+        if (!marked.ok() && reduced) {
           // The mark lives in F32 weights; the linear layers no longer are.
-          return marked.status().WithContext("the weights stored in " +
-                                             std::string(kernels::PrecisionName(*precision)));
+          return marked.status().WithContext("the weights stored in " + stored_name);
         }
         if (!marked.ok()) return marked.status();
         weights = std::move(marked).value();
