@@ -17,9 +17,10 @@ Result<std::string> SerializeInPrecision(const Checkpoint& checkpoint, const Fam
     return InvalidArgumentError("weights are stored in reduced precision only (bf16 or int8)");
   const bool int8 = precision == kernels::Precision::kInt8;
   std::vector<TensorToWrite> tensors;
-  // Converted values, kept until the image is written (a deque never moves them).
-  std::deque<std::vector<float>> widened, scales;
-  std::deque<std::vector<int8_t>> codes;
+  // The converted tensors' bytes, kept until the image is written (a deque
+  // never moves them); the F32 values are freed tensor by tensor.
+  std::deque<std::string> converted;
+  std::deque<std::vector<float>> scales;
   std::deque<std::string> scale_names;
   for (const TensorRecord& record : checkpoint.tensors()) {
     TensorToWrite tensor;
@@ -40,20 +41,27 @@ Result<std::string> SerializeInPrecision(const Checkpoint& checkpoint, const Fam
     }
     Result<std::vector<float>> values = checkpoint.ReadF32(record);
     if (!values.ok()) return values.status();
-    const std::vector<float>& w = widened.emplace_back(std::move(values).value());
-    tensor.raw = {};
+    const std::vector<float>& w = *values;
+    std::string& bytes = converted.emplace_back();
     if (!(int8 && linear)) {
+      bytes.resize(w.size() * sizeof(uint16_t));
+      for (size_t i = 0; i < w.size(); ++i) {
+        const uint16_t bits = F32ToBf16(w[i]);  // little-endian, as safetensors stores it
+        bytes[2 * i] = static_cast<char>(bits & 0xFF);
+        bytes[2 * i + 1] = static_cast<char>(bits >> 8);
+      }
       tensor.dtype = DType::kBF16;
-      tensor.f32 = w.data();
+      tensor.raw = bytes;
       tensors.push_back(std::move(tensor));
       continue;
     }
     const int64_t rows = record.shape[0], cols = record.shape[1];
-    std::vector<int8_t>& q = codes.emplace_back(w.size());
+    bytes.resize(w.size());
     std::vector<float>& s = scales.emplace_back(static_cast<size_t>(rows));
-    kernels::QuantizeRowsS8(w.data(), rows, cols, q.data(), s.data());
+    kernels::QuantizeRowsS8(w.data(), rows, cols, reinterpret_cast<int8_t*>(bytes.data()),
+                            s.data());
     tensor.dtype = DType::kI8;
-    tensor.raw = std::string_view(reinterpret_cast<const char*>(q.data()), q.size());
+    tensor.raw = bytes;
     tensors.push_back(std::move(tensor));
     TensorToWrite scale;
     scale.name = scale_names.emplace_back(record.name + std::string(kScaleSuffix));
@@ -61,7 +69,6 @@ Result<std::string> SerializeInPrecision(const Checkpoint& checkpoint, const Fam
     scale.shape = {rows};
     scale.f32 = s.data();
     tensors.push_back(std::move(scale));
-    widened.back() = {};  // the F32 copy is no longer needed
   }
   std::map<std::string, std::string> metadata = checkpoint.metadata();
   metadata[kStoredPrecisionKey] = std::string(kernels::PrecisionName(precision));
