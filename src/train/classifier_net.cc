@@ -21,46 +21,37 @@ uint64_t FeedForwardSite(int64_t layer) { return 3 + 3 * layer; }
 
 }  // namespace
 
-ClassifierNet::ClassifierNet(ParamLayout layout, NetOptions options)
-    : layout_(std::move(layout)), options_(options), acts_(layout_.layers) {
-  if (options_.dtype == kernels::GemmDtype::kF32) return;
-  const ParamLayout& l = layout_;
+namespace {
+
+// The weight matrices of the encoder layers and the head: what a bf16 net
+// multiplies in bf16.
+std::vector<std::pair<size_t, size_t>> WeightMatrices(const ParamLayout& l) {
   const size_t h = l.hidden, inter = l.intermediate;
+  std::vector<std::pair<size_t, size_t>> matrices;
   for (const LayerOffsets& o : l.layer) {
-    matrices_.push_back({o.qkv_weight, 3 * h * h});
-    matrices_.push_back({o.attention_output_weight, h * h});
-    matrices_.push_back({o.intermediate_weight, inter * h});
-    matrices_.push_back({o.output_weight, h * inter});
+    matrices.push_back({o.qkv_weight, 3 * h * h});
+    matrices.push_back({o.attention_output_weight, h * h});
+    matrices.push_back({o.intermediate_weight, inter * h});
+    matrices.push_back({o.output_weight, h * inter});
   }
-  matrices_.push_back({l.pooler_weight, h * h});
-  matrices_.push_back({l.classifier_weight, static_cast<size_t>(l.labels) * h});
-  std::sort(matrices_.begin(), matrices_.end());
-  size_t total = 0;
-  for (const auto& [offset, floats] : matrices_) {
-    matrix_bf16_offsets_.push_back(total);
-    total += floats;
-  }
-  weights_bf16_.resize(total);
+  matrices.push_back({l.pooler_weight, h * h});
+  matrices.push_back({l.classifier_weight, static_cast<size_t>(l.labels) * h});
+  return matrices;
 }
 
-void ClassifierNet::SetWeights(const float* params) {
-  weights_source_ = params;
-  for (size_t i = 0; i < matrices_.size(); ++i)
-    kernels::ToBf16Parallel(params + matrices_[i].first, static_cast<int64_t>(matrices_[i].second),
-                            weights_bf16_.data() + matrix_bf16_offsets_[i]);
-}
+}  // namespace
 
-LinearPrecision ClassifierNet::Precision(size_t offset) const {
-  if (options_.dtype == kernels::GemmDtype::kF32) return {};
-  const auto it =
-      std::lower_bound(matrices_.begin(), matrices_.end(), std::pair<size_t, size_t>{offset, 0});
-  MG_CHECK_MSG(it != matrices_.end() && it->first == offset, "no bf16 copy of this weight");
-  return {options_.dtype, weights_bf16_.data() + matrix_bf16_offsets_[it - matrices_.begin()]};
-}
+ClassifierNet::ClassifierNet(ParamLayout layout, NetOptions options)
+    : layout_(std::move(layout)),
+      options_(options),
+      bf16_(options.dtype, WeightMatrices(layout_)),
+      acts_(layout_.layers) {}
+
+void ClassifierNet::SetWeights(const float* params) { bf16_.Set(params); }
 
 void ClassifierNet::Forward(const float* params, const TrainBatch& batch, bool train,
                             uint64_t dropout_seed) {
-  MG_CHECK_MSG(options_.dtype == kernels::GemmDtype::kF32 || weights_source_ == params,
+  MG_CHECK_MSG(bf16_.IsSetFrom(params),
                "a bf16 ClassifierNet needs SetWeights(params) before Forward");
   train_ = train;
   seed_ = dropout_seed;

@@ -96,11 +96,6 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   std::vector<std::string> base_labels;
   if (!plan.from_scratch) {
     MG_ASSIGN_OR_RETURN(config, model::ReadBertConfig(JoinPath(options.base, "config.json")));
-    if (config.family().pre_norm) {
-      return UnimplementedError(options.base + ": fine-tuning " +
-                                std::string(config.family().name) +
-                                " models is not supported (embed, classify and serve are)");
-    }
     base_labels = config.labels;
   } else {
     MG_ASSIGN_OR_RETURN(config,
@@ -130,6 +125,9 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   plan.train_examples = train_set.examples.size();
   plan.eval_examples = eval_set.examples.size();
 
+  if (options.lora.rank > 0 && config.family_id == model::FamilyId::kModernBert)
+    return UnimplementedError("--lora-rank: LoRA training of " + std::string(config.family().name) +
+                              " models is not supported (full fine-tuning is)");
   if (options.lora.rank > config.hidden_size)
     return InvalidArgumentError(
         "--lora-rank " + std::to_string(options.lora.rank) + " exceeds the model's hidden_size (" +
@@ -139,6 +137,12 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   net_options.layer_norm_eps = config.layer_norm_eps;
   net_options.problem = problem;
   net_options.dtype = options.dtype;
+  if (config.family_id == model::FamilyId::kModernBert) {
+    // As ModernBERT's configs: embedding, attention, MLP and classifier
+    // dropout all 0.
+    net_options.hidden_dropout = 0.0f;
+    net_options.attention_dropout = 0.0f;
+  }
   plan.steps_per_epoch = StepsPerEpoch(plan.train_examples, train.batch_size);
   plan.total_steps = plan.steps_per_epoch * train.epochs;
   const uint64_t fingerprint =

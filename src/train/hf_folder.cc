@@ -35,6 +35,49 @@ Result<model::ProblemType> ParseProblemType(const std::string& name) {
                               "multi_label_classification or regression)");
 }
 
+namespace {
+
+// ModernBERT's own config.json keys. The attention pattern is written as
+// global_attn_every_n_layers when it is that regular pattern (as every
+// released ModernBERT), else as layer_types.
+void WriteModernBertSettings(const model::BertConfig& config, json* root) {
+  const model::ModernBertSettings& m = config.modernbert;
+  json& r = *root;
+  r["norm_eps"] = config.layer_norm_eps;
+  r["norm_bias"] = m.norm_bias;
+  r["attention_bias"] = m.attention_bias;
+  r["mlp_bias"] = m.mlp_bias;
+  r["classifier_bias"] = m.classifier_bias;
+  r["global_rope_theta"] = m.global_rope_theta;
+  r["local_rope_theta"] = m.local_rope_theta;
+  r["local_attention"] = m.local_attention;
+  const int64_t layers = static_cast<int64_t>(m.sliding_layers.size());
+  int64_t every = 0;
+  for (int64_t n = 1; n <= std::max<int64_t>(layers, 1) && every == 0; ++n) {
+    bool regular = true;
+    for (int64_t i = 0; i < layers; ++i) regular &= m.sliding_layers[i] == (i % n != 0);
+    if (regular) every = n;
+  }
+  if (every > 0) {
+    r["global_attn_every_n_layers"] = every;
+  } else {
+    json types = json::array();
+    for (bool sliding : m.sliding_layers)
+      types.push_back(sliding ? "sliding_attention" : "full_attention");
+    r["layer_types"] = types;
+  }
+  r["classifier_pooling"] = m.classifier_mean_pooling ? "mean" : "cls";
+  const char* activation = "gelu";
+  if (m.classifier_activation == model::ClassifierActivation::kTanh) activation = "tanh";
+  if (m.classifier_activation == model::ClassifierActivation::kRelu) activation = "relu";
+  r["classifier_activation"] = activation;
+  for (const char* key :
+       {"embedding_dropout", "attention_dropout", "mlp_dropout", "classifier_dropout"})
+    r[key] = 0.0;
+}
+
+}  // namespace
+
 std::string ConfigJson(const model::BertConfig& config, const std::vector<std::string>& labels) {
   const model::Family& family = config.family();
   json root;
@@ -47,7 +90,9 @@ std::string ConfigJson(const model::BertConfig& config, const std::vector<std::s
   root[std::string(keys.num_attention_heads)] = config.num_attention_heads;
   root[std::string(keys.intermediate_size)] = config.intermediate_size;
   root[std::string(keys.hidden_act)] = "gelu";
-  if (family.id == model::FamilyId::kDistilBert) {
+  if (family.id == model::FamilyId::kModernBert) {
+    WriteModernBertSettings(config, &root);
+  } else if (family.id == model::FamilyId::kDistilBert) {
     root["dropout"] = 0.1;
     root["attention_dropout"] = 0.1;
     root["seq_classif_dropout"] = 0.1;
@@ -61,7 +106,8 @@ std::string ConfigJson(const model::BertConfig& config, const std::vector<std::s
   root["initializer_range"] = 0.02;
   if (family.reads_layer_norm_eps) root["layer_norm_eps"] = config.layer_norm_eps;
   root["pad_token_id"] = config.pad_token_id;
-  if (family.id != model::FamilyId::kDistilBert) root["position_embedding_type"] = "absolute";
+  if (family.id == model::FamilyId::kBert || family.id == model::FamilyId::kRoberta)
+    root["position_embedding_type"] = "absolute";
   root["problem_type"] = ProblemTypeName(config.problem_type);
   json id2label = json::object(), label2id = json::object();
   for (size_t i = 0; i < labels.size(); ++i) {

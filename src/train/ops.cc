@@ -182,6 +182,40 @@ void GeluBackwardFromGrad(const float* grad, const float* dy, int64_t n, float* 
     k.multiply(dy + begin, grad + begin, dx + begin, std::min(kChunk, n - begin));
 }
 
+void GegluForward(const float* x, int64_t rows, int64_t cols, float* act, float* y) {
+  const kernels::KernelTable& k = kernels::Kernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* input = x + r * 2 * cols;
+    const float* gate = input + cols;
+    float* a = act + r * cols;
+    float* out = y + r * cols;
+    k.gelu(input, a, cols);
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) out[c] = a[c] * gate[c];
+  }
+}
+
+void GegluBackward(const float* x, const float* act, const float* dy, int64_t rows, int64_t cols,
+                   float* dx) {
+  const kernels::KernelTable& k = kernels::Kernels();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* input = x + r * 2 * cols;
+    const float* gate = input + cols;
+    const float* a = act + r * cols;
+    const float* d = dy + r * cols;
+    float* dinput = dx + r * 2 * cols;
+    float* dgate = dinput + cols;
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) {
+      dgate[c] = d[c] * a[c];
+      dinput[c] = d[c] * gate[c];
+    }
+    k.gelu_backward(input, dinput, dinput, cols);
+  }
+}
+
 void TanhForward(const float* x, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
@@ -241,7 +275,7 @@ int64_t AttentionProbsFloats(const SequenceOffsets& seqs, int64_t heads) {
 
 void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t heads,
                       int64_t head_dim, float p, uint64_t key, float* probs, float* dropped,
-                      float* ctx) {
+                      float* ctx, int64_t radius) {
   const int64_t hidden = heads * head_dim;
   const int64_t ld = 3 * hidden;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -261,7 +295,18 @@ void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t hea
       const int64_t offset = base[s] + head * len * len;
       float* prob = probs + offset;
       Gemm(false, true, len, len, head_dim, scale, q, ld, k, ld, 0.0f, prob, len);
-      for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
+      if (radius < 0 || radius + 1 >= len) {
+        for (int64_t i = 0; i < len; ++i) softmax.masked_softmax(prob + i * len, len, len);
+      } else {
+        for (int64_t i = 0; i < len; ++i) {
+          float* row = prob + i * len;
+          const int64_t lo = std::max<int64_t>(0, i - radius);
+          const int64_t hi = std::min(len, i + radius + 1);
+          std::fill(row, row + lo, 0.0f);
+          std::fill(row + hi, row + len, 0.0f);
+          softmax.masked_softmax(row + lo, hi - lo, hi - lo);
+        }
+      }
       const float* weights = prob;
       if (p > 0.0f) {
         DropoutRange(prob, nullptr, dropped + offset, len * len, key, static_cast<uint64_t>(offset),

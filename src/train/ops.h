@@ -62,6 +62,15 @@ void BiasGeluForward(float* x, const float* bias, int64_t rows, int64_t cols, fl
 // dx = dy * grad with `grad` from BiasGeluForward; dx may alias dy.
 void GeluBackwardFromGrad(const float* grad, const float* dy, int64_t n, float* dx);
 
+// The gated feed-forward activation (GeGLU, ModernBERT's MLP): x [rows,
+// 2*cols] holds the input half then the gate half of each row; y [rows, cols]
+// = gelu(input) * gate with the exact GELU, keeping gelu(input) in `act`.
+void GegluForward(const float* x, int64_t rows, int64_t cols, float* act, float* y);
+// dx [rows, 2*cols] (overwritten) from dy [rows, cols]: d input = dy * gate
+// * gelu'(input), d gate = dy * gelu(input).
+void GegluBackward(const float* x, const float* act, const float* dy, int64_t rows, int64_t cols,
+                   float* dx);
+
 // y = tanh(x); dx = dy * (1 - y^2) (dx may alias dy).
 void TanhForward(const float* x, int64_t n, float* y);
 void TanhBackward(const float* y, const float* dy, int64_t n, float* dx);
@@ -98,9 +107,12 @@ int64_t AttentionProbsFloats(const SequenceOffsets& seqs, int64_t heads);
 // columns): ctx [tokens, hidden]. Keeps the softmax probabilities in `probs`
 // and, when p > 0, the probabilities after dropout (mask from `key`) in
 // `dropped` (each AttentionProbsFloats; `dropped` unused when p == 0).
+// With `radius` >= 0 (a sliding-window layer) query i attends to keys j with
+// |i - j| <= radius only: the other probabilities are exactly zero, so
+// AttentionBackward needs no radius.
 void AttentionForward(const float* qkv, const SequenceOffsets& seqs, int64_t heads,
                       int64_t head_dim, float p, uint64_t key, float* probs, float* dropped,
-                      float* ctx);
+                      float* ctx, int64_t radius = -1);
 // dqkv [tokens, 3*hidden] (overwritten) from dctx [tokens, hidden]. The
 // dropout mask is read back from `dropped` (a zero there where the
 // probability is non-zero means dropped; where the probability is zero the

@@ -10,6 +10,9 @@
 namespace mg::train {
 namespace {
 
+// ModernBERT-base's global_attn_every_n_layers.
+constexpr int64_t kModernBertGlobalEvery = 3;
+
 class LayoutBuilder {
  public:
   explicit LayoutBuilder(ParamLayout* layout) : layout_(layout) {}
@@ -37,6 +40,68 @@ class LayoutBuilder {
   ParamLayout* layout_;
 };
 
+// ModernBERT's tensors under Hugging Face's names (ModernBertFor* state
+// dicts: the encoder under "model.").
+ParamLayout ModernBertLayout(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
+  ParamLayout l;
+  l.family = model::FamilyId::kModernBert;
+  l.pad_token_id = config.pad_token_id;
+  l.vocab = config.vocab_size;
+  l.hidden = config.hidden_size;
+  l.layers = config.num_hidden_layers;
+  l.heads = config.num_attention_heads;
+  l.intermediate = config.intermediate_size;
+  l.positions = config.max_position_embeddings;
+  l.labels = labels;
+  l.modernbert = config.modernbert;
+  l.layer_norm_eps = config.layer_norm_eps;
+  const model::ModernBertSettings& m = config.modernbert;
+  const int64_t h = l.hidden, inter = l.intermediate;
+  LayoutBuilder b(&l);
+  auto norm = [&](const std::string& module, size_t* gamma, size_t* beta) {
+    *gamma = b.Add(module + ".weight", {h}, false);
+    *beta = m.norm_bias ? b.Add(module + ".bias", {h}, false) : kNoTensor;
+  };
+  auto linear = [&](const std::string& module, int64_t out, int64_t in, bool bias, size_t* weight,
+                    size_t* bias_offset) {
+    *weight = b.Add(module + ".weight", {out, in}, true);
+    *bias_offset = bias ? b.Add(module + ".bias", {out}, false) : kNoTensor;
+  };
+  l.word_embeddings = b.Add("model.embeddings.tok_embeddings.weight", {l.vocab, h}, true);
+  l.position_embeddings = l.token_type_embeddings = kNoTensor;
+  norm("model.embeddings.norm", &l.embedding_norm_gamma, &l.embedding_norm_beta);
+  for (int64_t i = 0; i < l.layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    LayerOffsets o{};
+    o.attention_norm_gamma = o.attention_norm_beta = kNoTensor;  // layer 0: the identity
+    if (i > 0) norm(p + "attn_norm", &o.attention_norm_gamma, &o.attention_norm_beta);
+    linear(p + "attn.Wqkv", 3 * h, h, m.attention_bias, &o.qkv_weight, &o.qkv_bias);
+    linear(p + "attn.Wo", h, h, m.attention_bias, &o.attention_output_weight,
+           &o.attention_output_bias);
+    norm(p + "mlp_norm", &o.output_norm_gamma, &o.output_norm_beta);
+    linear(p + "mlp.Wi", 2 * inter, h, m.mlp_bias, &o.intermediate_weight, &o.intermediate_bias);
+    linear(p + "mlp.Wo", h, inter, m.mlp_bias, &o.output_weight, &o.output_bias);
+    o.lora_query_a = o.lora_query_b = o.lora_value_a = o.lora_value_b = kNoTensor;
+    l.layer.push_back(o);
+  }
+  norm("model.final_norm", &l.final_norm_gamma, &l.final_norm_beta);
+  linear("head.dense", h, h, m.classifier_bias, &l.pooler_weight, &l.pooler_bias);
+  norm("head.norm", &l.head_norm_gamma, &l.head_norm_beta);
+  linear("classifier", labels, h, true, &l.classifier_weight, &l.classifier_bias);
+  if (lora.rank <= 0) return l;
+  l.lora_rank = lora.rank;
+  l.lora_alpha = lora.alpha > 0 ? lora.alpha : static_cast<float>(lora.rank);
+  l.lora_scale = l.lora_alpha / static_cast<float>(lora.rank);
+  const model::Family& family = model::ModernBertFamily();
+  for (ParamTensor& t : l.tensors) t.trainable = family.IsHeadTensor(t.name);
+  for (int64_t i = 0; i < l.layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".attn.Wqkv.";
+    l.layer[i].lora_query_a = b.Add(p + "lora_A.weight", {lora.rank, h}, true);
+    l.layer[i].lora_query_b = b.Add(p + "lora_B.weight", {3 * h, lora.rank}, true);
+  }
+  return l;
+}
+
 }  // namespace
 
 bool IsLoraTensor(const std::string& name) {
@@ -44,9 +109,12 @@ bool IsLoraTensor(const std::string& name) {
 }
 
 ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
+  if (config.family_id == model::FamilyId::kModernBert)
+    return ModernBertLayout(config, labels, lora);
   ParamLayout l;
   const model::Family& family = config.family();
   l.family = family.id;
+  l.layer_norm_eps = config.layer_norm_eps;
   l.pad_token_id = config.pad_token_id;
   l.vocab = config.vocab_size;
   l.hidden = config.hidden_size;
@@ -113,8 +181,8 @@ ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, Lo
 }
 
 std::string PresetNames() {
-  return "tiny, mini, small, base, and the same with distilbert- or roberta- in front "
-         "(e.g. distilbert-tiny, roberta-mini)";
+  return "tiny, mini, small, base, and the same with distilbert-, roberta- or modernbert- in "
+         "front (e.g. distilbert-tiny, roberta-mini, modernbert-small)";
 }
 
 Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_size,
@@ -123,7 +191,8 @@ Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_
   c.vocab_size = vocab_size;
   c.pad_token_id = pad_token_id;
   std::string size = preset;
-  for (const model::Family* family : {&model::DistilBertFamily(), &model::RobertaFamily()}) {
+  for (const model::Family* family :
+       {&model::DistilBertFamily(), &model::RobertaFamily(), &model::ModernBertFamily()}) {
     const std::string stem = std::string(family->model_types.front().model_type) + "-";
     if (preset.starts_with(stem)) {
       c.family_id = family->id;
@@ -154,6 +223,16 @@ Result<model::BertConfig> PresetConfig(const std::string& preset, int64_t vocab_
     c.layer_norm_eps = 1e-5f;
     c.max_position_embeddings = 512 + std::max<int64_t>(pad_token_id, 0) + 1;
   }
+  if (family.id == model::FamilyId::kModernBert) {
+    c.type_vocab_size = 0;
+    c.layer_norm_eps = 1e-5f;
+    c.intermediate_size = c.hidden_size * 3 / 2;
+    c.max_position_embeddings = 8192;
+    c.modernbert = model::ModernBertSettings{};
+    c.modernbert.sliding_layers.resize(c.num_hidden_layers);
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i)
+      c.modernbert.sliding_layers[i] = i % kModernBertGlobalEvery != 0;
+  }
   return c;
 }
 
@@ -176,7 +255,9 @@ void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
     }
     if (t.name.ends_with(".lora_B.weight")) continue;  // zero
     const std::optional<std::string> canonical = layout.family_info().CanonicalName(t.name);
-    const bool is_norm = canonical && canonical->ends_with("LayerNorm.weight");
+    const bool is_norm = layout.family == model::FamilyId::kModernBert
+                             ? t.name.ends_with("norm.weight")
+                             : canonical && canonical->ends_with("LayerNorm.weight");
     const bool is_matrix = t.shape.size() == 2;
     for (size_t i = 0; i < t.size; ++i)
       data[i] = is_norm ? 1.0f : is_matrix ? static_cast<float>(0.02 * normal()) : 0.0f;
@@ -187,8 +268,44 @@ void InitParams(const ParamLayout& layout, int64_t pad_token_id, uint64_t seed,
   }
 }
 
+namespace {
+
+// ModernBERT: every layout tensor by name, the encoder's with or without the
+// "model." prefix; the head (head.dense, head.norm) when the checkpoint has
+// it, the classifier only when asked and of the layout's shape.
+Status LoadModernBertParams(const model::Checkpoint& checkpoint, const ParamLayout& layout,
+                            std::vector<float>* values, bool load_classifier) {
+  const model::Family& family = model::ModernBertFamily();
+  for (const ParamTensor& t : layout.tensors) {
+    if (IsLoraTensor(t.name)) continue;
+    const bool head = family.IsHeadTensor(t.name);
+    const bool classifier = t.name.starts_with("classifier.");
+    if (classifier && !load_classifier) continue;
+    const model::TensorRecord* record = checkpoint.Find(t.name);
+    if (record == nullptr && t.name.starts_with(family.prefix))
+      record = checkpoint.Find(t.name.substr(family.prefix.size()));
+    if (record == nullptr) {
+      if (head) continue;  // a base model: the head starts from its initial values
+      return InvalidArgumentError("the checkpoint has no tensor " + t.name +
+                                  ", which the model's config.json implies");
+    }
+    if (record->numel() != t.size) {
+      if (classifier) continue;  // other labels: a new classifier
+      return InvalidArgumentError(record->file + ": tensor " + record->name + " holds " +
+                                  std::to_string(record->numel()) +
+                                  " values; config.json implies " + std::to_string(t.size));
+    }
+    MG_RETURN_IF_ERROR(checkpoint.ReadF32(*record, values->data() + t.offset));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status LoadParams(const model::Checkpoint& checkpoint, const model::BertConfig& config,
                   const ParamLayout& layout, std::vector<float>* values, bool load_classifier) {
+  if (layout.family == model::FamilyId::kModernBert)
+    return LoadModernBertParams(checkpoint, layout, values, load_classifier);
   model::BertConfig want = config;
   const model::Family& family = config.family();
   const std::string classifier_weight = family.HfName("classifier.weight");

@@ -13,14 +13,15 @@
 // (d loss / d encoder input of the first step, packed [tokens, hidden]).
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "model/checkpoint.h"
 #include "model/safetensors_writer.h"
 #include "train/adamw.h"
-#include "train/classifier_net.h"
 #include "train/hf_folder.h"
+#include "train/training_net.h"
 
 namespace mg::train {
 namespace {
@@ -72,14 +73,14 @@ int Main(int argc, char** argv) {
   options.layer_norm_eps = config->layer_norm_eps;
   options.problem = config->problem_type;
   options.input_grad = layout.has_lora();
-  ClassifierNet net(layout, options);
+  const std::unique_ptr<TrainingNet> net = MakeTrainingNet(layout, options);
   AdamW optimizer(layout, {0.9f, 0.999f, 1e-8f, spec["weight_decay"].get<float>()});
   std::vector<float> grads(layout.total);
   nlohmann::json losses = nlohmann::json::array();
   const int steps = spec.value("steps", 1);
   for (int step = 0; step < steps; ++step) {
-    net.Forward(params.data(), batch, false, 0);
-    losses.push_back(net.Backward(params.data(), batch, grads.data()));
+    net->Forward(params.data(), batch, false, 0);
+    losses.push_back(net->Backward(params.data(), batch, grads.data()));
     if (step == 0) {
       status = WriteParamsSafetensors(JoinPath(out, "grads.safetensors"), layout, grads.data());
       if (!status.ok()) return Fail(status.message());
@@ -87,7 +88,7 @@ int Main(int argc, char** argv) {
         model::TensorToWrite input_grad;
         input_grad.name = "input_grad";
         input_grad.shape = {batch.tokens(), layout.hidden};
-        input_grad.f32 = net.input_grad().data();
+        input_grad.f32 = net->input_grad().data();
         status = model::WriteSafetensors(JoinPath(out, "input_grad.safetensors"), {input_grad}, {});
         if (!status.ok()) return Fail(status.message());
       }

@@ -73,7 +73,10 @@ Result<TrainState> LoadTrainState(const std::string& dir, size_t params, uint64_
 }
 
 Trainer::Trainer(ParamLayout layout, NetOptions net_options, TrainOptions options)
-    : layout_(layout), net_options_(net_options), options_(options), net_(layout, net_options) {}
+    : layout_(layout),
+      net_options_(net_options),
+      options_(options),
+      net_(MakeTrainingNet(layout, net_options)) {}
 
 void Trainer::Evaluate(const float* params, const LabelledSet& set, double* loss,
                        double* accuracy) {
@@ -87,15 +90,15 @@ void Trainer::Evaluate(const float* params, const LabelledSet& set, double* loss
   for (size_t begin = 0; begin < order.size(); begin += step) {
     const size_t end = std::min(order.size(), begin + step);
     PackBatch(set, order, begin, end, &batch);
-    if (begin == 0) net_.SetWeights(params);
-    net_.Forward(params, batch, false, 0);
+    if (begin == 0) net_->SetWeights(params);
+    net_->Forward(params, batch, false, 0);
     const int64_t n = batch.sequences(), labels = layout_.labels;
     dlogits.resize(n * labels);
-    total_loss += n * LossAndGradient(net_options_.problem, net_.logits().data(),
+    total_loss += n * LossAndGradient(net_options_.problem, net_->logits().data(),
                                       batch.targets.data(), n, labels, dlogits.data());
     if (net_options_.problem != model::ProblemType::kSingleLabel) continue;
     for (int64_t s = 0; s < n; ++s) {
-      const float* row = net_.logits().data() + s * labels;
+      const float* row = net_->logits().data() + s * labels;
       const int64_t best = std::max_element(row, row + labels) - row;
       correct += best == static_cast<int64_t>(batch.targets[s]);
     }
@@ -153,10 +156,11 @@ Result<bool> Trainer::Run(const LabelledSet& train, const LabelledSet& eval,
       PackBatch(train, order, begin, end, &batch);
       // The weights changed in the last step (or were loaded): a bf16 net
       // rounds them once here.
-      net_.SetWeights(state->params.data());
-      net_.Forward(state->params.data(), batch, true,
-                   DropoutKey(options_.seed, static_cast<uint64_t>(state->step), kStepDropoutSalt));
-      loss_sum += net_.Backward(state->params.data(), batch, grads.data());
+      net_->SetWeights(state->params.data());
+      net_->Forward(
+          state->params.data(), batch, true,
+          DropoutKey(options_.seed, static_cast<uint64_t>(state->step), kStepDropoutSalt));
+      loss_sum += net_->Backward(state->params.data(), batch, grads.data());
       ++loss_count;
       const float clip =
           ClipCoefficient(GradNorm(grads.data(), grads.size()), options_.max_grad_norm);

@@ -13,13 +13,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "train/adamw.h"
-#include "train/classifier_net.h"
 #include "train/dataset.h"
+#include "train/training_net.h"
 
 namespace mg::train {
 
@@ -88,7 +89,7 @@ class Trainer {
   ParamLayout layout_;
   NetOptions net_options_;
   TrainOptions options_;
-  ClassifierNet net_;
+  std::unique_ptr<TrainingNet> net_;
 };
 
 }  // namespace mg::train

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""`modelgate train --base` on tiny DistilBERT and RoBERTa folders, full
-fine-tuning and LoRA, and `--init distilbert-tiny` / `--init roberta-tiny`
-from scratch.
+"""`modelgate train --base` on tiny DistilBERT, RoBERTa and ModernBERT
+folders, full fine-tuning (and LoRA for DistilBERT and RoBERTa), and `--init
+distilbert-tiny` / `--init roberta-tiny` / `--init modernbert-tiny` from
+scratch.
 
 For each: training exits 0 and the training loss of the last epoch is below
 the first's; the output folder's config.json names the family's model_type
@@ -22,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "model"))
 import families_vs_torch as fam  # noqa: E402
+import modernbert_vs_torch as mb  # noqa: E402
 from grad_vs_torch import read_safetensors  # noqa: E402
 
 WORDS = {"billing": "refund charged money invoice payment billing".split(),
@@ -63,6 +65,10 @@ def main():
         folder, _, _ = fam.build_case(work, f"{family}-base", family, model_type, shape, "safetensors", "F32",
                                       dict(classifier=False, pooling="mean"), 3)
         bases[family] = folder
+    # A ModernBERT base with sliding-window layers narrower than the texts.
+    bases["modernbert"], _, _ = mb.build_case(
+        work, "modernbert-base", dict(layers=3, hidden=32, heads=4, inter=48, every=3, window=4, max_pos=512),
+        "safetensors", "F32", dict(classifier=False, pooling="mean"), 3)
     failures = 0
 
     def check(name, ok, detail=""):
@@ -81,6 +87,9 @@ def main():
         ("distilbert-tiny from scratch", "distilbert",
          ["--init", "distilbert-tiny", "--vocab", fam.WORDPIECE, "--lr", "1e-3"]),
         ("roberta-tiny from scratch", "roberta", ["--init", "roberta-tiny", "--vocab", fam.BPE_DIR, "--lr", "1e-3"]),
+        ("modernbert full", "modernbert", ["--base", bases["modernbert"], "--lr", "2e-3"]),
+        ("modernbert-tiny from scratch", "modernbert",
+         ["--init", "modernbert-tiny", "--vocab", mb.VOCAB_DIR, "--lr", "1e-3"]),
     ]
     for name, family, args in runs:
         out = os.path.join(work, name.replace(" ", "-"))
@@ -91,7 +100,8 @@ def main():
         with open(os.path.join(out, "config.json")) as f:
             cfg = json.load(f)
         arch = {"distilbert": "DistilBertForSequenceClassification",
-                "roberta": "RobertaForSequenceClassification"}[family]
+                "roberta": "RobertaForSequenceClassification",
+                "modernbert": "ModernBertForSequenceClassification"}[family]
         check(f"{name}: config names {family}", cfg.get("model_type") == family and cfg.get("architectures") == [arch],
               f"{cfg.get('model_type')} {cfg.get('architectures')}")
         if "lora" in name:
@@ -102,10 +112,12 @@ def main():
             check(f"{name}: adapter targets {want}", adapter["target_modules"] == want, f"{adapter['target_modules']}")
         else:
             tensors = read_safetensors(os.path.join(out, "model.safetensors"))
-        head = "pre_classifier.weight" if family == "distilbert" else "classifier.out_proj.weight"
+        head = {"distilbert": "pre_classifier.weight", "roberta": "classifier.out_proj.weight",
+                "modernbert": "head.dense.weight"}[family]
+        stem = "model." if family == "modernbert" else family + "."
         prefix = "base_model.model." if "lora" in name else ""
         check(f"{name}: Hugging Face names", prefix + head in tensors and any(
-            k.startswith(prefix + family + ".") for k in tensors), f"{sorted(tensors)[:4]}")
+            k.startswith(prefix + stem) for k in tensors), f"{sorted(tensors)[:4]}")
         got = [json.loads(line) for line in run([mg, "classify", "--model", out, "--input", test]).splitlines()]
         accuracy = sum(g["label"] == want for g, (_, want) in zip(got, test_rows)) / len(test_rows)
         check(f"{name}: classify reads it back (accuracy {accuracy:.2f} >= 0.9)", accuracy >= 0.9)
