@@ -50,6 +50,88 @@ Status CheckNeutral(const nlohmann::json& c, const char* key, const nlohmann::js
                             "value)");
 }
 
+// ModernBERT: LoRA on each layer's fused attn.Wqkv (PEFT's target module
+// "Wqkv"), tensors base_model.model.model.layers.N.attn.Wqkv.lora_{A,B}.weight
+// (the "model." in the middle optional), and the head's modules_to_save.
+Result<LoraAdapter> ParseModernBertAdapter(const nlohmann::json& c, const Checkpoint& weights,
+                                           const BertConfig& config, const std::string& name,
+                                           LoraAdapter adapter) {
+  const std::string config_file = JoinPath(name, kAdapterConfigFile);
+  const std::string weights_file = JoinPath(name, kAdapterWeightsFile);
+  if (!c.contains("target_modules") || c["target_modules"] != nlohmann::json::array({"Wqkv"}))
+    return UnimplementedError(config_file +
+                              ": target_modules must be [\"Wqkv\"] for ModernBERT (LoRA on its "
+                              "fused query, key and value projection); other modules are not "
+                              "supported");
+  const ModernBertSettings& m = config.modernbert;
+  const int64_t h = config.hidden_size, r = adapter.rank, layers = config.num_hidden_layers;
+  const int64_t labels = static_cast<int64_t>(config.labels.size());
+  adapter.a.resize(layers);
+  adapter.b.resize(layers);
+  for (const TensorRecord& record : weights.tensors()) {
+    std::string_view tensor = record.name;
+    if (!tensor.starts_with(kPeftPrefix))
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name +
+                             "\" (PEFT names start with base_model.model.)");
+    tensor.remove_prefix(kPeftPrefix.size());
+    struct Head {
+      std::string_view name;
+      std::vector<int64_t> shape;
+      std::vector<float>* out;
+      bool allowed;
+    };
+    const Head heads[] = {{"head.dense.weight", {h, h}, &adapter.pooler_weight, true},
+                          {"head.dense.bias", {h}, &adapter.pooler_bias, m.classifier_bias},
+                          {"head.norm.weight", {h}, &adapter.head_norm_gamma, true},
+                          {"head.norm.bias", {h}, &adapter.head_norm_beta, m.norm_bias},
+                          {"classifier.weight", {labels, h}, &adapter.classifier_weight, true},
+                          {"classifier.bias", {labels}, &adapter.classifier_bias, true}};
+    bool is_head = false;
+    for (const Head& head : heads) {
+      if (tensor != head.name) continue;
+      if (!head.allowed)
+        return CorruptionError(weights_file + ": tensor \"" + record.name +
+                               "\" is a bias the model's config.json does not have");
+      MG_RETURN_IF_ERROR(ReadChecked(weights, record, head.shape, weights_file, head.out));
+      is_head = true;
+    }
+    if (is_head) continue;
+    if (tensor.starts_with("model.")) tensor.remove_prefix(6);
+    const std::string_view layer_prefix = "layers.";
+    const size_t attn = tensor.find(".attn.Wqkv.");
+    const bool is_a = tensor.ends_with(".lora_A.weight"), is_b = tensor.ends_with(".lora_B.weight");
+    if (!tensor.starts_with(layer_prefix) || attn == std::string_view::npos || !(is_a || is_b) ||
+        tensor.size() != attn + 11 + 13)
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name + "\"");
+    const std::string layer_text(tensor.substr(layer_prefix.size(), attn - layer_prefix.size()));
+    char* end = nullptr;
+    const long long layer = std::strtoll(layer_text.c_str(), &end, 10);
+    if (layer_text.empty() || *end != '\0' || layer < 0 || layer >= layers)
+      return CorruptionError(weights_file + ": unknown tensor \"" + record.name +
+                             "\" (no such layer in this model)");
+    std::vector<float>* out = is_a ? &adapter.a[layer][0] : &adapter.b[layer][0];
+    MG_RETURN_IF_ERROR(ReadChecked(
+        weights, record, is_a ? std::vector<int64_t>{r, h} : std::vector<int64_t>{3 * h, r},
+        weights_file, out));
+  }
+  const bool has_dense = !adapter.pooler_weight.empty();
+  const bool complete_dense = adapter.pooler_bias.empty() == !m.classifier_bias;
+  const bool complete_norm =
+      !adapter.head_norm_gamma.empty() && adapter.head_norm_beta.empty() == !m.norm_bias;
+  if ((has_dense || adapter.has_classifier()) &&
+      !(has_dense && complete_dense && complete_norm && adapter.has_classifier() &&
+        !adapter.classifier_bias.empty()))
+    return CorruptionError(weights_file +
+                           ": a ModernBERT head needs all of head.dense, head.norm and classifier "
+                           "(with the biases config.json implies)");
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    if (adapter.a[layer][0].empty() || adapter.b[layer][0].empty())
+      return CorruptionError(weights_file + ": layer " + std::to_string(layer) + " lacks lora_" +
+                             (adapter.a[layer][0].empty() ? "A" : "B") + " of Wqkv");
+  }
+  return adapter;
+}
+
 }  // namespace
 
 bool HasLoraAdapter(const std::string& dir) {
@@ -95,6 +177,8 @@ Result<LoraAdapter> ParseLoraAdapter(std::string_view config_json, const Checkpo
   MG_RETURN_IF_ERROR(CheckNeutral(c, "layers_to_transform", nullptr, config_file));
   MG_RETURN_IF_ERROR(CheckNeutral(c, "rank_pattern", nlohmann::json::object(), config_file));
   MG_RETURN_IF_ERROR(CheckNeutral(c, "alpha_pattern", nlohmann::json::object(), config_file));
+  if (config.family_id == FamilyId::kModernBert)
+    return ParseModernBertAdapter(c, weights, config, name, std::move(adapter));
   if (!c.contains("target_modules") || !c["target_modules"].is_array() ||
       c["target_modules"].empty())
     return CorruptionError(config_file +
@@ -188,15 +272,17 @@ void MergeLoraLayer(const LoraAdapter& adapter, int64_t index, BertLayerWeights*
     const std::vector<float>& a = adapter.a[index][p];
     const std::vector<float>& b = adapter.b[index][p];
     if (a.empty()) continue;
-    const int64_t h = static_cast<int64_t>(b.size()) / r;
-    float* w = layer->qkv_weight.data() + p * h * h;
-    for (int64_t row = 0; row < h; ++row) {
-      for (int64_t col = 0; col < h; ++col) {
+    // W [out, in] += scale * B [out, r] A [r, in]; out is 3 * in for a fused Wqkv.
+    const int64_t out = static_cast<int64_t>(b.size()) / r;
+    const int64_t in = static_cast<int64_t>(a.size()) / r;
+    float* w = layer->qkv_weight.data() + p * out * in;
+    for (int64_t row = 0; row < out; ++row) {
+      for (int64_t col = 0; col < in; ++col) {
         double delta = 0;
         for (int64_t k = 0; k < r; ++k)
-          delta += static_cast<double>(b[row * r + k]) * a[k * h + col];
-        w[row * h + col] =
-            static_cast<float>(w[row * h + col] + static_cast<double>(adapter.scale) * delta);
+          delta += static_cast<double>(b[row * r + k]) * a[k * in + col];
+        w[row * in + col] =
+            static_cast<float>(w[row * in + col] + static_cast<double>(adapter.scale) * delta);
       }
     }
   }
@@ -212,6 +298,15 @@ void MergeLoraHead(const LoraAdapter& adapter, BertWeights* weights) {
   if (!adapter.pooler_weight.empty()) {
     weights->pooler_weight = adapter.pooler_weight;
     weights->pooler_bias = adapter.pooler_bias;
+  }
+  if (!adapter.head_norm_gamma.empty()) {
+    // ModernBERT: the biases the config leaves out are zeros, as its loader
+    // makes them.
+    const size_t h = adapter.head_norm_gamma.size();
+    weights->head_norm_gamma = adapter.head_norm_gamma;
+    weights->head_norm_beta = adapter.head_norm_beta;
+    if (weights->head_norm_beta.empty()) weights->head_norm_beta.assign(h, 0.0f);
+    if (weights->pooler_bias.empty()) weights->pooler_bias.assign(h, 0.0f);
   }
   if (adapter.has_classifier()) {
     weights->classifier_weight = adapter.classifier_weight;

@@ -7,8 +7,9 @@
 //   W' = W + (lora_alpha / r) * B A     for every adapted projection
 //
 // Supported: LoRA on the attention query, key and value projections of every
-// layer, and modules_to_save tensors of the head (pooler, classifier), which
-// replace the base's. Anything else (other targets, DoRA, bias training,
+// layer (ModernBERT: on its fused Wqkv), and modules_to_save tensors of the
+// head (pooler, classifier; ModernBERT's head.dense, head.norm, classifier),
+// which replace the base's. Anything else (other targets, DoRA, bias training,
 // fan_in_fan_out, per-layer patterns, rank 0, shapes that do not fit,
 // non-finite values, unknown tensors) is refused with an error that names
 // the file. The merge runs in a fixed order (double accumulation over the
@@ -39,9 +40,13 @@ struct LoraAdapter {
   float scale = 0;  // alpha / rank (alpha / sqrt(rank) with use_rslora)
   // Per layer, per projection (0 query, 1 key, 2 value): A [rank, hidden]
   // and B [hidden, rank]; empty where that projection is not a target.
+  // ModernBERT's fused Wqkv is projection 0 with B [3 * hidden, rank].
   std::vector<std::array<std::vector<float>, 3>> a, b;
   // Head tensors the adapter carries (modules_to_save); empty when absent.
+  // head_norm_* is ModernBERT's head.norm (its pooler is head.dense, whose
+  // bias exists only with classifier_bias).
   std::vector<float> pooler_weight, pooler_bias, classifier_weight, classifier_bias;
+  std::vector<float> head_norm_gamma, head_norm_beta;
 
   bool has_classifier() const { return !classifier_weight.empty(); }
 };

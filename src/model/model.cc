@@ -55,7 +55,7 @@ Result<std::unique_ptr<Model>> Model::FromParts(
   const bool classifier = config.is_sequence_classifier();
   std::optional<LoraAdapter> adapter;
   if (adapter_weights != nullptr || !adapter_config.empty()) {
-    if (config.family().lora_targets.empty()) {
+    if (config.family().lora_targets.empty() && config.family_id != FamilyId::kModernBert) {
       return UnimplementedError(dir + ": LoRA adapters are not supported for " +
                                 std::string(config.family().name) + " models");
     }
@@ -82,6 +82,10 @@ Result<std::unique_ptr<Model>> Model::FromParts(
                       options.precision != kernels::Precision::kF32);
   if (!weights.ok()) return weights.status().WithContext(dir);
   if (adapter) {
+    if (config.family().pre_norm) {  // layers not packed as read: merged here
+      for (size_t index = 0; index < weights->layers.size(); ++index)
+        MergeLoraLayer(*adapter, static_cast<int64_t>(index), &weights->layers[index]);
+    }
     MergeLoraHead(*adapter, &*weights);
     if (classifier && !weights->has_pooler())
       return NotFoundError(dir + ": a sequence classifier needs " +

@@ -125,9 +125,6 @@ Result<FineTuneResult> FineTune(const FineTuneOptions& options, const FineTuneCa
   plan.train_examples = train_set.examples.size();
   plan.eval_examples = eval_set.examples.size();
 
-  if (options.lora.rank > 0 && config.family_id == model::FamilyId::kModernBert)
-    return UnimplementedError("--lora-rank: LoRA training of " + std::string(config.family().name) +
-                              " models is not supported (full fine-tuning is)");
   if (options.lora.rank > config.hidden_size)
     return InvalidArgumentError(
         "--lora-rank " + std::to_string(options.lora.rank) + " exceeds the model's hidden_size (" +

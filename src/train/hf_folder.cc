@@ -1,6 +1,8 @@
 #include "train/hf_folder.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -43,7 +45,10 @@ namespace {
 void WriteModernBertSettings(const model::BertConfig& config, json* root) {
   const model::ModernBertSettings& m = config.modernbert;
   json& r = *root;
-  r["norm_eps"] = config.layer_norm_eps;
+  // The float's shortest decimal form (1e-05, not 9.99999974e-06).
+  char eps[32];
+  std::snprintf(eps, sizeof eps, "%.7g", static_cast<double>(config.layer_norm_eps));
+  r["norm_eps"] = std::strtod(eps, nullptr);
   r["norm_bias"] = m.norm_bias;
   r["attention_bias"] = m.attention_bias;
   r["mlp_bias"] = m.mlp_bias;
@@ -52,12 +57,15 @@ void WriteModernBertSettings(const model::BertConfig& config, json* root) {
   r["local_rope_theta"] = m.local_rope_theta;
   r["local_attention"] = m.local_attention;
   const int64_t layers = static_cast<int64_t>(m.sliding_layers.size());
-  int64_t every = 0;
-  for (int64_t n = 1; n <= std::max<int64_t>(layers, 1) && every == 0; ++n) {
-    bool regular = true;
-    for (int64_t i = 0; i < layers; ++i) regular &= m.sliding_layers[i] == (i % n != 0);
-    if (regular) every = n;
-  }
+  auto regular = [&](int64_t n) {
+    for (int64_t i = 0; i < layers; ++i)
+      if (m.sliding_layers[i] != (i % n != 0)) return false;
+    return true;
+  };
+  // ModernBERT's own 3 first, then the smallest period that fits.
+  int64_t every = regular(3) ? 3 : 0;
+  for (int64_t n = 1; n <= std::max<int64_t>(layers, 1) && every == 0; ++n)
+    if (regular(n)) every = n;
   if (every > 0) {
     r["global_attn_every_n_layers"] = every;
   } else {

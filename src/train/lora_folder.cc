@@ -19,7 +19,12 @@ std::string AdapterConfigJson(const ParamLayout& layout, const std::string& base
   c["lora_alpha"] = layout.lora_alpha;
   c["lora_dropout"] = 0.0;
   const model::Family& family = model::FamilyOf(layout.family);
-  c["target_modules"] = {family.lora_targets[0], family.lora_targets[2]};
+  // ModernBERT's query, key and value are one fused module.
+  if (layout.family == model::FamilyId::kModernBert) {
+    c["target_modules"] = {"Wqkv"};
+  } else {
+    c["target_modules"] = {family.lora_targets[0], family.lora_targets[2]};
+  }
   c["modules_to_save"] = family.head_modules;
   c["bias"] = "none";
   c["fan_in_fan_out"] = false;

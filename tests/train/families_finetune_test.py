@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """`modelgate train --base` on tiny DistilBERT, RoBERTa and ModernBERT
-folders, full fine-tuning (and LoRA for DistilBERT and RoBERTa), and `--init
-distilbert-tiny` / `--init roberta-tiny` / `--init modernbert-tiny` from
-scratch.
+folders, full fine-tuning and LoRA (ModernBERT's on its fused Wqkv), and
+`--init distilbert-tiny` / `--init roberta-tiny` / `--init modernbert-tiny`
+from scratch.
 
 For each: training exits 0 and the training loss of the last epoch is below
 the first's; the output folder's config.json names the family's model_type
 and sequence-classifier architecture, its tensors carry the family's Hugging
 Face names, and `modelgate classify` reads the folder back and labels the
 held-out texts with the learnt rule (accuracy >= 0.9 on an easy task).
+For the ModernBERT LoRA folder, the scores `classify` prints are also
+compared with the float64 reference of tests/model/modernbert_vs_torch.py
+run on the base's weights with the adapter merged by hand (W + alpha/r B A,
+the head from the adapter): within 1e-4.
 
 usage: /usr/bin/python3 tests/train/families_finetune_test.py MODELGATE WORK_DIR
 """
@@ -51,6 +55,56 @@ def run(cmd):
     return result.stdout
 
 
+def modernbert_lora_vs_reference(mg, folder, test, got):
+    """Largest |score - reference| over the rows: the base's weights with the
+    adapter merged by hand, through modernbert_vs_torch's float64 forward."""
+    import torch
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    with open(os.path.join(folder, "adapter_config.json")) as f:
+        adapter_cfg = json.load(f)
+    scale = adapter_cfg["lora_alpha"] / adapter_cfg["r"]
+    sd = {k: v.double() for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()}
+    adapter = {k[len("base_model.model."):]: v.double()
+               for k, v in read_safetensors(os.path.join(folder, "adapter_model.safetensors")).items()}
+    for key, value in adapter.items():
+        if key.endswith(".lora_A.weight"):
+            module = key[:-len(".lora_A.weight")]
+            sd[module + ".weight"] = sd[module + ".weight"] + scale * adapter[module + ".lora_B.weight"] @ value
+        elif not key.endswith(".lora_B.weight"):
+            sd[key] = value
+    labels = [cfg["id2label"][str(i)] for i in range(len(cfg["id2label"]))]
+    worst = 0.0
+    encodings = [json.loads(line) for line in run([mg, "tokenize", "--model", folder, "--input", test]).splitlines()]
+    for encoding, answer in zip(encodings, got):
+        ids = encoding["ids"]
+        probs = torch.softmax(mb.modernbert_logits(sd, cfg, mb.modernbert_forward(sd, cfg, ids)), -1)
+        for i, label in enumerate(labels):
+            worst = max(worst, abs(answer["scores"][label] - float(probs[i])))
+    return worst
+
+
+def release_answers(mg, folder, test, work):
+    """classify's answers from an open, a closed and a hybrid release of `folder`."""
+    rel = os.path.join(work, "releases")
+    shutil.rmtree(rel, ignore_errors=True)
+    os.makedirs(rel)
+    vendor, deploy = os.path.join(rel, "vendor"), os.path.join(rel, "deploy")
+    run([mg, "keygen", "--out", vendor])
+    run([mg, "keygen", "--out", deploy, "--type", "deploy"])
+    seal = ["--sign", vendor + ".key", "--to", deploy + ".pub"]
+    run([mg, "release", "open", "--model", folder, "--out", os.path.join(rel, "open"), "--license", "MIT",
+         "--sign", vendor + ".key"])
+    run([mg, "release", "closed", "--model", folder, "--out", os.path.join(rel, "closed.mgb"), *seal])
+    run([mg, "release", "hybrid", "--model", folder, "--base-out", os.path.join(rel, "base"), "--head-out",
+         os.path.join(rel, "head.mgb"), "--license", "MIT", *seal])
+    sources = {"open": [os.path.join(rel, "open")],
+               "closed": [os.path.join(rel, "closed.mgb"), "--key", deploy + ".key"],
+               "hybrid": [os.path.join(rel, "head.mgb"), "--key", deploy + ".key", "--base", os.path.join(rel, "base")]}
+    return {mode: [json.loads(line) for line in run([mg, "classify", "--model", *source, "--input", test]).splitlines()]
+            for mode, source in sources.items()}
+
+
 def main():
     mg, work = sys.argv[1], sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)
@@ -88,6 +142,7 @@ def main():
          ["--init", "distilbert-tiny", "--vocab", fam.WORDPIECE, "--lr", "1e-3"]),
         ("roberta-tiny from scratch", "roberta", ["--init", "roberta-tiny", "--vocab", fam.BPE_DIR, "--lr", "1e-3"]),
         ("modernbert full", "modernbert", ["--base", bases["modernbert"], "--lr", "2e-3"]),
+        ("modernbert lora", "modernbert", ["--base", bases["modernbert"], "--lr", "1e-2", "--lora-rank", "4"]),
         ("modernbert-tiny from scratch", "modernbert",
          ["--init", "modernbert-tiny", "--vocab", mb.VOCAB_DIR, "--lr", "1e-3"]),
     ]
@@ -108,7 +163,8 @@ def main():
             tensors = read_safetensors(os.path.join(out, "adapter_model.safetensors"))
             with open(os.path.join(out, "adapter_config.json")) as f:
                 adapter = json.load(f)
-            want = ["q_lin", "v_lin"] if family == "distilbert" else ["query", "value"]
+            want = {"distilbert": ["q_lin", "v_lin"], "roberta": ["query", "value"],
+                    "modernbert": ["Wqkv"]}[family]
             check(f"{name}: adapter targets {want}", adapter["target_modules"] == want, f"{adapter['target_modules']}")
         else:
             tensors = read_safetensors(os.path.join(out, "model.safetensors"))
@@ -121,6 +177,11 @@ def main():
         got = [json.loads(line) for line in run([mg, "classify", "--model", out, "--input", test]).splitlines()]
         accuracy = sum(g["label"] == want for g, (_, want) in zip(got, test_rows)) / len(test_rows)
         check(f"{name}: classify reads it back (accuracy {accuracy:.2f} >= 0.9)", accuracy >= 0.9)
+        if name == "modernbert lora":
+            worst = modernbert_lora_vs_reference(mg, out, test, got)
+            check(f"{name}: scores match the merged reference (worst {worst:.1e} <= 1e-4)", worst <= 1e-4)
+            for mode, answer in release_answers(mg, out, test, work).items():
+                check(f"{name}: {mode} release classifies as the folder does", answer == got)
     print("all passed" if failures == 0 else f"{failures} failed")
     sys.exit(1 if failures else 0)
 
