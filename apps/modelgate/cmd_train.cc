@@ -246,19 +246,21 @@ void RegisterTrain(CLI::App& app) {
       "a pretrained --base; a larger one, fewer epochs and longer inputs for --init (from\n"
       "scratch). The first line on stderr says which values are in force.\n"
       "--init presets: tiny (2 layers, 128 hidden), mini (4, 256), small (4, 512), base\n"
-      "(12, 768) as BERT; distilbert-SIZE and roberta-SIZE give the same shape in that\n"
-      "family (e.g. --init distilbert-tiny with a vocab.txt, --init roberta-tiny with a\n"
-      "byte-level BPE tokenizer.json or folder).\n"
+      "(12, 768) as BERT; distilbert-SIZE, roberta-SIZE and modernbert-SIZE give the same\n"
+      "shape in that family (e.g. --init distilbert-tiny with a vocab.txt, --init\n"
+      "roberta-tiny or modernbert-tiny with a byte-level BPE tokenizer.json or folder).\n"
       "With --lora-rank R the base's encoder stays frozen and a low-rank adapter on every\n"
-      "layer's query and value projections trains with the head; OUT then holds the base's\n"
-      "model.safetensors unchanged plus adapter_model.safetensors and adapter_config.json\n"
-      "(PEFT's format), which classify, embed, serve and release apply.");
+      "layer's query and value projections (ModernBERT: its fused Wqkv) trains with the\n"
+      "head; OUT then holds the base's model.safetensors unchanged plus\n"
+      "adapter_model.safetensors and adapter_config.json (PEFT's format), which classify,\n"
+      "embed, serve and release apply.");
   cmd->add_option("--train", args->train, "Training data (JSON lines or CSV)")->required();
   cmd->add_option("--eval", args->eval, "Evaluation data (default: hold out --eval-fraction)");
   cmd->add_option("--base", args->base, "HF model folder to fine-tune");
   cmd->add_option("--init", args->init,
                   "Train from scratch: tiny, mini, small or base (BERT), or the same size "
-                  "with distilbert- or roberta- in front (distilbert-tiny, roberta-mini, ...)");
+                  "with distilbert-, roberta- or modernbert- in front (distilbert-tiny, "
+                  "roberta-mini, modernbert-small, ...)");
   cmd->add_option("--vocab", args->vocab,
                   "Vocabulary for --init: vocab.txt, tokenizer.json or "
                   "a model folder");
