@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The output watermark's attack and detection at a realistic shape, side by
 # side with the clean API: a 4-layer, 256-wide encoder served with and
-# without --watermark-key; an attacker distils a 2-layer, 128-wide student
+# without --watermark-key; an attacker distils a 2-layer, 256-wide student
 # in PyTorch from each API's answers to the 2,400 scenario texts; the vendor
 # traces both students over HTTP (300 probes per set). Prints the chain's
 # `figure NAME VALUE` lines: the API's quality with the mark against without

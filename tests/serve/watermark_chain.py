@@ -45,13 +45,14 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MAX_LENGTH = 64
 
-# teacher: the vendor's model; student: the attacker's (its own shape).
+# teacher: the vendor's model; student: the attacker's (its own depth and
+# feed-forward width; its embedding width is the API's, which it regresses).
 SHAPES = {
     "small": dict(teacher=dict(hidden=64, layers=2, heads=4, inter=128),
                   student=dict(hidden=64, layers=1, heads=4, inter=128),
                   epochs=25, probes=100),
     "bench": dict(teacher=dict(hidden=256, layers=4, heads=4, inter=1024),
-                  student=dict(hidden=128, layers=2, heads=4, inter=256),
+                  student=dict(hidden=256, layers=2, heads=4, inter=512),
                   epochs=40, probes=300),
 }
 
