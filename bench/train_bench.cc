@@ -2,6 +2,8 @@
 // step = forward, backward, gradient clipping and AdamW — on random weights
 // and a random batch of fixed-length sequences. Prints one JSON line
 // {"samples_per_s",...}. The PyTorch side is bench/train_bench_torch.py.
+// A modernbert-* preset trains ModernBERT's net without dropout, as
+// ModernBERT's configs (and `modelgate train`) do.
 //
 // usage: train_bench --preset mini --batch 16 --seq-len 128 --threads 2 --steps 20
 //                    [--dtype f32]  (bf16: bf16 products, F32 accumulation)
@@ -12,14 +14,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 
 #include "kernels/gemm.h"
 #include "kernels/gemm_bf16.h"
 #include "train/adamw.h"
-#include "train/classifier_net.h"
 #include "train/params.h"
+#include "train/training_net.h"
 
 int main(int argc, char** argv) {
   std::string preset = "mini";
@@ -72,7 +75,10 @@ int main(int argc, char** argv) {
       mg::train::ParamLayout::For(*config, labels, {lora_rank, 0.0f});
   std::vector<float> params, grads(layout.total);
   mg::train::InitParams(layout, 0, 1, &params);
-  mg::train::ClassifierNet net(layout, net_options);
+  if (layout.family == mg::model::FamilyId::kModernBert)
+    net_options.hidden_dropout = net_options.attention_dropout = 0.0f;
+  const std::unique_ptr<mg::train::TrainingNet> net =
+      mg::train::MakeTrainingNet(layout, net_options);
   mg::train::AdamW optimizer(layout, {});
   mg::train::TrainBatch data;
   std::mt19937 rng(3);
@@ -85,9 +91,9 @@ int main(int argc, char** argv) {
     data.targets.push_back(static_cast<float>(s % labels));
   }
   auto step = [&](int64_t i) {
-    net.SetWeights(params.data());
-    net.Forward(params.data(), data, true, static_cast<uint64_t>(i));
-    net.Backward(params.data(), data, grads.data());
+    net->SetWeights(params.data());
+    net->Forward(params.data(), data, true, static_cast<uint64_t>(i));
+    net->Backward(params.data(), data, grads.data());
     const double norm = mg::train::GradNorm(grads.data(), grads.size());
     optimizer.Step(1e-5f, grads.data(), params.data(), mg::train::ClipCoefficient(norm, 1.0));
   };

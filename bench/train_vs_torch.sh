@@ -16,6 +16,8 @@
 # "--last-layer-cls-only 0" to compute every row of the last encoder layer as
 # PyTorch does (by default only the [CLS] rows the pooler reads).
 #
+# PRESET may name a family (modernbert-mini: ModernBERT on both sides).
+#
 # usage: bench/train_vs_torch.sh BUILD_DIR [PRESET mini] [BATCH 16] [SEQ_LEN 128] [THREADS 2] [STEPS 10] [DTYPES f32]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
