@@ -8,7 +8,10 @@
 # usage: examples/financial-sentiment/run.sh [MODELGATE_BINARY] [WORK_DIR]
 #   defaults: build/apps/modelgate/modelgate, out/financial-sentiment
 # Knobs (environment): EPOCHS (12), THREADS (2), STREAM_REPEAT (25: the
-# 120-headline stream is classified this many times over, for a steady rate).
+# 120-headline stream is classified this many times over, for a steady rate),
+# PRESET (tiny: the --init size and family, e.g. modernbert-tiny) and VOCAB
+# (bert-base-uncased's vocab.txt; a ModernBERT or RoBERTa preset needs a
+# byte-level BPE tokenizer, e.g. tests/data/vocab/ModernBERT-large).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$ROOT/examples/lib.sh"
@@ -16,15 +19,17 @@ scenario_setup financial-sentiment "$@"
 EPOCHS="${EPOCHS:-12}"
 THREADS="${THREADS:-2}"
 STREAM_REPEAT="${STREAM_REPEAT:-25}"
+PRESET="${PRESET:-tiny}"
+VOCAB="${VOCAB:-$ROOT/tests/data/vocab/bert-base-uncased/vocab.txt}"
 DATA="$ROOT/examples/financial-sentiment/data"
 
 section "1. data: synthetic headlines shipped in examples/financial-sentiment/data"
 wc -l "$DATA"/train.jsonl "$DATA"/test.jsonl "$DATA"/stream.jsonl | sed '$d'
 
-section "2. train a sentiment classifier from scratch (tiny preset, $EPOCHS epochs)"
+section "2. train a sentiment classifier from scratch ($PRESET preset, $EPOCHS epochs)"
 t0=$(date +%s)
-"$MG" train --train "$DATA/train.jsonl" --eval "$DATA/test.jsonl" --init tiny \
-  --vocab "$ROOT/tests/data/vocab/bert-base-uncased/vocab.txt" --out sentiment \
+"$MG" train --train "$DATA/train.jsonl" --eval "$DATA/test.jsonl" --init "$PRESET" \
+  --vocab "$VOCAB" --out sentiment \
   --epochs "$EPOCHS" --batch-size 16 --lr 1e-3 --max-length 32 --seed 42 --threads "$THREADS" |
   tail -n 1
 echo "training took $(($(date +%s) - t0)) s"

@@ -4,6 +4,8 @@
 # verified releases, labels answered by the HTTP API, recommendations.
 #
 # usage: scenarios_test.sh MODELGATE_BINARY customer-service|financial-sentiment|recommendation
+# (financial-sentiment reads PRESET and VOCAB from the environment, as its
+# run.sh does: the model family and size it trains from scratch.)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh" "$1"
 SCENARIO="$2"
@@ -58,6 +60,7 @@ case "$SCENARIO" in
     check "server stopped" has "^server stopped"
     ;;
   financial-sentiment)
+    check "trained the ${PRESET:-tiny} preset" has "^== 2\. train .* \(${PRESET:-tiny} preset,"
     check "accuracy printed, >= 90 %" accuracy_at_least 90
     check "stream classified with throughput" \
       has "^classified 3000 texts \([0-9]+ tokens\) in [0-9.]+ s: [0-9]+ texts/s, [0-9]+ tokens/s$"
