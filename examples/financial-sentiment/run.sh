@@ -14,6 +14,8 @@
 # byte-level BPE tokenizer, e.g. tests/data/vocab/ModernBERT-large).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+# VOCAB may be relative to where the scenario was started from.
+if [[ -n "${VOCAB:-}" ]]; then VOCAB="$(realpath "$VOCAB")"; fi
 source "$ROOT/examples/lib.sh"
 scenario_setup financial-sentiment "$@"
 EPOCHS="${EPOCHS:-12}"
