@@ -48,6 +48,9 @@ struct Tokenizer::Workspace {
   NormalizedText steps[2];
   NormalizedText word;
   std::vector<std::pair<uint32_t, std::string>> texts[2];
+  // Per sequence, the token count at the end of each pre-tokenized word (and
+  // after each added token), for the pair truncation rule.
+  std::vector<uint32_t> word_ends[2];
   int seq = 0;
 };
 
@@ -195,12 +198,14 @@ void Tokenizer::EncodeWords(const NormalizedText& norm_in, size_t begin, size_t 
     ws->words.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
   }
   ws->pieces.clear();
+  const size_t base = ids->size();
   for (const WordSpan& word : ws->words) {
     if (bpe_) {
       bpe_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
     } else {
       model_->Tokenize(norm.text, word.begin, word.end, &ws->pieces);
     }
+    ws->word_ends[ws->seq].push_back(static_cast<uint32_t>(base + ws->pieces.size()));
   }
   for (const Piece& piece : ws->pieces) {
     ids->push_back(piece.id);
@@ -221,6 +226,7 @@ void Tokenizer::EncodeNormalized(const NormalizedText& norm, size_t begin, size_
   for (const AddedTokenMatch& match : ws->norm_matches) {
     EncodeWords(norm, cursor, match.begin, ws, ids, offsets);
     ids->push_back(match.id);
+    ws->word_ends[ws->seq].push_back(static_cast<uint32_t>(ids->size()));
     size_t first = match.begin;
     size_t last = match.end;
     if (trim_offsets_) TrimSpaces(norm.text, &first, &last);
@@ -245,6 +251,7 @@ void Tokenizer::EncodeSequence(std::string_view text, Workspace* ws, std::vector
   for (const AddedTokenMatch& match : ws->raw_matches) {
     encode_segment(match.begin);
     ids->push_back(match.id);
+    ws->word_ends[ws->seq].push_back(static_cast<uint32_t>(ids->size()));
     size_t first = match.begin;
     size_t last = match.end;
     if (trim_offsets_) TrimSpaces(text, &first, &last);
@@ -257,6 +264,13 @@ void Tokenizer::EncodeSequence(std::string_view text, Workspace* ws, std::vector
 }
 
 namespace {
+
+// The tokens of a text up to the end of the first word at which they reach
+// `limit`: all of them when they never do.
+size_t LengthSeen(size_t length, const std::vector<uint32_t>& word_ends, size_t limit) {
+  const auto it = std::lower_bound(word_ends.begin(), word_ends.end(), limit);
+  return it == word_ends.end() ? length : std::min<size_t>(*it, length);
+}
 
 void Truncate(size_t length, std::vector<int32_t>* ids, std::vector<Offset>* offsets) {
   if (ids->size() > length) {
@@ -280,6 +294,7 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
     ws.ids[seq].clear();
     ws.offsets[seq].clear();
     ws.texts[seq].clear();
+    ws.word_ends[seq].clear();
     ws.seq = seq;
     EncodeSequence(texts[seq], &ws, &ws.ids[seq], &ws.offsets[seq]);
   }
@@ -294,11 +309,14 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
     const size_t budget = options.max_length - added;
     if (!pair) {
       Truncate(budget, &ws.ids[0], &ws.offsets[0]);
-    } else if (ws.ids[0].size() + ws.ids[1].size() > budget) {
-      // Longest-first: shorten the longer text first; when both must be cut,
-      // share the budget, the odd token going to the second text.
-      size_t n1 = ws.ids[0].size();
-      size_t n2 = ws.ids[1].size();
+    } else if (size_t n1 = LengthSeen(ws.ids[0].size(), ws.word_ends[0], options.max_length),
+               n2 = LengthSeen(ws.ids[1].size(), ws.word_ends[1], options.max_length);
+               n1 + n2 > budget) {
+      // Longest-first, as Hugging Face's tokenizers do it: shorten the longer
+      // text first; when both must be cut, share the budget, the odd token
+      // going to the longer one. "Longer" compares each text's tokens up to
+      // the end of the first word at which they reach max_length (Hugging
+      // Face stops tokenizing a text there), not the whole texts.
       const bool swapped = n1 > n2;
       if (swapped) std::swap(n1, n2);
       n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
@@ -524,19 +542,26 @@ void Tokenizer::EncodeMetaspace(const NormalizedText& norm, size_t begin, size_t
       }
     }
     ws->pieces.clear();
+    const size_t base = ids->size();
+    auto mark_word_end = [&] {
+      ws->word_ends[ws->seq].push_back(static_cast<uint32_t>(base + ws->pieces.size()));
+    };
     if (!metaspace_split_) {
       unigram_->Tokenize(word.text, 0, static_cast<uint32_t>(word.size()), &ws->pieces);
+      mark_word_end();
     } else {
-      // A piece starts at each replacement character.
+      // A piece (a word of Metaspace's split) starts at each replacement character.
       size_t piece_begin = 0;
       for (size_t at = word.text.find(replacement, 1); at != std::string::npos;
            at = word.text.find(replacement, at + 1)) {
         unigram_->Tokenize(word.text, static_cast<uint32_t>(piece_begin), static_cast<uint32_t>(at),
                            &ws->pieces);
+        mark_word_end();
         piece_begin = at;
       }
       unigram_->Tokenize(word.text, static_cast<uint32_t>(piece_begin),
                          static_cast<uint32_t>(word.size()), &ws->pieces);
+      mark_word_end();
     }
     const int32_t unk = unigram_->unk_id();
     for (const Piece& piece : ws->pieces) {

@@ -194,6 +194,34 @@ TEST(TokenizerTest, PairsTypeIdsAndLongestFirstTruncation) {
   EXPECT_FALSE(Uncased().Encode("alpha", &pair, options, &encoding).ok());
 }
 
+// Which text is "longer" is judged on each text's tokens up to the first
+// word end at or past max_length, as Hugging Face's tokenizers (npm 0.23)
+// do: here 40 tokens (4 per word) against 25 (1 per word). At max_length
+// 12 both count 12 (a tie: the odd token of the budget 9 goes to the second
+// text); at 14 the first counts 16 against 14 (it goes to the first), though
+// the first text is the longer one in both cases.
+TEST(TokenizerTest, PairTruncationJudgesLengthUpToMaxLength) {
+  const std::string first = "qwzx qwzx qwzx qwzx qwzx qwzx qwzx qwzx qwzx qwzx";
+  const std::string_view second =
+      "hello world this is a test of the truncation rule hello world this is a test of the "
+      "truncation rule hi";
+  auto lengths = [&](size_t max_length) {
+    EncodeOptions options;
+    options.max_length = max_length;
+    Encoding encoding;
+    EXPECT_TRUE(Uncased().Encode(first, &second, options, &encoding).ok());
+    size_t n[2] = {0, 0};
+    for (size_t i = 0; i < encoding.ids.size(); ++i)
+      if (encoding.special_tokens_mask[i] == 0) ++n[encoding.sequence_ids[i]];
+    return std::pair<size_t, size_t>{n[0], n[1]};
+  };
+  EXPECT_EQ(lengths(0), (std::pair<size_t, size_t>{40, 25}));
+  EXPECT_EQ(lengths(12), (std::pair<size_t, size_t>{4, 5}));
+  EXPECT_EQ(lengths(14), (std::pair<size_t, size_t>{6, 5}));
+  EXPECT_EQ(lengths(16), (std::pair<size_t, size_t>{6, 7}));
+  EXPECT_EQ(lengths(18), (std::pair<size_t, size_t>{8, 7}));
+}
+
 TEST(TokenizerTest, Padding) {
   EncodeOptions options;
   options.pad_to = 6;

@@ -93,14 +93,24 @@ run_case roberta-truncated-padded "--model $R --max-length 24 --pad-to 32" \
 run_case roberta-no-special "--model $R --no-special-tokens" "--tokenizer-json $R/tokenizer.json --no-special" \
   "multiscript edge"
 MB="$VOCAB/ModernBERT-large"
-run_case modernbert "--model $MB" "--tokenizer-json $MB/tokenizer.json" "spam reftok multiscript edge"
-# Pair truncation of the multiscript lines is left out: for 6 of its 200
-# pairs Hugging Face gives the odd token of the budget to the other text than
-# its longest-first rule (and modelgate) does; see docs/tokenizers.md.
-run_case modernbert-truncated "--model $MB --max-length 24" \
-  "--tokenizer-json $MB/tokenizer.json --max-length 24" "edge reftok"
-
 T5="$VOCAB/t5-small"
+run_case modernbert "--model $MB" "--tokenizer-json $MB/tokenizer.json" "spam reftok multiscript edge"
+run_case modernbert-truncated "--model $MB --max-length 24" \
+  "--tokenizer-json $MB/tokenizer.json --max-length 24" "multiscript edge reftok"
+# Short budgets, where which text counts as the longer one decides most
+# cuts: it is judged on each text's tokens up to the first word end at or
+# past max-length (docs/tokenizers.md, "How it is checked").
+for len in 11 16; do
+  run_case "uncased-truncated-$len" "--model $U/vocab.txt --max-length $len" \
+    "--vocab $U/vocab.txt --lowercase true --max-length $len" "multiscript edge"
+  run_case "roberta-truncated-$len" "--model $R --max-length $len" \
+    "--tokenizer-json $R/tokenizer.json --max-length $len" "multiscript edge"
+  run_case "modernbert-truncated-$len" "--model $MB --max-length $len" \
+    "--tokenizer-json $MB/tokenizer.json --max-length $len" "multiscript edge"
+  run_case "t5-truncated-$len" "--model $T5 --max-length $len" \
+    "--tokenizer-json $T5/tokenizer.json --max-length $len" "multiscript edge"
+done
+
 run_case t5 "--model $T5" "--tokenizer-json $T5/tokenizer.json" "spam reftok multiscript edge"
 run_case t5-truncated-padded "--model $T5 --max-length 24 --pad-to 32" \
   "--tokenizer-json $T5/tokenizer.json --max-length 24 --pad-to 32 --pad-token <pad>" "multiscript edge reftok"
@@ -122,6 +132,8 @@ fs.writeFileSync(process.argv[2], JSON.stringify(t));
 run_case t5-xlmr-style "--model $X" "--tokenizer-json $X/tokenizer.json" "spam reftok multiscript edge"
 run_case t5-xlmr-style-truncated "--model $X --max-length 24" \
   "--tokenizer-json $X/tokenizer.json --max-length 24" "multiscript edge"
+run_case t5-xlmr-style-truncated-11 "--model $X --max-length 11" \
+  "--tokenizer-json $X/tokenizer.json --max-length 11" "multiscript edge"
 
 echo "tokenizer parity: $((total - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
