@@ -40,11 +40,11 @@ class LayoutBuilder {
   ParamLayout* layout_;
 };
 
-// ModernBERT's tensors under Hugging Face's names (ModernBertFor* state
-// dicts: the encoder under "model.").
-ParamLayout ModernBertLayout(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
+// The sizes every family's layout shares.
+ParamLayout LayoutSizes(const model::BertConfig& config, int64_t labels) {
   ParamLayout l;
-  l.family = model::FamilyId::kModernBert;
+  l.family = config.family_id;
+  l.layer_norm_eps = config.layer_norm_eps;
   l.pad_token_id = config.pad_token_id;
   l.vocab = config.vocab_size;
   l.hidden = config.hidden_size;
@@ -53,8 +53,23 @@ ParamLayout ModernBertLayout(const model::BertConfig& config, int64_t labels, Lo
   l.intermediate = config.intermediate_size;
   l.positions = config.max_position_embeddings;
   l.labels = labels;
+  return l;
+}
+
+// A LoRA layout's rank and scale; everything but the adapter (added after
+// this) and the head is frozen.
+void StartLora(const model::Family& family, LoraOptions lora, ParamLayout* l) {
+  l->lora_rank = lora.rank;
+  l->lora_alpha = lora.alpha > 0 ? lora.alpha : static_cast<float>(lora.rank);
+  l->lora_scale = l->lora_alpha / static_cast<float>(lora.rank);
+  for (ParamTensor& t : l->tensors) t.trainable = family.IsHeadTensor(t.name);
+}
+
+// ModernBERT's tensors under Hugging Face's names (ModernBertFor* state
+// dicts: the encoder under "model.").
+ParamLayout ModernBertLayout(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
+  ParamLayout l = LayoutSizes(config, labels);
   l.modernbert = config.modernbert;
-  l.layer_norm_eps = config.layer_norm_eps;
   const model::ModernBertSettings& m = config.modernbert;
   const int64_t h = l.hidden, inter = l.intermediate;
   LayoutBuilder b(&l);
@@ -89,11 +104,7 @@ ParamLayout ModernBertLayout(const model::BertConfig& config, int64_t labels, Lo
   norm("head.norm", &l.head_norm_gamma, &l.head_norm_beta);
   linear("classifier", labels, h, true, &l.classifier_weight, &l.classifier_bias);
   if (lora.rank <= 0) return l;
-  l.lora_rank = lora.rank;
-  l.lora_alpha = lora.alpha > 0 ? lora.alpha : static_cast<float>(lora.rank);
-  l.lora_scale = l.lora_alpha / static_cast<float>(lora.rank);
-  const model::Family& family = model::ModernBertFamily();
-  for (ParamTensor& t : l.tensors) t.trainable = family.IsHeadTensor(t.name);
+  StartLora(model::ModernBertFamily(), lora, &l);
   for (int64_t i = 0; i < l.layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".attn.Wqkv.";
     l.layer[i].lora_query_a = b.Add(p + "lora_A.weight", {lora.rank, h}, true);
@@ -111,19 +122,9 @@ bool IsLoraTensor(const std::string& name) {
 ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, LoraOptions lora) {
   if (config.family_id == model::FamilyId::kModernBert)
     return ModernBertLayout(config, labels, lora);
-  ParamLayout l;
+  ParamLayout l = LayoutSizes(config, labels);
   const model::Family& family = config.family();
-  l.family = family.id;
-  l.layer_norm_eps = config.layer_norm_eps;
-  l.pad_token_id = config.pad_token_id;
-  l.vocab = config.vocab_size;
-  l.hidden = config.hidden_size;
-  l.layers = config.num_hidden_layers;
-  l.heads = config.num_attention_heads;
-  l.intermediate = config.intermediate_size;
-  l.positions = config.max_position_embeddings;
   l.types = family.token_types ? config.type_vocab_size : 0;
-  l.labels = labels;
   const int64_t h = l.hidden;
   auto name = [&family](const std::string& canonical) { return family.HfName(canonical); };
   LayoutBuilder b(&l);
@@ -164,11 +165,7 @@ ParamLayout ParamLayout::For(const model::BertConfig& config, int64_t labels, Lo
   l.classifier_weight = b.Add(name("classifier.weight"), {labels, h}, true);
   l.classifier_bias = b.Add(name("classifier.bias"), {labels}, false);
   if (lora.rank <= 0) return l;
-  l.lora_rank = lora.rank;
-  l.lora_alpha = lora.alpha > 0 ? lora.alpha : static_cast<float>(lora.rank);
-  l.lora_scale = l.lora_alpha / static_cast<float>(lora.rank);
-  // Everything but the adapter and the head is frozen.
-  for (ParamTensor& t : l.tensors) t.trainable = family.IsHeadTensor(t.name);
+  StartLora(family, lora, &l);
   for (int64_t i = 0; i < l.layers; ++i) {
     const std::string p = "encoder.layer." + std::to_string(i) + ".attention.self.";
     LayerOffsets& o = l.layer[i];
