@@ -309,22 +309,25 @@ Status Tokenizer::Encode(std::string_view text, const std::string_view* pair,
     const size_t budget = options.max_length - added;
     if (!pair) {
       Truncate(budget, &ws.ids[0], &ws.offsets[0]);
-    } else if (size_t n1 = LengthSeen(ws.ids[0].size(), ws.word_ends[0], options.max_length),
-               n2 = LengthSeen(ws.ids[1].size(), ws.word_ends[1], options.max_length);
-               n1 + n2 > budget) {
+    } else {
       // Longest-first, as Hugging Face's tokenizers do it: shorten the longer
       // text first; when both must be cut, share the budget, the odd token
       // going to the longer one. "Longer" compares each text's tokens up to
       // the end of the first word at which they reach max_length (Hugging
-      // Face stops tokenizing a text there), not the whole texts.
-      const bool swapped = n1 > n2;
-      if (swapped) std::swap(n1, n2);
-      n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+      // Face stops tokenizing a text there), not the whole texts; a text
+      // longer than that is cut there even when the two fit the budget.
+      size_t n1 = LengthSeen(ws.ids[0].size(), ws.word_ends[0], options.max_length);
+      size_t n2 = LengthSeen(ws.ids[1].size(), ws.word_ends[1], options.max_length);
       if (n1 + n2 > budget) {
-        n1 = budget / 2;
-        n2 = n1 + budget % 2;
+        const bool swapped = n1 > n2;
+        if (swapped) std::swap(n1, n2);
+        n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+        if (n1 + n2 > budget) {
+          n1 = budget / 2;
+          n2 = n1 + budget % 2;
+        }
+        if (swapped) std::swap(n1, n2);
       }
-      if (swapped) std::swap(n1, n2);
       Truncate(n1, &ws.ids[0], &ws.offsets[0]);
       Truncate(n2, &ws.ids[1], &ws.offsets[1]);
     }

@@ -222,6 +222,24 @@ TEST(TokenizerTest, PairTruncationJudgesLengthUpToMaxLength) {
   EXPECT_EQ(lengths(18), (std::pair<size_t, size_t>{8, 7}));
 }
 
+// Without special tokens the budget is max_length itself, so a text cut at
+// its first word end at or past max_length can exactly fill it; the text is
+// still cut there (Hugging Face's tokenizers, npm 0.23, give these 8 tokens).
+TEST(TokenizerTest, PairTruncationWithoutSpecialTokensFillsTheBudget) {
+  const std::string first = "p- - - - - plain text through be2rt-base-uncased: Doncaf";
+  EncodeOptions options;
+  options.add_special_tokens = false;
+  options.max_length = 8;
+  Encoding encoding;
+  const std::string_view empty;
+  ASSERT_TRUE(Uncased().Encode(first, &empty, options, &encoding).ok());
+  EXPECT_EQ(encoding.ids, (std::vector<int32_t>{1052, 1011, 1011, 1011, 1011, 1011, 5810, 3793}));
+  const std::string_view hello = "hello";
+  ASSERT_TRUE(Uncased().Encode(first, &hello, options, &encoding).ok());
+  EXPECT_EQ(encoding.ids, (std::vector<int32_t>{1052, 1011, 1011, 1011, 1011, 1011, 5810, 7592}));
+  EXPECT_EQ(encoding.type_ids, (std::vector<int32_t>{0, 0, 0, 0, 0, 0, 0, 1}));
+}
+
 TEST(TokenizerTest, Padding) {
   EncodeOptions options;
   options.pad_to = 6;
