@@ -16,11 +16,14 @@ Checks: the watermarked student is found at p < 1e-6, the clean student is
 not (p > 0.01); the watermark leaves the API's embeddings of texts without
 triggers exactly as they were and moves the corpus's embeddings and a
 retrieval metric by at most 0.5 point (1 point for recall@10, whose step is
-0.17 point); /info does not reveal it. The key is drawn anew on every run, so
-the figures vary from run to run. Figures are
-printed as `figure NAME VALUE` lines (bench/watermark.sh collects them).
+0.17 point); /info does not reveal it. The key's secret is fixed (--secret),
+so a run is reproducible; which words become triggers follows from it, and
+the quality figures vary from key to key (bench/watermark.sh measures them
+over several keys with --quality-only). Figures are printed as
+`figure NAME VALUE` lines (bench/watermark.sh collects them).
 
 usage: /usr/bin/python3 tests/serve/watermark_chain.py MODELGATE WORK_DIR [--shape small|bench]
+           [--secret HEX] [--triggers N] [--threshold N] [--quality-only]
 """
 import argparse
 import glob
@@ -28,6 +31,7 @@ import json
 import math
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -264,6 +268,7 @@ def classifier_checks(modelgate, work, corpus_path, texts, checks):
     run([modelgate, "watermark", "keygen", "--corpus", corpus_path, "--label-triggers", "16", "--out", key,
          "--secret-env", "MG_TEST_WATERMARK_SECRET"])
     label_triggers = set(json.load(open(key))["label_triggers"])
+    shutil.rmtree(os.path.join(work, "classifier"), ignore_errors=True)  # from an earlier run
     folder = make_classifier(os.path.join(work, "classifier"))
     marked = Server(modelgate, "--model", folder, "--watermark-key", key)
     clean = Server(modelgate, "--model", folder)
@@ -292,6 +297,12 @@ def main():
     parser.add_argument("modelgate")
     parser.add_argument("work")
     parser.add_argument("--shape", choices=sorted(SHAPES), default="small")
+    parser.add_argument("--triggers", type=int, default=20, help="embedding trigger words of the key")
+    parser.add_argument("--threshold", type=int, default=8,
+                        help="distinct triggers for the full mark (keygen's default)")
+    parser.add_argument("--secret", default="5a" * 32, help="the key's secret, 64 hex digits")
+    parser.add_argument("--quality-only", action="store_true",
+                        help="stop after the API's quality figures (no trace, no students)")
     args = parser.parse_args()
     shape = SHAPES[args.shape]
     modelgate = os.path.abspath(args.modelgate)
@@ -319,9 +330,10 @@ def main():
         os.remove(key)
     # A fixed secret makes the run reproducible (the trigger words and the
     # target vector follow from it).
-    os.environ["MG_TEST_WATERMARK_SECRET"] = "5a" * 32
+    os.environ["MG_TEST_WATERMARK_SECRET"] = args.secret
     print(run([modelgate, "watermark", "keygen", "--corpus", corpus_path, "--vocab",
-               os.path.join(teacher_dir, "vocab.txt"), "--threshold", "8", "--out", key,
+               os.path.join(teacher_dir, "vocab.txt"), "--triggers", str(args.triggers),
+               "--threshold", str(args.threshold), "--out", key,
                "--secret-env", "MG_TEST_WATERMARK_SECRET"]).strip())
     checks.check("key file is 0600", os.stat(key).st_mode & 0o777 == 0o600)
     key_doc = json.load(open(key))
@@ -360,6 +372,8 @@ def main():
         # check allows 1.
         checks.check("retrieval recall@10 moves by <= 1 point",
                      round(abs(recall_marked - recall_clean), 6) <= 0.01, f"{recall_marked} vs {recall_clean}")
+        if args.quality_only:
+            return checks.finish()
         code, verdict, _ = trace(modelgate, marked, key, shape["probes"])
         print(f"figure api_marked_p {verdict['p_value']:.3g}")
         checks.check("the watermarked API itself is found", code == 0 and verdict["p_value"] < 1e-6, str(verdict))
