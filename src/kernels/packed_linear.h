@@ -11,8 +11,9 @@
 //          scale per row of W); each call quantises the input symmetrically
 //          with one scale for the whole call (s8); products accumulate in
 //          int32 and are scaled back to F32 before the bias and activation.
-// When oneDNN has no kernel for the requested precision on this CPU the
-// layer falls back to kF32; precision() says what it runs.
+// When oneDNN has no kernel for the requested precision on this CPU (for
+// kInt8: no VNNI, where oneDNN's 16-bit pair sums saturate) the layer falls
+// back to kF32; precision() says what it runs.
 //
 // Construction copies the weights (the caller may free its own); a kInt8 or
 // kBf16 layer keeps no F32 copy. Run() is thread-safe; it creates and caches

@@ -2,6 +2,7 @@
 // an emulation of the same quantisation (tight), and the F32 layer within
 // the error bound that the scales imply (so a layer with wrong scales fails).
 #include <gtest/gtest.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -200,6 +201,27 @@ TEST(QuantizeTest, Bf16RoundsToNearestEven) {
   EXPECT_EQ(bits(1.0f + 3.0f / 256), 0x3f82);  // halfway: to even (up)
   EXPECT_EQ(bits(1.0f + 1.5f / 256), 0x3f81);  // above halfway: up
   EXPECT_EQ(bits(NAN) & 0x7fc0, 0x7fc0);       // still a NaN
+}
+
+// Without VNNI oneDNN's int8 products saturate, so int8 must fall back to F32
+// there (CTest also runs this file with ONEDNN_MAX_CPU_ISA=AVX2).
+TEST(PackedLinearTest, Int8RunsOnlyWithVnniAndOtherwiseMatchesF32) {
+  const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto vnni = static_cast<unsigned>(dnnl_cpu_isa_avx512_core_vnni);
+  const auto avx2_vnni = static_cast<unsigned>(dnnl_cpu_isa_avx2_vnni);
+  const bool has_vnni = (isa & vnni) == vnni || (isa & avx2_vnni) == avx2_vnni;
+  const int64_t in = 72, out = 45, rows = 5;
+  const auto w = ChannelWeights(out, in, 7);
+  const auto b = Random(out, 0.5f, 8);
+  PackedLinear linear(w.data(), b.data(), in, out, Activation::kNone, Precision::kInt8);
+  EXPECT_EQ(linear.precision(), has_vnni ? Precision::kInt8 : Precision::kF32);
+  if (has_vnni) return;
+  const auto x = Random(rows * in, 1.5f, 3);
+  std::vector<float> y(rows * out);
+  linear.Run(x.data(), rows, y.data());
+  const auto exact = F32Reference(x, rows, w, b, in, out, false);
+  for (size_t i = 0; i < y.size(); ++i)
+    EXPECT_NEAR(y[i], exact[i], 1e-4 + 1e-4 * std::fabs(exact[i]));
 }
 
 class PackedLinearLowpTest : public testing::TestWithParam<Activation> {};

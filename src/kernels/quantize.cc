@@ -39,19 +39,23 @@ float QuantizeS8(const float* x, int64_t n, int8_t* q) {
     QuantizeWithScale(x, n, 1.0f / scale, q);
     return scale;
   }
-  const int64_t chunk = 4096;
+  // One parallel region: each thread takes the maximum of its own share, the
+  // shares' maxima meet at a barrier, and each thread quantises the same
+  // share it read (still in its cache).
   float max = 0.0f;
-#pragma omp parallel for schedule(static) reduction(max : max)
-  for (int64_t begin = 0; begin < n; begin += chunk) {
-    max = std::max(max, MaxAbs(x + begin, std::min(chunk, n - begin)));
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads();
+    const int64_t share = (n + threads - 1) / threads;
+    const int64_t begin = std::min(n, omp_get_thread_num() * share);
+    const int64_t count = std::min(share, n - begin);
+    const float own = count > 0 ? MaxAbs(x + begin, count) : 0.0f;
+#pragma omp critical(mg_quantize_max)
+    max = std::max(max, own);
+#pragma omp barrier
+    if (count > 0) QuantizeWithScale(x + begin, count, 1.0f / ScaleFor(max), q + begin);
   }
-  const float scale = ScaleFor(max);
-  const float inverse = 1.0f / scale;
-#pragma omp parallel for schedule(static)
-  for (int64_t begin = 0; begin < n; begin += chunk) {
-    QuantizeWithScale(x + begin, std::min(chunk, n - begin), inverse, q + begin);
-  }
-  return scale;
+  return ScaleFor(max);
 }
 
 void ToBf16(const float* x, int64_t n, uint16_t* out) { Kernels().to_bf16(x, n, out); }
